@@ -1,0 +1,134 @@
+"""Every AWS fact the generator relies on, as data.
+
+Validators and builders read these tables; no port, range, enum or ARN format is written
+anywhere else. Sources: the CloudFormation resource schemas bundled with cfn-lint, the RDS
+API model, the RDS Proxy user guide and AWS CDK's ``aws-rds/lib/proxy.ts``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class EngineFamily(str, enum.Enum):
+    MYSQL = "MYSQL"
+    POSTGRESQL = "POSTGRESQL"
+    SQLSERVER = "SQLSERVER"
+
+
+class IamAuth(str, enum.Enum):
+    REQUIRED = "REQUIRED"
+    DISABLED = "DISABLED"
+    ENABLED = "ENABLED"  # SQL Server only
+
+
+class ClientPasswordAuthType(str, enum.Enum):
+    MYSQL_NATIVE_PASSWORD = "MYSQL_NATIVE_PASSWORD"
+    MYSQL_CACHING_SHA2_PASSWORD = "MYSQL_CACHING_SHA2_PASSWORD"
+    POSTGRES_SCRAM_SHA_256 = "POSTGRES_SCRAM_SHA_256"
+    POSTGRES_MD5 = "POSTGRES_MD5"
+    SQL_SERVER_AUTHENTICATION = "SQL_SERVER_AUTHENTICATION"
+
+
+class SessionPinningFilter(str, enum.Enum):
+    EXCLUDE_VARIABLE_SETS = "EXCLUDE_VARIABLE_SETS"
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    port: int
+    default_auth_type: ClientPasswordAuthType
+    auth_types: frozenset[ClientPasswordAuthType]
+    iam_auth_values: frozenset[IamAuth]
+    session_pinning_filters: frozenset[SessionPinningFilter]
+    # Characters that break the engine's client libraries or connection strings when they
+    # appear in a generated password (quotes, @ and / confuse URLs, \ escapes).
+    excluded_password_characters: str
+
+
+_MYSQL_AUTH = frozenset(
+    {ClientPasswordAuthType.MYSQL_NATIVE_PASSWORD, ClientPasswordAuthType.MYSQL_CACHING_SHA2_PASSWORD}
+)
+_POSTGRES_AUTH = frozenset(
+    {ClientPasswordAuthType.POSTGRES_SCRAM_SHA_256, ClientPasswordAuthType.POSTGRES_MD5}
+)
+
+ENGINES: dict[EngineFamily, EngineFacts] = {
+    EngineFamily.MYSQL: EngineFacts(
+        port=3306,
+        default_auth_type=ClientPasswordAuthType.MYSQL_NATIVE_PASSWORD,
+        auth_types=_MYSQL_AUTH,
+        iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED}),
+        session_pinning_filters=frozenset({SessionPinningFilter.EXCLUDE_VARIABLE_SETS}),
+        excluded_password_characters="\"'@/\\`",
+    ),
+    EngineFamily.POSTGRESQL: EngineFacts(
+        port=5432,
+        default_auth_type=ClientPasswordAuthType.POSTGRES_SCRAM_SHA_256,
+        auth_types=_POSTGRES_AUTH,
+        iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED}),
+        session_pinning_filters=frozenset(),
+        excluded_password_characters="\"'@/\\",
+    ),
+    EngineFamily.SQLSERVER: EngineFacts(
+        port=1433,
+        default_auth_type=ClientPasswordAuthType.SQL_SERVER_AUTHENTICATION,
+        auth_types=frozenset({ClientPasswordAuthType.SQL_SERVER_AUTHENTICATION}),
+        iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED, IamAuth.ENABLED}),
+        session_pinning_filters=frozenset(),
+        excluded_password_characters="\"'@/\\;",
+    ),
+}
+
+# Numeric ranges CloudFormation does not enforce itself (cfn-lint does not catch them either).
+IDLE_CLIENT_TIMEOUT_RANGE = (1, 28_800)
+MAX_CONNECTIONS_PERCENT_RANGE = (1, 100)
+CONNECTION_BORROW_TIMEOUT_RANGE = (0, 300)
+PASSWORD_LENGTH_RANGE = (16, 128)  # Secrets Manager allows 1..4096; below 16 is not a password we ship.
+PORT_RANGE = (1150, 65535)  # RDS refuses database ports below 1150 (except the engine defaults).
+PROXY_NAME_MAX = 63
+MAX_SECRETS_PER_PROXY = 200
+MIN_SUBNETS = 2
+
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+
+# Identifier formats (the RDS and EC2 APIs).
+PROXY_NAME_PATTERN = r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$"
+DB_IDENTIFIER_PATTERN = r"^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}(?<!-)$"
+USERNAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]*$"
+STACK_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9-]{0,127}$"
+REGION_PATTERN = r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
+VPC_ID_PATTERN = r"^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
+SUBNET_ID_PATTERN = r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
+SECURITY_GROUP_ID_PATTERN = r"^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$"
+SECRET_ARN_PATTERN = (
+    r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+)
+TAG_KEY_PATTERN = r"^(?!aws:)[\w\s.:/=+@-]{1,128}$"
+TAG_VALUE_MAX = 256
+
+DEFAULT_REGION = "us-east-1"
+ENVIRONMENT_TAG = "Environment"
+
+# ARN and name formats, as CloudFormation expressions (partition, region and account come from
+# the pseudo parameters so the template deploys in any account).
+LOG_GROUP_NAME_FORMAT = "/aws/rds/proxy/{proxy_name}"
+DB_USER_ARN_SUB = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${ProxyId}/%s"
+# The proxy's resource id (prx-...) is not a GetAtt; it is the 7th field of its ARN
+# (arn:aws:rds:<region>:<account>:db-proxy:prx-...).
+PROXY_ARN_RESOURCE_ID_INDEX = 6
+SECRETS_MANAGER_VIA_SERVICE_SUB = "secretsmanager.${AWS::Region}.amazonaws.com"
+LOGS_SERVICE_SUB = "logs.${AWS::Region}.amazonaws.com"
+LOG_GROUP_ARN_SUB = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:%s"
+RDS_SERVICE_PRINCIPAL = "rds.amazonaws.com"
+PROXY_TARGET_GROUP_NAME = "default"
+READ_ONLY_ENDPOINT_SUFFIX = "-ro"  # endpoint names follow the proxy-name rules, so <= 63 in all
+KMS_ALIAS_FORMAT = "alias/rds-proxy/{proxy_name}"
+EXPORT_NAME_SUB = "${AWS::StackName}-%s"

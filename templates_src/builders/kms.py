@@ -1,0 +1,74 @@
+"""The customer-managed KMS key that encrypts the proxy's secrets and its log group."""
+
+from __future__ import annotations
+
+from awacs import kms as kms_actions
+from awacs.aws import Allow, ArnEquals, Bool, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import AccountId, GetAtt, Ref, Sub
+from troposphere.kms import Alias, Key
+
+from .. import aws_facts as facts
+from ..config.model import EnvConfig
+from . import names
+from .common import keep_on_delete, tags
+
+_ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+
+# Everything an administrator does to a key, but not using it and not CreateGrant (which is only
+# allowed for grants to AWS services, below).
+_ADMIN_ACTIONS = [
+    kms_actions.Action(a)
+    for a in ("CancelKeyDeletion", "CreateAlias", "Delete*", "Describe*", "Disable*", "Enable*", "Get*",
+              "List*", "Put*", "RevokeGrant", "RotateKeyOnDemand", "ScheduleKeyDeletion", "TagResource",
+              "UntagResource", "Update*")
+]
+_USE_ACTIONS = [kms_actions.Encrypt, kms_actions.Decrypt, kms_actions.Action("ReEncrypt*"),
+                kms_actions.Action("GenerateDataKey*"), kms_actions.DescribeKey]
+
+
+def key_policy(cfg: EnvConfig) -> PolicyDocument:
+    """Account admins manage the key; it is used only through Secrets Manager and CloudWatch Logs."""
+    account = Principal("AWS", [_ACCOUNT_ROOT])
+    log_group_arn = Sub(facts.LOG_GROUP_ARN_SUB % facts.LOG_GROUP_NAME_FORMAT.format(proxy_name=cfg.proxy.name))
+    return PolicyDocument(
+        Version="2012-10-17",
+        Statement=[
+            Statement(Sid="AccountAdministersKey", Effect=Allow, Principal=account,
+                      Action=_ADMIN_ACTIONS, Resource=["*"]),
+            Statement(Sid="UseThroughSecretsManagerOnly", Effect=Allow, Principal=account,
+                      Action=_USE_ACTIONS, Resource=["*"],
+                      Condition=Condition([StringEquals({
+                          "kms:CallerAccount": AccountId,
+                          "kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB),
+                      })])),
+            Statement(Sid="GrantsOnlyForAwsResources", Effect=Allow, Principal=account,
+                      Action=[kms_actions.CreateGrant, kms_actions.ListGrants], Resource=["*"],
+                      Condition=Condition([Bool("kms:GrantIsForAWSResource", "true")])),
+            Statement(Sid="ProxyLogGroupEncryption", Effect=Allow,
+                      Principal=Principal("Service", [Sub(facts.LOGS_SERVICE_SUB)]),
+                      Action=_USE_ACTIONS, Resource=["*"],
+                      Condition=Condition([ArnEquals("kms:EncryptionContext:aws:logs:arn", log_group_arn)])),
+        ],
+    )
+
+
+def build_key(cfg: EnvConfig) -> list[Key | Alias]:
+    """The key and its alias, or nothing when the env brings its own key (secrets.kms_key_arn)."""
+    if cfg.secrets.kms_key_arn:
+        return []
+    key = Key(
+        names.KEY,
+        Description=f"Encrypts the secrets and logs of RDS Proxy {cfg.proxy.name} ({cfg.env})",
+        EnableKeyRotation=True,
+        KeyPolicy=key_policy(cfg),
+        Tags=tags(cfg),
+        **keep_on_delete(cfg),
+    )
+    alias = Alias(names.KEY_ALIAS, AliasName=facts.KMS_ALIAS_FORMAT.format(proxy_name=cfg.proxy.name),
+                  TargetKeyId=Ref(key))
+    return [key, alias]
+
+
+def key_arn(cfg: EnvConfig) -> str | GetAtt:
+    """The ARN other resources use: the env's own key or the created one."""
+    return cfg.secrets.kms_key_arn or GetAtt(names.KEY, "Arn")

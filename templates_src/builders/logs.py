@@ -1,0 +1,27 @@
+"""The proxy's log group, created before the proxy so it is encrypted and has a retention."""
+
+from __future__ import annotations
+
+from troposphere import Ref
+from troposphere.logs import LogGroup
+
+from .. import aws_facts as facts
+from ..config.model import EnvConfig
+from . import names, parameters
+from .common import keep_on_delete, tags
+from .kms import key_arn
+
+
+def log_group_name(cfg: EnvConfig) -> str:
+    return facts.LOG_GROUP_NAME_FORMAT.format(proxy_name=cfg.proxy.name)
+
+
+def build_log_group(cfg: EnvConfig) -> LogGroup:
+    return LogGroup(
+        names.LOG_GROUP,
+        LogGroupName=log_group_name(cfg),
+        RetentionInDays=Ref(parameters.LOG_RETENTION),
+        KmsKeyId=key_arn(cfg),
+        Tags=tags(cfg),
+        **keep_on_delete(cfg),
+    )

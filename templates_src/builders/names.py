@@ -1,0 +1,32 @@
+"""Logical ids of the template's resources, parameters and outputs, in one place."""
+
+from __future__ import annotations
+
+import re
+
+from ..config.rules import resource_name
+
+KEY = "ProxySecretsKey"
+KEY_ALIAS = "ProxySecretsKeyAlias"
+SECURITY_GROUP = "ProxySecurityGroup"
+EGRESS_TO_DATABASE = "ProxyEgressToDatabase"
+DATABASE_INGRESS = "DatabaseIngressFromProxy"
+ROLE = "ProxyRole"
+PROXY = "Proxy"
+TARGET_GROUP = "ProxyTargetGroup"
+READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
+LOG_GROUP = "ProxyLogGroup"
+CLIENT_POLICY = "ProxyClientPolicy"
+
+
+def secret(username: str) -> str:
+    return f"{resource_name(username)}Secret"
+
+
+def ingress_from_security_group(group_id: str) -> str:
+    return "ProxyIngressFrom" + resource_name(group_id.replace("-", "_"))
+
+
+def ingress_from_cidr(cidr: str) -> str:
+    # Keep every character's meaning so two ranges never share a name: . -> D, / -> P, : -> C.
+    return "ProxyIngressFromCidr" + re.sub(r"[./:]", lambda m: {".": "D", "/": "P", ":": "C"}[m.group()], cidr)

@@ -1,0 +1,46 @@
+"""Outputs, each exported as <stack>-<OutputName> for other stacks to import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import Export, GetAtt, Output, Ref
+
+from ..config.model import EnvConfig
+from ..config.rules import iam_users, resource_name
+from . import names
+from .common import export_name
+from .iam import proxy_resource_id
+from .kms import key_arn
+from .network import proxy_port
+from .secrets import secret_arn
+
+
+def _output(name: str, description: str, value: Any) -> Output:
+    return Output(name, Description=description, Value=value, Export=Export(export_name(name)))
+
+
+def build_outputs(cfg: EnvConfig) -> list[Output]:
+    outputs = [
+        _output("ProxyEndpoint", "Read/write endpoint clients connect to (also the host for IAM tokens)",
+                GetAtt(names.PROXY, "Endpoint")),
+        _output("ProxyPort", "Port the proxy listens on", str(proxy_port(cfg))),
+        _output("ProxyName", "Name of the proxy", Ref(names.PROXY)),
+        _output("ProxyArn", "ARN of the proxy", GetAtt(names.PROXY, "DBProxyArn")),
+        _output("ProxyResourceId", "The proxy's prx-... id, used in rds-db:connect ARNs", proxy_resource_id()),
+        _output("ProxySecurityGroupId", "Security group of the proxy",
+                GetAtt(names.SECURITY_GROUP, "GroupId")),
+        _output("SecretsKeyArn", "KMS key that encrypts the secrets and logs", key_arn(cfg)),
+    ]
+    if cfg.target.read_only_endpoint:
+        outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
+                               GetAtt(names.READ_ONLY_ENDPOINT, "Endpoint")))
+    if iam_users(cfg):
+        outputs.append(_output("ClientPolicyArn", "Managed policy to attach to callers (e.g. Lambda roles)",
+                               Ref(names.CLIENT_POLICY)))
+    outputs += [
+        _output(f"{resource_name(user.username)}SecretArn", f"Secret holding the credentials of {user.username}",
+                secret_arn(user))
+        for user in cfg.users
+    ]
+    return outputs

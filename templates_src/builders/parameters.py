@@ -1,0 +1,116 @@
+"""Deploy-time Parameters: the values a deployer may change in the console or CLI.
+
+Each parameter's default is the environment's validated value, so the template deploys with
+no typing; ``parameters.json`` and ``template-configuration.json`` are rendered from the same
+table, so their keys always match the template's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import Parameter, Ref
+
+from .. import aws_facts as facts
+from ..config.model import EnvConfig
+
+
+@dataclass(frozen=True)
+class DeployParameter:
+    name: str
+    type: str
+    description: str
+    value: Callable[[EnvConfig], Any]
+    applies: Callable[[EnvConfig], bool] = lambda cfg: True
+    constraints: tuple[tuple[str, Any], ...] = ()
+    constraint_description: str | None = None
+
+
+def _number(low: int, high: int) -> tuple[tuple[str, Any], ...]:
+    return (("MinValue", low), ("MaxValue", high))
+
+
+VPC_ID = "VpcId"
+SUBNET_IDS = "SubnetIds"
+DB_INSTANCE = "DBInstanceIdentifier"
+DB_CLUSTER = "DBClusterIdentifier"
+DATABASE_PORT = "DatabasePort"
+IDLE_CLIENT_TIMEOUT = "IdleClientTimeout"
+MAX_CONNECTIONS = "MaxConnectionsPercent"
+MAX_IDLE_CONNECTIONS = "MaxIdleConnectionsPercent"
+BORROW_TIMEOUT = "ConnectionBorrowTimeout"
+LOG_RETENTION = "LogRetentionInDays"
+
+DEPLOY_PARAMETERS: tuple[DeployParameter, ...] = (
+    DeployParameter(VPC_ID, "AWS::EC2::VPC::Id", "The VPC of the database and the proxy.",
+                    lambda c: c.network.vpc_id),
+    DeployParameter(SUBNET_IDS, "List<AWS::EC2::Subnet::Id>",
+                    "Subnets for the proxy, in at least two Availability Zones.",
+                    lambda c: ",".join(c.network.subnet_ids)),
+    DeployParameter(DB_INSTANCE, "String", "The RDS DB instance behind the proxy.",
+                    lambda c: c.target.db_instance_identifier,
+                    applies=lambda c: c.target.db_instance_identifier is not None,
+                    constraints=(("AllowedPattern", facts.DB_IDENTIFIER_PATTERN),),
+                    constraint_description="a DB instance identifier: a letter first, then letters, "
+                                           "digits and single hyphens, at most 63 characters"),
+    DeployParameter(DB_CLUSTER, "String", "The Aurora DB cluster behind the proxy.",
+                    lambda c: c.target.db_cluster_identifier,
+                    applies=lambda c: c.target.db_cluster_identifier is not None,
+                    constraints=(("AllowedPattern", facts.DB_IDENTIFIER_PATTERN),),
+                    constraint_description="a DB cluster identifier: a letter first, then letters, "
+                                           "digits and single hyphens, at most 63 characters"),
+    DeployParameter(DATABASE_PORT, "Number", "The port the database listens on.",
+                    lambda c: c.target.port, constraints=_number(*facts.PORT_RANGE),
+                    constraint_description=f"a port from {facts.PORT_RANGE[0]} to {facts.PORT_RANGE[1]}"),
+    DeployParameter(IDLE_CLIENT_TIMEOUT, "Number",
+                    "Seconds a client connection may stay idle before the proxy closes it.",
+                    lambda c: c.proxy.idle_client_timeout, constraints=_number(*facts.IDLE_CLIENT_TIMEOUT_RANGE),
+                    constraint_description="seconds, from 1 to 28800"),
+    DeployParameter(MAX_CONNECTIONS, "Number",
+                    "Share (%) of the database's max_connections the proxy may open.",
+                    lambda c: c.pool.max_connections_percent,
+                    constraints=_number(*facts.MAX_CONNECTIONS_PERCENT_RANGE),
+                    constraint_description="a percentage from 1 to 100"),
+    DeployParameter(MAX_IDLE_CONNECTIONS, "Number",
+                    "Share (%) of max_connections kept open while idle; at most MaxConnectionsPercent.",
+                    lambda c: c.pool.max_idle_connections_percent,
+                    constraints=_number(0, facts.MAX_CONNECTIONS_PERCENT_RANGE[1]),
+                    constraint_description="a percentage from 0 to 100, at most MaxConnectionsPercent"),
+    DeployParameter(BORROW_TIMEOUT, "Number",
+                    "Seconds a request waits for a free connection (also the wait during failover).",
+                    lambda c: c.pool.connection_borrow_timeout,
+                    constraints=_number(*facts.CONNECTION_BORROW_TIMEOUT_RANGE),
+                    constraint_description="seconds, from 0 to 300"),
+    DeployParameter(LOG_RETENTION, "Number", "Days the proxy's logs are kept.",
+                    lambda c: c.proxy.log_retention_days,
+                    constraints=(("AllowedValues", facts.LOG_RETENTION_DAYS),),
+                    constraint_description="one of CloudWatch Logs' retention periods"),
+)
+
+
+def applicable(cfg: EnvConfig) -> list[DeployParameter]:
+    return [p for p in DEPLOY_PARAMETERS if p.applies(cfg)]
+
+
+def parameter_values(cfg: EnvConfig) -> dict[str, str]:
+    """Each parameter's value for this environment, as CloudFormation takes them (text)."""
+    return {p.name: str(p.value(cfg)) for p in applicable(cfg)}
+
+
+def build_parameters(cfg: EnvConfig) -> list[Parameter]:
+    result = []
+    for spec in applicable(cfg):
+        props: dict[str, Any] = {"Type": spec.type, "Description": spec.description,
+                                 "Default": str(spec.value(cfg))}
+        for name, value in spec.constraints:
+            props[name] = [str(v) for v in value] if name == "AllowedValues" else value
+        if spec.constraint_description:
+            props["ConstraintDescription"] = spec.constraint_description
+        result.append(Parameter(spec.name, **props))
+    return result
+
+
+def ref(name: str) -> Ref:
+    return Ref(name)

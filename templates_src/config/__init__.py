@@ -1,0 +1,104 @@
+"""Loading and validating params: files -> merged raw tree -> validated, resolved ``EnvConfig``."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..aws_facts import ENV_NAME_PATTERN
+from . import cross_env, rules
+from .errors import KeyPath, ParamsError, ParamsErrors
+from .merge import merge_documents
+from .model import EnvConfig
+from .validate import INVALID, Validator
+from .yaml_loader import Document, load
+
+DEFAULTS_FILE = "_defaults.yaml"
+PARAMS_SUFFIX = ".yaml"
+
+__all__ = ["EnvConfig", "ParamsError", "ParamsErrors", "discover", "load_environments"]
+
+
+def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsError]]:
+    """The environment names in a params folder, and problems with its file names."""
+    try:
+        entries = sorted(p.name for p in params_dir.iterdir())
+    except OSError as exc:
+        return [], [ParamsError(shown_dir, 0, 0, (), f"cannot read the params folder: {exc.strerror}")]
+    names, errors = [], []
+    for entry in entries:
+        if entry.startswith("_") or entry.startswith("."):
+            continue
+        shown = f"{shown_dir}/{entry}"
+        if entry.endswith(".yml"):
+            errors.append(ParamsError(shown, 0, 0, (), f"params files end in {PARAMS_SUFFIX}; rename it"))
+        elif entry.endswith(PARAMS_SUFFIX):
+            env = entry[: -len(PARAMS_SUFFIX)]
+            if re.match(ENV_NAME_PATTERN, env):
+                names.append(env)
+            else:
+                errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is not a valid environment name "
+                                                            f"(lowercase letter first, then a-z, 0-9, -)"))
+    return names, errors
+
+
+def _locator(doc: Document):
+    def locate(path: KeyPath) -> tuple[str, int, int]:
+        for end in range(len(path), 0, -1):
+            mark = doc.marks.get(path[:end])
+            if mark is not None:
+                return mark.file, mark.line, mark.col
+        return doc.file, 1, 1
+
+    return locate
+
+
+def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tuple[EnvConfig | None, list[ParamsError], Document]:
+    doc, errors = load(path, shown)
+    if errors:
+        return None, errors, doc
+    merged = merge_documents(defaults, doc)
+    validator = Validator(_locator(merged))
+    built = validator.build(EnvConfig, merged.data, ())
+    if built is INVALID:
+        return None, validator.errors, merged
+    cfg = dataclasses.replace(built, env=env, source=shown)
+    rules.check(cfg, validator.error)
+    if validator.errors:
+        return None, validator.errors, merged
+    return rules.resolve(cfg), [], merged
+
+
+def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = ()) -> list[EnvConfig]:
+    """Every wanted environment (all when none is named), validated and resolved.
+
+    Raises ParamsErrors with every problem found, across all files, sorted by file and line.
+    """
+    names, errors = discover(params_dir, shown_dir)
+    for env in wanted:
+        if env not in names:
+            errors.append(ParamsError(f"{shown_dir}/{env}{PARAMS_SUFFIX}", 0, 0, (),
+                                      f"no such environment {env!r} (have: {', '.join(names) or 'none'})"))
+    defaults = None
+    defaults_path = params_dir / DEFAULTS_FILE
+    if defaults_path.exists():
+        defaults, defaults_errors = load(defaults_path, f"{shown_dir}/{DEFAULTS_FILE}")
+        errors += defaults_errors
+    if errors:
+        raise ParamsErrors(errors)
+
+    configs, docs = [], {}
+    for env in dict.fromkeys(wanted or names):
+        shown = f"{shown_dir}/{env}{PARAMS_SUFFIX}"
+        cfg, env_errors, doc = _load_one(env, shown, params_dir / f"{env}{PARAMS_SUFFIX}", defaults)
+        errors += env_errors
+        if cfg is not None:
+            configs.append(cfg)
+            docs[env] = doc
+    if not errors:
+        errors = cross_env.check(configs, lambda cfg, path: _locator(docs[cfg.env])(path))
+    if errors:
+        raise ParamsErrors(errors)
+    return configs

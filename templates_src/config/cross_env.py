@@ -1,0 +1,48 @@
+"""Rules across environments: what two stacks in one account and region must not share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
+from .errors import KeyPath, ParamsError
+from .model import EnvConfig
+
+Locate = Callable[[EnvConfig, KeyPath], tuple[str, int, int]]
+
+
+def check(configs: Sequence[EnvConfig], locate: Locate) -> list[ParamsError]:
+    """Errors for resolved configs that clash; each names the other environment's file."""
+    errors: list[ParamsError] = []
+
+    def report(cfg: EnvConfig, path: KeyPath, message: str) -> None:
+        errors.append(ParamsError(*locate(cfg, path), path, message))
+
+    for what, path, value_of in (
+        ("proxy name", ("proxy", "name"), lambda c: c.proxy.name),
+        ("stack name", ("stack_name",), lambda c: c.stack_name),
+    ):
+        first: dict[tuple[str, str], EnvConfig] = {}
+        for cfg in configs:
+            slot = (cfg.region, value_of(cfg))
+            if slot in first:
+                report(cfg, path, f"{what} {slot[1]!r} is also used by {first[slot].source} in {cfg.region}")
+            first.setdefault(slot, cfg)
+
+    # Proxies on one database share its max_connections: together they may not ask for more.
+    by_database: dict[tuple[str, str], list[EnvConfig]] = defaultdict(list)
+    for cfg in configs:
+        target = cfg.target
+        database = target.db_cluster_identifier or target.db_instance_identifier or ""
+        by_database[(cfg.region, database)].append(cfg)
+    limit = MAX_CONNECTIONS_PERCENT_RANGE[1]
+    for (region, database), sharing in by_database.items():
+        total = sum(c.pool.max_connections_percent for c in sharing)
+        if len(sharing) > 1 and total > limit:
+            parts = " + ".join(f"{c.env} {c.pool.max_connections_percent}" for c in sharing)
+            for cfg in sharing:
+                report(cfg, ("pool", "max_connections_percent"),
+                       f"proxies on database {database!r} in {region} share its max_connections and ask "
+                       f"for {total}% together ({parts}); at most {limit}%")
+    return errors

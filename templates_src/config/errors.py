@@ -1,0 +1,45 @@
+"""The one error type for bad params, and the one place it is formatted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A key path inside a params file: ("pool", "max_connections_percent") or ("users", 1, "username").
+KeyPath = tuple[str | int, ...]
+
+
+def format_path(path: KeyPath) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+@dataclass(frozen=True, order=True)
+class ParamsError:
+    """One problem in one params file, at a line and column (both 1-based; 0 when unknown)."""
+
+    file: str
+    line: int
+    col: int
+    path: KeyPath
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+        key = format_path(self.path)
+        return f"{where}: {key}: {self.message}" if key else f"{where}: {self.message}"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.line, self.col, self.message)
+
+
+class ParamsErrors(Exception):
+    """Every problem found in one run, reported together like a compiler does."""
+
+    def __init__(self, errors: list[ParamsError]) -> None:
+        self.errors = sorted(set(errors), key=ParamsError.sort_key)
+        super().__init__("\n".join(str(e) for e in self.errors))

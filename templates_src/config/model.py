@@ -1,0 +1,206 @@
+"""The params schema: frozen dataclasses whose field metadata is the single source of truth.
+
+The validator walks these classes (types, defaults, ranges, patterns, choices), the JSON
+Schema for editors is derived from them, and builders read the validated instances. A default
+marked ``derived`` depends on other keys and is filled in by ``rules.resolve``; after that no
+field documented as derived is None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .. import aws_facts as facts
+from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
+
+_REQUIRED = dataclasses.MISSING
+
+
+def key(
+    doc: str,
+    *,
+    default: Any = _REQUIRED,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    choices: tuple[Any, ...] | None = None,
+    pattern: str | None = None,
+    max_length: int | None = None,
+    min_items: int | None = None,
+    max_items: int | None = None,
+    unique: bool = False,
+    derived: str | None = None,
+) -> Any:
+    """Declare one params key: its documentation, default and constraints."""
+    meta = {
+        "doc": doc,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+        "pattern": pattern,
+        "max_length": max_length,
+        "min_items": min_items,
+        "max_items": max_items,
+        "unique": unique,
+        "derived": derived,
+    }
+    if default is _REQUIRED:
+        return dataclasses.field(metadata=meta)
+    if isinstance(default, (list, dict)):
+        raise TypeError("use tuples for list defaults; mutable defaults are shared")
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def internal(doc: str) -> Any:
+    """A field the loader fills in, never read from a params file."""
+    return dataclasses.field(default="", metadata={"doc": doc, "internal": True})
+
+
+@dataclass(frozen=True)
+class ProxyParams:
+    name: str = key(
+        "The proxy's name: a lowercase letter first, then lowercase letters, digits and single hyphens.",
+        pattern=facts.PROXY_NAME_PATTERN, max_length=facts.PROXY_NAME_MAX,
+    )
+    require_tls: bool = key("Refuse client connections without TLS.", default=True)
+    iam_auth: IamAuth = key(
+        "Default IAM authentication for users (ENABLED only on SQLSERVER).", default=IamAuth.REQUIRED,
+    )
+    idle_client_timeout: int = key(
+        "Seconds a client connection may stay idle before the proxy closes it.", default=1800,
+        minimum=facts.IDLE_CLIENT_TIMEOUT_RANGE[0], maximum=facts.IDLE_CLIENT_TIMEOUT_RANGE[1],
+    )
+    debug_logging: bool = key(
+        "Log the SQL text of every statement (it can contain sensitive data; for troubleshooting only).",
+        default=False,
+    )
+    log_retention_days: int = key(
+        "Retention of the log group /aws/rds/proxy/<name>, in days.", default=30,
+        choices=facts.LOG_RETENTION_DAYS,
+    )
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    vpc_id: str = key("The VPC of the database.", pattern=facts.VPC_ID_PATTERN)
+    subnet_ids: tuple[str, ...] = key(
+        "Subnets for the proxy, in at least two Availability Zones.",
+        pattern=facts.SUBNET_ID_PATTERN, min_items=facts.MIN_SUBNETS, unique=True,
+    )
+    client_security_group_ids: tuple[str, ...] = key(
+        "Security groups whose members may connect to the proxy.", default=(),
+        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True,
+    )
+    allowed_cidrs: tuple[str, ...] = key(
+        "Extra client CIDR ranges (IPv4 or IPv6); 0.0.0.0/0 and ::/0 are refused.", default=(), unique=True,
+    )
+    database_security_group_id: str | None = key(
+        "The database's security group: when given, a rule lets the proxy in.", default=None,
+        pattern=facts.SECURITY_GROUP_ID_PATTERN,
+    )
+
+
+@dataclass(frozen=True)
+class TargetParams:
+    db_instance_identifier: str | None = key(
+        "The RDS DB instance behind the proxy (or db_cluster_identifier).", default=None,
+        pattern=facts.DB_IDENTIFIER_PATTERN,
+    )
+    db_cluster_identifier: str | None = key(
+        "The Aurora DB cluster behind the proxy (or db_instance_identifier).", default=None,
+        pattern=facts.DB_IDENTIFIER_PATTERN,
+    )
+    port: int | None = key(
+        "The database's port.", default=None, minimum=facts.PORT_RANGE[0], maximum=facts.PORT_RANGE[1],
+        derived="the engine's default port",
+    )
+    read_only_endpoint: bool = key(
+        "Add a READ_ONLY proxy endpoint (cluster targets only).", default=False,
+    )
+
+
+@dataclass(frozen=True)
+class PoolParams:
+    max_connections_percent: int = key(
+        "Share of the database's max_connections the proxy may open.", default=100,
+        minimum=facts.MAX_CONNECTIONS_PERCENT_RANGE[0], maximum=facts.MAX_CONNECTIONS_PERCENT_RANGE[1],
+    )
+    max_idle_connections_percent: int | None = key(
+        "Share of max_connections the proxy keeps open while idle.", default=None, minimum=0,
+        maximum=facts.MAX_CONNECTIONS_PERCENT_RANGE[1], derived="half of max_connections_percent",
+    )
+    connection_borrow_timeout: int = key(
+        "Seconds a request waits for a free connection (also bounds the wait during failover).",
+        default=120, minimum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[0],
+        maximum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[1],
+    )
+    init_query: str | None = key("SQL run on each new database connection.", default=None)
+    session_pinning_filters: tuple[SessionPinningFilter, ...] = key(
+        "Session state that does not pin a client to a connection (EXCLUDE_VARIABLE_SETS, MYSQL only).",
+        default=(), unique=True,
+    )
+
+
+@dataclass(frozen=True)
+class SecretsParams:
+    kms_key_arn: str | None = key(
+        "Encrypt secrets and logs with this existing key instead of creating one.", default=None,
+        pattern=facts.KMS_KEY_ARN_PATTERN,
+    )
+    password_length: int = key(
+        "Length of generated passwords.", default=30,
+        minimum=facts.PASSWORD_LENGTH_RANGE[0], maximum=facts.PASSWORD_LENGTH_RANGE[1],
+    )
+    exclude_characters: str | None = key(
+        "Characters never used in generated passwords.", default=None, max_length=4096,
+        derived="the engine's troublesome characters",
+    )
+    retain_on_delete: bool = key(
+        "Keep secrets, key and log group when the stack is deleted or they are replaced.", default=True,
+    )
+
+
+@dataclass(frozen=True)
+class UserParams:
+    username: str = key("The database user the proxy logs in as.", pattern=facts.USERNAME_PATTERN)
+    description: str | None = key("What the user is for.", default=None, max_length=1000)
+    iam_auth: IamAuth | None = key(
+        "IAM authentication for this user.", default=None, derived="proxy.iam_auth",
+    )
+    client_password_auth_type: ClientPasswordAuthType | None = key(
+        "How clients authenticate with a password; must match the engine.", default=None,
+        derived="the engine's default",
+    )
+    secret_arn: str | None = key(
+        "Use this existing secret instead of generating one.", default=None, pattern=facts.SECRET_ARN_PATTERN,
+    )
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """One environment, validated. ``env`` and ``source`` come from the file name."""
+
+    engine_family: EngineFamily = key("MYSQL (MySQL, MariaDB, Aurora MySQL), POSTGRESQL or SQLSERVER.")
+    proxy: ProxyParams = key("The proxy itself.")
+    network: NetworkParams = key("Where the proxy runs and who may reach it.")
+    target: TargetParams = key("The database behind the proxy.")
+    users: tuple[UserParams, ...] = key(
+        "Database users the proxy logs in as; one secret each.", min_items=1,
+        max_items=facts.MAX_SECRETS_PER_PROXY,
+    )
+    region: str = key(
+        "The region the stack deploys to; cfn-lint checks this region.", default=facts.DEFAULT_REGION,
+        pattern=facts.REGION_PATTERN,
+    )
+    stack_name: str | None = key(
+        "The CloudFormation stack name; exports are named <stack_name>-<Output>.", default=None,
+        pattern=facts.STACK_NAME_PATTERN, derived="rds-proxy-<env>",
+    )
+    tags: dict[str, str] | None = key(
+        "Tags on every taggable resource (Environment=<env> is added).", default=None,
+    )
+    pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
+    secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
+    env: str = internal("The environment name: the params file's stem.")
+    source: str = internal("The params file, as shown in messages and headers.")

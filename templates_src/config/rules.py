@@ -1,0 +1,194 @@
+"""Rules that relate two or more keys, and the defaults that depend on other keys.
+
+Each rule is a small function ``(config, report)`` listed in ``RULES``; ``resolve`` then fills
+in the derived defaults. The single-key checks (types, ranges, patterns) already passed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Callable
+
+from .. import aws_facts as facts
+from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from .errors import KeyPath
+from .model import EnvConfig, UserParams
+
+Report = Callable[[KeyPath, str], None]
+
+
+def _target_is_one_database(cfg: EnvConfig, report: Report) -> None:
+    target = cfg.target
+    if target.db_instance_identifier and target.db_cluster_identifier:
+        report(("target", "db_cluster_identifier"),
+               "give db_instance_identifier or db_cluster_identifier, not both")
+    elif not (target.db_instance_identifier or target.db_cluster_identifier):
+        report(("target",), "missing db_instance_identifier or db_cluster_identifier (exactly one is required)")
+    if target.read_only_endpoint and not target.db_cluster_identifier:
+        report(("target", "read_only_endpoint"),
+               "a READ_ONLY endpoint needs a cluster target (db_cluster_identifier); RDS instances have none")
+    longest = facts.PROXY_NAME_MAX - len(facts.READ_ONLY_ENDPOINT_SUFFIX)
+    if target.read_only_endpoint and len(cfg.proxy.name) > longest:
+        report(("proxy", "name"), f"is {len(cfg.proxy.name)} characters long; with read_only_endpoint the "
+                                  f"endpoint name <name>{facts.READ_ONLY_ENDPOINT_SUFFIX} needs it at most {longest}")
+    if target.read_only_endpoint and cfg.engine_family is EngineFamily.SQLSERVER:
+        report(("target", "read_only_endpoint"), "SQLSERVER proxies support only READ_WRITE endpoints")
+
+
+def _pool_idle_within_max(cfg: EnvConfig, report: Report) -> None:
+    pool = cfg.pool
+    idle = pool.max_idle_connections_percent
+    if idle is not None and idle > pool.max_connections_percent:
+        report(("pool", "max_idle_connections_percent"),
+               f"{idle} is above pool.max_connections_percent ({pool.max_connections_percent})")
+
+
+def _pinning_filters_match_engine(cfg: EnvConfig, report: Report) -> None:
+    allowed = ENGINES[cfg.engine_family].session_pinning_filters
+    for index, name in enumerate(cfg.pool.session_pinning_filters):
+        if name not in allowed:
+            report(("pool", "session_pinning_filters", index),
+                   f"{name.value} is not supported on {cfg.engine_family.value} "
+                   f"(allowed: {', '.join(sorted(f.value for f in allowed)) or 'none'})")
+
+
+def _iam_auth_value_ok(cfg: EnvConfig, value: IamAuth | None, path: KeyPath, report: Report) -> None:
+    if value is not None and value not in ENGINES[cfg.engine_family].iam_auth_values:
+        report(path, f"{value.value} is only allowed on SQLSERVER, got {cfg.engine_family.value} "
+                     "(use REQUIRED or DISABLED)")
+
+
+def _users_match_engine(cfg: EnvConfig, report: Report) -> None:
+    engine = ENGINES[cfg.engine_family]
+    _iam_auth_value_ok(cfg, cfg.proxy.iam_auth, ("proxy", "iam_auth"), report)
+    for index, user in enumerate(cfg.users):
+        _iam_auth_value_ok(cfg, user.iam_auth, ("users", index, "iam_auth"), report)
+        auth_type = user.client_password_auth_type
+        if auth_type is not None and auth_type not in engine.auth_types:
+            report(("users", index, "client_password_auth_type"),
+                   f"{auth_type.value} requires another engine family, got {cfg.engine_family.value} "
+                   f"(allowed: {', '.join(sorted(a.value for a in engine.auth_types))})")
+
+
+def _usernames_unique(cfg: EnvConfig, report: Report) -> None:
+    # Usernames become resource names (app_user -> AppUserSecret), so compare those too.
+    seen: dict[str, int] = {}
+    for index, user in enumerate(cfg.users):
+        name = resource_name(user.username)
+        if name in seen:
+            other = cfg.users[seen[name]].username
+            what = "is listed twice" if other == user.username else f"clashes with {other!r} (both become {name})"
+            report(("users", index, "username"), f"{user.username!r} {what} (also users[{seen[name]}])")
+        seen.setdefault(name, index)
+
+
+def _tls_with_iam(cfg: EnvConfig, report: Report) -> None:
+    if cfg.proxy.require_tls:
+        return
+    iam_users = [u.username for u in cfg.users if (u.iam_auth or cfg.proxy.iam_auth) is IamAuth.REQUIRED]
+    if iam_users:
+        report(("proxy", "require_tls"),
+               f"must be true while users have iam_auth REQUIRED ({', '.join(iam_users)}): "
+               "IAM tokens only work over TLS")
+
+
+def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
+    network = cfg.network
+    if not network.client_security_group_ids and not network.allowed_cidrs:
+        report(("network", "client_security_group_ids"),
+               "at least one client security group is required unless allowed_cidrs is given")
+    for index, cidr in enumerate(network.allowed_cidrs):
+        path = ("network", "allowed_cidrs", index)
+        try:
+            parsed = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            report(path, f"{cidr!r} is not a CIDR range (like 10.0.0.0/16 or 2001:db8::/32)")
+            continue
+        if "/" not in cidr:
+            report(path, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)")
+        elif parsed.prefixlen == 0:
+            report(path, f"{cidr!r} opens the proxy to the whole internet; refused (name the client ranges)")
+        elif parsed.network_address != ipaddress.ip_interface(cidr).ip:
+            report(path, f"{cidr!r} has host bits set (did you mean '{parsed}'?)")
+
+
+def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
+    def check(arn: str | None, path: KeyPath, what: str) -> None:
+        if arn and arn.split(":")[3] != cfg.region:
+            report(path, f"the {what} is in {arn.split(':')[3]}, but the stack deploys to {cfg.region}")
+
+    check(cfg.secrets.kms_key_arn, ("secrets", "kms_key_arn"), "key")
+    for index, user in enumerate(cfg.users):
+        check(user.secret_arn, ("users", index, "secret_arn"), "secret")
+
+
+def _tags_ok(cfg: EnvConfig, report: Report) -> None:
+    for name, value in (cfg.tags or {}).items():
+        path = ("tags", name)
+        if name == facts.ENVIRONMENT_TAG:
+            report(path, f"{facts.ENVIRONMENT_TAG} is set from the file name ({cfg.env}); remove it")
+        elif not re.match(facts.TAG_KEY_PATTERN, name):
+            report(path, f"{name!r} is not a valid tag key (1-128 letters, digits, spaces and _.:/=+-@; not aws:)")
+        if len(value) > facts.TAG_VALUE_MAX:
+            report(path, f"the value is {len(value)} characters long (at most {facts.TAG_VALUE_MAX})")
+
+
+RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
+    _target_is_one_database,
+    _pool_idle_within_max,
+    _pinning_filters_match_engine,
+    _users_match_engine,
+    _usernames_unique,
+    _tls_with_iam,
+    _clients_allowed,
+    _key_and_secrets_in_region,
+    _tags_ok,
+)
+
+
+def check(cfg: EnvConfig, report: Report) -> None:
+    for rule in RULES:
+        rule(cfg, report)
+
+
+def resource_name(username: str) -> str:
+    """A username as a CloudFormation logical-id fragment: app_user -> AppUser."""
+    return "".join(part[:1].upper() + part[1:] for part in username.split("_") if part) or "User"
+
+
+def resolve(cfg: EnvConfig) -> EnvConfig:
+    """Fill in every default that depends on other keys (see the ``derived`` notes in model)."""
+    engine = ENGINES[cfg.engine_family]
+    users = tuple(
+        dataclasses.replace(
+            user,
+            iam_auth=user.iam_auth or cfg.proxy.iam_auth,
+            client_password_auth_type=user.client_password_auth_type or engine.default_auth_type,
+        )
+        for user in cfg.users
+    )
+    pool = cfg.pool
+    if pool.max_idle_connections_percent is None:
+        pool = dataclasses.replace(pool, max_idle_connections_percent=pool.max_connections_percent // 2)
+    secrets = cfg.secrets
+    if secrets.exclude_characters is None:
+        secrets = dataclasses.replace(secrets, exclude_characters=engine.excluded_password_characters)
+    target = cfg.target
+    if target.port is None:
+        target = dataclasses.replace(target, port=engine.port)
+    return dataclasses.replace(
+        cfg,
+        users=users,
+        pool=pool,
+        secrets=secrets,
+        target=target,
+        stack_name=cfg.stack_name or f"rds-proxy-{cfg.env}",
+        tags={facts.ENVIRONMENT_TAG: cfg.env, **(cfg.tags or {})},
+    )
+
+
+def iam_users(cfg: EnvConfig) -> tuple[UserParams, ...]:
+    """Users who may log in with an IAM token (after ``resolve``)."""
+    return tuple(u for u in cfg.users if u.iam_auth in (IamAuth.REQUIRED, IamAuth.ENABLED))

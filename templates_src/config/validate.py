@@ -1,0 +1,210 @@
+"""Check a raw params tree against the schema in ``model`` and build the frozen dataclasses.
+
+Generic: types, required keys, unknown keys (with "did you mean"), ranges, choices, patterns,
+lengths and uniqueness all come from the field metadata. Rules that relate two keys live in
+``rules``. Every problem is collected; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import enum
+import re
+import types
+import typing
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from .errors import KeyPath, ParamsError
+
+Locate = Callable[[KeyPath], tuple[str, int, int]]
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def params_fields(cls: type) -> list[dataclasses.Field]:
+    """The fields of a schema class that are read from params files."""
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], True
+    return tp, False
+
+
+def suggest(word: str, candidates: list[str]) -> str:
+    """' (did you mean X?)' for a near miss, else ''."""
+    lowered = {c.lower(): c for c in candidates}
+    if word.lower() in lowered:
+        return f" (did you mean {lowered[word.lower()]!r}?)"
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def describe(value: Any) -> str:
+    """How a wrong value is named in a message: its type and, when short, the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"text {value!r}" if len(value) <= 40 else "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+class Validator:
+    def __init__(self, locate: Locate) -> None:
+        self.locate = locate
+        self.errors: list[ParamsError] = []
+
+    def error(self, path: KeyPath, message: str) -> None:
+        file, line, col = self.locate(path)
+        self.errors.append(ParamsError(file, line, col, path, message))
+
+    def build(self, cls: type, raw: Any, path: KeyPath) -> Any:
+        """Return an instance of ``cls`` for ``raw`` or None (and errors) when it is invalid."""
+        if not isinstance(raw, dict):
+            self.error(path, f"expected a mapping of keys, got {describe(raw)}")
+            return None
+        fields = params_fields(cls)
+        names = [f.name for f in fields]
+        ok = True
+        for unknown in sorted(set(raw) - set(names)):
+            self.error(path + (unknown,), f"unknown key{suggest(unknown, names)}")
+            ok = False
+        values: dict[str, Any] = {}
+        for f in fields:
+            if f.name not in raw:
+                if f.default is dataclasses.MISSING:
+                    self.error(path + (f.name,), "missing required key")
+                    ok = False
+                continue
+            value = self.value(_hints(cls)[f.name], raw[f.name], path + (f.name,), f.metadata)
+            if value is _INVALID:
+                ok = False
+            else:
+                values[f.name] = value
+        return cls(**values) if ok else _INVALID
+
+    def value(self, tp: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
+        tp, optional = _unwrap_optional(tp)
+        if raw is None:
+            if optional:
+                return None
+            self.error(path, "a value is required here, got null")
+            return _INVALID
+        origin = typing.get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            return self.build(tp, raw, path)
+        if origin is tuple:
+            return self._list(typing.get_args(tp)[0], raw, path, meta)
+        if origin is dict:
+            return self._mapping_of_text(raw, path)
+        return self._scalar(tp, raw, path, meta)
+
+    def _list(self, item_type: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
+        if not isinstance(raw, list):
+            self.error(path, f"expected a list, got {describe(raw)}")
+            return _INVALID
+        items = [self.value(item_type, item, path + (i,), meta) for i, item in enumerate(raw)]
+        if _INVALID in items:
+            return _INVALID
+        ok = True
+        if meta.get("min_items") is not None and len(items) < meta["min_items"]:
+            self.error(path, f"has {len(items)} item(s); at least {meta['min_items']} required")
+            ok = False
+        if meta.get("max_items") is not None and len(items) > meta["max_items"]:
+            self.error(path, f"has {len(items)} items; at most {meta['max_items']} allowed")
+            ok = False
+        if meta.get("unique"):
+            seen: dict[Any, int] = {}
+            for i, item in enumerate(items):
+                if item in seen:
+                    self.error(path + (i,), f"{_shown(item)} is listed twice (also item {seen[item]})")
+                    ok = False
+                seen.setdefault(item, i)
+        return tuple(items) if ok else _INVALID
+
+    def _mapping_of_text(self, raw: Any, path: KeyPath) -> Any:
+        if not isinstance(raw, dict):
+            self.error(path, f"expected a mapping of text to text, got {describe(raw)}")
+            return _INVALID
+        ok = True
+        for name, value in raw.items():
+            if not isinstance(value, str):
+                self.error(path + (name,), f"expected text, got {describe(value)} (quote it)")
+                ok = False
+        return dict(sorted(raw.items())) if ok else _INVALID
+
+    def _scalar(self, tp: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
+        if isinstance(tp, type) and issubclass(tp, enum.Enum):
+            allowed = [m.value for m in tp]
+            if isinstance(raw, str) and raw in allowed:
+                return tp(raw)
+            hint = suggest(raw, allowed) if isinstance(raw, str) else ""
+            self.error(path, f"{_shown(raw)} is not allowed{hint or ''} (allowed: {', '.join(allowed)})")
+            return _INVALID
+        if tp is bool:
+            if isinstance(raw, bool):
+                return raw
+            self.error(path, f"expected true or false, got {describe(raw)}")
+            return _INVALID
+        if tp is int:
+            if not isinstance(raw, int) or isinstance(raw, bool):
+                self.error(path, f"expected a whole number, got {describe(raw)}")
+                return _INVALID
+            return raw if self._in_range(raw, path, meta) else _INVALID
+        if tp is str:
+            if not isinstance(raw, str):
+                self.error(path, f"expected text, got {describe(raw)}" + (" (quote it)" if raw is not None else ""))
+                return _INVALID
+            return raw if self._text_ok(raw, path, meta) else _INVALID
+        raise TypeError(f"schema type {tp!r} has no validator")  # a bug in model.py, not in params
+
+    def _in_range(self, raw: int, path: KeyPath, meta: typing.Mapping[str, Any]) -> bool:
+        low, high, choices = meta.get("minimum"), meta.get("maximum"), meta.get("choices")
+        if low is not None and raw < low or high is not None and raw > high:
+            self.error(path, f"{raw} is out of range (allowed: {low}..{high})")
+            return False
+        if choices is not None and raw not in choices:
+            nearest = min(choices, key=lambda c: (abs(c - raw), c))
+            self.error(path, f"{raw} is not allowed (nearest allowed: {nearest}; allowed: "
+                             f"{', '.join(str(c) for c in choices)})")
+            return False
+        return True
+
+    def _text_ok(self, raw: str, path: KeyPath, meta: typing.Mapping[str, Any]) -> bool:
+        max_length, pattern = meta.get("max_length"), meta.get("pattern")
+        if max_length is not None and len(raw) > max_length:
+            self.error(path, f"is {len(raw)} characters long (at most {max_length})")
+            return False
+        if pattern is not None and not re.match(pattern, raw):
+            self.error(path, f"{_shown(raw)} does not match {pattern}")
+            return False
+        return True
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return repr(value.value)
+    return repr(value) if isinstance(value, str) else describe(value)
+
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "<invalid>"
+
+
+_INVALID: Any = _Invalid()
+INVALID = _INVALID
