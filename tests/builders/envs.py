@@ -1,0 +1,118 @@
+"""Build a validated ``EnvConfig`` from a small dict, through the real params loader.
+
+Each test states only what it varies (``make_cfg({"proxy": {"require_tls": False}})``); the
+rest comes from ``BASE``, a minimal MySQL-instance environment. The dict is written as a params
+folder and loaded with ``load_environments``, so every config a builder test sees is one the
+validator accepts and ``rules.resolve`` has completed.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from templates_src.config import load_environments
+from templates_src.config.model import EnvConfig
+
+EXAMPLE_PARAMS = Path(__file__).resolve().parents[2] / "params"
+ENV = "test"
+PROXY_NAME = "orders-test"
+CLIENT_SG = "sg-0a1b2c3d4e5f60733"
+OTHER_CLIENT_SG = "sg-0a1b2c3d4e5f60799"
+DB_SG = "sg-0a1b2c3d4e5f60744"
+SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
+VPC = "vpc-0a1b2c3d4e5f60718"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+LEGACY_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy/app-AbCdEf"
+
+BASE: dict[str, Any] = {
+    "engine_family": "MYSQL",
+    "region": "eu-west-1",
+    "proxy": {"name": PROXY_NAME},
+    "network": {"vpc_id": VPC, "subnet_ids": SUBNETS, "client_security_group_ids": [CLIENT_SG]},
+    "target": {"db_instance_identifier": "orders-test-db"},
+    "users": [{"username": "app_user", "description": "Application user"}],
+}
+
+# Fragments for the shapes tests combine most often.
+CLUSTER = {"target": {"db_instance_identifier": None, "db_cluster_identifier": "orders-test-aurora"}}
+POSTGRES = {"engine_family": "POSTGRESQL"}
+SQLSERVER = {"engine_family": "SQLSERVER"}
+OWN_KEY = {"secrets": {"kms_key_arn": KEY_ARN}}
+NO_RETAIN = {"secrets": {"retain_on_delete": False}}
+TWO_USERS = {"users": [{"username": "app_user", "description": "Application user"},
+                       {"username": "migrator"}]}
+NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False}}
+
+
+def merged(*overrides: dict[str, Any]) -> dict[str, Any]:
+    """BASE with each override deep-merged in turn: mappings merge, lists replace, None deletes."""
+    result = copy.deepcopy(BASE)
+    for override in overrides:
+        _merge_into(result, override)
+    return result
+
+
+def _merge_into(into: dict[str, Any], override: dict[str, Any]) -> None:
+    for name, value in override.items():
+        if value is None:
+            into.pop(name, None)
+        elif isinstance(value, dict) and isinstance(into.get(name), dict):
+            _merge_into(into[name], value)
+        else:
+            into[name] = copy.deepcopy(value)
+
+
+def load_cfg(params: dict[str, Any], env: str = ENV) -> EnvConfig:
+    """Write ``params`` as ``<tmp>/params/<env>.yaml`` and load it with the real loader."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "params"
+        folder.mkdir()
+        (folder / f"{env}.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+        [cfg] = load_environments(folder, "params", [env])
+    return cfg
+
+
+def make_cfg(*overrides: dict[str, Any]) -> EnvConfig:
+    return load_cfg(merged(*overrides))
+
+
+def props(resource: Any) -> dict[str, Any]:
+    """A troposphere resource's Properties, as they appear in the template."""
+    return resource.to_dict()["Properties"]
+
+
+def by_title(resources: list[Any]) -> dict[str, Any]:
+    return {r.title: r for r in resources}
+
+
+def walk(value: Any):
+    """Every (key, value) pair in a nested dict/list, depth first."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield name, item
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+def statements(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A policy document's statements by Sid."""
+    return {s["Sid"]: s for s in document["Statement"]}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def get_att(resource: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [resource, attribute]}
+
+
+def sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}

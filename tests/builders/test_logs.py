@@ -1,0 +1,32 @@
+"""The proxy's log group: its name, retention, key and retention policies."""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.builders import logs
+
+from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, get_att, make_cfg, ref
+
+
+@pytest.mark.parametrize("overrides, key, policy", [
+    ((), get_att("ProxySecretsKey", "Arn"), "Retain"),
+    ((OWN_KEY,), KEY_ARN, "Retain"),
+    ((NO_RETAIN,), get_att("ProxySecretsKey", "Arn"), "Delete"),
+])
+def test_log_group(overrides, key, policy):
+    group = logs.build_log_group(make_cfg({"proxy": {"log_retention_days": 90}}, *overrides))
+    assert group.title == "ProxyLogGroup"
+    body = group.to_dict()
+    assert body["Type"] == "AWS::Logs::LogGroup"
+    assert body["Properties"] == {
+        "LogGroupName": "/aws/rds/proxy/orders-test",
+        "RetentionInDays": ref("LogRetentionInDays"),
+        "KmsKeyId": key,
+        "Tags": [{"Key": "Environment", "Value": "test"}],
+    }
+    assert (body["DeletionPolicy"], body["UpdateReplacePolicy"]) == (policy, policy)
+
+
+def test_log_group_name_follows_the_proxy_name():
+    assert logs.log_group_name(make_cfg({"proxy": {"name": "other-proxy"}})) == "/aws/rds/proxy/other-proxy"

@@ -1,0 +1,118 @@
+"""The proxy's security group: clients in on the engine port, out only to the database port."""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.builders import network
+
+from .envs import CLIENT_SG, DB_SG, OTHER_CLIENT_SG, POSTGRES, SQLSERVER, VPC, by_title, get_att, make_cfg, props, ref
+
+PROXY_GROUP_ID = get_att("ProxySecurityGroup", "GroupId")
+
+
+def _rules(*overrides):
+    return by_title(network.build_network(make_cfg(*overrides)))
+
+
+def _of_type(resources, kind):
+    return {title: r.to_dict()["Properties"] for title, r in resources.items() if r.to_dict()["Type"] == kind}
+
+
+def test_group_allows_no_outbound_but_the_explicit_rule():
+    group = props(_rules()["ProxySecurityGroup"])
+    assert group["VpcId"] == ref("VpcId")
+    assert group["GroupDescription"] == "RDS Proxy orders-test (test)"
+    # The single inline rule matches nothing (ICMP type 252 to the broadcast address): it only
+    # removes the default allow-all egress.
+    assert group["SecurityGroupEgress"] == [{
+        "CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
+        "Description": "Disallow all other outbound traffic",
+    }]
+    assert "SecurityGroupIngress" not in group
+    assert {"Key": "Name", "Value": "orders-test-proxy"} in group["Tags"]
+    assert VPC not in str(group)  # the VPC comes from the parameter
+
+
+@pytest.mark.parametrize("engine, database_port, listen_port", [
+    ({}, 3306, 3306),
+    ({}, 3307, 3306),
+    (POSTGRES, 5432, 5432),
+    (POSTGRES, 5433, 5432),
+    (SQLSERVER, 1433, 1433),
+    (SQLSERVER, 1500, 1433),
+])
+def test_client_ingress_uses_the_engine_port_whatever_the_database_port(engine, database_port, listen_port):
+    cfg = make_cfg(engine, {"target": {"port": database_port}})
+    assert network.proxy_port(cfg) == listen_port
+    ingress = _of_type(by_title(network.build_network(cfg)), "AWS::EC2::SecurityGroupIngress")
+    assert ingress == {"ProxyIngressFromSg0a1b2c3d4e5f60733": {
+        "GroupId": PROXY_GROUP_ID, "IpProtocol": "tcp", "FromPort": listen_port, "ToPort": listen_port,
+        "SourceSecurityGroupId": CLIENT_SG, "Description": f"Clients in {CLIENT_SG} to the proxy",
+    }}
+
+
+def test_one_ingress_rule_per_client_group():
+    ingress = _of_type(_rules({"network": {"client_security_group_ids": [CLIENT_SG, OTHER_CLIENT_SG]}}),
+                       "AWS::EC2::SecurityGroupIngress")
+    assert {t: r["SourceSecurityGroupId"] for t, r in ingress.items()} == {
+        "ProxyIngressFromSg0a1b2c3d4e5f60733": CLIENT_SG,
+        "ProxyIngressFromSg0a1b2c3d4e5f60799": OTHER_CLIENT_SG,
+    }
+
+
+@pytest.mark.parametrize("cidr, title, family, other", [
+    ("10.20.0.0/16", "ProxyIngressFromCidr10D20D0D0P16", "CidrIp", "CidrIpv6"),
+    ("192.168.1.7/32", "ProxyIngressFromCidr192D168D1D7P32", "CidrIp", "CidrIpv6"),
+    ("2001:db8::/32", "ProxyIngressFromCidr2001Cdb8CCP32", "CidrIpv6", "CidrIp"),
+])
+def test_one_ingress_rule_per_cidr(cidr, title, family, other):
+    ingress = _of_type(_rules({"network": {"allowed_cidrs": [cidr]}}), "AWS::EC2::SecurityGroupIngress")
+    rule = ingress[title]
+    assert rule[family] == cidr
+    assert other not in rule and "SourceSecurityGroupId" not in rule
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 3306, 3306)
+    assert rule["GroupId"] == PROXY_GROUP_ID
+    assert rule["Description"] == f"Clients in {cidr} to the proxy"
+
+
+def test_cidrs_only_without_client_groups():
+    cfg = make_cfg({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/8", "fd00::/8"]}})
+    ingress = _of_type(by_title(network.build_network(cfg)), "AWS::EC2::SecurityGroupIngress")
+    assert sorted(ingress) == ["ProxyIngressFromCidr10D0D0D0P8", "ProxyIngressFromCidrfd00CCP8"]
+
+
+@pytest.mark.parametrize("overrides, destination", [
+    ((), {"CidrIp": "0.0.0.0/0"}),
+    (({"network": {"database_security_group_id": DB_SG}},), {"DestinationSecurityGroupId": DB_SG}),
+])
+def test_egress_only_to_the_database_port(overrides, destination):
+    egress = _of_type(_rules({"target": {"port": 3307}}, *overrides), "AWS::EC2::SecurityGroupEgress")
+    assert egress == {"ProxyEgressToDatabase": {
+        "GroupId": PROXY_GROUP_ID, "IpProtocol": "tcp",
+        "FromPort": ref("DatabasePort"), "ToPort": ref("DatabasePort"),
+        "Description": "Proxy to the database port", **destination,
+    }}
+
+
+def test_database_ingress_only_with_the_database_group():
+    assert "DatabaseIngressFromProxy" not in _rules()
+    rule = props(_rules({"network": {"database_security_group_id": DB_SG}})["DatabaseIngressFromProxy"])
+    assert rule == {
+        "GroupId": DB_SG, "IpProtocol": "tcp", "FromPort": ref("DatabasePort"), "ToPort": ref("DatabasePort"),
+        "SourceSecurityGroupId": PROXY_GROUP_ID, "Description": "RDS Proxy orders-test to the database",
+    }
+
+
+@pytest.mark.parametrize("overrides", [
+    (),
+    ({"network": {"database_security_group_id": DB_SG, "allowed_cidrs": ["10.1.0.0/16", "2001:db8::/48"]}},),
+])
+def test_every_rule_is_described_and_none_is_world_open(overrides):
+    for title, resource in _rules(*overrides).items():
+        body = props(resource)
+        rules = body.get("SecurityGroupEgress", []) if title == "ProxySecurityGroup" else [body]
+        for rule in rules:
+            assert rule["Description"], title
+        if resource.to_dict()["Type"] == "AWS::EC2::SecurityGroupIngress":
+            assert body.get("CidrIp") != "0.0.0.0/0" and body.get("CidrIpv6") != "::/0"

@@ -1,0 +1,136 @@
+"""The DBProxy (Auth, TLS, name), its default target group and the optional read-only endpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.builders import proxy
+
+from .envs import (CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
+                   props, ref)
+
+SECURITY_GROUP = [get_att("ProxySecurityGroup", "GroupId")]
+
+
+def _proxy(*overrides):
+    return props(proxy.build_proxy(make_cfg(*overrides)))
+
+
+def test_proxy_properties():
+    body = _proxy()
+    assert {k: v for k, v in body.items() if k not in ("Auth", "Tags")} == {
+        "DBProxyName": PROXY_NAME,
+        "EngineFamily": "MYSQL",
+        "RoleArn": get_att("ProxyRole", "Arn"),
+        "RequireTLS": True,
+        "IdleClientTimeout": ref("IdleClientTimeout"),
+        "DebugLogging": False,
+        "VpcSubnetIds": ref("SubnetIds"),
+        "VpcSecurityGroupIds": SECURITY_GROUP,
+    }
+    assert body["Tags"] == [{"Key": "Environment", "Value": "test"}]
+
+
+def test_proxy_waits_for_its_log_group():
+    assert proxy.build_proxy(make_cfg()).to_dict()["DependsOn"] == ["ProxyLogGroup"]
+
+
+def test_name_is_lowercase():
+    name = _proxy({"proxy": {"name": "orders-2-test"}})["DBProxyName"]
+    assert name == "orders-2-test" == name.lower()
+
+
+def test_one_auth_entry_per_user():
+    assert _proxy(TWO_USERS)["Auth"] == [
+        {"AuthScheme": "SECRETS", "SecretArn": ref("AppUserSecret"), "IAMAuth": "REQUIRED",
+         "ClientPasswordAuthType": "MYSQL_NATIVE_PASSWORD", "Description": "Application user"},
+        {"AuthScheme": "SECRETS", "SecretArn": ref("MigratorSecret"), "IAMAuth": "REQUIRED",
+         "ClientPasswordAuthType": "MYSQL_NATIVE_PASSWORD"},
+    ]
+
+
+def test_existing_secret_arn_is_used_in_auth():
+    [auth] = _proxy({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]})["Auth"]
+    assert auth["SecretArn"] == LEGACY_SECRET_ARN
+
+
+@pytest.mark.parametrize("overrides, engine, auth_type", [
+    ((), "MYSQL", "MYSQL_NATIVE_PASSWORD"),
+    (({"users": [{"username": "u", "client_password_auth_type": "MYSQL_CACHING_SHA2_PASSWORD"}]},),
+     "MYSQL", "MYSQL_CACHING_SHA2_PASSWORD"),
+    ((POSTGRES,), "POSTGRESQL", "POSTGRES_SCRAM_SHA_256"),
+    ((POSTGRES, {"users": [{"username": "u", "client_password_auth_type": "POSTGRES_MD5"}]}),
+     "POSTGRESQL", "POSTGRES_MD5"),
+    ((SQLSERVER,), "SQLSERVER", "SQL_SERVER_AUTHENTICATION"),
+])
+def test_client_password_auth_type_per_engine(overrides, engine, auth_type):
+    body = _proxy(*overrides)
+    assert body["EngineFamily"] == engine
+    assert [a["ClientPasswordAuthType"] for a in body["Auth"]] == [auth_type]
+
+
+@pytest.mark.parametrize("overrides, iam_auth", [
+    ((), ["REQUIRED"]),
+    ((NO_IAM,), ["DISABLED"]),
+    (({"users": [{"username": "a", "iam_auth": "DISABLED"}, {"username": "b"}]},), ["DISABLED", "REQUIRED"]),
+    ((SQLSERVER, {"proxy": {"iam_auth": "ENABLED"}}), ["ENABLED"]),
+])
+def test_iam_auth_per_user_from_default_or_override(overrides, iam_auth):
+    assert [a["IAMAuth"] for a in _proxy(*overrides)["Auth"]] == iam_auth
+
+
+@pytest.mark.parametrize("overrides, require_tls, debug", [
+    ((), True, False),
+    ((NO_IAM,), False, False),
+    (({"proxy": {"debug_logging": True}},), True, True),
+])
+def test_tls_and_debug_logging(overrides, require_tls, debug):
+    body = _proxy(*overrides)
+    assert (body["RequireTLS"], body["DebugLogging"]) == (require_tls, debug)
+
+
+@pytest.mark.parametrize("overrides, target", [
+    ((), {"DBInstanceIdentifiers": [ref("DBInstanceIdentifier")]}),
+    ((CLUSTER,), {"DBClusterIdentifiers": [ref("DBClusterIdentifier")]}),
+])
+def test_target_group_instance_or_cluster(overrides, target):
+    group = proxy.build_target_group(make_cfg(*overrides))
+    assert group.title == "ProxyTargetGroup"
+    assert props(group) == {
+        "TargetGroupName": "default",
+        "DBProxyName": ref("Proxy"),
+        "ConnectionPoolConfigurationInfo": {
+            "MaxConnectionsPercent": ref("MaxConnectionsPercent"),
+            "MaxIdleConnectionsPercent": ref("MaxIdleConnectionsPercent"),
+            "ConnectionBorrowTimeout": ref("ConnectionBorrowTimeout"),
+        },
+        **target,
+    }
+
+
+def test_pool_init_query_and_pinning_filters_only_when_given():
+    cfg = make_cfg({"pool": {"init_query": "SET time_zone = '+00:00'",
+                             "session_pinning_filters": ["EXCLUDE_VARIABLE_SETS"]}})
+    pool = props(proxy.build_target_group(cfg))["ConnectionPoolConfigurationInfo"]
+    assert pool["InitQuery"] == "SET time_zone = '+00:00'"
+    assert pool["SessionPinningFilters"] == ["EXCLUDE_VARIABLE_SETS"]
+
+
+@pytest.mark.parametrize("overrides", [(), (CLUSTER,)])
+def test_no_read_only_endpoint_unless_asked(overrides):
+    assert proxy.build_read_only_endpoint(make_cfg(*overrides)) == []
+
+
+def test_read_only_endpoint_for_a_cluster():
+    [endpoint] = proxy.build_read_only_endpoint(make_cfg(CLUSTER, {"target": {"read_only_endpoint": True}}))
+    body = endpoint.to_dict()
+    assert endpoint.title == "ProxyReadOnlyEndpoint"
+    assert body["DependsOn"] == ["ProxyTargetGroup"]
+    assert body["Properties"] == {
+        "DBProxyEndpointName": f"{PROXY_NAME}-ro",
+        "DBProxyName": ref("Proxy"),
+        "TargetRole": "READ_ONLY",
+        "VpcSubnetIds": ref("SubnetIds"),
+        "VpcSecurityGroupIds": SECURITY_GROUP,
+        "Tags": [{"Key": "Environment", "Value": "test"}],
+    }
