@@ -1,0 +1,59 @@
+"""Shared test helpers: the repository's paths and ways to run build.py as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS = ROOT / "params"
+GENERATED = ROOT / "generated"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_build(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
+    """Run ``python build.py ARGS`` in a subprocess, exactly as a user would."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_main(*args: str) -> Result:
+    """Run the CLI in-process (fast; no cfn-lint import unless asked)."""
+    import io
+
+    from templates_src.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder with its bytes, to assert a folder was left untouched."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def params_copy(tmp_path: Path) -> Path:
+    """A writable copy of the example params folder."""
+    target = tmp_path / "params"
+    shutil.copytree(PARAMS, target)
+    return target
