@@ -16,6 +16,13 @@ from .network import proxy_port
 from .secrets import secret_arn
 
 
+CLIENT_POLICY_OUTPUT = "ClientPolicyArn"
+
+
+def secret_output_name(username: str) -> str:
+    return f"{resource_name(username)}SecretArn"
+
+
 def _output(name: str, description: str, value: Any) -> Output:
     return Output(name, Description=description, Value=value, Export=Export(export_name(name)))
 
@@ -36,10 +43,10 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
                                GetAtt(names.READ_ONLY_ENDPOINT, "Endpoint")))
     if iam_users(cfg):
-        outputs.append(_output("ClientPolicyArn", "Managed policy to attach to callers (e.g. Lambda roles)",
+        outputs.append(_output(CLIENT_POLICY_OUTPUT, "Managed policy to attach to callers (e.g. Lambda roles)",
                                Ref(names.CLIENT_POLICY)))
     outputs += [
-        _output(f"{resource_name(user.username)}SecretArn", f"Secret holding the credentials of {user.username}",
+        _output(secret_output_name(user.username), f"Secret holding the credentials of {user.username}",
                 secret_arn(user))
         for user in cfg.users
     ]
