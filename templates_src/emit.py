@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -50,10 +50,10 @@ def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ..
     if scope is None:
         expected = {**expected, MARKER_FILE: MARKER_TEXT}
     wanted = {path: text.encode() for path, text in expected.items()}
-    present = {
-        path: data for path, data in read_tree(out_dir).items()
-        if scope is None or path.split("/", 1)[0] in scope
-    }
+    # Read under a shared lock: a build swapping the folder mid-read would show a mix of two builds.
+    with _shared_lock(out_dir):
+        tree = read_tree(out_dir)
+    present = {path: data for path, data in tree.items() if scope is None or path.split("/", 1)[0] in scope}
     problems = [f"{p} (stale)" for p in sorted(wanted) if p in present and present[p] != wanted[p]]
     problems += [f"{p} (missing)" for p in sorted(wanted) if p not in present]
     problems += [f"{p} (not produced by this build)" for p in sorted(present) if p not in wanted]
@@ -61,30 +61,52 @@ def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ..
 
 
 @contextlib.contextmanager
-def build_lock(out_dir: Path, on_wait: Callable[[], None] = lambda: None) -> Iterator[None]:
-    """Hold an exclusive lock for builds writing next to ``out_dir``; waits for the holder."""
-    parent = out_dir.resolve().parent
-    try:
-        fd = os.open(parent, os.O_RDONLY)
-    except OSError as exc:
-        raise EmitError(f"cannot open {parent}: {exc.strerror}") from None
+def _flock(fd: int, operation: int, on_wait: Callable[[], None]) -> Iterator[None]:
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
         except BlockingIOError:
             on_wait()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, operation)
         yield
     finally:
         os.close(fd)  # closing releases the lock, as does the process dying
 
 
+@contextlib.contextmanager
+def build_lock(out_dir: Path, on_wait: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Hold an exclusive lock for builds writing next to ``out_dir``; waits for the holder."""
+    parent = out_dir.resolve().parent
+    try:
+        # `--out build/generated` in a fresh clone should work like any generator's output option.
+        parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except FileExistsError:
+        raise EmitError(f"{parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise EmitError(f"cannot open {parent}: {exc.strerror}") from None
+    with _flock(fd, fcntl.LOCK_EX, on_wait):
+        yield
+
+
+@contextlib.contextmanager
+def _shared_lock(out_dir: Path) -> Iterator[None]:
+    try:
+        fd = os.open(out_dir.resolve().parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        fd = None  # no parent folder: nothing to read, and no build to wait for
+    if fd is None:
+        yield
+        return
+    with _flock(fd, fcntl.LOCK_SH, lambda: None):
+        yield
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux renameat2); False where the system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    # The running process's own symbols: find_library needs ldconfig or a compiler, which slim
+    # containers lack, and would silently drop us to the non-atomic fallback.
+    libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
@@ -100,14 +122,39 @@ def _scratch(out_dir: Path, kind: str) -> Path:
     return out_dir.parent / f".{out_dir.name}.{kind}-{os.getpid()}"
 
 
+def _leftovers(out_dir: Path) -> list[Path]:
+    # An exact pattern, not a glob: `.out.*-*` would also match the scratch folders of a sibling
+    # out folder named `out.x` (and glob would read brackets in the name as a pattern).
+    pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.(tmp|old)-[0-9]+")
+    return sorted(out_dir.parent / name for name in os.listdir(out_dir.parent) if pattern.fullmatch(name))
+
+
 def _recover(out_dir: Path) -> None:
     """Undo what a build killed mid-swap left behind (callers hold the lock)."""
-    leftovers = sorted(out_dir.parent.glob(f".{out_dir.name}.*-*"))
+    leftovers = _leftovers(out_dir)
     old = [p for p in leftovers if p.name.startswith(f".{out_dir.name}.old-")]
     if not out_dir.exists() and old:
         old[-1].rename(out_dir)  # killed between the two renames of the fallback swap
-    for path in out_dir.parent.glob(f".{out_dir.name}.*-*"):
+        leftovers.remove(old[-1])
+    for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _fsync(path: Path | str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(root: Path) -> None:
+    # Without this a power loss soon after the swap can leave renamed folders of empty files
+    # (ext4 and others flush data lazily and only order it with renames of files, not folders).
+    for folder, _, names in os.walk(root):
+        for name in names:
+            _fsync(os.path.join(folder, name))
+        _fsync(folder)
 
 
 def _check_owned(out_dir: Path) -> None:
@@ -124,24 +171,39 @@ def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] |
     ``scope`` names the top-level folders this build replaces (the environments rebuilt); the
     rest of the current out folder is carried over unchanged. None replaces everything.
     """
+    # The real folder, not a symlink to it: the swap would replace the link by a folder and then
+    # fail to remove the link; resolving also puts the scratch folders beside the locked parent.
+    given, out_dir = out_dir, out_dir.resolve()
     _recover(out_dir)
-    _check_owned(out_dir)
+    _check_owned(given)
     staging = _scratch(out_dir, "tmp")
-    if scope is not None and out_dir.is_dir():
-        shutil.copytree(out_dir, staging, ignore=lambda folder, entries: [
-            e for e in entries if Path(folder) == out_dir and (e in scope or e == MARKER_FILE)])
-    staging.mkdir(exist_ok=True)
-    for relative, text in {**files, MARKER_FILE: MARKER_TEXT}.items():
-        path = staging / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode())
-    if not out_dir.exists():
-        staging.rename(out_dir)
-        return
-    if _exchange(staging, out_dir):
-        shutil.rmtree(staging)  # now holds the previous build
-        return
-    old = _scratch(out_dir, "old")
-    out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old)
+    try:
+        if scope is not None and out_dir.is_dir():
+            try:
+                shutil.copytree(out_dir, staging, ignore=lambda folder, entries: [
+                    e for e in entries if Path(folder) == out_dir and (e in scope or e == MARKER_FILE)])
+            except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
+                source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
+                raise EmitError(f"cannot carry over {source}: {why}") from None
+        staging.mkdir(exist_ok=True)
+        for relative, text in {**files, MARKER_FILE: MARKER_TEXT}.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode())
+        _sync_tree(staging)
+        if not out_dir.exists():
+            staging.rename(out_dir)
+        elif not _exchange(staging, out_dir):
+            old = _scratch(out_dir, "old")
+            out_dir.rename(old)
+            try:
+                staging.rename(out_dir)
+            except BaseException:  # a failure or Ctrl-C: the previous build, rather than no out folder
+                old.rename(out_dir)
+                raise
+            shutil.rmtree(old, ignore_errors=True)  # the build is in; the next one retries
+        _fsync(out_dir.parent)  # the rename itself survives a power loss
+    finally:
+        # A failed build leaves nothing beside the out folder; after an exchange this is the
+        # previous build.
+        shutil.rmtree(staging, ignore_errors=True)

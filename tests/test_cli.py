@@ -1,0 +1,219 @@
+"""build.py as a user drives it: which files appear, --check, --out/--params, exit codes, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from templates_src import checks
+from templates_src.emit import MARKER_FILE
+
+from conftest import GENERATED, PARAMS, ROOT, run_build, run_main, snapshot
+
+ENVS = sorted(p.stem for p in PARAMS.glob("*.yaml") if not p.name.startswith("_"))
+ENV_FILES = ("rds-proxy.yaml", "parameters.json", "template-configuration.json")
+
+
+def _siblings(folder: Path) -> list[str]:
+    """Everything beside a folder (scratch folders a build must not leave behind)."""
+    return sorted(p.name for p in folder.parent.iterdir())
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """An out folder holding a complete build of every environment."""
+    out = tmp_path / "out"
+    result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
+    assert result.code == 0, result.err
+    return out
+
+
+def test_build_all_writes_every_env_and_the_marker(built: Path) -> None:
+    assert len(ENVS) >= 2
+    tree = snapshot(built)
+    expected = {f"{env}/{name}" for env in ENVS for name in ENV_FILES} | {MARKER_FILE}
+    assert set(tree) == expected
+    assert all(tree[path] for path in expected)  # no empty file
+    assert _siblings(built) == ["out"]  # no scratch folder left beside it
+
+
+def test_build_prints_one_line_per_env(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
+    assert result.code == 0
+    assert [line.split(":", 1)[0] for line in result.out.splitlines()] == ENVS
+    assert result.err == ""
+
+
+def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) -> None:
+    # Tamper with another env's file: a build of `dev` must carry it over as it is, not rebuild it.
+    other = next(env for env in ENVS if env != "dev")
+    tampered = built / other / "rds-proxy.yaml"
+    tampered.write_bytes(b"# hand edit that only a full build would undo\n")
+    before = snapshot(built)
+    dev_params = params_copy / "dev.yaml"
+    dev_params.write_text(dev_params.read_text().replace("log_retention_days: 14", "log_retention_days: 30"))
+
+    result = run_main("--no-lint", "dev", "--params", str(params_copy), "--out", str(built))
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("dev: ") and len(result.out.splitlines()) == 1
+    after = snapshot(built)
+    assert set(after) == set(before)
+    changed = {path for path in after if after[path] != before[path]}
+    assert changed and all(path.startswith("dev/") for path in changed)
+    assert b"30" in after["dev/parameters.json"] and after["dev/parameters.json"] != before["dev/parameters.json"]
+    assert after[f"{other}/rds-proxy.yaml"] == b"# hand edit that only a full build would undo\n"
+    assert _siblings(built) == ["out", "params"]
+
+
+def test_check_passes_on_current_output(built: Path) -> None:
+    before = snapshot(built)
+    result = run_main("--no-lint", "--check", "--params", str(PARAMS), "--out", str(built))
+    assert result.code == 0, result.err
+    assert "up to date" in result.out
+    assert snapshot(built) == before
+
+
+def test_check_names_stale_missing_and_unexpected_files_and_writes_nothing(built: Path) -> None:
+    (built / "dev" / "rds-proxy.yaml").write_bytes((built / "dev" / "rds-proxy.yaml").read_bytes() + b"# edit\n")
+    (built / "staging" / "parameters.json").unlink()
+    (built / "retired-env").mkdir()
+    (built / "retired-env" / "rds-proxy.yaml").write_text("old\n")
+    before, beside = snapshot(built), _siblings(built)
+
+    result = run_main("--no-lint", "--check", "--params", str(PARAMS), "--out", str(built))
+
+    assert result.code == 1
+    lines = result.err.splitlines()
+    assert f"{built}/dev/rds-proxy.yaml (stale)" in lines
+    assert f"{built}/staging/parameters.json (missing)" in lines
+    assert f"{built}/retired-env/rds-proxy.yaml (not produced by this build)" in lines
+    assert len(lines) == 4 and "3 file(s) out of date" in lines[-1]
+    assert result.out == ""
+    assert snapshot(built) == before and _siblings(built) == beside
+
+
+def test_check_of_one_env_ignores_the_others(built: Path) -> None:
+    (built / "staging" / "parameters.json").unlink()
+    assert run_main("--no-lint", "--check", "dev", "--params", str(PARAMS), "--out", str(built)).code == 0
+    result = run_main("--no-lint", "--check", "staging", "--params", str(PARAMS), "--out", str(built))
+    assert result.code == 1 and "staging/parameters.json (missing)" in result.err
+
+
+def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "nothing-here" / "out"
+    result = run_main("--no-lint", "--check", "--params", str(PARAMS), "--out", str(out))
+    assert result.code == 1
+    assert f"{out}/{MARKER_FILE} (missing)" in result.err.splitlines()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_elsewhere_and_params_elsewhere_relative_to_cwd(tmp_path: Path, params_copy: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run from another folder (holding a copy of params/) with relative paths: --params defaults to
+    # that copy, and the output is the committed one byte for byte (nothing depends on the folder).
+    monkeypatch.chdir(tmp_path)
+    result = run_main("--no-lint", "--out", "elsewhere/generated")
+    assert result.code == 0, result.err
+    assert snapshot(tmp_path / "elsewhere" / "generated") == snapshot(GENERATED)
+    assert "elsewhere/generated/dev/" in result.out
+
+
+def test_params_elsewhere_are_the_ones_used(tmp_path: Path, params_copy: Path) -> None:
+    dev = params_copy / "dev.yaml"
+    dev.write_text(dev.read_text().replace("orders-dev-db", "other-dev-db"))
+    out = tmp_path / "out"
+    result = run_main("--no-lint", "--params", str(params_copy), "--out", str(out))
+    assert result.code == 0, result.err
+    assert b"other-dev-db" in (out / "dev" / "parameters.json").read_bytes()
+
+
+def test_unknown_env_exits_2_and_writes_nothing(built: Path) -> None:
+    before = snapshot(built)
+    result = run_main("--no-lint", "dev", "nope", "--params", str(PARAMS), "--out", str(built))
+    assert result.code == 2
+    assert "no such environment 'nope'" in result.err
+    assert "nothing was written" in result.err
+    assert snapshot(built) == before and _siblings(built) == ["out"]
+
+
+def test_bad_argument_exits_2_with_one_line() -> None:
+    result = run_build("--no-such-flag")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith("build.py: error: ")
+    assert "--no-such-flag" in result.err and "Traceback" not in result.err
+    assert result.out == ""
+
+
+def test_lint_failure_writes_nothing(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    finding = checks.Finding("x/dev/rds-proxy.yaml", 3, "E9999", "error", "provoked by the test")
+    monkeypatch.setattr(checks, "lint", lambda jobs: [finding])
+    before = snapshot(built)
+    fresh = tmp_path / "fresh"
+
+    for out in (built, fresh):
+        result = run_main("--params", str(PARAMS), "--out", str(out))
+        assert result.code == 1
+        assert "x/dev/rds-proxy.yaml:3: E9999: provoked by the test" in result.err
+        assert "nothing was written" in result.err
+
+    assert snapshot(built) == before
+    assert not fresh.exists()
+    assert _siblings(built) == ["out"]
+
+
+def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def lint(jobs):
+        jobs = list(jobs)
+        assert {job.region for job in jobs} and len(jobs) == len(ENVS)
+        return [checks.Finding(jobs[-1].file, 1, "W9999", "warning", "only the last env")]
+
+    monkeypatch.setattr(checks, "lint", lint)
+    out = tmp_path / "out"
+    assert run_main("--params", str(PARAMS), "--out", str(out)).code == 1
+    assert not out.exists()
+
+
+def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
+    # A fresh lint cache, so cfn-lint really runs on every template.
+    result = run_build("--out", str(tmp_path / "out"), env={"RDS_PROXY_CFN_CACHE_DIR": str(tmp_path / "cache")})
+    assert result.code == 0, result.err
+    assert snapshot(tmp_path / "out") == snapshot(GENERATED)
+
+
+def test_two_builds_give_identical_bytes(built: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(again)).code == 0
+    assert snapshot(again) == snapshot(built)
+    # A rebuild over an existing output changes nothing either.
+    assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(built)).code == 0
+    assert snapshot(built) == snapshot(again)
+
+
+def test_output_does_not_depend_on_hash_seed_or_locale(tmp_path: Path, params_copy: Path) -> None:
+    # Non-ASCII text in the params, so an encoding taken from the locale would show.
+    dev = params_copy / "dev.yaml"
+    dev.write_text(dev.read_text(encoding="utf-8").replace("Schema migrations (DDL)", "Schéma migrations — DDL"),
+                   encoding="utf-8")
+    trees = []
+    for seed, locale in (("0", "C"), ("12345", "C.UTF-8")):
+        out = f"out-{seed}"
+        result = run_build("--no-lint", "--params", "params", "--out", out, cwd=tmp_path,
+                           env={"PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale, "PYTHONUTF8": "0"})
+        assert result.code == 0, result.err
+        trees.append(snapshot(tmp_path / out))
+    assert trees[0] == trees[1]
+    assert "Description: Schéma migrations — DDL\n".encode() in trees[0]["dev/rds-proxy.yaml"]
+    # Everything but the edited env equals the committed output.
+    committed = snapshot(GENERATED)
+    assert {k: v for k, v in trees[0].items() if not k.startswith("dev/")} == \
+        {k: v for k, v in committed.items() if not k.startswith("dev/")}
+
+
+def test_committed_generated_is_current() -> None:
+    """The golden test: the committed generated/ is exactly what the params produce, lint included."""
+    result = run_build("--check", cwd=ROOT)
+    assert result.code == 0, result.err
+    assert "generated is up to date" in result.out

@@ -1,0 +1,347 @@
+"""Crash and concurrency safety of the out folder: kills mid-write and mid-swap, two builds at once,
+and every way the out folder or the params folder can be unusable (exit 2, one line, untouched)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from templates_src import emit
+
+from conftest import PARAMS, ROOT, run_main, snapshot
+
+# Runs build.py's main in a subprocess after HOOK (Python source) has patched something, so a
+# test can SIGKILL the build at an exact point. The hook sees `emit`, `Path`, `os`, `signal`, `die`.
+KILLED_BUILD = """
+import os, signal, sys
+from pathlib import Path
+from templates_src import cli, emit
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+{hook}
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def run_hooked(hook: str, *args: str) -> subprocess.CompletedProcess[str]:
+    script = KILLED_BUILD.format(hook=textwrap.dedent(hook))
+    return subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def build(params: Path, out: Path, *envs: str) -> None:
+    result = run_main("--no-lint", *envs, "--params", str(params), "--out", str(out))
+    assert result.code == 0, result.err
+
+
+def beside(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir())
+
+
+@pytest.fixture
+def old_and_new(tmp_path: Path, params_copy: Path) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """An out folder holding a build of the real params, and the (different) build of params_copy."""
+    path = params_copy / "dev.yaml"
+    path.write_text(path.read_text().replace("max_connections_percent: 50", "max_connections_percent: 60"))
+    build(params_copy, tmp_path / "expected-new")
+    new = snapshot(tmp_path / "expected-new")
+    out = tmp_path / "work" / "out"
+    out.parent.mkdir()
+    build(PARAMS, out)
+    old = snapshot(out)
+    assert {p for p in old if old[p] != new.get(p)} >= {"dev/parameters.json", "staging/rds-proxy.yaml"}
+    return out, old, new
+
+
+def test_killed_mid_write_leaves_the_out_folder_whole(old_and_new, params_copy: Path) -> None:
+    out, old, new = old_and_new
+    proc = run_hooked("""
+        real = Path.write_bytes
+        def write_bytes(self, data):
+            real(self, data)
+            die()  # after the first file of the new build
+        Path.write_bytes = write_bytes
+    """, "--no-lint", "--params", str(params_copy), "--out", str(out))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    assert snapshot(out) == old
+    leftovers = [name for name in beside(out) if name != "out"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".out.tmp-")
+    assert len(snapshot(out.parent / leftovers[0])) == 1  # it really died mid-write
+
+    build(params_copy, out)
+    assert snapshot(out) == new
+    assert beside(out) == ["out"]
+
+
+def test_killed_right_after_the_swap_leaves_the_new_build(old_and_new, params_copy: Path) -> None:
+    out, old, new = old_and_new
+    proc = run_hooked("""
+        real = emit._exchange
+        def exchange(a, b):
+            assert real(a, b)  # this system has renameat2; else the fallback test covers the swap
+            die()
+        emit._exchange = exchange
+    """, "--no-lint", "--params", str(params_copy), "--out", str(out))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    assert snapshot(out) == new
+    [leftover] = [name for name in beside(out) if name != "out"]
+    assert snapshot(out.parent / leftover) == old  # the previous build, not yet removed
+
+    build(params_copy, out)
+    assert snapshot(out) == new and beside(out) == ["out"]
+
+
+def test_killed_between_the_renames_of_the_fallback_swap_is_recovered(old_and_new, params_copy: Path) -> None:
+    out, old, new = old_and_new
+    proc = run_hooked("""
+        emit._exchange = lambda a, b: False  # as on a system without renameat2
+        real = Path.rename
+        def rename(self, target):
+            if self.name.startswith(".out.tmp-"):
+                die()  # the out folder is already moved aside; the new one not yet in
+            return real(self, target)
+        Path.rename = rename
+    """, "--no-lint", "--params", str(params_copy), "--out", str(out))
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    assert not out.exists()
+    [aside] = [name for name in beside(out) if name.startswith(".out.old-")]
+    assert snapshot(out.parent / aside) == old
+
+    # The next build, even of one environment, first puts the previous build back: the
+    # environments it does not rebuild are carried over from it.
+    build(params_copy, out, "dev")
+    after = snapshot(out)
+    assert beside(out) == ["out"]
+    for path, data in after.items():
+        assert data == (new if path.startswith("dev/") else old)[path], path
+    assert set(after) == set(old) == set(new)
+
+
+def test_fallback_swap_without_renameat2(old_and_new, params_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out, _, new = old_and_new
+    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    build(params_copy, out)
+    assert snapshot(out) == new and beside(out) == ["out"]
+
+
+def test_failed_write_leaves_out_folder_and_no_scratch(old_and_new, params_copy: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    out, old, _ = old_and_new
+    real, written = Path.write_bytes, []
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        written.append(self)
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    result = run_main("--no-lint", "--params", str(params_copy), "--out", str(out))
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "No space left on device" in result.err
+    assert snapshot(out) == old and beside(out) == ["out"]
+
+
+def test_every_file_is_on_disk_before_the_swap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync, real_exchange = os.fsync, emit._exchange
+    monkeypatch.setattr(emit.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                      real_fsync(fd))[1])
+    swapped_after: list[int] = []
+
+    def exchange(a: Path, b: Path) -> bool:
+        swapped_after.append(len(synced))
+        files = [str(p) for p in Path(a).rglob("*")] + [str(a)]
+        assert set(files) <= set(synced), sorted(set(files) - set(synced))
+        return real_exchange(a, b)
+
+    monkeypatch.setattr(emit, "_exchange", exchange)
+    out = tmp_path / "out"
+    build(PARAMS, out)
+    build(PARAMS, out)  # the second build swaps with the first
+    assert swapped_after
+    assert synced[-1] == str(tmp_path)  # and the rename is made durable too
+
+
+def test_second_build_waits_and_one_build_lands_whole(old_and_new, params_copy: Path) -> None:
+    out, old, new = old_and_new
+    procs = []
+    with emit.build_lock(out):
+        for params in (PARAMS, params_copy):
+            procs.append(subprocess.Popen(
+                [sys.executable, str(ROOT / "build.py"), "--no-lint", "--params", str(params), "--out", str(out)],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        for proc in procs:
+            assert proc.stderr is not None
+            assert "waiting for another build" in proc.stderr.readline()
+        # Both are queued behind the lock: the out folder is untouched so far.
+        assert snapshot(out) == old
+    results = [proc.communicate(timeout=120) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], results
+    assert snapshot(out) in (old, new)
+    assert beside(out) == ["out"]
+
+
+def _blocked_on_lock(pid: int) -> bool:
+    return any(line.split()[1] == "->" and line.split()[5] == str(pid)
+               for line in Path("/proc/locks").read_text().splitlines() if len(line.split()) > 5)
+
+
+def test_check_waits_for_a_build_in_progress(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(PARAMS, out)
+    victim = out / "dev" / "rds-proxy.yaml"
+    with emit.build_lock(out):
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "build.py"), "--check", "--no-lint", "--params", str(PARAMS), "--out", str(out)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        text = victim.read_bytes()
+        victim.write_bytes(b"half-swapped\n")  # what a reader could see while a build runs
+        while proc.poll() is None and not _blocked_on_lock(proc.pid):
+            time.sleep(0.02)
+        blocked = _blocked_on_lock(proc.pid)
+        victim.write_bytes(text)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert blocked, (stdout, stderr)
+    assert proc.returncode == 0, stderr
+
+
+def test_refuses_a_non_empty_folder_without_the_marker(tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "notes.md").write_text("mine\n")
+    (out / "dev").mkdir()
+    (out / "dev" / "rds-proxy.yaml").write_text("also mine\n")
+    before = snapshot(out)
+    for envs in ((), ("dev",)):
+        result = run_main("--no-lint", *envs, "--params", str(PARAMS), "--out", str(out))
+        assert result.code == 2
+        assert result.err.count("\n") == 1 and "refusing to replace" in result.err and emit.MARKER_FILE in result.err
+        assert snapshot(out) == before and beside(out) == ["docs"]
+
+
+def test_a_file_that_cannot_be_carried_over_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(PARAMS, out)
+    os.mkfifo(out / "staging" / "pipe")  # copying a pipe fails (it would block a reader)
+    before = snapshot(out)
+    result = run_main("--no-lint", "dev", "--params", str(PARAMS), "--out", str(out))
+    assert result.code == 2
+    pipe = out / "staging" / "pipe"
+    assert result.err == f"cannot write {out}: cannot carry over {pipe}: `{pipe}` is a named pipe\n"
+    assert snapshot(out) == before and beside(out) == ["out"]
+
+
+def test_an_empty_existing_folder_is_fine(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    build(PARAMS, out, "dev")
+    assert sorted(snapshot(out)) == [emit.MARKER_FILE, "dev/parameters.json", "dev/rds-proxy.yaml",
+                                     "dev/template-configuration.json"]
+
+
+def test_out_path_that_is_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.write_text("a file\n")
+    result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
+    assert result.code == 2
+    assert result.err == f"cannot write {out}: {out} is a file, not a folder\n"
+    assert out.read_text() == "a file\n" and beside(out) == ["out"]
+
+
+def test_out_folder_through_a_symlink(tmp_path: Path) -> None:
+    build(PARAMS, tmp_path / "expected")
+    real = tmp_path / "real" / "generated"
+    real.parent.mkdir()
+    build(PARAMS, real)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    (real / "dev" / "parameters.json").write_text("stale\n")
+    build(PARAMS, link)
+    assert link.is_symlink() and link.resolve() == real
+    assert snapshot(real) == snapshot(tmp_path / "expected")
+    assert beside(real) == ["generated"] and beside(link) == ["expected", "link", "real"]
+
+
+def test_leftovers_of_a_sibling_out_folder_are_not_taken(tmp_path: Path) -> None:
+    # `out.v2` crashed between the renames of the fallback swap; building `out` must neither take
+    # its previous build for its own nor delete it (only a build of `out.v2` may recover it).
+    theirs = tmp_path / ".out.v2.old-4242"
+    theirs.mkdir()
+    (theirs / emit.MARKER_FILE).write_text(emit.MARKER_TEXT)
+    (theirs / "keep.txt").write_text("out.v2's previous build\n")
+    out = tmp_path / "out"
+    build(PARAMS, out)
+    assert "keep.txt" not in snapshot(out)
+    assert snapshot(theirs)["keep.txt"] == b"out.v2's previous build\n"
+    # ...and a build of out.v2 gets it back.
+    build(PARAMS, tmp_path / "out.v2", "dev")
+    assert snapshot(tmp_path / "out.v2")["keep.txt"] == b"out.v2's previous build\n"
+
+
+def test_out_folder_in_missing_folders_is_created(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b" / "generated"
+    build(PARAMS, out)
+    assert (out / emit.MARKER_FILE).is_file()
+
+
+def _read_only_out(tmp_path: Path) -> Path:
+    """An out path whose folder cannot be written: chmod where that binds, else a place no one can write."""
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        (parent / "probe").mkdir()
+    except PermissionError:
+        return parent / "out"
+    (parent / "probe").rmdir()  # root ignores the mode bits: use a folder of /proc instead
+    parent.chmod(0o755)
+    return Path("/proc/rds-proxy-cfn-test-out")
+
+
+@pytest.mark.parametrize("where", ["read-only parent", "parent is a file", "under a file's path"])
+def test_unwritable_out_location_is_one_line(tmp_path: Path, where: str) -> None:
+    if where == "read-only parent":
+        out = _read_only_out(tmp_path)
+    else:
+        (tmp_path / "file").write_text("x\n")
+        out = tmp_path / "file" / "out" if where == "parent is a file" else tmp_path / "file" / "deeper" / "out"
+    try:
+        result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
+    finally:
+        if (tmp_path / "locked").exists():
+            (tmp_path / "locked").chmod(0o755)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and result.err.startswith(f"cannot write {out}: ")
+    assert "Traceback" not in result.err and "None" not in result.err
+    assert result.out == ""
+    assert not out.exists()
+    if where != "read-only parent":
+        assert (tmp_path / "file").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_unreadable_params_folder(tmp_path: Path, kind: str) -> None:
+    params = tmp_path / "params"
+    if kind == "a file":
+        params.write_text("engine_family: MYSQL\n")
+    out = tmp_path / "out"
+    result = run_main("--no-lint", "--params", str(params), "--out", str(out))
+    assert result.code == 2
+    lines = result.err.splitlines()
+    assert lines[0].startswith(f"{params}: cannot read the params folder: ")
+    assert lines[1:] == ["1 problem(s) in params; nothing was written"]
+    assert not out.exists()
