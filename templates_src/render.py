@@ -7,17 +7,68 @@ CloudFormation's conventional order, no timestamps or paths from this machine.
 from __future__ import annotations
 
 import json
+import shlex
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from cfn_flip import to_yaml
 from troposphere import Template
 
+from .aws_facts import EngineFamily
+from .builders.network import proxy_port
+from .builders.outputs import CLIENT_POLICY_OUTPUT, secret_output_name
 from .builders.parameters import parameter_values
+from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
+from .config.rules import iam_users
 
 TEMPLATE_FILE = "rds-proxy.yaml"
 PARAMETERS_FILE = "parameters.json"
 TEMPLATE_CONFIGURATION_FILE = "template-configuration.json"
+DEPLOY_GUIDE_FILE = "DEPLOY.md"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+# Connection snippets for the deploy guide: the usual driver per engine, TLS verified against the
+# system trust store (RDS Proxy serves an ACM certificate, so the RDS CA bundle is not needed).
+DRIVERS: dict[EngineFamily, dict[str, str]] = {
+    EngineFamily.MYSQL: {
+        "python": "PyMySQL",
+        "python_stdlib": "import ssl",
+        "python_import": "import pymysql",
+        "python_connect": "conn = pymysql.connect(host=host, port=port, user=user, password=token,\n"
+                          "                       ssl=ssl.create_default_context())",
+        "node": "mysql2",
+        "node_import": 'import mysql from "mysql2/promise";',
+        "node_connect": "const conn = await mysql.createConnection({\n"
+                        "  host: hostname, port, user: username, password: token, ssl: { rejectUnauthorized: true },\n"
+                        "  authPlugins: { mysql_clear_password: () => () => token },\n});",
+    },
+    EngineFamily.POSTGRESQL: {
+        "python": "psycopg 3",
+        "python_stdlib": "",
+        "python_import": "import psycopg",
+        "python_connect": "conn = psycopg.connect(host=host, port=port, user=user, password=token, dbname=\"postgres\",\n"
+                          "                       sslmode=\"verify-full\", sslrootcert=\"system\")",
+        "node": "pg",
+        "node_import": 'import pg from "pg";',
+        "node_connect": "const client = new pg.Client({\n"
+                        "  host: hostname, port, user: username, password: token, database: \"postgres\",\n"
+                        "  ssl: { rejectUnauthorized: true },\n});\nawait client.connect();",
+    },
+    EngineFamily.SQLSERVER: {
+        "python": "pyodbc",
+        "python_stdlib": "",
+        "python_import": "import pyodbc",
+        "python_connect": "conn = pyodbc.connect(f\"DRIVER={{ODBC Driver 18 for SQL Server}};SERVER={host},{port};\"\n"
+                          "                      f\"UID={user};PWD={token};Encrypt=yes\")",
+        "node": "mssql",
+        "node_import": 'import sql from "mssql";',
+        "node_connect": "const pool = await sql.connect({\n"
+                        "  server: hostname, port, user: username, password: token, options: { encrypt: true },\n});",
+    },
+}
 
 SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",
                  "Mappings", "Conditions", "Transform", "Resources", "Outputs")
@@ -60,10 +111,46 @@ def template_configuration_json(cfg: EnvConfig) -> str:
     return _json({"Parameters": parameter_values(cfg), "Tags": cfg.tags})
 
 
+@cache
+def _jinja() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,  # a typo in a .j2 file fails the build, not the reader
+        keep_trailing_newline=True,
+        autoescape=False,  # Markdown and shell, not HTML
+    )
+    env.filters["shell"] = shlex.quote
+    return env
+
+
+def deploy_guide(cfg: EnvConfig, template: Template) -> str:
+    """DEPLOY.md: commands, outputs and connection snippets with this env's real names."""
+    users = iam_users(cfg)
+    outputs = [{"name": name, "description": output.properties["Description"]}
+               for name, output in sorted(template.outputs.items())]
+    return _jinja().get_template("deploy.md.j2").render(
+        cfg=cfg,
+        proxy_port=proxy_port(cfg),
+        outputs=outputs,
+        secret_outputs={u.username: secret_output_name(u.username) for u in cfg.users},
+        client_policy_output=CLIENT_POLICY_OUTPUT if CLIENT_POLICY_OUTPUT in template.outputs else None,
+        iam_user=users[0].username if users else None,
+        driver=DRIVERS[cfg.engine_family],
+        files={"template": TEMPLATE_FILE, "parameters": PARAMETERS_FILE,
+               "configuration": TEMPLATE_CONFIGURATION_FILE},
+    )
+
+
 def render_env(cfg: EnvConfig, template: Template) -> dict[str, str]:
     """The files of one environment, by path relative to the out folder."""
     return {
         f"{cfg.env}/{TEMPLATE_FILE}": template_yaml(cfg, template),
         f"{cfg.env}/{PARAMETERS_FILE}": parameters_json(cfg),
         f"{cfg.env}/{TEMPLATE_CONFIGURATION_FILE}": template_configuration_json(cfg),
+        f"{cfg.env}/{DEPLOY_GUIDE_FILE}": deploy_guide(cfg, template),
     }
+
+
+def render_shared() -> dict[str, str]:
+    """Files that belong to no one environment: the params JSON Schema for editors."""
+    return {SCHEMA_FILE: json.dumps(params_schema(), indent=2, ensure_ascii=False) + "\n"}
