@@ -53,7 +53,9 @@ def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ..
     # Read under a shared lock: a build swapping the folder mid-read would show a mix of two builds.
     with _shared_lock(out_dir):
         tree = read_tree(out_dir)
-    present = {path: data for path, data in tree.items() if scope is None or path.split("/", 1)[0] in scope}
+    # A build of some environments still produces the shared files (outside any env folder).
+    present = {path: data for path, data in tree.items()
+               if scope is None or path.split("/", 1)[0] in scope or path in wanted}
     problems = [f"{p} (stale)" for p in sorted(wanted) if p in present and present[p] != wanted[p]]
     problems += [f"{p} (missing)" for p in sorted(wanted) if p not in present]
     problems += [f"{p} (not produced by this build)" for p in sorted(present) if p not in wanted]

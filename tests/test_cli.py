@@ -32,9 +32,11 @@ def built(tmp_path: Path) -> Path:
 def test_build_all_writes_every_env_and_the_marker(built: Path) -> None:
     assert len(ENVS) >= 2
     tree = snapshot(built)
-    expected = {f"{env}/{name}" for env in ENVS for name in ENV_FILES} | {MARKER_FILE}
-    assert set(tree) == expected
-    assert all(tree[path] for path in expected)  # no empty file
+    required = {f"{env}/{name}" for env in ENVS for name in ENV_FILES} | {MARKER_FILE}
+    assert required <= set(tree)
+    assert set(tree) == set(snapshot(GENERATED))  # and nothing else than the committed build has
+    assert {path.split("/")[0] for path in tree if "/" in path} == set(ENVS)
+    assert all(tree.values())  # no empty file
     assert _siblings(built) == ["out"]  # no scratch folder left beside it
 
 
@@ -97,9 +99,23 @@ def test_check_names_stale_missing_and_unexpected_files_and_writes_nothing(built
 
 def test_check_of_one_env_ignores_the_others(built: Path) -> None:
     (built / "staging" / "parameters.json").unlink()
-    assert run_main("--no-lint", "--check", "dev", "--params", str(PARAMS), "--out", str(built)).code == 0
+    result = run_main("--no-lint", "--check", "dev", "--params", str(PARAMS), "--out", str(built))
+    assert result.code == 0, result.err
     result = run_main("--no-lint", "--check", "staging", "--params", str(PARAMS), "--out", str(built))
     assert result.code == 1 and "staging/parameters.json (missing)" in result.err
+
+
+def test_check_of_one_env_compares_the_shared_files(built: Path) -> None:
+    # Files outside the env folders (such as the params schema) are rewritten by a build of one
+    # environment too, so its check compares them.
+    shared = [path for path in snapshot(built) if "/" not in path and path != MARKER_FILE]
+    if not shared:
+        pytest.skip("this build has no shared files")
+    for name in shared:
+        (built / name).write_text("edited\n")
+    result = run_main("--no-lint", "--check", "dev", "--params", str(PARAMS), "--out", str(built))
+    assert result.code == 1
+    assert result.err.splitlines()[:-1] == [f"{built}/{name} (stale)" for name in sorted(shared)]
 
 
 def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path) -> None:
