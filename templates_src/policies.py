@@ -43,13 +43,14 @@ class PolicyFinding:
 
 def policy_files(*folders: Path) -> list[Path]:
     """The ``.guard`` files of each folder (the project's when none is given), sorted by name
-    within each folder. A missing folder is an error, not silently no policies."""
-    found: list[Path] = []
+    within each folder, each file once. A missing folder is an error, not silently no policies."""
+    found: dict[Path, Path] = {}
     for folder in folders or (PROJECT_POLICIES,):
         if not folder.is_dir():
             raise PolicyError(f"{folder}: no such policy folder")
-        found += sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(POLICY_SUFFIX))
-    return found
+        for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(POLICY_SUFFIX)):
+            found.setdefault(path.resolve(), path)  # a folder named twice is read once
+    return list(found.values())
 
 
 def run_policies(template_text: str, policy_files: list[Path]) -> list[str]:

@@ -255,3 +255,47 @@ def test_missing_policy_folder_is_an_error(tmp_path):
 def test_unreadable_template_is_an_error():
     with pytest.raises(PolicyError, match="cannot be read"):
         run_policies("Resources: [unclosed", PROJECT_POLICIES)
+
+
+# --- waivers: a reason recorded in the weakened resource's Metadata ---------------------------
+
+def _waive(rule: str, reason="legacy client, see TICKET-123") -> dict:
+    return {"RdsProxyCfn": {"Waivers": {rule: reason}}}
+
+
+WAIVERS = [
+    # (case, edits, findings left)
+    ("tls-waived", [("Proxy.Properties.RequireTLS", False), ("Proxy.Metadata", _waive("rds_proxy_requires_tls"))],
+     set()),
+    ("iam-auth-waived", [("Proxy.Properties.Auth.1.IAMAuth", "DISABLED"),
+                         ("Proxy.Metadata", _waive("rds_proxy_auth_iam_required"))], set()),
+    ("secret-retention-waived", [("AppUserSecret.DeletionPolicy", "Delete"),
+                                 ("AppUserSecret.Metadata", _waive("secrets_key_and_logs_retained"))], set()),
+    ("blank-reason", [("Proxy.Properties.RequireTLS", False), ("Proxy.Metadata", _waive("rds_proxy_requires_tls", " "))],
+     {"proxy/rds_proxy_requires_tls"}),
+    ("reason-not-text", [("Proxy.Properties.RequireTLS", False),
+                         ("Proxy.Metadata", _waive("rds_proxy_requires_tls", ["a reason"]))],
+     {"proxy/rds_proxy_requires_tls"}),
+    ("other-rule-waived", [("Proxy.Properties.RequireTLS", False),
+                           ("Proxy.Metadata", _waive("rds_proxy_auth_iam_required"))],
+     {"proxy/rds_proxy_requires_tls"}),
+    ("waiver-on-another-resource", [("AppUserSecret.DeletionPolicy", "Delete"),
+                                    ("MigratorSecret.Metadata", _waive("secrets_key_and_logs_retained"))],
+     {"retention/secrets_key_and_logs_retained"}),
+    ("world-ingress-is-not-waivable", [("WorldIngress", {**_world_rule("CidrIp", "0.0.0.0/0"),
+                                                         "Metadata": _waive("no_world_open_ingress_resources")})],
+     {"network/no_world_open_ingress_resources"}),
+    ("secret-string-is-not-waivable", [("AppUserSecret.Properties.SecretString", "hunter2"),
+                                       ("AppUserSecret.Metadata", _waive("no_plaintext_secret_string"))],
+     {"secrets/no_plaintext_secret_string"}),
+]
+
+
+@pytest.mark.parametrize("case, edits, left", WAIVERS, ids=[w[0] for w in WAIVERS])
+def test_waivers_exempt_only_the_waivable_rule_on_that_resource(case, edits, left):
+    text = json.dumps(_apply(_dev_template(), edits), indent=2)
+    assert {f"{f.policy}/{f.rule}" for f in check_policies(text, PROJECT_POLICIES)} == left
+
+
+def test_a_folder_named_twice_is_read_once():
+    assert policy_files(ROOT / "policies", ROOT / "policies" / ".." / "policies") == PROJECT_POLICIES
