@@ -17,6 +17,7 @@ from .yaml_loader import Document, load
 
 DEFAULTS_FILE = "_defaults.yaml"
 PARAMS_SUFFIX = ".yaml"
+_MISNAMED_SUFFIXES = (".yml", ".yaml")  # compared case-insensitively: dev.yml, dev.YAML
 
 __all__ = ["EnvConfig", "ParamsError", "ParamsErrors", "discover", "load_environments"]
 
@@ -29,11 +30,15 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
         return [], [ParamsError(shown_dir, 0, 0, (), f"cannot read the params folder: {exc.strerror}")]
     names, errors = [], []
     for entry in entries:
-        if entry.startswith("_") or entry.startswith("."):
+        stem, dot, suffix = entry.rpartition(".")
+        misnamed = not entry.endswith(PARAMS_SUFFIX) and f"{dot}{suffix}".lower() in _MISNAMED_SUFFIXES
+        misnamed_defaults = misnamed and stem + PARAMS_SUFFIX == DEFAULTS_FILE  # _defaults.yml would be ignored
+        if entry.startswith(".") or (entry.startswith("_") and not misnamed_defaults):
             continue
         shown = f"{shown_dir}/{entry}"
-        if entry.endswith(".yml"):
-            errors.append(ParamsError(shown, 0, 0, (), f"params files end in {PARAMS_SUFFIX}; rename it"))
+        if misnamed:
+            errors.append(ParamsError(shown, 0, 0, (), f"params files end in {PARAMS_SUFFIX}; rename it to "
+                                                        f"{stem}{PARAMS_SUFFIX}"))
         elif entry.endswith(PARAMS_SUFFIX):
             env = entry[: -len(PARAMS_SUFFIX)]
             if re.match(ENV_NAME_PATTERN, env):
@@ -85,9 +90,8 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
     defaults_path = params_dir / DEFAULTS_FILE
     if defaults_path.exists():
         defaults, defaults_errors = load(defaults_path, f"{shown_dir}/{DEFAULTS_FILE}")
-        errors += defaults_errors
-    if errors:
-        raise ParamsErrors(errors)
+        if defaults_errors:  # every environment would be judged against a broken base
+            raise ParamsErrors(errors + defaults_errors)
 
     configs, docs = [], {}
     for env in dict.fromkeys(wanted or names):
@@ -97,8 +101,7 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
         if cfg is not None:
             configs.append(cfg)
             docs[env] = doc
-    if not errors:
-        errors = cross_env.check(configs, lambda cfg, path: _locator(docs[cfg.env])(path))
+    errors += cross_env.check(configs, lambda cfg, path: _locator(docs[cfg.env])(path))
     if errors:
         raise ParamsErrors(errors)
     return configs

@@ -31,13 +31,14 @@ def check(configs: Sequence[EnvConfig], locate: Locate) -> list[ParamsError]:
             first.setdefault(slot, cfg)
 
     # Proxies on one database share its max_connections: together they may not ask for more.
-    by_database: dict[tuple[str, str], list[EnvConfig]] = defaultdict(list)
+    # RDS identifiers are case-insensitive (stored lowercase); instances and clusters are separate.
+    by_database: dict[tuple[str, bool, str], list[EnvConfig]] = defaultdict(list)
     for cfg in configs:
         target = cfg.target
-        database = target.db_cluster_identifier or target.db_instance_identifier or ""
-        by_database[(cfg.region, database)].append(cfg)
+        database = (target.db_cluster_identifier or target.db_instance_identifier or "").lower()
+        by_database[(cfg.region, bool(target.db_cluster_identifier), database)].append(cfg)
     limit = MAX_CONNECTIONS_PERCENT_RANGE[1]
-    for (region, database), sharing in by_database.items():
+    for (region, _, database), sharing in by_database.items():
         total = sum(c.pool.max_connections_percent for c in sharing)
         if len(sharing) > 1 and total > limit:
             parts = " + ".join(f"{c.env} {c.pool.max_connections_percent}" for c in sharing)

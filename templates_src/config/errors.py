@@ -14,6 +14,7 @@ def format_path(path: KeyPath) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
+            part = part if part.isprintable() and part else repr(part)  # one line per error, whatever the key
             text += f".{part}" if text else part
     return text
 

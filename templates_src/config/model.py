@@ -17,6 +17,22 @@ from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPi
 
 _REQUIRED = dataclasses.MISSING
 
+# What each identifier pattern of aws_facts allows, in words, for error messages.
+PATTERN_DOCS = {
+    facts.PROXY_NAME_PATTERN: "a lowercase letter first, then lowercase letters, digits and single hyphens, "
+                              "no hyphen at the end",
+    facts.DB_IDENTIFIER_PATTERN: "a letter first, then letters, digits and single hyphens, no hyphen at the end, "
+                                 "at most 63 characters",
+    facts.USERNAME_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
+    facts.STACK_NAME_PATTERN: "a letter first, then letters, digits and hyphens, at most 128 characters",
+    facts.REGION_PATTERN: "a region code like us-east-1 or eu-west-1",
+    facts.VPC_ID_PATTERN: "vpc- and 8 or 17 lowercase hex digits",
+    facts.SUBNET_ID_PATTERN: "subnet- and 8 or 17 lowercase hex digits",
+    facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
+    facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
+    facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
+}
+
 
 def key(
     doc: str,
@@ -39,6 +55,7 @@ def key(
         "maximum": maximum,
         "choices": choices,
         "pattern": pattern,
+        "pattern_doc": PATTERN_DOCS.get(pattern) if pattern else None,
         "max_length": max_length,
         "min_items": min_items,
         "max_items": max_items,

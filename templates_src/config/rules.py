@@ -99,6 +99,7 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     if not network.client_security_group_ids and not network.allowed_cidrs:
         report(("network", "client_security_group_ids"),
                "at least one client security group is required unless allowed_cidrs is given")
+    seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
     for index, cidr in enumerate(network.allowed_cidrs):
         path = ("network", "allowed_cidrs", index)
         try:
@@ -106,6 +107,10 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
         except ValueError:
             report(path, f"{cidr!r} is not a CIDR range (like 10.0.0.0/16 or 2001:db8::/32)")
             continue
+        if parsed in seen:  # the same range spelt twice would make two identical ingress rules
+            other = seen[parsed]
+            report(path, f"{cidr!r} is the same range as allowed_cidrs[{other}] ({network.allowed_cidrs[other]!r})")
+        seen.setdefault(parsed, index)
         if "/" not in cidr:
             report(path, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)")
         elif parsed.prefixlen == 0:

@@ -73,15 +73,16 @@ class Validator:
         self.errors.append(ParamsError(file, line, col, path, message))
 
     def build(self, cls: type, raw: Any, path: KeyPath) -> Any:
-        """Return an instance of ``cls`` for ``raw`` or None (and errors) when it is invalid."""
+        """Return an instance of ``cls`` for ``raw``, or INVALID (and errors) when it is invalid."""
         if not isinstance(raw, dict):
             self.error(path, f"expected a mapping of keys, got {describe(raw)}")
-            return None
+            return _INVALID
         fields = params_fields(cls)
         names = [f.name for f in fields]
         ok = True
         for unknown in sorted(set(raw) - set(names)):
-            self.error(path + (unknown,), f"unknown key{suggest(unknown, names)}")
+            hint = suggest(unknown, names) or f" (allowed: {', '.join(names)})"
+            self.error(path + (unknown,), f"unknown key{hint}")
             ok = False
         values: dict[str, Any] = {}
         for f in fields:
@@ -102,7 +103,7 @@ class Validator:
         if raw is None:
             if optional:
                 return None
-            self.error(path, "a value is required here, got null")
+            self.error(path, f"expected {_expected(tp)}, got null")
             return _INVALID
         origin = typing.get_origin(tp)
         if dataclasses.is_dataclass(tp):
@@ -143,7 +144,7 @@ class Validator:
         ok = True
         for name, value in raw.items():
             if not isinstance(value, str):
-                self.error(path + (name,), f"expected text, got {describe(value)} (quote it)")
+                self.error(path + (name,), f"expected text, got {describe(value)}{_quote_hint(value)}")
                 ok = False
         return dict(sorted(raw.items())) if ok else _INVALID
 
@@ -162,12 +163,13 @@ class Validator:
             return _INVALID
         if tp is int:
             if not isinstance(raw, int) or isinstance(raw, bool):
-                self.error(path, f"expected a whole number, got {describe(raw)}")
+                unquote = " (remove the quotes)" if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+", raw) else ""
+                self.error(path, f"expected a whole number, got {describe(raw)}{unquote}")
                 return _INVALID
             return raw if self._in_range(raw, path, meta) else _INVALID
         if tp is str:
             if not isinstance(raw, str):
-                self.error(path, f"expected text, got {describe(raw)}" + (" (quote it)" if raw is not None else ""))
+                self.error(path, f"expected text, got {describe(raw)}{_quote_hint(raw)}")
                 return _INVALID
             return raw if self._text_ok(raw, path, meta) else _INVALID
         raise TypeError(f"schema type {tp!r} has no validator")  # a bug in model.py, not in params
@@ -190,9 +192,34 @@ class Validator:
             self.error(path, f"is {len(raw)} characters long (at most {max_length})")
             return False
         if pattern is not None and not re.match(pattern, raw):
-            self.error(path, f"{_shown(raw)} does not match {pattern}")
+            fixes = [fix for fix in (f(raw) for f in _NEAR_MISS_FIXES) if re.match(pattern, fix)]
+            hint = f" (did you mean {fixes[0]!r}?)" if fixes else ""
+            self.error(path, f"{_shown(raw)} is not allowed{hint} (allowed: {meta.get('pattern_doc') or pattern})")
             return False
         return True
+
+
+# Typical slips in identifiers, tried in turn for a "did you mean" on a value that fails its pattern.
+_NEAR_MISS_FIXES: tuple[Callable[[str], str], ...] = (
+    str.strip,
+    lambda s: s.strip().lower(),
+    lambda s: s.strip().lower().replace("_", "-"),
+    lambda s: s.strip().replace("-", "_"),
+)
+
+
+def _expected(tp: Any) -> str:
+    """What a value of schema type ``tp`` looks like, for messages."""
+    if dataclasses.is_dataclass(tp):
+        return "a mapping of keys"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(m.value for m in tp)
+    names = {tuple: "a list", dict: "a mapping of text to text", bool: "true or false", int: "a whole number"}
+    return names.get(typing.get_origin(tp) or tp, "text")
+
+
+def _quote_hint(value: Any) -> str:
+    return " (quote it)" if isinstance(value, (bool, int, float)) else ""
 
 
 def _shown(value: Any) -> str:

@@ -8,6 +8,7 @@ and alias expansion is bounded so an "alias bomb" fails in milliseconds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
 _MAP, _SEQ = _TAG + "map", _TAG + "seq"
 _SCALAR_CONSTRUCTOR = SafeConstructor()
+# PyYAML's problems that beginners meet, with what usually fixes them.
+_YAML_HINTS = {
+    "mapping values are not allowed here": "quote a value that contains ': '",
+    "expected <block end>": "check the indentation",
+}
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")  # YAML 1.1 also reads 0700, 0x1f, 0b11 and 1:30 as ints
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ class _Converter:
             self.error(node, path, f"{node.value!r} is a YAML 1.1 boolean; write true or false, or quote it")
             return None
         if tag == _INT:
-            return _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
+            return self._int(node, path)
         if tag == _FLOAT:
             return _SCALAR_CONSTRUCTOR.construct_yaml_float(node)
         if tag == _TAG + "timestamp":
@@ -116,6 +123,18 @@ class _Converter:
             return None
         self.error(node, path, f"the tag {tag} is not allowed (plain values only)")
         return None
+
+    def _int(self, node: ScalarNode, path: KeyPath) -> int | None:
+        if not _DECIMAL_INT.fullmatch(node.value):
+            value = _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
+            self.error(node, path, f"{node.value!r} reads as the number {value} in YAML 1.1 (octal, hex, binary "
+                                   f"or base 60); write {value}, or quote it if it is text")
+            return None
+        try:
+            return int(node.value.replace("_", ""))
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            self.error(node, path, f"a number with {len(node.value)} digits is far too large")
+            return None
 
     def _mark(self, node: Node) -> Mark:
         return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -136,7 +155,21 @@ def _decode(raw: bytes, file: str) -> tuple[str, list[ParamsError]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return "", [ParamsError(file, line, col, (), "the file is not UTF-8 text")]
+        return "", [ParamsError(file, line, col, (), "the file is not UTF-8 text (save it as UTF-8)")]
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem in one line, with where the construct it was reading began."""
+    problem = exc.problem or exc.context or "not YAML"
+    if "'\\t'" in problem:
+        return "a tab character; YAML indents with spaces only"
+    if exc.context and problem.startswith("but "):
+        return f"{exc.context}, {problem}"
+    hints = [hint for start, hint in _YAML_HINTS.items() if problem.startswith(start)]
+    start = exc.context_mark
+    if exc.problem and exc.context and start and exc.problem_mark and start.line != exc.problem_mark.line:
+        hints.insert(0, f"{exc.context} at line {start.line + 1}")
+    return f"{problem} ({'; '.join(hints)})" if hints else problem
 
 
 def parse(text: str, file: str) -> tuple[Document, list[ParamsError]]:
@@ -146,12 +179,20 @@ def parse(text: str, file: str) -> tuple[Document, list[ParamsError]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = exc.problem or exc.context or "invalid YAML"
-        return Document(file, None), [ParamsError(file, line, col, (), f"invalid YAML: {problem}")]
+        return Document(file, None), [ParamsError(file, line, col, (), f"invalid YAML: {_yaml_problem(exc)}")]
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return Document(file, None), [
+            ParamsError(file, line, col, (), f"invalid YAML: the character #x{exc.character:04x} is not allowed in "
+                                             "YAML (remove it)")
+        ]
     except yaml.YAMLError as exc:
-        return Document(file, None), [ParamsError(file, 0, 0, (), f"invalid YAML: {exc}")]
+        return Document(file, None), [ParamsError(file, 0, 0, (), f"invalid YAML: {str(exc).splitlines()[0]}")]
     except RecursionError:
-        return Document(file, None), [ParamsError(file, 0, 0, (), "invalid YAML: nested too deeply")]
+        return Document(file, None), [
+            ParamsError(file, 0, 0, (), f"refused: the file is nested deeper than {MAX_DEPTH} levels")
+        ]
     if root is None:
         return Document(file, None), [ParamsError(file, 1, 1, (), "the file is empty (expected a mapping of keys)")]
     if not isinstance(root, MappingNode) or root.tag != _MAP:
@@ -164,7 +205,7 @@ def parse(text: str, file: str) -> tuple[Document, list[ParamsError]]:
     try:
         data = converter.convert(root, ())
     except _TooLarge as exc:
-        what = f"nested deeper than {MAX_DEPTH} levels" if isinstance(exc, _TooDeep) else (
+        what = f"is nested deeper than {MAX_DEPTH} levels" if isinstance(exc, _TooDeep) else (
             f"expands to more than {MAX_NODES} values (an alias bomb?)")
         mark = exc.node.start_mark
         return Document(file, None), [ParamsError(file, mark.line + 1, mark.column + 1, (), f"refused: the file {what}")]
