@@ -89,6 +89,10 @@ PASSWORD_LENGTH_RANGE = (16, 128)  # Secrets Manager allows 1..4096; below 16 is
 PORT_RANGE = (1150, 65535)  # RDS refuses database ports below 1150 (except the engine defaults).
 PROXY_NAME_MAX = 63
 MAX_SECRETS_PER_PROXY = 200
+MAX_OUTPUTS_PER_TEMPLATE = 200
+# Each user has a <User>SecretArn output beside the proxy's own (at most 9), and a template
+# holds at most 200 outputs: that, not the proxy's 200 secrets, bounds the users of one env.
+MAX_USERS = 190
 MIN_SUBNETS = 2
 
 # CloudWatch Logs accepts only these retention periods.

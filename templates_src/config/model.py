@@ -204,7 +204,7 @@ class EnvConfig:
     target: TargetParams = key("The database behind the proxy.")
     users: tuple[UserParams, ...] = key(
         "Database users the proxy logs in as; one secret each.", min_items=1,
-        max_items=facts.MAX_SECRETS_PER_PROXY,
+        max_items=facts.MAX_USERS,
     )
     region: str = key(
         "The region the stack deploys to; cfn-lint checks this region.", default=facts.DEFAULT_REGION,
