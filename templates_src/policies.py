@@ -3,7 +3,8 @@ user adds, run against a rendered template. Returns findings and prints nothing.
 
 The engine is ``cfn-guard-rs`` (PyPI): AWS CloudFormation Guard 3 compiled into a Python
 extension, so the rules run in-process with no binary to download. Its Python wrapper cannot
-read the report of a failed ``or`` clause, so this module parses Guard's own JSON report.
+read the report of a failed ``or`` clause and its short report is cut beyond 8 KiB, so this
+module reads Guard's verbose JSON report (the whole evaluation tree) itself.
 
 A finding reads ``<line>: <policy>/<rule>: <message> (<path>)``, so that prefixed with the
 template's file name it has the shape of a lint finding:
@@ -85,68 +86,98 @@ def _decode(template_text: str) -> Any:
 
 
 def _guard(data: str, rules: str, policy: Path) -> dict[str, Any]:
+    """Guard's verbose report: the tree of every evaluation, with a status at each node.
+
+    (The short report of cfn-guard-rs 0.3.3 loses all but its last 8 KiB when it is longer, so
+    it cannot be trusted for a template with many violations; the verbose one is whole.)
+    """
     from cfn_guard_rs.cfn_guard_rs import run_checks_rs
 
     try:
-        return json.loads(run_checks_rs(data, rules, False))
+        return json.loads(run_checks_rs(data, rules, True))
     except Exception as exc:  # the extension raises its own parse and evaluation error types
         raise PolicyError(f"{policy}: {type(exc).__name__}: {exc}") from exc
 
 
+# Nodes that only decide whether, or on what, a rule applies: their failures are no violation.
+_CONDITIONS = frozenset({"RuleCondition", "WhenCondition", "TypeCondition", "Filter"})
+
+
 def _violations(report: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(rule, JSON-pointer path, message) for each failed check of each non-compliant rule."""
-    for entry in report.get("not_compliant") or []:
-        rule = entry.get("Rule") or {}
-        for check in rule.get("checks") or []:
-            for path, message in _failed_checks(check):
-                yield rule.get("name", "?"), path, message
+    """(rule, JSON-pointer path, message) for each failed check of each failed rule."""
+    for node in report.get("children") or []:
+        kind, value = _container(node)
+        if kind == "RuleCheck" and _status(value) == "FAIL":
+            for path, message in _failures(node):
+                yield value.get("name") or "?", path, message
 
 
-def _failed_checks(check: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    if "Rule" in check:  # a named rule used inside another
-        for inner in check["Rule"].get("checks") or []:
-            yield from _failed_checks(inner)
-    elif "Disjunctions" in check:  # `a or b`: one finding, from whichever side says most
-        leaves = [leaf for inner in check["Disjunctions"].get("checks") or [] for leaf in _failed_checks(inner)]
-        if leaves:
+def _failures(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for child in node.get("children") or []:
+        kind, value = _container(child)
+        if kind in _CONDITIONS or _status(value) != "FAIL":
+            continue
+        if kind == "ClauseValueCheck":
+            yield _leaf(value)
+        elif kind == "Disjunction":  # `a or b`: one finding, from whichever side says most
+            leaves = list(_failures(child)) or [("", "")]
             paths = [p for p, _ in leaves if p]
-            messages = [m for _, m in leaves]
-            yield (paths[0] if paths else ""), max(messages, key=_is_custom)
-    elif "GuardBlock" in check:
-        block = check["GuardBlock"]
-        yield _path(block), _message(block.get("messages"), block.get("context", ""))
-    elif "Clause" in check:
-        clause = check["Clause"].get("Unary") or check["Clause"].get("Binary") or {}
-        yield _path(clause.get("check")), _message(clause.get("messages"), clause.get("context", ""))
+            yield (paths[0] if paths else ""), max((m for _, m in leaves), key=_is_custom)
+        else:  # blocks, type blocks, named rules used inside this one
+            yield from _failures(child)
+
+
+def _container(node: dict[str, Any]) -> tuple[str, Any]:
+    [(kind, value)] = (node.get("container") or {"?": None}).items()
+    return kind, value
+
+
+def _status(value: Any) -> str:
+    """A node's status: a bare string ("Success" for a passed clause) or its first "status"."""
+    if isinstance(value, str):
+        return "PASS" if value == "Success" else value
+    return _find(value, "status") or "FAIL"
+
+
+def _leaf(value: Any) -> tuple[str, str]:
+    """The path and message of a failed clause (Comparison, Unary, InComparison, ...)."""
+    return _path(_find(value, "from") or value), _message(value)
 
 
 def _is_custom(message: str) -> bool:
     return message.startswith("Violation")
 
 
-def _message(messages: dict[str, Any] | None, context: str) -> str:
+def _message(check: Any) -> str:
     """The rule author's message if there is one, else Guard's, on one line."""
-    messages = messages or {}
-    text = (messages.get("custom_message") or "").strip() or (messages.get("error_message") or "").strip()
-    return "; ".join(line.strip() for line in (text or context.strip()).splitlines() if line.strip())
+    text = str(_find(check, "custom_message") or "").strip() or str(_find(check, "message") or "").strip()
+    if not text:
+        reason = _find(check, "reason")
+        text = f"check failed: {reason}" if reason else "check failed"
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _find(value: Any, key: str) -> Any:
+    """The first value under ``key`` anywhere in a nested report."""
+    if isinstance(value, dict):
+        if value.get(key):
+            return value[key]
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = _find(item, key)
+        if found:
+            return found
+    return None
 
 
 def _path(value: Any) -> str:
     """The first non-empty ``path`` in a check report (where the offending value is)."""
-    if isinstance(value, dict):
-        path = value.get("path")
-        if isinstance(path, str) and path:
-            return path
-        for item in value.values():
-            found = _path(item)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for item in value:
-            found = _path(item)
-            if found:
-                return found
-    return ""
+    found = _find(value, "path")
+    return found if isinstance(found, str) else ""
 
 
 def _line_of(template: Any, path: str) -> int:

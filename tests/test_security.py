@@ -186,9 +186,19 @@ PLANTED = [
     ("connect-other-id", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId",
                            {"Ref": "AWS::StackName"})],
      "iam/client_policy_scoped_to_proxy"),
+    ("connect-other-attribute", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId"
+                                  ".Fn::Select.1.Fn::Split.1.Fn::GetAtt", "Proxy.Endpoint")],
+     "iam/client_policy_scoped_to_proxy"),
     ("rds-db-wildcard-action", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Action", ["rds-db:*"])],
      "iam/client_policy_scoped_to_proxy"),
 ]
+
+
+def test_getatt_in_dotted_form_is_accepted():
+    """cfn-guard's own CLI reads !GetAtt 'Proxy.DBProxyArn' as a string: the rules take both forms."""
+    path = "ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.%d.Fn::Sub.1.ProxyId.Fn::Select.1.Fn::Split.1"
+    edits = [(path % i + ".Fn::GetAtt", "Proxy.DBProxyArn") for i in (0, 1)]
+    assert run_policies(json.dumps(_apply(_dev_template(), edits)), PROJECT_POLICIES) == []
 
 
 def _apply(template: dict, edits) -> dict:
@@ -212,6 +222,16 @@ def test_planted_violation_fails_exactly_its_rule(case, edits, rule):
     findings = check_policies(text, PROJECT_POLICIES)
     assert {f"{f.policy}/{f.rule}" for f in findings} == {rule}
     assert all(f.message.startswith("Violation") for f in findings)
+
+
+def test_a_long_report_is_read_whole():
+    """200 failing Auth entries make Guard's report far longer than 8 KiB: every one is found."""
+    auth = [{"AuthScheme": "SECRETS", "SecretArn": {"Ref": "AppUserSecret"}, "IAMAuth": "DISABLED",
+             "ClientPasswordAuthType": "MYSQL_NATIVE_PASSWORD", "Description": f"user {i}"} for i in range(200)]
+    text = json.dumps(_apply(_dev_template(), [("Proxy.Properties.Auth", auth)]), indent=2)
+    findings = check_policies(text, PROJECT_POLICIES)
+    assert {f.path for f in findings} == {f"/Resources/Proxy/Properties/Auth/{i}/IAMAuth" for i in range(200)}
+    assert {f.rule for f in findings} == {"rds_proxy_auth_iam_required"}
 
 
 def test_hand_edited_yaml_with_require_tls_false_fails_with_its_line():
