@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import __version__
 from .model import EnvConfig
-from .validate import _hints, _unwrap_optional, params_fields
+from .validate import field_types, unwrap_optional, params_fields
 
 SCHEMA_FILE = "params.schema.json"
 _ITEM_CONSTRAINTS = ("pattern", "max_length", "choices", "minimum", "maximum")
@@ -43,7 +43,7 @@ def _scalar(tp: Any, meta: typing.Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _type(tp: Any, meta: typing.Mapping[str, Any], in_list_item: bool) -> dict[str, Any]:
-    tp, optional = _unwrap_optional(tp)
+    tp, optional = unwrap_optional(tp)
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         schema = _object(tp, in_list_item)
@@ -74,7 +74,7 @@ def _describe(meta: typing.Mapping[str, Any]) -> str:
 
 def _object(cls: type, in_list_item: bool) -> dict[str, Any]:
     fields = params_fields(cls)
-    properties = {f.name: _type(_hints(cls)[f.name], f.metadata, in_list_item) for f in fields}
+    properties = {f.name: _type(field_types(cls)[f.name], f.metadata, in_list_item) for f in fields}
     for f in fields:
         default = f.default
         if default is not dataclasses.MISSING and default is not None and not dataclasses.is_dataclass(default):

@@ -23,7 +23,7 @@ Locate = Callable[[KeyPath], tuple[str, int, int]]
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -32,7 +32,7 @@ def params_fields(cls: type) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
 
 
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return args[0], True
@@ -91,7 +91,7 @@ class Validator:
                     self.error(path + (f.name,), "missing required key")
                     ok = False
                 continue
-            value = self.value(_hints(cls)[f.name], raw[f.name], path + (f.name,), f.metadata)
+            value = self.value(field_types(cls)[f.name], raw[f.name], path + (f.name,), f.metadata)
             if value is _INVALID:
                 ok = False
             else:
@@ -99,7 +99,7 @@ class Validator:
         return cls(**values) if ok else _INVALID
 
     def value(self, tp: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
-        tp, optional = _unwrap_optional(tp)
+        tp, optional = unwrap_optional(tp)
         if raw is None:
             if optional:
                 return None
