@@ -223,6 +223,11 @@ def test_python_tags_are_never_executed(tagged: str, workdir: Path, tmp_path_fac
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/app_user-AbCdEf"
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+def WAIVE(*names: str) -> str:
+    """A waivers section giving a reason for each weakened default named."""
+    return "waivers:\n" + "".join(f"  {name}: legacy client, tracked in TICKET-42\n" for name in names)
+
+
 USERS_MAX = sub("  - username: app_user\n", "".join(f"  - username: user_{i:03d}\n" for i in range(190)))
 STAGING = sub("orders-dev\n", "orders-stg\n")
 
@@ -254,10 +259,14 @@ EDGES: dict[str, dict[str, str | bytes]] = {
         "[subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]", "[subnet-0a1b2c3d, subnet-0a1b2c3e]"))},
     "stack-name-128-chars": {"dev.yaml": BASE + "stack_name: orders-" + "p" * 121 + "\n"},
     "iam-auth-enabled-on-sqlserver": {"dev.yaml": proxy("  iam_auth: ENABLED\n", SQLSERVER)
-                                      + "    client_password_auth_type: SQL_SERVER_AUTHENTICATION\n"},
-    "require-tls-false-without-iam-users": {"dev.yaml": proxy("  require_tls: false\n  iam_auth: DISABLED\n")},
+                                      + "    client_password_auth_type: SQL_SERVER_AUTHENTICATION\n"
+                                      + WAIVE("iam_auth")},
+    "require-tls-false-without-iam-users": {"dev.yaml": proxy("  require_tls: false\n  iam_auth: DISABLED\n")
+                                            + WAIVE("iam_auth", "require_tls")},
     "require-tls-false-with-iam-enabled-on-sqlserver": {"dev.yaml": proxy(
-        "  require_tls: false\n  iam_auth: ENABLED\n", SQLSERVER)},
+        "  require_tls: false\n  iam_auth: ENABLED\n", SQLSERVER) + WAIVE("iam_auth", "require_tls")},
+    "waivers-with-reasons": {"dev.yaml": BASE + "    iam_auth: DISABLED\nsecrets:\n  retain_on_delete: false\n"
+                             + WAIVE("iam_auth", "retain_on_delete")},
     "clients-by-cidr-only": {"dev.yaml": sub("  client_security_group_ids: [sg-0a1b2c3d4e5f60733]\n",
                                              "  allowed_cidrs: [10.20.30.40/32, \"2001:db8::1/128\", 0.0.0.0/1]\n")},
     "session-pinning-on-mysql": {"dev.yaml": pool("  session_pinning_filters: [EXCLUDE_VARIABLE_SETS]\n")},

@@ -91,6 +91,15 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
         params["target"]["read_only_endpoint"] = draw(st.booleans())
     if engine is facts.EngineFamily.MYSQL and draw(st.booleans()):
         params["pool"]["session_pinning_filters"] = ["EXCLUDE_VARIABLE_SETS"]
+    waivers = {}
+    if any(u.get("iam_auth", "REQUIRED") != "REQUIRED" for u in user_entries):
+        waivers["iam_auth"] = "legacy client, tracked in TICKET-42"
+    if not params["proxy"]["require_tls"]:
+        waivers["require_tls"] = "legacy client, tracked in TICKET-42"
+    if not params["secrets"]["retain_on_delete"]:
+        waivers["retain_on_delete"] = "throwaway stacks, tracked in TICKET-7"
+    if waivers:
+        params["waivers"] = waivers
     if draw(st.booleans()):
         params["tags"] = draw(st.dictionaries(st.sampled_from(["team", "owner", "cost-center"]),
                                               st.text(string.ascii_letters, max_size=10), max_size=3))

@@ -16,6 +16,23 @@ def tags(cfg: EnvConfig, **extra: str) -> Tags:
     return Tags(**dict(sorted(merged.items())))
 
 
+# The Guard rules (policies/*.guard) each params waiver exempts. The reason is written on the
+# weakened resource itself, so review shows it next to what it weakens.
+WAIVED_POLICY_RULES = {
+    "require_tls": "rds_proxy_requires_tls",
+    "iam_auth": "rds_proxy_auth_iam_required",
+    "retain_on_delete": "secrets_key_and_logs_retained",
+}
+METADATA_NAMESPACE = "RdsProxyCfn"
+
+
+def waiver_metadata(cfg: EnvConfig, *waivers: str) -> dict[str, dict]:
+    """``Metadata=...`` for a resource weakened by these waivers; nothing when none is given."""
+    reasons = {WAIVED_POLICY_RULES[name]: getattr(cfg.waivers, name)
+               for name in waivers if getattr(cfg.waivers, name)}
+    return {"Metadata": {METADATA_NAMESPACE: {"Waivers": reasons}}} if reasons else {}
+
+
 def keep_on_delete(cfg: EnvConfig) -> dict[str, str]:
     """DeletionPolicy and UpdateReplacePolicy for data that must outlive the stack."""
     policy = RETAIN if cfg.secrets.retain_on_delete else DELETE

@@ -10,7 +10,7 @@ from troposphere.kms import Alias, Key
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
 from . import names
-from .common import keep_on_delete, tags
+from .common import keep_on_delete, tags, waiver_metadata
 
 _ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
@@ -63,6 +63,7 @@ def build_key(cfg: EnvConfig) -> list[Key | Alias]:
         KeyPolicy=key_policy(cfg),
         Tags=tags(cfg),
         **keep_on_delete(cfg),
+        **waiver_metadata(cfg, "retain_on_delete"),
     )
     alias = Alias(names.KEY_ALIAS, AliasName=facts.KMS_ALIAS_FORMAT.format(proxy_name=cfg.proxy.name),
                   TargetKeyId=Ref(key))

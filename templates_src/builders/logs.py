@@ -8,7 +8,7 @@ from troposphere.logs import LogGroup
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
 from . import names, parameters
-from .common import keep_on_delete, tags
+from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
 
 
@@ -24,4 +24,5 @@ def build_log_group(cfg: EnvConfig) -> LogGroup:
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg),
         **keep_on_delete(cfg),
+        **waiver_metadata(cfg, "retain_on_delete"),
     )

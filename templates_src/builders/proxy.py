@@ -8,7 +8,7 @@ from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, D
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
 from . import names, parameters
-from .common import tags
+from .common import tags, waiver_metadata
 from .secrets import secret_arn
 
 def build_proxy(cfg: EnvConfig) -> DBProxy:
@@ -37,6 +37,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
         # first or RDS creates it unencrypted and without retention.
         DependsOn=[names.LOG_GROUP],
+        **waiver_metadata(cfg, "require_tls", "iam_auth"),
     )
 
 

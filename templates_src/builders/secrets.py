@@ -9,7 +9,7 @@ from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from ..config.model import EnvConfig, UserParams
 from . import names
-from .common import keep_on_delete, tags
+from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
 
 PASSWORD_KEY = "password"
@@ -34,6 +34,7 @@ def _secret(cfg: EnvConfig, user: UserParams) -> Secret:
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg, DatabaseUser=user.username),
         **keep_on_delete(cfg),
+        **waiver_metadata(cfg, "retain_on_delete"),
     )
 
 

@@ -195,6 +195,22 @@ class UserParams:
 
 
 @dataclass(frozen=True)
+class WaiverParams:
+    iam_auth: str | None = key(
+        "Why users may log in without IAM auth (iam_auth DISABLED or ENABLED): required then.",
+        default=None, max_length=500,
+    )
+    require_tls: str | None = key(
+        "Why the proxy accepts connections without TLS (require_tls false): required then.",
+        default=None, max_length=500,
+    )
+    retain_on_delete: str | None = key(
+        "Why secrets, key and log group are deleted with the stack (retain_on_delete false): required then.",
+        default=None, max_length=500,
+    )
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     """One environment, validated. ``env`` and ``source`` come from the file name."""
 
@@ -219,5 +235,9 @@ class EnvConfig:
     )
     pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
     secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
+    waivers: WaiverParams = key(
+        "Reasons for weakening a secure default; each is recorded in the template's Metadata.",
+        default=WaiverParams(),
+    )
     env: str = internal("The environment name: the params file's stem.")
     source: str = internal("The params file, as shown in messages and headers.")

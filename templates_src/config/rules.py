@@ -140,6 +140,47 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
             report(path, f"the value is {len(value)} characters long (at most {facts.TAG_VALUE_MAX})")
 
 
+MIN_WAIVER_REASON = 10
+
+
+def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
+    """Each secure default this env turns off: waiver key -> (where, what was set)."""
+    weakened: dict[str, tuple[KeyPath, str]] = {}
+    for index, user in enumerate(cfg.users):
+        own = user.iam_auth is not None
+        value = user.iam_auth or cfg.proxy.iam_auth
+        if value is not IamAuth.REQUIRED:
+            where = ("users", index, "iam_auth") if own else ("proxy", "iam_auth")
+            weakened.setdefault("iam_auth", (where, f"{value.value} turns off the secure default (REQUIRED)"))
+    if not cfg.proxy.require_tls:
+        weakened["require_tls"] = (("proxy", "require_tls"), "false turns off the secure default (true)")
+    if not cfg.secrets.retain_on_delete:
+        weakened["retain_on_delete"] = (("secrets", "retain_on_delete"), "false turns off the secure default (true)")
+    return weakened
+
+
+def _weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
+    # Turning a secure default off is allowed, but only with a reason a reviewer can read.
+    weakened = weakened_defaults(cfg)
+    engine = ENGINES[cfg.engine_family]
+    for name, (path, what) in weakened.items():
+        # Settings another rule already refuses need fixing, not a waiver: say nothing more.
+        refused = (name == "iam_auth" and any((u.iam_auth or cfg.proxy.iam_auth) not in engine.iam_auth_values
+                                              for u in cfg.users)) or (
+            name == "require_tls" and any((u.iam_auth or cfg.proxy.iam_auth) is IamAuth.REQUIRED
+                                          for u in cfg.users))
+        if getattr(cfg.waivers, name) is None and not refused:
+            report(path, f"{what}; add waivers.{name}: <the reason> to allow it")
+    for name in ("iam_auth", "require_tls", "retain_on_delete"):
+        reason = getattr(cfg.waivers, name)
+        if reason is None:
+            continue
+        if name not in weakened:
+            report(("waivers", name), "nothing to waive (the secure default is in place); remove it")
+        elif len(reason.strip()) < MIN_WAIVER_REASON:
+            report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters)")
+
+
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _target_is_one_database,
     _pool_idle_within_max,
@@ -150,6 +191,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _clients_allowed,
     _key_and_secrets_in_region,
     _tags_ok,
+    _weakened_defaults_waived,
 )
 
 

@@ -43,10 +43,12 @@ CLUSTER = {"target": {"db_instance_identifier": None, "db_cluster_identifier": "
 POSTGRES = {"engine_family": "POSTGRESQL"}
 SQLSERVER = {"engine_family": "SQLSERVER"}
 OWN_KEY = {"secrets": {"kms_key_arn": KEY_ARN}}
-NO_RETAIN = {"secrets": {"retain_on_delete": False}}
+NO_RETAIN = {"secrets": {"retain_on_delete": False}, "waivers": {"retain_on_delete": "throwaway test stacks (TICKET-7)"}}
 TWO_USERS = {"users": [{"username": "app_user", "description": "Application user"},
                        {"username": "migrator"}]}
-NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False}}
+WAIVE_IAM = {"waivers": {"iam_auth": "legacy client, tracked in TICKET-42"}}
+NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False},
+          "waivers": {"iam_auth": "legacy client, tracked in TICKET-42", "require_tls": "legacy client, tracked in TICKET-42"}}
 
 
 def merged(*overrides: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import iam
 
-from .envs import (KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, SQLSERVER, TWO_USERS, get_att, make_cfg, props, ref,
+from .envs import (WAIVE_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, SQLSERVER, TWO_USERS, get_att, make_cfg, props, ref,
                    statements, sub, walk)
 
 PROXY_ID = {"Fn::Select": [6, {"Fn::Split": [":", get_att("Proxy", "DBProxyArn")]}]}
@@ -105,13 +105,13 @@ def test_client_policy_statement_and_description():
     ([{"username": "a", "iam_auth": "ENABLED"}, {"username": "b", "iam_auth": "REQUIRED"}], SQLSERVER, ["a", "b"]),
 ])
 def test_client_policy_lists_only_iam_users(users, engine, expected):
-    arns = _client_arns(engine, {"users": users})
+    arns = _client_arns(engine, {"users": users}, WAIVE_IAM)
     assert [arn["Fn::Sub"][0].rsplit("/", 1)[1] for arn in arns] == expected
 
 
 @pytest.mark.parametrize("overrides", [
     (NO_IAM,),
-    ({"proxy": {"require_tls": False}, "users": [{"username": "a", "iam_auth": "DISABLED"}]},),
+    ({"proxy": {"require_tls": False}, "users": [{"username": "a", "iam_auth": "DISABLED"}]}, NO_IAM),
 ])
 def test_no_client_policy_without_iam_users(overrides):
     assert iam.build_client_policy(make_cfg(*overrides)) == []

@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import proxy
 
-from .envs import (CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
+from .envs import (WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
                    props, ref)
 
 SECURITY_GROUP = [get_att("ProxySecurityGroup", "GroupId")]
@@ -72,8 +72,8 @@ def test_client_password_auth_type_per_engine(overrides, engine, auth_type):
 @pytest.mark.parametrize("overrides, iam_auth", [
     ((), ["REQUIRED"]),
     ((NO_IAM,), ["DISABLED"]),
-    (({"users": [{"username": "a", "iam_auth": "DISABLED"}, {"username": "b"}]},), ["DISABLED", "REQUIRED"]),
-    ((SQLSERVER, {"proxy": {"iam_auth": "ENABLED"}}), ["ENABLED"]),
+    (({"users": [{"username": "a", "iam_auth": "DISABLED"}, {"username": "b"}]}, WAIVE_IAM), ["DISABLED", "REQUIRED"]),
+    ((SQLSERVER, {"proxy": {"iam_auth": "ENABLED"}}, WAIVE_IAM), ["ENABLED"]),
 ])
 def test_iam_auth_per_user_from_default_or_override(overrides, iam_auth):
     assert [a["IAMAuth"] for a in _proxy(*overrides)["Auth"]] == iam_auth
