@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import aws_facts as facts
 from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
+from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 
 _REQUIRED = dataclasses.MISSING
 
@@ -30,6 +31,8 @@ PATTERN_DOCS = {
     facts.SUBNET_ID_PATTERN: "subnet- and 8 or 17 lowercase hex digits",
     facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
     facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
+    SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
+    r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
     facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
 }
 
@@ -135,6 +138,14 @@ class TargetParams:
     read_only_endpoint: bool = key(
         "Add a READ_ONLY proxy endpoint (cluster targets only).", default=False,
     )
+    database_name: str | None = key(
+        "The database the users' grants apply to (db-users.sql); required when a user has a role or privileges.",
+        default=None, pattern=SQL_IDENTIFIER_PATTERN,
+    )
+    schema_name: str | None = key(
+        "The schema the grants apply to (PostgreSQL and SQL Server).", default=None,
+        pattern=SQL_IDENTIFIER_PATTERN, derived="public on POSTGRESQL, dbo on SQLSERVER",
+    )
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,14 @@ class UserParams:
     )
     secret_arn: str | None = key(
         "Use this existing secret instead of generating one.", default=None, pattern=facts.SECRET_ARN_PATTERN,
+    )
+    role: UserRole | None = key(
+        "What db-users.sql grants: app (SELECT, INSERT, UPDATE, DELETE), migration (DDL on the schema "
+        "as well), readonly (SELECT).", default=None,
+    )
+    privileges: tuple[str, ...] | None = key(
+        "An explicit privilege list instead of a role (e.g. [SELECT, EXECUTE]).", default=None,
+        pattern=r"^[A-Z]+(?: [A-Z]+)*$", unique=True, min_items=1,
     )
 
 

@@ -13,8 +13,10 @@ from collections.abc import Callable
 
 from .. import aws_facts as facts
 from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
+from .validate import suggest
 
 Report = Callable[[KeyPath, str], None]
 
@@ -140,6 +142,25 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
             report(path, f"the value is {len(value)} characters long (at most {facts.TAG_VALUE_MAX})")
 
 
+def _grants_ok(cfg: EnvConfig, report: Report) -> None:
+    known = KNOWN_PRIVILEGES[cfg.engine_family]
+    granting = False
+    for index, user in enumerate(cfg.users):
+        if user.role is not None and user.privileges is not None:
+            report(("users", index, "privileges"), "give role or privileges, not both")
+        granting = granting or user.role is not None or user.privileges is not None
+        for item, privilege in enumerate(user.privileges or ()):
+            if privilege not in known:
+                report(("users", index, "privileges", item),
+                       f"{privilege!r} is not a {cfg.engine_family.value} privilege this tool grants"
+                       f"{suggest(privilege, sorted(known))} (allowed: {', '.join(sorted(known))})")
+    if granting and cfg.target.database_name is None:
+        report(("target", "database_name"), "missing: users with a role or privileges need the database to grant on")
+    if cfg.target.schema_name is not None and DEFAULT_SCHEMA[cfg.engine_family] is None:
+        report(("target", "schema_name"), f"{cfg.engine_family.value} has no schemas apart from databases; "
+                                          "use target.database_name")
+
+
 MIN_WAIVER_REASON = 10
 
 
@@ -192,6 +213,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _key_and_secrets_in_region,
     _tags_ok,
     _weakened_defaults_waived,
+    _grants_ok,
 )
 
 
@@ -225,6 +247,8 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
     target = cfg.target
     if target.port is None:
         target = dataclasses.replace(target, port=engine.port)
+    if target.schema_name is None:
+        target = dataclasses.replace(target, schema_name=DEFAULT_SCHEMA[cfg.engine_family])
     return dataclasses.replace(
         cfg,
         users=users,
