@@ -35,6 +35,11 @@ class SessionPinningFilter(str, enum.Enum):
     EXCLUDE_VARIABLE_SETS = "EXCLUDE_VARIABLE_SETS"
 
 
+class RotationStrategy(str, enum.Enum):
+    SINGLE_USER = "single_user"  # the user changes its own password; brief login failures possible
+    ALTERNATING_USERS = "alternating_users"  # a superuser maintains a clone user; no gap
+
+
 @dataclass(frozen=True)
 class EngineFacts:
     port: int
@@ -80,6 +85,22 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         excluded_password_characters="\"'@/\\;",
     ),
 }
+
+# Secrets Manager's hosted rotation functions, per engine and strategy. They need the
+# transform below, which makes the stack need CAPABILITY_AUTO_EXPAND.
+ROTATION_TYPES: dict[tuple[EngineFamily, RotationStrategy], str] = {
+    (EngineFamily.MYSQL, RotationStrategy.SINGLE_USER): "MySQLSingleUser",
+    (EngineFamily.MYSQL, RotationStrategy.ALTERNATING_USERS): "MySQLMultiUser",
+    (EngineFamily.POSTGRESQL, RotationStrategy.SINGLE_USER): "PostgreSQLSingleUser",
+    (EngineFamily.POSTGRESQL, RotationStrategy.ALTERNATING_USERS): "PostgreSQLMultiUser",
+    (EngineFamily.SQLSERVER, RotationStrategy.SINGLE_USER): "SQLServerSingleUser",
+    (EngineFamily.SQLSERVER, RotationStrategy.ALTERNATING_USERS): "SQLServerMultiUser",
+}
+SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
+ROTATION_DAYS_RANGE = (1, 1000)
+HTTPS_PORT = 443
+BASE_CAPABILITIES = ("CAPABILITY_IAM",)  # the proxy role and the client policy
+TRANSFORM_CAPABILITY = "CAPABILITY_AUTO_EXPAND"
 
 # Numeric ranges CloudFormation does not enforce itself (cfn-lint does not catch them either).
 IDLE_CLIENT_TIMEOUT_RANGE = (1, 28_800)

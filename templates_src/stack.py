@@ -7,8 +7,9 @@ import dataclasses
 from troposphere import Template
 
 from . import __version__
+from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import iam, kms, logs, network, outputs, parameters, proxy, secrets
+from .builders import iam, kms, logs, network, outputs, parameters, proxy, rotation, secrets
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -36,7 +37,11 @@ def build_template(cfg: EnvConfig) -> Template:
         proxy.build_target_group(cfg),
         *proxy.build_read_only_endpoint(cfg),
         *iam.build_client_policy(cfg),
+        *network.build_rotation_network(cfg),
+        *rotation.build_rotation(cfg),
     ]
+    if cfg.secrets.rotation_days is not None:
+        template.set_transform(facts.SECRETS_MANAGER_TRANSFORM)  # hosted rotation functions
     for resource in resources:
         template.add_resource(resource)
     for output in outputs.build_outputs(cfg):

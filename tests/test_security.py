@@ -21,7 +21,7 @@ from templates_src.config import load_environments
 from templates_src.policies import PolicyError, check_policies, policy_files, run_policies
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
-from builders.envs import (CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
+from builders.envs import (ALTERNATING, ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                                  TWO_USERS, make_cfg)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,8 @@ SECURE_VARIANTS = {
     "postgres-cluster-ro": (POSTGRES, CLUSTER, TWO_USERS, {"target": {"read_only_endpoint": True},
                                                           "network": {"database_security_group_id": DB_SG}}),
     "sqlserver": (SQLSERVER, {"target": {"port": 1500}}),
+    "rotation-single-user": (ROTATION, {"network": {"database_security_group_id": DB_SG}}),
+    "rotation-alternating-cluster": (POSTGRES, CLUSTER, ALTERNATING),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {

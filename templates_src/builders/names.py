@@ -17,10 +17,22 @@ TARGET_GROUP = "ProxyTargetGroup"
 READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
 LOG_GROUP = "ProxyLogGroup"
 CLIENT_POLICY = "ProxyClientPolicy"
+ROTATION_SECURITY_GROUP = "RotationSecurityGroup"
+ROTATION_EGRESS_TO_API = "RotationEgressToSecretsManager"
+ROTATION_EGRESS_TO_DATABASE = "RotationEgressToDatabase"
+DATABASE_INGRESS_FROM_ROTATION = "DatabaseIngressFromRotation"
 
 
 def secret(username: str) -> str:
     return f"{resource_name(username)}Secret"
+
+
+def secret_attachment(username: str) -> str:
+    return f"{resource_name(username)}SecretAttachment"
+
+
+def secret_rotation(username: str) -> str:
+    return f"{resource_name(username)}SecretRotation"
 
 
 def ingress_from_security_group(group_id: str) -> str:

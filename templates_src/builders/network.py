@@ -1,5 +1,6 @@
-"""The proxy's security group and every rule around it, each rule a separate described resource.
+"""Every security group and rule: the proxy's, and the rotation function's when rotation is on.
 
+Each rule is a separate described resource.
 Separate rule resources (rather than inline rules) keep the proxy's group and the database's
 group from referring to each other inside one resource, which is what causes dependency cycles.
 """
@@ -11,7 +12,7 @@ import ipaddress
 from troposphere import GetAtt, Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule
 
-from ..aws_facts import ENGINES
+from ..aws_facts import ENGINES, HTTPS_PORT
 from ..config.model import EnvConfig
 from . import names, parameters
 from .common import tags
@@ -30,15 +31,46 @@ def proxy_port(cfg: EnvConfig) -> int:
     return ENGINES[cfg.engine_family].port
 
 
-def build_network(cfg: EnvConfig) -> list[SecurityGroup | SecurityGroupIngress | SecurityGroupEgress]:
-    group = SecurityGroup(
-        names.SECURITY_GROUP,
-        GroupDescription=f"RDS Proxy {cfg.proxy.name} ({cfg.env})",
+NetworkResource = SecurityGroup | SecurityGroupIngress | SecurityGroupEgress
+
+
+def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str) -> SecurityGroup:
+    return SecurityGroup(
+        title,
+        GroupDescription=description,
         VpcId=Ref(parameters.VPC_ID),
         SecurityGroupEgress=[_NO_OTHER_EGRESS],
-        Tags=tags(cfg, Name=f"{cfg.proxy.name}-proxy"),
+        Tags=tags(cfg, Name=name),
     )
-    return [group, *_client_ingress(cfg), *_database_rules(cfg)]
+
+
+def build_network(cfg: EnvConfig) -> list[NetworkResource]:
+    group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.env})",
+                               f"{cfg.proxy.name}-proxy")
+    database_rules = _database_rules(cfg, names.SECURITY_GROUP, names.EGRESS_TO_DATABASE, names.DATABASE_INGRESS,
+                                     "Proxy", f"RDS Proxy {cfg.proxy.name}")
+    return [group, *_client_ingress(cfg), *database_rules]
+
+
+def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
+    """The rotation functions' group: to the database, and HTTPS to the Secrets Manager API."""
+    if cfg.secrets.rotation_days is None:
+        return []
+    group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
+                               f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
+                               f"{cfg.proxy.name}-rotation")
+    # The functions call Secrets Manager's API; the destination is its VPC endpoint or a NAT,
+    # neither known here, so the rule is limited by port.
+    https = SecurityGroupEgress(
+        names.ROTATION_EGRESS_TO_API,
+        GroupId=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
+        IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT, CidrIp="0.0.0.0/0",
+        Description="Rotation functions to the Secrets Manager API (VPC endpoint or NAT)",
+    )
+    database_rules = _database_rules(cfg, names.ROTATION_SECURITY_GROUP, names.ROTATION_EGRESS_TO_DATABASE,
+                                     names.DATABASE_INGRESS_FROM_ROTATION, "Rotation functions",
+                                     f"Secret rotation of RDS Proxy {cfg.proxy.name}")
+    return [group, https, *database_rules]
 
 
 def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
@@ -65,26 +97,27 @@ def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
     return rules
 
 
-def _database_rules(cfg: EnvConfig) -> list[SecurityGroupIngress | SecurityGroupEgress]:
-    """Egress from the proxy to the database port; ingress on the database's group when given."""
+def _database_rules(cfg: EnvConfig, group: str, egress_title: str, ingress_title: str, who: str,
+                    who_long: str) -> list[SecurityGroupIngress | SecurityGroupEgress]:
+    """Egress from ``group`` to the database port; ingress on the database's group when given."""
     port = Ref(parameters.DATABASE_PORT)
     database_group = cfg.network.database_security_group_id
     # Without the database's group the destination is unknown here, so egress is limited by port
     # only; naming database_security_group_id narrows it to the database itself.
     destination = {"DestinationSecurityGroupId": database_group} if database_group else {"CidrIp": "0.0.0.0/0"}
     rules: list[SecurityGroupIngress | SecurityGroupEgress] = [SecurityGroupEgress(
-        names.EGRESS_TO_DATABASE,
-        GroupId=GetAtt(names.SECURITY_GROUP, "GroupId"),
+        egress_title,
+        GroupId=GetAtt(group, "GroupId"),
         IpProtocol="tcp", FromPort=port, ToPort=port,
-        Description="Proxy to the database port",
+        Description=f"{who} to the database port",
         **destination,
     )]
     if database_group:
         rules.append(SecurityGroupIngress(
-            names.DATABASE_INGRESS,
+            ingress_title,
             GroupId=database_group,
             IpProtocol="tcp", FromPort=port, ToPort=port,
-            SourceSecurityGroupId=GetAtt(names.SECURITY_GROUP, "GroupId"),
-            Description=f"RDS Proxy {cfg.proxy.name} to the database",
+            SourceSecurityGroupId=GetAtt(group, "GroupId"),
+            Description=f"{who_long} to the database",
         ))
     return rules

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import aws_facts as facts
-from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
+from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 
 _REQUIRED = dataclasses.MISSING
@@ -186,6 +186,18 @@ class SecretsParams:
     )
     retain_on_delete: bool = key(
         "Keep secrets, key and log group when the stack is deleted or they are replaced.", default=True,
+    )
+    rotation_days: int | None = key(
+        "Rotate generated passwords every N days with Secrets Manager's hosted rotation (off when absent).",
+        default=None, minimum=facts.ROTATION_DAYS_RANGE[0], maximum=facts.ROTATION_DAYS_RANGE[1],
+    )
+    rotation_strategy: RotationStrategy = key(
+        "single_user (each user changes its own password) or alternating_users (a superuser keeps a "
+        "clone of each user, so logins never fail during a rotation).", default=RotationStrategy.SINGLE_USER,
+    )
+    rotation_superuser_secret_arn: str | None = key(
+        "The secret of a database superuser, for alternating_users rotation.", default=None,
+        pattern=facts.SECRET_ARN_PATTERN,
     )
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from .. import aws_facts as facts
-from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
@@ -127,6 +127,7 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
             report(path, f"the {what} is in {arn.split(':')[3]}, but the stack deploys to {cfg.region}")
 
     check(cfg.secrets.kms_key_arn, ("secrets", "kms_key_arn"), "key")
+    check(cfg.secrets.rotation_superuser_secret_arn, ("secrets", "rotation_superuser_secret_arn"), "secret")
     for index, user in enumerate(cfg.users):
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
 
@@ -159,6 +160,23 @@ def _grants_ok(cfg: EnvConfig, report: Report) -> None:
     if cfg.target.schema_name is not None and DEFAULT_SCHEMA[cfg.engine_family] is None:
         report(("target", "schema_name"), f"{cfg.engine_family.value} has no schemas apart from databases; "
                                           "use target.database_name")
+
+
+def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
+    secrets = cfg.secrets
+    alternating = secrets.rotation_strategy is RotationStrategy.ALTERNATING_USERS
+    if secrets.rotation_days is None:
+        if secrets.rotation_superuser_secret_arn or alternating:
+            what = "rotation_superuser_secret_arn" if secrets.rotation_superuser_secret_arn else "rotation_strategy"
+            report(("secrets", what), "has no effect without secrets.rotation_days; remove it or set rotation_days")
+        return
+    if alternating and not secrets.rotation_superuser_secret_arn:
+        report(("secrets", "rotation_superuser_secret_arn"),
+               "missing: alternating_users rotation needs a superuser's secret to create the clone users")
+    if not alternating and secrets.rotation_superuser_secret_arn:
+        report(("secrets", "rotation_superuser_secret_arn"), "only used by rotation_strategy alternating_users")
+    if all(user.secret_arn for user in cfg.users):
+        report(("secrets", "rotation_days"), "nothing to rotate: every user brings its own secret_arn")
 
 
 MIN_WAIVER_REASON = 10
@@ -214,6 +232,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _tags_ok,
     _weakened_defaults_waived,
     _grants_ok,
+    _rotation_ok,
 )
 
 

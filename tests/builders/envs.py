@@ -46,6 +46,10 @@ OWN_KEY = {"secrets": {"kms_key_arn": KEY_ARN}}
 NO_RETAIN = {"secrets": {"retain_on_delete": False}, "waivers": {"retain_on_delete": "throwaway test stacks (TICKET-7)"}}
 TWO_USERS = {"users": [{"username": "app_user", "description": "Application user"},
                        {"username": "migrator"}]}
+SUPERUSER_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/admin-AbCdEf"
+ROTATION = {"secrets": {"rotation_days": 30}}
+ALTERNATING = {"secrets": {"rotation_days": 7, "rotation_strategy": "alternating_users",
+                           "rotation_superuser_secret_arn": SUPERUSER_SECRET_ARN}}
 WAIVE_IAM = {"waivers": {"iam_auth": "legacy client, tracked in TICKET-42"}}
 NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False},
           "waivers": {"iam_auth": "legacy client, tracked in TICKET-42", "require_tls": "legacy client, tracked in TICKET-42"}}

@@ -1,0 +1,61 @@
+"""Password rotation with Secrets Manager's hosted rotation functions (secrets.rotation_days).
+
+Each generated secret is attached to the database (which adds host, port and engine to it, what
+a rotation function needs to log in) and gets a rotation schedule whose function runs in the
+proxy's subnets with the rotation security group (network.py).
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Join, Ref
+from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule, SecretTargetAttachment
+
+from .. import aws_facts as facts
+from ..aws_facts import RotationStrategy
+from ..config.model import EnvConfig, UserParams
+from . import names, parameters
+from .kms import key_arn
+
+
+def _target(cfg: EnvConfig) -> tuple[str, Ref]:
+    if cfg.target.db_cluster_identifier:
+        return "AWS::RDS::DBCluster", Ref(parameters.DB_CLUSTER)
+    return "AWS::RDS::DBInstance", Ref(parameters.DB_INSTANCE)
+
+
+def build_rotation(cfg: EnvConfig) -> list[SecretTargetAttachment | RotationSchedule]:
+    if cfg.secrets.rotation_days is None:
+        return []
+    resources: list[SecretTargetAttachment | RotationSchedule] = []
+    for user in cfg.users:
+        if not user.secret_arn:  # a brought secret is rotated by whoever owns it
+            resources += _rotate(cfg, user)
+    return resources
+
+
+def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | RotationSchedule]:
+    target_type, target_id = _target(cfg)
+    attachment = SecretTargetAttachment(
+        names.secret_attachment(user.username),
+        SecretId=Ref(names.secret(user.username)),
+        TargetType=target_type,
+        TargetId=target_id,
+    )
+    secrets = cfg.secrets
+    superuser = ({"SuperuserSecretArn": secrets.rotation_superuser_secret_arn}
+                 if secrets.rotation_strategy is RotationStrategy.ALTERNATING_USERS else {})
+    schedule = RotationSchedule(
+        names.secret_rotation(user.username),
+        # Through the attachment, so rotation starts only once the secret knows its database.
+        SecretId=Ref(attachment),
+        HostedRotationLambda=HostedRotationLambda(
+            RotationType=facts.ROTATION_TYPES[(cfg.engine_family, secrets.rotation_strategy)],
+            VpcSubnetIds=Join(",", Ref(parameters.SUBNET_IDS)),
+            VpcSecurityGroupIds=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
+            KmsKeyArn=key_arn(cfg),
+            ExcludeCharacters=secrets.exclude_characters,
+            **superuser,
+        ),
+        RotationRules=RotationRules(AutomaticallyAfterDays=secrets.rotation_days),
+    )
+    return [attachment, schedule]

@@ -1,0 +1,85 @@
+"""Hosted rotation: attachments, schedules, the rotation security group and the transform."""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.builders import network, rotation
+from templates_src.stack import build_template
+
+from .envs import (ALTERNATING, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, SUPERUSER_SECRET_ARN,
+                   TWO_USERS, make_cfg)
+
+
+def _resources(*overrides) -> dict:
+    return build_template(make_cfg(*overrides)).to_dict()["Resources"]
+
+
+def test_no_rotation_by_default():
+    template = build_template(make_cfg()).to_dict()
+    assert "Transform" not in template
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::SecretsManager::R")]
+    assert rotation.build_rotation(make_cfg()) == [] and network.build_rotation_network(make_cfg()) == []
+
+
+def test_single_user_rotation_of_each_generated_secret():
+    template = build_template(make_cfg(ROTATION, TWO_USERS)).to_dict()
+    assert template["Transform"] == "AWS::SecretsManager-2024-09-16"
+    resources = template["Resources"]
+    assert resources["AppUserSecretAttachment"] == {"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
+        "SecretId": {"Ref": "AppUserSecret"}, "TargetId": {"Ref": "DBInstanceIdentifier"},
+        "TargetType": "AWS::RDS::DBInstance"}}
+    schedule = resources["MigratorSecretRotation"]["Properties"]
+    assert schedule["SecretId"] == {"Ref": "MigratorSecretAttachment"}
+    assert schedule["RotationRules"] == {"AutomaticallyAfterDays": 30}
+    assert schedule["HostedRotationLambda"] == {
+        "RotationType": "MySQLSingleUser",
+        "VpcSubnetIds": {"Fn::Join": [",", {"Ref": "SubnetIds"}]},
+        "VpcSecurityGroupIds": {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]},
+        "KmsKeyArn": {"Fn::GetAtt": ["ProxySecretsKey", "Arn"]},
+        "ExcludeCharacters": "\"'@/\\`",
+    }
+
+
+@pytest.mark.parametrize("overrides, rotation_type, target_type", [
+    ((POSTGRES, CLUSTER, ALTERNATING), "PostgreSQLMultiUser", "AWS::RDS::DBCluster"),
+    ((SQLSERVER, ROTATION), "SQLServerSingleUser", "AWS::RDS::DBInstance"),
+    ((ALTERNATING,), "MySQLMultiUser", "AWS::RDS::DBInstance"),
+])
+def test_rotation_type_and_target_per_engine(overrides, rotation_type, target_type):
+    resources = _resources(*overrides)
+    lam = resources["AppUserSecretRotation"]["Properties"]["HostedRotationLambda"]
+    assert lam["RotationType"] == rotation_type
+    assert resources["AppUserSecretAttachment"]["Properties"]["TargetType"] == target_type
+    assert ("SuperuserSecretArn" in lam) == rotation_type.endswith("MultiUser")
+    if "SuperuserSecretArn" in lam:
+        assert lam["SuperuserSecretArn"] == SUPERUSER_SECRET_ARN
+
+
+def test_brought_secrets_are_not_rotated():
+    resources = _resources(ROTATION, {"users": [{"username": "legacy", "secret_arn": LEGACY_SECRET_ARN},
+                                                {"username": "app_user"}]})
+    assert "LegacySecretRotation" not in resources and "AppUserSecretRotation" in resources
+
+
+@pytest.mark.parametrize("database_group", [None, DB_SG])
+def test_rotation_security_group_reaches_database_and_api_only(database_group):
+    overrides = (ROTATION, {"network": {"database_security_group_id": database_group}}) if database_group else (ROTATION,)
+    resources = _resources(*overrides)
+    group = resources["RotationSecurityGroup"]["Properties"]
+    assert group["SecurityGroupEgress"] == [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all other outbound traffic",
+                                             "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
+    api = resources["RotationEgressToSecretsManager"]["Properties"]
+    assert (api["FromPort"], api["ToPort"], api["IpProtocol"]) == (443, 443, "tcp")
+    database = resources["RotationEgressToDatabase"]["Properties"]
+    assert database["FromPort"] == database["ToPort"] == {"Ref": "DatabasePort"}
+    if database_group:
+        assert database["DestinationSecurityGroupId"] == DB_SG
+        ingress = resources["DatabaseIngressFromRotation"]["Properties"]
+        assert ingress["GroupId"] == DB_SG
+        assert ingress["SourceSecurityGroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}
+    else:
+        assert database["CidrIp"] == "0.0.0.0/0" and "DatabaseIngressFromRotation" not in resources
+    ingress_rules = [r for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+                     and r["Properties"]["GroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}]
+    assert ingress_rules == []  # nothing connects to the rotation functions
