@@ -22,12 +22,15 @@ from .builders.outputs import CLIENT_POLICY_OUTPUT, secret_output_name
 from .builders.parameters import parameter_values
 from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
+from .db_users import user_grants
 from .config.rules import iam_users
 
 TEMPLATE_FILE = "rds-proxy.yaml"
 PARAMETERS_FILE = "parameters.json"
 TEMPLATE_CONFIGURATION_FILE = "template-configuration.json"
 DEPLOY_GUIDE_FILE = "DEPLOY.md"
+DB_USERS_SQL_FILE = "db-users.sql"
+DB_USERS_SCRIPT_FILE = "create-db-users.sh"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 # Connection snippets for the deploy guide: the usual driver per engine, TLS verified against the
@@ -116,6 +119,24 @@ def template_configuration_json(cfg: EnvConfig) -> str:
     return _json({"Parameters": parameter_values(cfg), "Tags": cfg.tags})
 
 
+# The command-line client each engine's SQL is fed to (admin password from the client's own
+# environment variable, never an argument), TLS required.
+DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
+    EngineFamily.MYSQL: {
+        "name": "the mysql client", "password_env": "MYSQL_PWD", "template": "db-users.mysql.sql.j2",
+        "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" --ssl-mode=REQUIRED',
+    },
+    EngineFamily.POSTGRESQL: {
+        "name": "psql", "password_env": "PGPASSWORD", "template": "db-users.postgresql.sql.j2",
+        "command": 'psql "host=$DB_HOST port={port} dbname={database} user=$DB_ADMIN_USER sslmode=require" --quiet',
+    },
+    EngineFamily.SQLSERVER: {
+        "name": "sqlcmd", "password_env": "SQLCMDPASSWORD", "template": "db-users.sqlserver.sql.j2",
+        "command": 'sqlcmd -S "$DB_HOST,{port}" -U "$DB_ADMIN_USER" -N -b',
+    },
+}
+
+
 @cache
 def _jinja() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -147,6 +168,23 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
     )
 
 
+def db_users_files(cfg: EnvConfig) -> dict[str, str]:
+    """db-users.sql (the engine's dialect) and the script that runs it with the secrets' passwords."""
+    client = DB_CLIENTS[cfg.engine_family]
+    context = {
+        "cfg": cfg,
+        "users": user_grants(cfg),
+        "database": cfg.target.database_name,
+        "schema": cfg.target.schema_name,
+        "client": {**client, "command": client["command"].format(
+            port=cfg.target.port, database=cfg.target.database_name or "postgres")},
+    }
+    return {
+        DB_USERS_SQL_FILE: _jinja().get_template(client["template"]).render(context).rstrip("\n") + "\n",
+        DB_USERS_SCRIPT_FILE: _jinja().get_template("create-db-users.sh.j2").render(context).rstrip("\n") + "\n",
+    }
+
+
 def render_env(cfg: EnvConfig, template: Template) -> dict[str, str]:
     """The files of one environment, by path relative to the out folder."""
     return {
@@ -154,6 +192,7 @@ def render_env(cfg: EnvConfig, template: Template) -> dict[str, str]:
         f"{cfg.env}/{PARAMETERS_FILE}": parameters_json(cfg),
         f"{cfg.env}/{TEMPLATE_CONFIGURATION_FILE}": template_configuration_json(cfg),
         f"{cfg.env}/{DEPLOY_GUIDE_FILE}": deploy_guide(cfg, template),
+        **{f"{cfg.env}/{name}": text for name, text in db_users_files(cfg).items()},
     }
 
 

@@ -48,8 +48,33 @@ KNOWN_PRIVILEGES: dict[EngineFamily, frozenset[str]] = {
     EngineFamily.MYSQL: frozenset(_DML + (
         "CREATE", "ALTER", "DROP", "INDEX", "REFERENCES", "CREATE VIEW", "SHOW VIEW", "TRIGGER", "EXECUTE",
         "CREATE TEMPORARY TABLES", "LOCK TABLES", "EVENT", "CREATE ROUTINE", "ALTER ROUTINE")),
-    EngineFamily.POSTGRESQL: frozenset(_DML + ("TRUNCATE", "REFERENCES", "TRIGGER", "CREATE", "USAGE", "EXECUTE",
+    EngineFamily.POSTGRESQL: frozenset(_DML + ("TRUNCATE", "REFERENCES", "TRIGGER", "CREATE", "USAGE",
                                                "TEMPORARY", "CONNECT")),
     EngineFamily.SQLSERVER: frozenset(_DML + ("ALTER", "REFERENCES", "EXECUTE", "CREATE TABLE", "CREATE VIEW",
                                               "CREATE PROCEDURE", "CREATE FUNCTION", "VIEW DEFINITION")),
 }
+
+
+class GrantScope(str, enum.Enum):
+    """Where a privilege is granted: on the tables of the schema, on the schema, on the database."""
+
+    TABLES = "tables"
+    SCHEMA = "schema"
+    DATABASE = "database"
+
+
+# Privileges that are not granted on tables; everything else is (MySQL grants all on db.*).
+NON_TABLE_PRIVILEGES: dict[EngineFamily, dict[str, GrantScope]] = {
+    EngineFamily.MYSQL: {},
+    EngineFamily.POSTGRESQL: {"CREATE": GrantScope.SCHEMA, "USAGE": GrantScope.SCHEMA,
+                              "CONNECT": GrantScope.DATABASE, "TEMPORARY": GrantScope.DATABASE},
+    EngineFamily.SQLSERVER: {"CREATE TABLE": GrantScope.DATABASE, "CREATE VIEW": GrantScope.DATABASE,
+                             "CREATE PROCEDURE": GrantScope.DATABASE, "CREATE FUNCTION": GrantScope.DATABASE},
+}
+
+# The client each engine's SQL is fed to, and the MySQL authentication plugin per auth type.
+MYSQL_AUTH_PLUGINS = {
+    "MYSQL_NATIVE_PASSWORD": "mysql_native_password",
+    "MYSQL_CACHING_SHA2_PASSWORD": "caching_sha2_password",
+}
+PASSWORD_PLACEHOLDER = "__PASSWORD_{username}__"

@@ -1,0 +1,61 @@
+"""db-users.sql per engine: the right statements, grants from roles or lists, no passwords."""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+
+from builders.envs import POSTGRES, SQLSERVER, make_cfg
+
+DB = {"target": {"database_name": "shop"}}
+
+
+def _sql(*overrides) -> str:
+    return db_users_files(make_cfg(DB, *overrides))[DB_USERS_SQL_FILE]
+
+
+def test_mysql_users_and_role_grants():
+    sql = _sql({"users": [{"username": "app_user", "role": "app"},
+                          {"username": "reader", "role": "readonly",
+                           "client_password_auth_type": "MYSQL_CACHING_SHA2_PASSWORD"},
+                          {"username": "plain"}]})
+    assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH mysql_native_password "
+            "BY '__PASSWORD_app_user__';") in sql
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO 'app_user'@'%';" in sql
+    assert "IDENTIFIED WITH caching_sha2_password BY '__PASSWORD_reader__'" in sql
+    assert "GRANT SELECT ON `shop`.* TO 'reader'@'%';" in sql
+    assert "TO 'plain'" not in sql  # no role, no privileges: created, granted nothing
+
+
+def test_postgres_splits_privileges_by_where_they_apply():
+    sql = _sql(POSTGRES, {"users": [{"username": "owner", "privileges": ["SELECT", "CREATE", "TEMPORARY"]},
+                                    {"username": "legacy", "role": "app", "client_password_auth_type": "POSTGRES_MD5"}]})
+    assert 'GRANT CONNECT, TEMPORARY ON DATABASE "shop" TO "owner";' in sql
+    assert 'GRANT USAGE, CREATE ON SCHEMA "public" TO "owner";' in sql
+    assert 'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "owner";' in sql
+    assert 'ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "owner";' in sql
+    legacy = sql[sql.index("-- legacy"):]
+    assert "SET password_encryption = 'md5';" in legacy
+
+
+def test_sqlserver_logins_users_and_schema_grants():
+    sql = _sql(SQLSERVER, {"target": {"schema_name": "sales"}},
+               {"users": [{"username": "migrator", "role": "migration"}]})
+    assert "CREATE LOGIN [migrator] WITH PASSWORD = N'__PASSWORD_migrator__';" in sql
+    assert "USE [shop];" in sql and "CREATE USER [migrator] FOR LOGIN [migrator];" in sql
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE, ALTER, REFERENCES ON SCHEMA::[sales] TO [migrator];" in sql
+    assert "GRANT CREATE TABLE, CREATE VIEW, CREATE PROCEDURE TO [migrator];" in sql
+
+
+@pytest.mark.parametrize("engine", [(), (POSTGRES,), (SQLSERVER,)])
+def test_script_fills_every_placeholder_from_a_secret(engine):
+    cfg = make_cfg(DB, *engine, {"users": [
+        {"username": "app_user", "role": "app"},
+        {"username": "legacy", "secret_arn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf"}]})
+    files = db_users_files(cfg)
+    script = files[DB_USERS_SCRIPT_FILE]
+    for placeholder in ("__PASSWORD_app_user__", "__PASSWORD_legacy__"):
+        assert placeholder in files[DB_USERS_SQL_FILE] and f"/{placeholder}/" in script
+    assert "pw=$(password AppUserSecretArn)" in script
+    assert "pw=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf)" in script
