@@ -114,9 +114,23 @@ def parameters_json(cfg: EnvConfig) -> str:
     return _json([{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameter_values(cfg).items())])
 
 
-def template_configuration_json(cfg: EnvConfig) -> str:
-    """For CodePipeline and ``aws cloudformation deploy`` (Parameters and stack Tags)."""
-    return _json({"Parameters": parameter_values(cfg), "Tags": cfg.tags})
+# Resources a stack update must never replace or delete: losing them loses every password.
+PROTECTED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+
+
+def stack_policy(template: Template) -> dict[str, Any]:
+    protected = sorted(name for name, resource in template.resources.items()
+                       if resource.resource_type in PROTECTED_TYPES)
+    return {"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": ["Update:Replace", "Update:Delete"],
+         "Resource": [f"LogicalResourceId/{name}" for name in protected]},
+    ]}
+
+
+def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
+    """For CodePipeline and ``aws cloudformation deploy``: Parameters, stack Tags, StackPolicy."""
+    return _json({"Parameters": parameter_values(cfg), "Tags": cfg.tags, "StackPolicy": stack_policy(template)})
 
 
 # The command-line client each engine's SQL is fed to (admin password from the client's own
@@ -190,7 +204,7 @@ def render_env(cfg: EnvConfig, template: Template) -> dict[str, str]:
     return {
         f"{cfg.env}/{TEMPLATE_FILE}": template_yaml(cfg, template),
         f"{cfg.env}/{PARAMETERS_FILE}": parameters_json(cfg),
-        f"{cfg.env}/{TEMPLATE_CONFIGURATION_FILE}": template_configuration_json(cfg),
+        f"{cfg.env}/{TEMPLATE_CONFIGURATION_FILE}": template_configuration_json(cfg, template),
         f"{cfg.env}/{DEPLOY_GUIDE_FILE}": deploy_guide(cfg, template),
         **{f"{cfg.env}/{name}": text for name, text in db_users_files(cfg).items()},
     }

@@ -13,6 +13,7 @@ from .builders import iam, kms, logs, network, outputs, parameters, proxy, rotat
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
+INTERFACE_METADATA = "AWS::CloudFormation::Interface"
 
 
 def build_template(cfg: EnvConfig) -> Template:
@@ -25,6 +26,7 @@ def build_template(cfg: EnvConfig) -> Template:
     if waivers:
         # Summarised at the top too, so a reviewer of the template sees every weakened default.
         template.set_metadata({**template.metadata, METADATA_NAMESPACE: {"Waivers": waivers}})
+    template.set_metadata({**template.metadata, INTERFACE_METADATA: parameters.interface_metadata(cfg)})
     for parameter in parameters.build_parameters(cfg):
         template.add_parameter(parameter)
     resources = [

@@ -23,6 +23,8 @@ class DeployParameter:
     type: str
     description: str
     value: Callable[[EnvConfig], Any]
+    group: str
+    label: str
     applies: Callable[[EnvConfig], bool] = lambda cfg: True
     constraints: tuple[tuple[str, Any], ...] = ()
     constraint_description: str | None = None
@@ -43,48 +45,54 @@ MAX_IDLE_CONNECTIONS = "MaxIdleConnectionsPercent"
 BORROW_TIMEOUT = "ConnectionBorrowTimeout"
 LOG_RETENTION = "LogRetentionInDays"
 
+# Console groups, in the order the console shows them.
+NETWORK, DATABASE, PROXY, POOL = "Network", "Database", "Proxy", "Connection pool"
+GROUP_ORDER = (NETWORK, DATABASE, PROXY, POOL)
+
 DEPLOY_PARAMETERS: tuple[DeployParameter, ...] = (
     DeployParameter(VPC_ID, "AWS::EC2::VPC::Id", "The VPC of the database and the proxy.",
-                    lambda c: c.network.vpc_id),
+                    lambda c: c.network.vpc_id, group=NETWORK, label="VPC"),
     DeployParameter(SUBNET_IDS, "List<AWS::EC2::Subnet::Id>",
                     "Subnets for the proxy, in at least two Availability Zones.",
-                    lambda c: ",".join(c.network.subnet_ids)),
+                    lambda c: ",".join(c.network.subnet_ids), group=NETWORK, label="Proxy subnets"),
     DeployParameter(DB_INSTANCE, "String", "The RDS DB instance behind the proxy.",
-                    lambda c: c.target.db_instance_identifier,
+                    lambda c: c.target.db_instance_identifier, group=DATABASE, label="DB instance",
                     applies=lambda c: c.target.db_instance_identifier is not None,
                     constraints=(("AllowedPattern", facts.DB_IDENTIFIER_PATTERN),),
                     constraint_description="a DB instance identifier: a letter first, then letters, "
                                            "digits and single hyphens, at most 63 characters"),
     DeployParameter(DB_CLUSTER, "String", "The Aurora DB cluster behind the proxy.",
-                    lambda c: c.target.db_cluster_identifier,
+                    lambda c: c.target.db_cluster_identifier, group=DATABASE, label="DB cluster",
                     applies=lambda c: c.target.db_cluster_identifier is not None,
                     constraints=(("AllowedPattern", facts.DB_IDENTIFIER_PATTERN),),
                     constraint_description="a DB cluster identifier: a letter first, then letters, "
                                            "digits and single hyphens, at most 63 characters"),
     DeployParameter(DATABASE_PORT, "Number", "The port the database listens on.",
-                    lambda c: c.target.port, constraints=_number(*facts.PORT_RANGE),
+                    lambda c: c.target.port, group=DATABASE, label="Database port",
+                    constraints=_number(*facts.PORT_RANGE),
                     constraint_description=f"a port from {facts.PORT_RANGE[0]} to {facts.PORT_RANGE[1]}"),
     DeployParameter(IDLE_CLIENT_TIMEOUT, "Number",
                     "Seconds a client connection may stay idle before the proxy closes it.",
-                    lambda c: c.proxy.idle_client_timeout, constraints=_number(*facts.IDLE_CLIENT_TIMEOUT_RANGE),
+                    lambda c: c.proxy.idle_client_timeout, group=PROXY, label="Idle client timeout (s)",
+                    constraints=_number(*facts.IDLE_CLIENT_TIMEOUT_RANGE),
                     constraint_description="seconds, from 1 to 28800"),
     DeployParameter(MAX_CONNECTIONS, "Number",
                     "Share (%) of the database's max_connections the proxy may open.",
-                    lambda c: c.pool.max_connections_percent,
+                    lambda c: c.pool.max_connections_percent, group=POOL, label="Max connections (%)",
                     constraints=_number(*facts.MAX_CONNECTIONS_PERCENT_RANGE),
                     constraint_description="a percentage from 1 to 100"),
     DeployParameter(MAX_IDLE_CONNECTIONS, "Number",
                     "Share (%) of max_connections kept open while idle; at most MaxConnectionsPercent.",
-                    lambda c: c.pool.max_idle_connections_percent,
+                    lambda c: c.pool.max_idle_connections_percent, group=POOL, label="Max idle connections (%)",
                     constraints=_number(0, facts.MAX_CONNECTIONS_PERCENT_RANGE[1]),
                     constraint_description="a percentage from 0 to 100, at most MaxConnectionsPercent"),
     DeployParameter(BORROW_TIMEOUT, "Number",
                     "Seconds a request waits for a free connection (also the wait during failover).",
-                    lambda c: c.pool.connection_borrow_timeout,
+                    lambda c: c.pool.connection_borrow_timeout, group=POOL, label="Connection borrow timeout (s)",
                     constraints=_number(*facts.CONNECTION_BORROW_TIMEOUT_RANGE),
                     constraint_description="seconds, from 0 to 300"),
     DeployParameter(LOG_RETENTION, "Number", "Days the proxy's logs are kept.",
-                    lambda c: c.proxy.log_retention_days,
+                    lambda c: c.proxy.log_retention_days, group=PROXY, label="Log retention (days)",
                     constraints=(("AllowedValues", facts.LOG_RETENTION_DAYS),),
                     constraint_description="one of CloudWatch Logs' retention periods"),
 )
@@ -110,6 +118,18 @@ def build_parameters(cfg: EnvConfig) -> list[Parameter]:
             props["ConstraintDescription"] = spec.constraint_description
         result.append(Parameter(spec.name, **props))
     return result
+
+
+def interface_metadata(cfg: EnvConfig) -> dict[str, Any]:
+    """AWS::CloudFormation::Interface: the console groups and labels of the parameters."""
+    specs = applicable(cfg)
+    return {
+        "ParameterGroups": [
+            {"Label": {"default": group}, "Parameters": [p.name for p in specs if p.group == group]}
+            for group in GROUP_ORDER if any(p.group == group for p in specs)
+        ],
+        "ParameterLabels": {p.name: {"default": p.label} for p in specs},
+    }
 
 
 def ref(name: str) -> Ref:
