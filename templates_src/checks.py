@@ -1,15 +1,48 @@
-"""cfn-lint over every rendered template, with one rule collection for the whole run.
+"""cfn-lint over every rendered template: cached, and in parallel worker processes.
 
-Returns findings and prints nothing. cfn-lint is imported here only when linting is asked for
-(it costs most of a second), and its rules are loaded once and shared by all templates.
+Returns findings and prints nothing. cfn-lint is imported only when a template actually has to
+be linted (the import costs most of a second), and its rules are loaded once per process.
+
+Cache. A template's lint result is a pure function of its bytes, its region, the cfn-lint
+installation, the rule options and the input files cfn-lint reads (``.cfnlintrc`` files and
+any policy files the caller names). Results are stored under a key that hashes all of these, so
+a change to any one of them is a miss and the template is linted again: the cache can make a
+build faster, never hide a finding. A missing, unreadable, corrupt or unwritable cache is the
+same as an empty one.
+
+Parallelism. With more than one worker, the templates the cache does not know are linted in a
+process pool. Its processes are forked from a multiprocessing fork server that imports cfn-lint
+and loads its rules once; it is started at the first cache miss, so that costly start runs
+while the caller renders the other environments. Each worker then lints template after
+template. Should the pool be unavailable or break, what is left is linted in this process.
+With one worker, or one template to lint, everything happens in this process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 FAILING_SEVERITIES = ("error", "warning")
+
+# Bump when the meaning of a cached entry changes. The source of this module is part of every
+# key as well, so any edit to how findings are produced invalidates the cache by itself.
+CACHE_FORMAT = 1
+CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
+CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
+
+# Modules the fork server imports once, before it forks any lint worker.
+_PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks"]
+# Set only in the fork server's environment: importing this module there also loads the rules.
+_PRELOAD_RULES_ENV = "_RDS_PROXY_CFN_PRELOAD_RULES"
 
 
 @dataclass(frozen=True, order=True)
@@ -33,24 +66,361 @@ class LintJob:
     region: str
 
 
-def lint(jobs: Iterable[LintJob]) -> list[Finding]:
-    """Every error and warning cfn-lint reports for the templates, sorted by file and line."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.decode.decode import decode_str
-    from cfnlint.runner import Runner, run_template_by_data
+@dataclass(frozen=True)
+class LintOptions:
+    """What decides which matches are findings; every field is part of the cache key.
 
-    rules = None
-    findings: list[Finding] = []
-    for job in jobs:
-        config = ConfigMixIn(regions=[job.region])
-        if rules is None:
-            rules = Runner(config).rules
-        template, matches = decode_str(job.text)
-        if template is not None and not matches:
-            matches = list(run_template_by_data(template, config, rules))
-        findings += [
-            Finding(job.file, match.linenumber, match.rule.id, match.rule.severity, match.message)
-            for match in matches
-            if match.rule.severity in FAILING_SEVERITIES
-        ]
-    return sorted(set(findings))
+    ``extra_inputs`` are files the lint result depends on beyond the template (policy files, for
+    instance); their bytes are hashed into the key, a missing file hashes as missing.
+    """
+
+    failing_severities: tuple[str, ...] = FAILING_SEVERITIES
+    include_checks: tuple[str, ...] = ()
+    ignore_checks: tuple[str, ...] = ()
+    mandatory_checks: tuple[str, ...] = ()
+    extra_inputs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The findings of one job; ``cached`` when they came from the cache (``seconds`` is 0)."""
+
+    job: LintJob
+    findings: tuple[Finding, ...]
+    cached: bool
+    seconds: float
+
+
+# A finding without its file name: what a worker returns and what the cache stores.
+_Raw = tuple[int, str, str, str]
+
+
+# --- cache keys -------------------------------------------------------------------------------
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # present but unreadable: never equal to any readable content
+        return f"unreadable:{exc.errno}"
+
+
+def cfnlintrc_files() -> list[Path]:
+    """The config files cfn-lint reads by itself (first match in the home and in the cwd)."""
+    found = []
+    for folder in (Path.home(), Path.cwd()):
+        for name in CFNLINTRC_NAMES:
+            if (folder / name).is_file():
+                found.append(folder / name)
+                break
+    return found
+
+
+def cfn_lint_versions() -> dict[str, str | None]:
+    """The installed cfn-lint and the versions of the distributions it requires."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {"cfn-lint": metadata.version("cfn-lint")}
+    for requirement in metadata.requires("cfn-lint") or ():
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement)
+        if name:
+            try:
+                versions[name.group(0)] = metadata.version(name.group(0))
+            except metadata.PackageNotFoundError:
+                versions[name.group(0)] = None
+    return versions
+
+
+def context_digest(options: LintOptions) -> str:
+    """Everything except the template and region that decides lint results, hashed."""
+    inputs = [*cfnlintrc_files(), *options.extra_inputs]
+    context = {
+        "format": CACHE_FORMAT,
+        "checks_py": _file_digest(Path(__file__)),
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "versions": cfn_lint_versions(),
+        "failing_severities": sorted(options.failing_severities),
+        "include_checks": list(options.include_checks),
+        "ignore_checks": list(options.ignore_checks),
+        "mandatory_checks": list(options.mandatory_checks),
+        "inputs": [[str(Path(p).absolute()), _file_digest(Path(p))] for p in inputs],
+    }
+    return hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
+
+
+def cache_key(job: LintJob, context: str) -> str:
+    """The key of one template's result: the context, its region and its bytes."""
+    template = hashlib.sha256(job.text.encode()).hexdigest()
+    return hashlib.sha256(f"{context}\0{job.region}\0{template}".encode()).hexdigest()
+
+
+def default_cache_dir(project: Path) -> Path:
+    """``$RDS_PROXY_CFN_CACHE_DIR``, else ``<project>/.cache/rds-proxy-cfn`` (ignored by git)."""
+    override = os.environ.get(CACHE_ENV_VAR)
+    return Path(override) if override else project / ".cache" / "rds-proxy-cfn"
+
+
+class LintCache:
+    """One small JSON file per key under ``<folder>/lint-v<format>/``; every failure is a miss.
+
+    Entries are never updated, only added; once there are more than ``max_entries``, a build that
+    adds some deletes the oldest ones it did not use itself (a deleted entry only costs a lint).
+    """
+
+    def __init__(self, folder: Path, max_entries: int = 2000) -> None:
+        self.folder = Path(folder) / f"lint-v{CACHE_FORMAT}"
+        self.max_entries = max_entries
+        self.writable = True
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str, severities: Sequence[str]) -> tuple[_Raw, ...] | None:
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("findings"), list):
+                return None
+            raws = []
+            for item in data["findings"]:
+                line, rule, severity, message = item
+                if not (isinstance(line, int) and isinstance(rule, str) and isinstance(message, str)
+                        and severity in severities):
+                    return None
+                raws.append((line, rule, severity, message))
+            return tuple(raws)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, raws: Sequence[_Raw]) -> None:
+        if not self.writable:
+            return
+        path = self._path(key)
+        scratch = path.with_name(f".{key}.{os.getpid()}.tmp")
+        try:
+            if not self.folder.is_dir():
+                self.folder.mkdir(parents=True, exist_ok=True)
+                # Keep the cache out of git wherever it is (as .pytest_cache does).
+                (self.folder.parent / ".gitignore").write_text("# Created by rds-proxy-cfn.\n*\n", encoding="utf-8")
+            scratch.write_text(json.dumps({"key": key, "findings": [list(r) for r in raws]}), encoding="utf-8")
+            os.replace(scratch, path)
+        except OSError:
+            self.writable = False  # read-only or full: stop trying for this run
+            try:
+                scratch.unlink()
+            except OSError:
+                pass
+
+    def prune(self, used: Iterable[str]) -> None:
+        """Delete the oldest entries beyond ``max_entries``, except those of ``used`` keys."""
+        try:
+            entries = list(self.folder.glob("*.json"))
+            if len(entries) <= self.max_entries:
+                return
+            keep = {f"{key}.json" for key in used}
+            stale = sorted((p.stat().st_mtime_ns, p) for p in entries if p.name not in keep)
+            for _, path in stale[: len(entries) - self.max_entries]:
+                path.unlink()
+        except OSError:
+            pass
+
+
+# --- linting ----------------------------------------------------------------------------------
+
+_loaded_rules: dict[tuple[tuple[str, str | None], ...], Any] = {}
+
+
+def _config(region: str, options: LintOptions) -> Any:
+    from cfnlint.config import ConfigMixIn
+
+    kwargs: dict[str, Any] = {"regions": [region]}
+    for name in ("include_checks", "ignore_checks", "mandatory_checks"):
+        if getattr(options, name):
+            kwargs[name] = list(getattr(options, name))
+    return ConfigMixIn(**kwargs)
+
+
+def _rules() -> Any:
+    """cfn-lint's rule collection, loaded once per process (per content of the .cfnlintrc files,
+    whose append_rules and custom_rules decide which rules there are)."""
+    key = tuple((str(path), _file_digest(path)) for path in cfnlintrc_files())
+    rules = _loaded_rules.get(key)
+    if rules is None:
+        from cfnlint.runner import Runner
+
+        rules = _loaded_rules[key] = Runner(_config("us-east-1", LintOptions())).rules
+    return rules
+
+
+def _lint_text(text: str, region: str, options: LintOptions) -> tuple[tuple[_Raw, ...], float]:
+    """The failing matches of one template (without file name), and the seconds it took."""
+    from cfnlint.decode.decode import decode_str
+    from cfnlint.runner import run_template_by_data
+
+    start = time.perf_counter()
+    config = _config(region, options)
+    rules = _rules()
+    template, matches = decode_str(text)
+    if template is not None and not matches:
+        matches = list(run_template_by_data(template, config, rules))
+    raws = sorted({
+        (match.linenumber, match.rule.id, match.rule.severity, match.message)
+        for match in matches
+        if match.rule.severity in options.failing_severities
+    })
+    return tuple(raws), time.perf_counter() - start
+
+
+def _worker_init() -> None:
+    _rules()  # as soon as the worker starts (a no-op when the fork server loaded them already)
+
+
+def _with_file(job: LintJob, raws: Iterable[_Raw]) -> tuple[Finding, ...]:
+    return tuple(Finding(job.file, line, rule, severity, message) for line, rule, severity, message in raws)
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class LintSession:
+    """Lint jobs as they are submitted: cache hits at once, misses together in ``finish``.
+
+    ``on_result(index, result)`` is called once per job as its result is known (submission index).
+    """
+
+    def __init__(self, options: LintOptions = LintOptions(), cache: LintCache | None = None, workers: int = 1,
+                 on_result: Callable[[int, LintResult], None] | None = None) -> None:
+        self.options = options
+        self.cache = cache
+        self.workers = max(1, workers)
+        self.on_result = on_result or (lambda index, result: None)
+        self._context = context_digest(options) if cache is not None else ""
+        self._jobs: list[LintJob] = []
+        self._results: dict[int, LintResult] = {}
+        self._pending: list[tuple[int, LintJob, str]] = []
+        self._server_started = False
+        self._keys: list[str] = []
+
+    def submit(self, job: LintJob) -> None:
+        index = len(self._jobs)
+        self._jobs.append(job)
+        key = cache_key(job, self._context) if self.cache is not None else ""
+        self._keys.append(key)
+        if self.cache is not None:
+            raws = self.cache.get(key, self.options.failing_severities)
+            if raws is not None:
+                self._done(index, LintResult(job, _with_file(job, raws), True, 0.0))
+                return
+        self._pending.append((index, job, key))
+        if len(self._pending) == 1 and self.workers > 1:
+            self._start_server()
+
+    def _done(self, index: int, result: LintResult) -> None:
+        self._results[index] = result
+        self.on_result(index, result)
+
+    def _finish_one(self, index: int, job: LintJob, key: str, raws: tuple[_Raw, ...], seconds: float) -> None:
+        if self.cache is not None:
+            self.cache.put(key, raws)
+        self._done(index, LintResult(job, _with_file(job, raws), False, seconds))
+
+    def _start_server(self) -> None:
+        """Start the fork server now, so it imports cfn-lint and loads its rules while the caller
+        renders on; the workers forked from it later inherit both."""
+        try:
+            import multiprocessing
+            from multiprocessing import forkserver
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            saved = {name: os.environ.get(name) for name in (_PRELOAD_RULES_ENV, "PYTHONPATH")}
+            # The server imports this very package (not another installed copy), and loads the rules.
+            package_root = str(Path(__file__).resolve().parent.parent)
+            os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, saved["PYTHONPATH"]) if p)
+            os.environ[_PRELOAD_RULES_ENV] = "1"  # read (and removed) by the server's import of this module
+            try:
+                forkserver.ensure_running()
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+            self._server_started = True
+        except (ValueError, OSError, ImportError):
+            self._server_started = False  # no fork server here: lint in this process
+
+    def finish(self) -> list[LintResult]:
+        """Lint what the cache did not know; every job's result, in submission order."""
+        pending, self._pending = self._pending, []
+        self._keys_linted = bool(pending)
+        if len(pending) > 1 and self._server_started:
+            pending = self._run_pool(pending)
+        for index, job, key in pending:
+            raws, seconds = _lint_text(job.text, job.region, self.options)
+            self._finish_one(index, job, key, raws, seconds)
+        if self.cache is not None and self._keys_linted:
+            self.cache.prune(self._keys)
+        return [self._results[i] for i in range(len(self._jobs))]
+
+    def _run_pool(self, pending: list[tuple[int, LintJob, str]]) -> list[tuple[int, LintJob, str]]:
+        """Lint in worker processes; returns the jobs left undone if the pool broke."""
+        import multiprocessing
+        from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, as_completed
+
+        left = {index: (index, job, key) for index, job, key in pending}
+        try:
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(pending)),
+                                     mp_context=multiprocessing.get_context("forkserver"),
+                                     initializer=_worker_init) as pool:
+                futures = {pool.submit(_lint_text, job.text, job.region, self.options): index
+                           for index, job, key in pending}
+                for future in as_completed(futures):
+                    raws, seconds = future.result()
+                    index, job, key = left.pop(futures[future])
+                    self._finish_one(index, job, key, raws, seconds)
+        except (BrokenExecutor, OSError):
+            pass  # a worker died or could not start: what is left is linted in this process
+        return sorted(left.values(), key=lambda item: item[0])
+
+
+@dataclass
+class LintBatch:
+    """Jobs to lint together with how to lint them; iterating it iterates the jobs (lazily)."""
+
+    jobs: Iterable[LintJob]
+    options: LintOptions = LintOptions()
+    cache: LintCache | None = None
+    workers: int = 1
+    on_result: Callable[[int, LintResult], None] | None = None
+
+    def __iter__(self) -> Iterator[LintJob]:
+        return iter(self.jobs)
+
+
+def lint(jobs: Iterable[LintJob]) -> list[Finding]:
+    """Every failing finding cfn-lint reports for the templates, sorted by file and line.
+
+    ``jobs`` may be a LintBatch to use a cache, worker processes and a result callback; it is
+    consumed lazily, so a generator that renders templates overlaps rendering with linting.
+    """
+    batch = jobs if isinstance(jobs, LintBatch) else LintBatch(jobs)
+    session = LintSession(batch.options, batch.cache, batch.workers, batch.on_result)
+    for job in batch:
+        session.submit(job)
+    return sorted({finding for result in session.finish() for finding in result.findings})
+
+
+if os.environ.pop(_PRELOAD_RULES_ENV, None) == "1":  # in the fork server only (see _start_server)
+    try:
+        _rules()
+    except Exception:  # noqa: BLE001 - the workers load (and report) it again themselves
+        pass
+    import gc
+
+    gc.freeze()  # the workers share these objects: keep their collectors from copying the pages
