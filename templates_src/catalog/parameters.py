@@ -1,0 +1,210 @@
+"""The product's Parameters: every env-specific value, constrained, described, grouped, labelled.
+
+The deploy-time parameters of the env templates (VPC, subnets, database, pool numbers, log
+retention) keep their names, types and constraints (``builders.parameters``); the rest take
+their constraints from ``aws_facts`` and their meaning from the params model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .. import aws_facts as facts
+from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
+from ..builders import parameters as deploy
+from . import placeholders as ph
+from .placeholders import slots
+
+BOOLEAN = ("true", "false")
+# Loose on purpose (EC2 checks the address itself); what matters is that /0 is refused.
+IPV4_CIDR_PATTERN = r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}/(?:[1-9]|[12][0-9]|3[0-2])$"
+IPV6_CIDR_PATTERN = r"^[0-9a-fA-F:]{2,39}/(?:[1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$"
+TAG_KEY_PATTERN = facts.TAG_KEY_PATTERN.replace("^", f"^(?!{facts.ENVIRONMENT_TAG}$)", 1)
+
+
+@dataclass(frozen=True)
+class ProductParameter:
+    name: str
+    label: str
+    description: str
+    type: str = "String"
+    default: str | None = None  # None: the launch must give a value
+    allowed_values: tuple[str, ...] | None = None
+    pattern: str | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+    constraint_description: str | None = None
+
+
+def optional(pattern: str) -> str:
+    """The pattern, or empty."""
+    return "^$|" + pattern
+
+
+def _deploy(name: str, label: str, **changes: Any) -> ProductParameter:
+    spec = next(p for p in deploy.DEPLOY_PARAMETERS if p.name == name)
+    constraints = dict(spec.constraints)
+    values = constraints.get("AllowedValues")
+    parameter = ProductParameter(
+        name, label, spec.description, type=spec.type,
+        allowed_values=tuple(str(v) for v in values) if values else None,
+        pattern=constraints.get("AllowedPattern"), min_value=constraints.get("MinValue"),
+        max_value=constraints.get("MaxValue"),
+        # Ranges and lists explain themselves in the console's error; keep the words for patterns.
+        constraint_description=spec.constraint_description if "AllowedPattern" in constraints else None,
+    )
+    return dataclasses.replace(parameter, **changes)
+
+
+def _text(name: str, label: str, description: str, pattern: str, what: str, **extra: Any) -> ProductParameter:
+    return ProductParameter(name, label, description, pattern=pattern, constraint_description=what, **extra)
+
+
+def _optional_id(name: str, label: str, description: str, pattern: str, what: str) -> ProductParameter:
+    return _text(name, label, description + " Empty for none.", optional(pattern), what + " or empty", default="")
+
+
+def _switch(name: str, label: str, description: str, default: str) -> ProductParameter:
+    return ProductParameter(name, label, description, default=default, allowed_values=BOOLEAN)
+
+
+def _choice(name: str, label: str, description: str, values: tuple[str, ...], default: str | None) -> ProductParameter:
+    return ProductParameter(name, label, description, default=default, allowed_values=values)
+
+
+def _again(parameter: ProductParameter, first: str) -> ProductParameter:
+    """A later slot of a repeated field: described by reference to the first (the template must
+    stay under 51,200 bytes); its label names the slot."""
+    return dataclasses.replace(parameter, description=f"As {first}.", constraint_description=None)
+
+
+def _slots(count: int, make: Any) -> list[ProductParameter]:
+    first = make(1)
+    return [first, *(_again(make(i), first.name) for i in range(2, count + 1))]
+
+
+def _user(i: int) -> list[ProductParameter]:
+    fields = [
+        _text(ph.user_param(i, "Name"), f"User {i} name",
+              "Database user the proxy logs in as" + ("." if i == 1 else "; empty for none."),
+              facts.USERNAME_PATTERN if i == 1 else optional(facts.USERNAME_PATTERN),
+              "a letter or _, then letters, digits, _ (at most 63)", **({} if i == 1 else {"default": ""})),
+        ProductParameter(ph.user_param(i, "Description"), f"User {i} description", "What the user is for.",
+                         default="", max_length=1000),
+        _choice(ph.user_param(i, "IamAuth"), f"User {i} IAM auth", "REQUIRED: IAM token only; DISABLED: "
+                "password only; ENABLED (SQL Server only): either.", tuple(v.value for v in IamAuth),
+                IamAuth.REQUIRED.value),
+        _choice(ph.user_param(i, "ClientPasswordAuthType"), f"User {i} password auth",
+                "Client password auth type, of the engine; empty for the engine's default.",
+                ("", *(v.value for v in ClientPasswordAuthType)), ""),
+    ]
+    return fields if i == 1 else [fields[0], *(_again(p, f"User1{p.name[5:]}") for p in fields[1:])]
+
+
+def _excluded_characters() -> str:
+    """Every engine's troublesome characters: a safe default whatever the engine."""
+    return "".join(dict.fromkeys("".join(f.excluded_password_characters for f in facts.ENGINES.values())))
+
+
+GROUPS: list[tuple[str, list[ProductParameter]]] = [
+    ("Environment and proxy", [
+        _text(ph.ENVIRONMENT, "Environment", "Environment name: the Environment tag, and in descriptions.",
+              facts.ENV_NAME_PATTERN, "a lowercase letter, then a-z, 0-9, -", max_length=facts.TAG_VALUE_MAX),
+        _choice(ph.ENGINE, "Engine family", "MYSQL (MySQL, MariaDB, Aurora MySQL), POSTGRESQL or SQLSERVER.",
+                tuple(e.value for e in EngineFamily), None),
+        _text(ph.PROXY_NAME, "Proxy name", "Name of the proxy, its log group and key alias. At most "
+              f"{facts.PROXY_NAME_MAX - len(facts.READ_ONLY_ENDPOINT_SUFFIX)} characters with a read-only "
+              "endpoint (<name>-ro): rules cannot measure lengths.", facts.PROXY_NAME_PATTERN,
+              "a lowercase letter, then a-z, 0-9 and single hyphens, no hyphen last", max_length=facts.PROXY_NAME_MAX),
+        _switch(ph.REQUIRE_TLS, "Require TLS", "Refuse clients without TLS; must be true while a user has IAM "
+                "auth REQUIRED.", "true"),
+        _deploy(deploy.IDLE_CLIENT_TIMEOUT, "Idle client timeout (s)", default="1800"),
+        _switch(ph.DEBUG_LOGGING, "Debug logging", "Log SQL text (may be sensitive): troubleshooting only.", "false"),
+        _deploy(deploy.LOG_RETENTION, "Log retention (days)", default="30"),
+    ]),
+    ("Network", [
+        _deploy(deploy.VPC_ID, "VPC"),
+        _deploy(deploy.SUBNET_IDS, "Subnets"),
+        *_slots(ph.CLIENT_SECURITY_GROUP_SLOTS, lambda i: _optional_id(
+            ph.client_security_group(i), f"Client security group {i}", "Members may connect; at least one "
+            "client group or CIDR is required.", facts.SECURITY_GROUP_ID_PATTERN, "a security group id")),
+        *_slots(ph.IPV4_CIDR_SLOTS, lambda i: _optional_id(
+            ph.ipv4_cidr(i), f"Client IPv4 CIDR {i}", "Clients in this range may connect.", IPV4_CIDR_PATTERN,
+            "an IPv4 CIDR, prefix 1-32")),
+        *_slots(ph.IPV6_CIDR_SLOTS, lambda i: _optional_id(
+            ph.ipv6_cidr(i), f"Client IPv6 CIDR {i}", "Clients in this range may connect.", IPV6_CIDR_PATTERN,
+            "an IPv6 CIDR, prefix 1-128")),
+        _optional_id(ph.DATABASE_SECURITY_GROUP, "Database security group", "The database's group: the proxy "
+                     "may reach only it, and it lets the proxy in. Without it, egress to the database port "
+                     "goes to 0.0.0.0/0.", facts.SECURITY_GROUP_ID_PATTERN, "a security group id"),
+    ]),
+    ("Database", [
+        _deploy(deploy.DB_INSTANCE, "DB instance", default="", pattern=optional(facts.DB_IDENTIFIER_PATTERN),
+                description="The RDS DB instance behind the proxy (or a DB cluster).",
+                constraint_description="a DB identifier or empty"),
+        _deploy(deploy.DB_CLUSTER, "DB cluster", default="", pattern=optional(facts.DB_IDENTIFIER_PATTERN),
+                description="The Aurora DB cluster behind the proxy (or a DB instance).",
+                constraint_description="a DB identifier or empty"),
+        _deploy(deploy.DATABASE_PORT, "Database port", description="The database's port (default: " +
+                ", ".join(f"{f.port} {e.value}" for e, f in facts.ENGINES.items()) + ")."),
+        _switch(ph.READ_ONLY_ENDPOINT, "Read-only endpoint", "Add the READ_ONLY endpoint <name>-ro (Aurora "
+                "cluster only, not SQL Server).", "false"),
+    ]),
+    ("Connection pool", [
+        _deploy(deploy.MAX_CONNECTIONS, "Max connections (%)", default="100"),
+        _deploy(deploy.MAX_IDLE_CONNECTIONS, "Max idle connections (%)", default="50",
+                description="Share (%) kept open while idle. At most Max connections: rules cannot compare "
+                            "numbers, RDS refuses it at launch."),
+        _deploy(deploy.BORROW_TIMEOUT, "Connection borrow timeout (s)", default="120"),
+        ProductParameter(ph.INIT_QUERY, "Init query", "SQL run on each new connection; empty for none.", default=""),
+        _choice(ph.SESSION_PINNING, "Session pinning filter", "State that does not pin a session (MYSQL only); "
+                "empty for none.", ("", *(f.value for f in SessionPinningFilter)), ""),
+    ]),
+    ("Secrets and encryption", [
+        _optional_id(ph.KMS_KEY, "KMS key ARN", "Use this key (Secrets Manager and CloudWatch Logs must be "
+                     "allowed) instead of creating one.", facts.KMS_KEY_ARN_PATTERN, "a KMS key ARN"),
+        ProductParameter(ph.PASSWORD_LENGTH, "Password length", "Length of generated passwords.", type="Number",
+                         default="30", min_value=facts.PASSWORD_LENGTH_RANGE[0],
+                         max_value=facts.PASSWORD_LENGTH_RANGE[1]),
+        ProductParameter(ph.EXCLUDE_CHARACTERS, "Excluded password characters", "Never in generated passwords "
+                         "(the default suits every engine).", default=_excluded_characters(), max_length=4096),
+        _switch(ph.RETAIN, "Retain on delete", "Keep secrets, key and logs when terminated. Changing it later "
+                "replaces them (new passwords).", "true"),
+    ]),
+    *((f"Database user {i}" + (" (required)" if i == 1 else " (optional)"), _user(i)) for i in slots(ph.USER_SLOTS)),
+    ("Tags (Environment is added)", [
+        p for i in slots(ph.TAG_SLOTS) for p in (
+            _text(ph.tag_key(i), f"Tag {i} key", "Tag on every taggable resource; empty for none." if i == 1
+                  else f"As {ph.tag_key(1)}.", optional(TAG_KEY_PATTERN), "a tag key, not aws: or "
+                  f"{facts.ENVIRONMENT_TAG}", default=""),
+            ProductParameter(ph.tag_value(i), f"Tag {i} value", "The tag's value.", default="",
+                             max_length=facts.TAG_VALUE_MAX),
+        )
+    ]),
+]
+
+ALL = {p.name: p for _, group in GROUPS for p in group}
+
+
+def parameters() -> dict[str, dict[str, Any]]:
+    result = {}
+    for p in ALL.values():
+        props: dict[str, Any] = {"Type": p.type, "Description": p.description}
+        for key, value in (("Default", p.default), ("AllowedValues", p.allowed_values and list(p.allowed_values)),
+                           ("AllowedPattern", p.pattern), ("MinValue", p.min_value), ("MaxValue", p.max_value),
+                           ("MaxLength", p.max_length), ("ConstraintDescription", p.constraint_description)):
+            if value is not None:
+                props[key] = value
+        result[p.name] = props
+    return result
+
+
+def interface() -> dict[str, Any]:
+    return {
+        "ParameterGroups": [{"Label": {"default": label}, "Parameters": [p.name for p in group]}
+                            for label, group in GROUPS],
+        "ParameterLabels": {p.name: {"default": p.label} for p in ALL.values()},
+    }

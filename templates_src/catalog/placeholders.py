@@ -1,0 +1,188 @@
+"""The product's parameter names and slots, and the placeholder configs the builders run on.
+
+The builders take an ``EnvConfig`` and nothing else. To learn what each env-specific value
+becomes in a template without writing any resource a second time, the product runs them on
+configs whose values are placeholders: text is ``${ParameterName}`` (made a ``Ref`` or
+``Fn::Sub`` afterwards), numbers and booleans are ``Ref`` objects, and CIDRs are sentinels from
+the documentation ranges (the network builder parses them), swapped for placeholders afterwards.
+Lists of unknown length (users, client groups and CIDRs, tags) get a fixed number of slots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from troposphere import Ref
+
+from ..aws_facts import EngineFamily, IamAuth
+from ..builders import names
+from ..builders.outputs import secret_output_name
+from ..config.model import EnvConfig, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
+
+USER_SLOTS = 3
+CLIENT_SECURITY_GROUP_SLOTS = 3
+IPV4_CIDR_SLOTS = 2
+IPV6_CIDR_SLOTS = 1
+TAG_SLOTS = 3
+
+ENVIRONMENT = "EnvironmentName"
+ENGINE = "EngineFamily"
+PROXY_NAME = "ProxyName"
+REQUIRE_TLS = "RequireTLS"
+DEBUG_LOGGING = "DebugLogging"
+DATABASE_SECURITY_GROUP = "DatabaseSecurityGroupId"
+READ_ONLY_ENDPOINT = "ReadOnlyEndpoint"
+INIT_QUERY = "InitQuery"
+SESSION_PINNING = "SessionPinningFilters"
+KMS_KEY = "KmsKeyArn"
+PASSWORD_LENGTH = "PasswordLength"
+EXCLUDE_CHARACTERS = "ExcludeCharacters"
+RETAIN = "RetainOnDelete"
+DELETABLE_SUFFIX = "Deletable"  # the twin of a retained resource, created when RetainOnDelete is false
+USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType")
+
+
+def user_param(index: int, field: str) -> str:
+    return f"User{index}{field}"
+
+
+def client_security_group(index: int) -> str:
+    return f"ClientSecurityGroup{index}"
+
+
+def ipv4_cidr(index: int) -> str:
+    return f"ClientIpv4Cidr{index}"
+
+
+def ipv6_cidr(index: int) -> str:
+    return f"ClientIpv6Cidr{index}"
+
+
+def tag_key(index: int) -> str:
+    return f"Tag{index}Key"
+
+
+def tag_value(index: int) -> str:
+    return f"Tag{index}Value"
+
+
+def ph(parameter: str) -> str:
+    """The placeholder of a text parameter, already in Fn::Sub syntax."""
+    return "${" + parameter + "}"
+
+
+def slots(count: int) -> range:
+    return range(1, count + 1)
+
+
+# Where a value also names a resource (usernames, client groups, CIDRs), troposphere's id check
+# and the network builder's CIDR parsing need real-looking text: these sentinels stand in for the
+# placeholders during the build and are swapped for them afterwards. Each is unique text; the
+# CIDRs come from the documentation ranges (RFC 5737, RFC 3849).
+IPV4_SENTINELS = {ipv4_cidr(i): f"192.0.2.{i}1/32" for i in slots(IPV4_CIDR_SLOTS)}
+IPV6_SENTINELS = {ipv6_cidr(i): f"2001:db8::{i}1/128" for i in slots(IPV6_CIDR_SLOTS)}
+USERNAME_SENTINELS = {user_param(i, "Name"): f"PlaceholderUser{i}Name" for i in slots(USER_SLOTS)}
+GROUP_SENTINELS = {client_security_group(i): f"sg-{i:017x}" for i in slots(CLIENT_SECURITY_GROUP_SLOTS)}
+SENTINELS = {**IPV4_SENTINELS, **IPV6_SENTINELS, **USERNAME_SENTINELS, **GROUP_SENTINELS}
+
+
+class Text(str):
+    """A placeholder where the builders expect an enum member: its ``.value`` is itself."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One fixed position of a list: what marks its pieces and what its resources are called."""
+
+    condition: str | None  # the product condition true when the slot is used (None: always used)
+    tokens: tuple[str, ...]  # placeholders found in exactly this slot's pieces
+    ids: dict[str, str]  # logical id the builders give its resources/outputs -> product logical id
+
+
+def user_secret_id(index: int) -> str:
+    return f"User{index}Secret"
+
+
+def user_output_id(index: int) -> str:
+    return f"User{index}SecretArn"
+
+
+def client_ingress_id(parameter: str) -> str:
+    """The ingress rule of one client group or CIDR slot (named after its parameter)."""
+    return f"ProxyIngressFrom{parameter}"
+
+
+def all_slots() -> list[Slot]:
+    result = []
+    for i in slots(USER_SLOTS):
+        username = USERNAME_SENTINELS[user_param(i, "Name")]
+        result.append(Slot(
+            None if i == 1 else f"HasUser{i}",
+            tuple(ph(user_param(i, field)) for field in USER_FIELDS),
+            {names.secret(username): user_secret_id(i), secret_output_name(username): user_output_id(i)},
+        ))
+    for group, sentinel in GROUP_SENTINELS.items():
+        result.append(Slot(f"Has{group}", (ph(group),),
+                           {names.ingress_from_security_group(sentinel): client_ingress_id(group)}))
+    for name, sentinel in {**IPV4_SENTINELS, **IPV6_SENTINELS}.items():
+        result.append(Slot(f"Has{name}", (ph(name),), {names.ingress_from_cidr(sentinel): client_ingress_id(name)}))
+    for i in slots(TAG_SLOTS):
+        result.append(Slot(f"HasTag{i}", (ph(tag_key(i)), ph(tag_value(i))), {}))
+    return result
+
+
+def _user(index: int, iam_auth: object) -> UserParams:
+    return UserParams(
+        username=USERNAME_SENTINELS[user_param(index, "Name")],
+        description=ph(user_param(index, "Description")),
+        iam_auth=iam_auth,  # type: ignore[arg-type]
+        client_password_auth_type=Text(ph(user_param(index, "ClientPasswordAuthType"))),  # type: ignore[arg-type]
+        secret_arn=None,
+    )
+
+
+def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
+    """Every optional part on: the product's starting point. Values the builders only pass to
+    the deploy-time Parameters (VPC, subnets, pool numbers) are irrelevant here."""
+    return EnvConfig(
+        engine_family=engine,
+        proxy=ProxyParams(name=ph(PROXY_NAME), require_tls=Ref(REQUIRE_TLS),  # type: ignore[arg-type]
+                          iam_auth=IamAuth.REQUIRED, debug_logging=Ref(DEBUG_LOGGING)),  # type: ignore[arg-type]
+        network=NetworkParams(
+            vpc_id="vpc-00000000", subnet_ids=("subnet-00000000", "subnet-11111111"),
+            client_security_group_ids=tuple(GROUP_SENTINELS.values()),
+            allowed_cidrs=(*IPV4_SENTINELS.values(), *IPV6_SENTINELS.values()),
+            database_security_group_id=ph(DATABASE_SECURITY_GROUP),
+        ),
+        target=TargetParams(db_cluster_identifier="cluster", port=3306, read_only_endpoint=True),
+        users=tuple(_user(i, Text(ph(user_param(i, "IamAuth")))) for i in slots(USER_SLOTS)),
+        tags={"Environment": ph(ENVIRONMENT),
+              **{ph(tag_key(i)): ph(tag_value(i)) for i in slots(TAG_SLOTS)}},
+        pool=PoolParams(max_idle_connections_percent=50, init_query=ph(INIT_QUERY),
+                        session_pinning_filters=(Text(ph(SESSION_PINNING)),)),  # type: ignore[arg-type]
+        secrets=SecretsParams(kms_key_arn=None, password_length=Ref(PASSWORD_LENGTH),  # type: ignore[arg-type]
+                              exclude_characters=ph(EXCLUDE_CHARACTERS), retain_on_delete=True),
+        stack_name="service-catalog-product",
+        env=ph(ENVIRONMENT),
+        source="the Service Catalog product",
+    )
+
+
+def with_iam_users(cfg: EnvConfig) -> EnvConfig:
+    """Every user with IAM auth REQUIRED, so the client policy is built with all of them."""
+    return dataclasses.replace(cfg, users=tuple(_user(i, IamAuth.REQUIRED) for i in slots(USER_SLOTS)))
+
+
+def with_user(cfg: EnvConfig, index: int, **changes: object) -> EnvConfig:
+    users = list(cfg.users)
+    users[index - 1] = dataclasses.replace(users[index - 1], **changes)
+    return dataclasses.replace(cfg, users=tuple(users))
+
+
+def replace(cfg: EnvConfig, section: str, **changes: object) -> EnvConfig:
+    return dataclasses.replace(cfg, **{section: dataclasses.replace(getattr(cfg, section), **changes)})

@@ -1,0 +1,223 @@
+"""portfolio.yaml: the Service Catalog portfolio, the product (one version per project release),
+a launch role that can create, update and delete exactly the product's kinds of resources, the
+launch constraint that makes Service Catalog use it, and the principal who may launch.
+
+The launch role's permissions are a table per resource type (``LAUNCH_PERMISSIONS``): the actions
+CloudFormation's handler for that type calls (its resource schema's ``handlers``) that the
+product's use of the type needs, each on the narrowest resource AWS allows. Stacks launched by
+Service Catalog are named ``SC-<account>-pp-<id>``, and CloudFormation names the roles and
+policies it creates after the stack, so IAM permissions are limited to ``role/SC-*`` and
+``policy/SC-*``; log groups to ``/aws/rds/proxy/*``; KMS aliases to ``alias/rds-proxy/*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere.iam import Policy, Role
+from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleConstraint, Portfolio,
+                                        PortfolioPrincipalAssociation, PortfolioProductAssociation,
+                                        ProvisioningArtifactProperties)
+
+from .. import aws_facts as facts
+from ..stack import TEMPLATE_FORMAT_VERSION
+
+PRODUCT_NAME = "RDS Proxy"
+SERVICE_CATALOG_PRINCIPAL = "servicecatalog.amazonaws.com"
+
+_ACCOUNT = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+_GLOBAL = "arn:${AWS::Partition}:%s::${AWS::AccountId}:%s"
+KEYS = _ACCOUNT % ("kms", "key/*")
+ALIASES = _ACCOUNT % ("kms", "alias/rds-proxy/*")
+SECRETS = _ACCOUNT % ("secretsmanager", "secret:*")
+SECURITY_GROUPS = _ACCOUNT % ("ec2", "security-group/*")
+SECURITY_GROUP_RULES = _ACCOUNT % ("ec2", "security-group-rule/*")
+VPCS = _ACCOUNT % ("ec2", "vpc/*")
+STACK_ROLES = _GLOBAL % ("iam", "role/SC-*")
+STACK_POLICIES = _GLOBAL % ("iam", "policy/SC-*")
+LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + facts.LOG_GROUP_NAME_FORMAT.format(proxy_name="*"))
+RDS = _ACCOUNT % ("rds", "*")  # proxies, endpoints, target groups and the databases they register
+STACKS = _ACCOUNT % ("cloudformation", "stack/SC-*")
+CHANGE_SETS = _ACCOUNT % ("cloudformation", "changeSet/*")
+ANY = "*"
+
+# resource type -> [(actions, resources)], from the type's CloudFormation handler permissions.
+LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "AWS::KMS::Key": [
+        (("kms:CreateKey",), (ANY,)),  # a key's ARN is not known before it exists
+        (("kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
+          "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
+          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"), (KEYS,)),
+    ],
+    "AWS::KMS::Alias": [
+        (("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"), (ALIASES, KEYS)),
+        (("kms:ListAliases",), (ANY,)),
+    ],
+    "AWS::SecretsManager::Secret": [
+        (("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+          "secretsmanager:GetSecretValue", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+          "secretsmanager:UpdateSecret"), (SECRETS,)),
+        (("secretsmanager:GetRandomPassword",), (ANY,)),
+    ],
+    "AWS::EC2::SecurityGroup": [
+        (("ec2:CreateSecurityGroup",), (SECURITY_GROUPS, VPCS)),
+        (("ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags",
+          "ec2:DeleteSecurityGroup", "ec2:DeleteTags", "ec2:RevokeSecurityGroupEgress",
+          "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+          "ec2:UpdateSecurityGroupRuleDescriptionsIngress"), (SECURITY_GROUPS, SECURITY_GROUP_RULES)),
+        (("ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"), (ANY,)),
+    ],
+    "AWS::EC2::SecurityGroupIngress": [],  # covered by AWS::EC2::SecurityGroup
+    "AWS::EC2::SecurityGroupEgress": [],
+    "AWS::IAM::Role": [
+        (("iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+          "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
+          "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"),
+         (STACK_ROLES,)),
+    ],
+    "AWS::IAM::ManagedPolicy": [
+        (("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+          "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListEntitiesForPolicy", "iam:ListPolicyVersions"),
+         (STACK_POLICIES,)),
+    ],
+    "AWS::Logs::LogGroup": [
+        (("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+          "logs:DescribeIndexPolicies", "logs:DisassociateKmsKey", "logs:GetDataProtectionPolicy",
+          "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"),
+         (LOG_GROUPS,)),
+        (("logs:DescribeLogGroups", "logs:DescribeResourcePolicies"), (ANY,)),
+    ],
+    "AWS::RDS::DBProxy": [
+        (("rds:AddTagsToResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxies",
+          "rds:ListTagsForResource", "rds:ModifyDBProxy", "rds:RemoveTagsFromResource"), (RDS,)),
+    ],
+    "AWS::RDS::DBProxyTargetGroup": [
+        (("rds:DeregisterDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:DescribeDBProxyTargets",
+          "rds:ModifyDBProxyTargetGroup", "rds:RegisterDBProxyTargets", "rds:DescribeDBInstances",
+          "rds:DescribeDBClusters"), (RDS,)),
+    ],
+    "AWS::RDS::DBProxyEndpoint": [
+        (("rds:CreateDBProxyEndpoint", "rds:DeleteDBProxyEndpoint", "rds:DescribeDBProxyEndpoints",
+          "rds:ModifyDBProxyEndpoint"), (RDS,)),
+    ],
+    "AWS::CloudFormation::WaitConditionHandle": [],  # no API call
+}
+
+# Handler permissions the product's resources never need (features it does not use), so the
+# launch role does not get them. The test compares the table with cfn-lint's resource schemas.
+NOT_NEEDED = {
+    "iam:AttachRolePolicy", "iam:DetachRolePolicy",  # the proxy role has no managed policies
+    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+    "iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy",  # the client policy is
+    "iam:DetachGroupPolicy", "iam:DetachUserPolicy",  # attached by its users, not by the stack
+    "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",
+    "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:CreateLogDelivery",
+    "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:PutIndexPolicy", "logs:DeleteIndexPolicy",
+    "logs:PutLogGroupDeletionProtection", "logs:PutBearerTokenAuthentication",
+    "s3:REST.PUT.OBJECT", "firehose:TagDeliveryStream",
+}
+
+STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
+                 "cloudformation:DeleteStack", "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents",
+                 "cloudformation:DescribeStacks", "cloudformation:ExecuteChangeSet", "cloudformation:GetTemplateSummary",
+                 "cloudformation:ListChangeSets", "cloudformation:ListStackResources", "cloudformation:SetStackPolicy",
+                 "cloudformation:TagResource", "cloudformation:UntagResource", "cloudformation:UpdateStack")
+
+
+_SCOPE_NAMES = {KEYS: "Keys", ALIASES: "KeyAliases", SECRETS: "Secrets", SECURITY_GROUPS: "SecurityGroups",
+                SECURITY_GROUP_RULES: "Rules", VPCS: "InVpcs", STACK_ROLES: "StackRoles",
+                STACK_POLICIES: "StackPolicies", LOG_GROUPS: "ProxyLogGroups", RDS: "RdsProxies", ANY: "Unscoped"}
+
+
+def _scope_name(resources: tuple[str, ...]) -> str:
+    """A statement id from what it applies to: ManageSecurityGroupsRules, ManageUnscoped, ..."""
+    return "Manage" + "".join(_SCOPE_NAMES[r] for r in resources)
+
+
+def _statement(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], **condition: Any) -> Statement:
+    return Statement(Sid=sid, Effect=Allow, Action=[_action(a) for a in actions],
+                     Resource=[r if r == ANY else Sub(r) for r in resources],
+                     **({"Condition": Condition([StringEquals(condition)])} if condition else {}))
+
+
+def launch_policy(resource_types: set[str]) -> PolicyDocument:
+    grouped: dict[tuple[str, ...], set[str]] = {}
+    for resource_type in sorted(resource_types):
+        for actions, resources in LAUNCH_PERMISSIONS[resource_type]:
+            grouped.setdefault(resources, set()).update(actions)
+    statements = [
+        _statement("ManageProductStacks", STACK_ACTIONS, (STACKS, CHANGE_SETS)),
+        _statement("ValidateProductTemplate", ("cloudformation:ValidateTemplate",), (ANY,)),
+        # Service Catalog keeps the template in its own bucket, tagged for provisioning.
+        _statement("ReadProductTemplate", ("s3:GetObject",), (ANY,),
+                   **{"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}),
+        # Secrets Manager encrypts the generated secrets with the product's key on the caller's behalf.
+        _statement("EncryptSecretsWithKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (KEYS,),
+                   **{"kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB)}),
+        _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,),
+                   **{"iam:PassedToService": facts.RDS_SERVICE_PRINCIPAL}),
+    ]
+    for resources, actions in sorted(grouped.items(), key=lambda item: _scope_name(item[0])):
+        statements.append(_statement(_scope_name(resources), tuple(sorted(actions)), resources))
+    return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+def portfolio_template(version: str, resource_types: set[str]) -> Template:
+    template = Template(Description=f"Service Catalog portfolio and product for rds-proxy-cfn {version}: "
+                                    "launch role, launch constraint and the principal who may launch it")
+    template.set_version(TEMPLATE_FORMAT_VERSION)
+    url = template.add_parameter(Parameter(
+        "ProductTemplateUrl", Type="String", AllowedPattern=r"^https://\S+$",
+        Description="HTTPS URL of service-catalog/rds-proxy-product.yaml (e.g. its S3 object URL)."))
+    principal = template.add_parameter(Parameter(
+        "PrincipalArn", Type="String", AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user|group)/\S+$",
+        Description="IAM role, user or group that may launch the product."))
+    role_name = template.add_parameter(Parameter(
+        "LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole", AllowedPattern=r"^[\w+=,.@-]{1,64}$",
+        Description="Name of the launch role (the launch constraint finds it by this name)."))
+    provider = template.add_parameter(Parameter(
+        "ProviderName", Type="String", Default="Platform team", MinLength=1,
+        Description="Who provides and supports the product, as shown to its users."))
+    template.set_metadata({"AWS::CloudFormation::Interface": {
+        "ParameterGroups": [{"Label": {"default": "Product"}, "Parameters": ["ProductTemplateUrl", "ProviderName"]},
+                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName"]}],
+        "ParameterLabels": {"ProductTemplateUrl": {"default": "Product template URL"},
+                            "ProviderName": {"default": "Provider"},
+                            "PrincipalArn": {"default": "Principal ARN"},
+                            "LaunchRoleName": {"default": "Launch role name"}},
+    }})
+    portfolio = template.add_resource(Portfolio(
+        "Portfolio", DisplayName=PRODUCT_NAME, ProviderName=Ref(provider),
+        Description="RDS Proxy in front of an RDS instance or Aurora cluster, secure by default"))
+    product = template.add_resource(CloudFormationProduct(
+        "Product", Name=PRODUCT_NAME, Owner=Ref(provider), Distributor=Ref(provider),
+        Description="An RDS Proxy with its secrets, KMS key, security group, IAM role and client policy",
+        ProvisioningArtifactParameters=[ProvisioningArtifactProperties(
+            Name=version, Description=f"rds-proxy-cfn {version}", Type="CLOUD_FORMATION_TEMPLATE",
+            Info=Info(LoadTemplateFromURL=Ref(url)))]))
+    association = template.add_resource(PortfolioProductAssociation(
+        "PortfolioProduct", PortfolioId=Ref(portfolio), ProductId=Ref(product)))
+    role = template.add_resource(Role(
+        "LaunchRole", RoleName=Ref(role_name),
+        Description="Assumed by Service Catalog to launch, update and terminate the RDS Proxy product",
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
+        )]),
+        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=launch_policy(resource_types))]))
+    template.add_resource(LaunchRoleConstraint(
+        "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product), LocalRoleName=Ref(role),
+        Description="Launch with the product's launch role", DependsOn=[association.title]))
+    template.add_resource(PortfolioPrincipalAssociation(
+        "PrincipalAccess", PortfolioId=Ref(portfolio), PrincipalARN=Ref(principal), PrincipalType="IAM"))
+    for name, description, value in (("PortfolioId", "The portfolio", Ref(portfolio)),
+                                     ("ProductId", "The product", Ref(product)),
+                                     ("LaunchRoleArn", "The launch role", GetAtt(role, "Arn"))):
+        template.add_output(Output(name, Description=description, Value=value))
+    return template
+
+
+def _action(name: str) -> Action:
+    prefix, action = name.split(":")
+    return Action(prefix, action)

@@ -1,0 +1,122 @@
+"""One environment as a launch of the product: its parameter values, and what it cannot fit.
+
+``provisioning_values(cfg)`` gives every product parameter a value (empty slots included), so a
+launch never depends on the product's defaults; ``logical_ids(cfg)`` says which env resource each
+product slot resource stands for (the product's ids are fixed, the env template names resources
+after usernames, groups and CIDRs).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from .. import aws_facts as facts
+from ..aws_facts import IamAuth
+from ..builders import names
+from ..builders.outputs import secret_output_name
+from ..builders.parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
+from ..config.errors import ParamsError
+from ..config.model import EnvConfig
+from . import placeholders as ph
+from .placeholders import slots
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _cidrs(cfg: EnvConfig, version: int) -> list[str]:
+    return [c for c in cfg.network.allowed_cidrs if ipaddress.ip_network(c, strict=False).version == version]
+
+
+def _extra_tags(cfg: EnvConfig) -> list[tuple[str, str]]:
+    """The env's tags other than Environment (the product sets that one from EnvironmentName)."""
+    return sorted((k, v) for k, v in (cfg.tags or {}).items() if k != facts.ENVIRONMENT_TAG)
+
+
+def _fill(names_: list[str], values: list[str]) -> dict[str, str]:
+    return {name: values[i] if i < len(values) else "" for i, name in enumerate(names_)}
+
+
+def product_limits(cfg: EnvConfig) -> list[ParamsError]:
+    """What in this env the product cannot take (each a params error on the env's file)."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+
+    def at_most(path: tuple[Any, ...], count: int, limit: int, what: str) -> None:
+        if count > limit:
+            problems.append((path, f"has {count} {what}; the Service Catalog product takes at most {limit}"))
+
+    at_most(("users",), len(cfg.users), ph.USER_SLOTS, "users")
+    at_most(("network", "client_security_group_ids"), len(cfg.network.client_security_group_ids),
+            ph.CLIENT_SECURITY_GROUP_SLOTS, "client security groups")
+    at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 4)), ph.IPV4_CIDR_SLOTS, "IPv4 CIDRs")
+    at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 6)), ph.IPV6_CIDR_SLOTS, "IPv6 CIDRs")
+    at_most(("tags",), len(_extra_tags(cfg)), ph.TAG_SLOTS, "tags besides Environment")
+    if cfg.secrets.rotation_days is not None:
+        problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
+                                                       "transform, which a Service Catalog product launch cannot expand"))
+    for index, user in enumerate(cfg.users):
+        if user.secret_arn:
+            problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "
+                                                              "Catalog product (it always generates the secrets)"))
+    return [ParamsError(cfg.source, 0, 0, path, message) for path, message in problems]
+
+
+def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
+    """Every product parameter's value for this env (call ``product_limits`` first)."""
+    deploy = parameter_values(cfg)
+    values = {
+        ph.ENVIRONMENT: cfg.env,
+        ph.ENGINE: cfg.engine_family.value,
+        ph.PROXY_NAME: cfg.proxy.name,
+        ph.REQUIRE_TLS: _flag(cfg.proxy.require_tls),
+        ph.DEBUG_LOGGING: _flag(cfg.proxy.debug_logging),
+        **deploy,
+        DB_INSTANCE: deploy.get(DB_INSTANCE, ""),
+        DB_CLUSTER: deploy.get(DB_CLUSTER, ""),
+        ph.DATABASE_SECURITY_GROUP: cfg.network.database_security_group_id or "",
+        ph.READ_ONLY_ENDPOINT: _flag(cfg.target.read_only_endpoint),
+        ph.INIT_QUERY: cfg.pool.init_query or "",
+        ph.SESSION_PINNING: ",".join(f.value for f in cfg.pool.session_pinning_filters),
+        ph.KMS_KEY: cfg.secrets.kms_key_arn or "",
+        ph.PASSWORD_LENGTH: str(cfg.secrets.password_length),
+        ph.EXCLUDE_CHARACTERS: cfg.secrets.exclude_characters or "",
+        ph.RETAIN: _flag(cfg.secrets.retain_on_delete),
+        **_fill([ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)],
+                list(cfg.network.client_security_group_ids)),
+        **_fill([ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)], _cidrs(cfg, 4)),
+        **_fill([ph.ipv6_cidr(i) for i in slots(ph.IPV6_CIDR_SLOTS)], _cidrs(cfg, 6)),
+        **_fill([ph.tag_key(i) for i in slots(ph.TAG_SLOTS)], [k for k, _ in _extra_tags(cfg)]),
+        **_fill([ph.tag_value(i) for i in slots(ph.TAG_SLOTS)], [v for _, v in _extra_tags(cfg)]),
+    }
+    for i in slots(ph.USER_SLOTS):
+        user = cfg.users[i - 1] if i <= len(cfg.users) else None
+        values.update({
+            ph.user_param(i, "Name"): user.username if user else "",
+            ph.user_param(i, "Description"): (user.description or "") if user else "",
+            # An empty slot keeps the parameters' defaults, which every rule accepts.
+            ph.user_param(i, "IamAuth"): user.iam_auth.value if user and user.iam_auth else IamAuth.REQUIRED.value,
+            ph.user_param(i, "ClientPasswordAuthType"):
+                user.client_password_auth_type.value if user and user.client_password_auth_type else "",
+        })
+    return values
+
+
+def provisioning_parameters(cfg: EnvConfig) -> list[dict[str, str]]:
+    """For ``aws servicecatalog provision-product --provisioning-parameters file://...``."""
+    return [{"Key": key, "Value": value} for key, value in sorted(provisioning_values(cfg).items())]
+
+
+def logical_ids(cfg: EnvConfig) -> dict[str, str]:
+    """Product slot logical id -> the env template's logical id (users, client groups, CIDRs).
+    A twin ``<id>Deletable`` (retain off) stands for the same env resource as ``<id>``."""
+    mapping = {}
+    for i, user in enumerate(cfg.users, start=1):
+        mapping[ph.user_secret_id(i)] = names.secret(user.username)
+        mapping[ph.user_output_id(i)] = secret_output_name(user.username)
+    for i, group in enumerate(cfg.network.client_security_group_ids, start=1):
+        mapping[ph.client_ingress_id(ph.client_security_group(i))] = names.ingress_from_security_group(group)
+    for version, parameter in ((4, ph.ipv4_cidr), (6, ph.ipv6_cidr)):
+        for i, cidr in enumerate(_cidrs(cfg, version), start=1):
+            mapping[ph.client_ingress_id(parameter(i))] = names.ingress_from_cidr(cidr)
+    return mapping

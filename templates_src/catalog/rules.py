@@ -1,0 +1,100 @@
+"""Template Rules: the cross-parameter checks CloudFormation (and Service Catalog) runs at launch.
+
+Rules can compare parameters with values and each other for equality only (Fn::Equals, Not, And,
+Or, Contains, EachMember...); they cannot compare numbers or measure lengths. So "max idle <= max
+connections" and "proxy name at most 60 characters with a read-only endpoint" are stated in the
+parameters' descriptions instead; the params validator still enforces them for params files.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from ..builders import parameters as deploy
+from . import placeholders as ph
+from .conditions import all_of, any_of, equals, is_set, not_, ref
+from .placeholders import slots
+
+
+def _each_user(check: Callable[[int], Any], *, only_used: bool = False) -> Any:
+    """``check`` holds for every user slot, or (``only_used``) for every slot with a username.
+    Unused slots keep their defaults, which pass every check but the TLS one."""
+    return all_of(*(check(i) if i == 1 or not only_used else any_of(equals(ph.user_param(i, "Name"), ""), check(i))
+                    for i in slots(ph.USER_SLOTS)))
+
+
+def _one_of(parameter: str, values: list[str]) -> Any:
+    return any_of(*(equals(parameter, v) for v in values))
+
+
+def _assert(expr: Any, description: str) -> dict[str, Any]:
+    return {"Assert": expr, "AssertDescription": description}
+
+
+def _engines(where: Callable[[EngineFamily], bool]) -> Any:
+    return any_of(*(equals(ph.ENGINE, e.value) for e in EngineFamily if where(e)))
+
+
+def _auth_types(engine: EngineFamily) -> dict[str, Any]:
+    types = sorted(t.value for t in ENGINES[engine].auth_types)
+    return {"RuleCondition": equals(ph.ENGINE, engine.value), "Assertions": [_assert(
+        _each_user(lambda i: _one_of(ph.user_param(i, "ClientPasswordAuthType"), ["", *types])),
+        f"{engine.value} users' password auth: empty or {', '.join(types)}.")]}
+
+
+def _engine_rules() -> dict[str, Any]:
+    """What the engine decides: password auth types, IAM auth values, session pinning filters."""
+    result = {f"{e.value.title()}PasswordAuth": _auth_types(e) for e in EngineFamily}
+    for value in IamAuth:
+        if not all(value in ENGINES[e].iam_auth_values for e in EngineFamily):
+            result[f"IamAuth{value.value.title()}Engines"] = {
+                "RuleCondition": _engines(lambda e: value not in ENGINES[e].iam_auth_values),
+                "Assertions": [_assert(_each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), value.value))),
+                                       f"IAM auth {value.value} is only for "
+                                       f"{', '.join(e.value for e in EngineFamily if value in ENGINES[e].iam_auth_values)}.")]}
+    result["SessionPinningEngines"] = {
+        "RuleCondition": _engines(lambda e: not ENGINES[e].session_pinning_filters),
+        "Assertions": [_assert(equals(ph.SESSION_PINNING, ""), "Session pinning filters are only for " + ", ".join(
+            e.value for e in EngineFamily if ENGINES[e].session_pinning_filters) + ".")]}
+    return result
+
+
+def rules() -> dict[str, Any]:
+    names = [ph.user_param(i, "Name") for i in slots(ph.USER_SLOTS)]
+    clients = [*(ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)),
+               *(ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)),
+               *(ph.ipv6_cidr(i) for i in slots(ph.IPV6_CIDR_SLOTS))]
+    result = {
+        "ExactlyOneDatabase": {"Assertions": [_assert(
+            any_of(all_of(is_set(deploy.DB_INSTANCE), equals(deploy.DB_CLUSTER, "")),
+                   all_of(equals(deploy.DB_INSTANCE, ""), is_set(deploy.DB_CLUSTER))),
+            "Give a DB instance or a DB cluster, not both.")]},
+        "ReadOnlyEndpointNeedsCluster": {
+            "RuleCondition": equals(ph.READ_ONLY_ENDPOINT, "true"),
+            "Assertions": [
+                _assert(is_set(deploy.DB_CLUSTER), "A read-only endpoint needs a DB cluster."),
+                _assert(not_(equals(ph.ENGINE, EngineFamily.SQLSERVER.value)),
+                        "SQL Server has no read-only endpoint."),
+            ],
+        },
+        "TlsWhileIamAuthRequired": {
+            "RuleCondition": equals(ph.REQUIRE_TLS, "false"),
+            "Assertions": [_assert(
+                _each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), IamAuth.REQUIRED.value)), only_used=True),
+                "IAM auth REQUIRED needs Require TLS (IAM tokens need TLS).")],
+        },
+        "UniqueUsernames": {"Assertions": [_assert(
+            all_of(*(any_of(equals(b, ""), not_({"Fn::Equals": [ref(a), ref(b)]}))
+                     for a, b in itertools.combinations(names, 2))),
+            "Each database user is named once.")]},
+        "ClientsAllowed": {"Assertions": [_assert(
+            any_of(*(is_set(c) for c in clients)),
+            "Give a client security group or CIDR.")]},
+        "TagValuesHaveKeys": {"Assertions": [_assert(
+            all_of(*(any_of(is_set(ph.tag_key(i)), equals(ph.tag_value(i), "")) for i in slots(ph.TAG_SLOTS))),
+            "A tag value needs its tag key.")]},
+    }
+    return {**result, **_engine_rules()}

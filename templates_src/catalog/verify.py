@@ -1,0 +1,63 @@
+"""Does launching the product with an env's provisioning parameters give the env's own stack?
+
+Both templates are resolved (``resolve.resolve``) and normalised (``resolve.comparable``), then
+compared resource by resource and output by output. The build runs this for every env before it
+writes a provisioning-parameters.json, and the tests run it for the examples and more shapes.
+
+One difference is expected and skipped: an output's Description cannot use functions, so the
+product's per-user secret outputs describe the parameter (``User1Name``), not the username.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from ..builders.outputs import secret_output_name
+from ..builders.parameters import parameter_values
+from ..config.model import EnvConfig
+from ..stack import build_template
+from . import provisioning
+from .resolve import comparable, resolve
+
+
+def dedicated(cfg: EnvConfig) -> dict[str, dict[str, Any]]:
+    """The env's own template, resolved with its deploy-time parameter values."""
+    return comparable(resolve(build_template(cfg).to_dict(), parameter_values(cfg)))
+
+
+def launched(cfg: EnvConfig, product: dict[str, Any], values: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The product, resolved with the env's provisioning parameters, in the env's logical ids."""
+    values = provisioning.provisioning_values(cfg) if values is None else values
+    return comparable(resolve(product, values), provisioning.logical_ids(cfg))
+
+
+def _comparable_outputs(cfg: EnvConfig, outputs: dict[str, Any]) -> dict[str, Any]:
+    user_outputs = {secret_output_name(user.username) for user in cfg.users}
+    return {name: {k: v for k, v in output.items() if not (name in user_outputs and k == "Description")}
+            for name, output in outputs.items()}
+
+
+def differences(want: dict[str, Any], got: dict[str, Any]) -> dict[str, str]:
+    """Logical id -> a unified diff (env template, product), for each entry that differs."""
+    result = {}
+    for logical_id in sorted(set(want) | set(got)):
+        a = json.dumps(want.get(logical_id), indent=2, sort_keys=True).splitlines()
+        b = json.dumps(got.get(logical_id), indent=2, sort_keys=True).splitlines()
+        if a != b:
+            result[logical_id] = "\n".join(difflib.unified_diff(a, b, "env template", "product", lineterm="", n=2))
+    return result
+
+
+def launch_differences(cfg: EnvConfig, product: dict[str, Any],
+                       values: dict[str, str] | None = None) -> dict[str, str]:
+    """``Resources.<id>`` / ``Outputs.<id>`` -> diff, for what the launch would get wrong."""
+    want, got = dedicated(cfg), launched(cfg, product, values)
+    found = {f"Resources.{k}": v for k, v in differences(want["Resources"], got["Resources"]).items()}
+    outputs = differences(_comparable_outputs(cfg, want["Outputs"]), _comparable_outputs(cfg, got["Outputs"]))
+    return {**found, **{f"Outputs.{k}": v for k, v in outputs.items()}}
+
+
+def report(differing: dict[str, str]) -> str:
+    return "\n".join(f"== {name}\n{diff}" for name, diff in differing.items())

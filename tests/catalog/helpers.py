@@ -1,0 +1,114 @@
+"""Shared by the catalog tests: example and variant envs, the product, resolution, cfn-lint."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from templates_src import __version__
+from templates_src.catalog import product, verify
+from templates_src.config import load_environments
+from templates_src.config.model import EnvConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = ROOT / "params"
+REASON = "throwaway test stacks, ticket TEST-1"
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+
+# Shapes the examples do not cover, each a change to params/dev.yaml (None deletes a key).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "own-key-not-retained": {
+        "secrets": {"kms_key_arn": KEY_ARN, "retain_on_delete": False, "exclude_characters": ""},
+        "waivers": {"retain_on_delete": REASON},
+    },
+    "postgres-cluster-ipv6": {
+        "engine_family": "POSTGRESQL",
+        "network": {"client_security_group_ids": [], "allowed_cidrs": ["2001:db8::/32", "10.0.0.0/8"],
+                    "database_security_group_id": None},
+        "target": {"db_instance_identifier": None, "db_cluster_identifier": "pg-aurora", "port": 5432,
+                   "read_only_endpoint": True},
+        "pool": {"max_idle_connections_percent": 0},
+        "users": [{"username": "app", "client_password_auth_type": "POSTGRES_MD5"}],
+        "tags": {"team": "spaces and = signs", "cost-center": ""},
+    },
+    "sqlserver-without-iam": {
+        "engine_family": "SQLSERVER",
+        "proxy": {"require_tls": False, "iam_auth": "DISABLED", "debug_logging": True},
+        "target": {"port": 1433},
+        "users": [{"username": "svc", "iam_auth": "ENABLED", "description": "${not a variable}"},
+                  {"username": "report"}, {"username": "etl", "description": "Loads"}],
+        "waivers": {"require_tls": REASON, "iam_auth": REASON},
+    },
+    "mysql-pinning-mixed-iam": {
+        "pool": {"session_pinning_filters": ["EXCLUDE_VARIABLE_SETS"], "init_query": "SET NAMES utf8mb4"},
+        "users": [{"username": "a_user", "iam_auth": "DISABLED"}, {"username": "b_user"},
+                  {"username": "c_user", "iam_auth": "DISABLED"}],
+        "waivers": {"iam_auth": REASON},
+        "tags": None,
+    },
+}
+
+
+def _merge(into: dict[str, Any], change: dict[str, Any]) -> None:
+    for key, value in change.items():
+        if value is None:
+            into.pop(key, None)
+        elif isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+@cache
+def examples() -> tuple[EnvConfig, ...]:
+    return tuple(load_environments(PARAMS, "params"))
+
+
+@cache
+def variants() -> tuple[EnvConfig, ...]:
+    """The variants, each loaded (and validated) on its own like a params folder with _defaults.yaml."""
+    dev = yaml.safe_load((PARAMS / "dev.yaml").read_text(encoding="utf-8"))
+    result = []
+    for name, change in VARIANTS.items():
+        params = copy.deepcopy(dev)
+        _merge(params, change)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "params"
+            folder.mkdir()
+            shutil.copy(PARAMS / "_defaults.yaml", folder / "_defaults.yaml")
+            (folder / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+            result += load_environments(folder, "params")
+    return tuple(result)
+
+
+@cache
+def product_body() -> dict[str, Any]:
+    return product.product_body(__version__)
+
+
+def dedicated(cfg: EnvConfig) -> dict[str, dict[str, Any]]:
+    return verify.dedicated(cfg)
+
+
+def launched(cfg: EnvConfig, values: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    return verify.launched(cfg, product_body(), values)
+
+
+def differences(want: dict[str, Any], got: dict[str, Any]) -> str:
+    """One readable report of every entry that differs, '' when none does."""
+    return verify.report(verify.differences(want, got))
+
+
+def lint(text: str, regions: list[str]) -> list[str]:
+    """Every cfn-lint finding, informational ones included."""
+    from cfnlint.api import lint as cfn_lint
+    from cfnlint.config import ManualArgs
+
+    matches = cfn_lint(text, config=ManualArgs(regions=regions, include_checks=["I"]))
+    return [f"{m.linenumber}: {m.rule.id}: {m.message}" for m in matches]

@@ -1,0 +1,78 @@
+"""The key test of the Service Catalog product: one product, same stacks.
+
+For every example env (and shapes the examples do not cover), the product template resolved with
+the env's provisioning parameters yields the env's dedicated template: the same resources with
+the same logical ids, types, properties, DeletionPolicy, UpdateReplacePolicy, DependsOn and
+Metadata, and the same outputs. Both templates are resolved by ``catalog.resolve``: Conditions,
+Fn::If (AWS::NoValue removes), Refs to parameters (the dedicated template's own deploy-time
+parameters with ``parameter_values(cfg)``), FindInMap, and Sub/Join/Select of known values;
+Refs and GetAtts of resources and pseudo parameters stay as they are.
+
+Normalised before comparing (``resolve.comparable``), and nothing else:
+- slot logical ids: the product's ``User1Secret`` is the env's ``AppUserSecret`` and so on
+  (``provisioning.logical_ids``); a ``<id>Deletable`` twin (RetainOnDelete false) is ``<id>``;
+  export names follow the same renaming;
+- ``DependsOn`` a WaitConditionHandle is written as ``DependsOn`` what its Metadata refers to;
+- waiver Metadata (``RdsProxyCfn.Waivers``) is dropped: it records the params file's reasons;
+- scalars compare as text (``true``/``"true"``, ``3306``/``"3306"``: CloudFormation passes both);
+- tags compare in key order (the product cannot interleave its tag slots with fixed tags).
+The per-user secret outputs' Description is not compared: an output's Description cannot use
+functions, so the product's names the parameter (``User1Name``) instead of the username.
+``verify.launch_differences`` is the comparison; the build runs it for every env too.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from templates_src.aws_facts import ENGINES
+from templates_src.catalog import placeholders, provisioning, verify
+from templates_src.config.model import EnvConfig
+
+from .helpers import dedicated, differences, examples, launched, product_body, variants
+
+
+def _assert_same_stack(cfg: EnvConfig) -> None:
+    assert provisioning.product_limits(cfg) == []
+    differing = verify.launch_differences(cfg, product_body())
+    assert not differing, (f"{cfg.env}: the product launched with its provisioning parameters differs from "
+                           f"the env's template:\n{verify.report(differing)}")
+
+
+@pytest.mark.parametrize("cfg", examples(), ids=lambda c: c.env)
+def test_the_product_launches_each_example_env_as_its_own_template(cfg: EnvConfig) -> None:
+    _assert_same_stack(cfg)
+
+
+@pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
+def test_the_product_launches_shapes_the_examples_do_not_cover(cfg: EnvConfig) -> None:
+    # own key + Delete policies (twins), PostgreSQL cluster + IPv6 + no DB group, SQL Server
+    # without TLS or IAM, MySQL pinning with mixed IAM auth and an empty description.
+    _assert_same_stack(cfg)
+
+
+def test_an_empty_password_auth_type_is_the_engines_default() -> None:
+    """Launched by hand, a user's auth type may stay empty: the product looks up the engine's."""
+    for cfg in examples():
+        default = ENGINES[cfg.engine_family].default_auth_type
+        values = provisioning.provisioning_values(cfg)
+        emptied = [i for i, user in enumerate(cfg.users, start=1) if user.client_password_auth_type is default]
+        assert emptied, cfg.env
+        for i in emptied:
+            values[placeholders.user_param(i, "ClientPasswordAuthType")] = ""
+        assert not differences(dedicated(cfg)["Resources"], launched(cfg, values)["Resources"]), cfg.env
+
+
+@pytest.mark.parametrize("key, value, changed", [
+    ("ProxyName", "orders-other", "Proxy"),
+    ("User2Description", "", "MigratorSecret"),
+    ("RetainOnDelete", "false", "AppUserSecret"),
+    ("Tag1Key", "", "Proxy"),
+    ("DatabaseSecurityGroupId", "", "ProxyEgressToDatabase"),
+])
+def test_a_difference_fails_with_a_readable_diff(key: str, value: str, changed: str) -> None:
+    cfg = next(c for c in examples() if c.env == "dev")
+    values = {**provisioning.provisioning_values(cfg), key: value}
+    diff = differences(dedicated(cfg)["Resources"], launched(cfg, values)["Resources"])
+    assert f"== {changed}" in diff
+    assert "--- env template" in diff and "+++ product" in diff
