@@ -154,6 +154,7 @@ def define() -> Conditions:
         slot_used = (cond(user),) if user else ()
         c.add(has_description(i), is_set(ph.user_param(i, "Description")))
         c.add(default_auth_type(i), equals(ph.user_param(i, "ClientPasswordAuthType"), ""))
+        # The users the client policy lets connect (as config.rules.iam_users).
         iam = any_of(*(equals(ph.user_param(i, "IamAuth"), v.value) for v in (IamAuth.REQUIRED, IamAuth.ENABLED)))
         c.add(uses_iam(i), all_of(*slot_used, iam), implies=(user,))
         if i > 2:

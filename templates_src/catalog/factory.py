@@ -15,7 +15,6 @@ from typing import Any
 from .portfolio import PRODUCT_NAME
 
 SCHEMA = "factory-2019-04-01"
-PRODUCT_TEMPLATE_NAME = "product.template.yaml"  # what the factory's pipeline looks for in a source
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The builders take an ``EnvConfig`` and nothing else. To learn what each env-specific value
 becomes in a template without writing any resource a second time, the product runs them on
 configs whose values are placeholders: text is ``${ParameterName}`` (made a ``Ref`` or
-``Fn::Sub`` afterwards), numbers and booleans are ``Ref`` objects, and CIDRs are sentinels from
-the documentation ranges (the network builder parses them), swapped for placeholders afterwards.
+``Fn::Sub`` afterwards), numbers and booleans are ``Ref`` objects, and values that also name a
+resource (usernames, client groups, CIDRs) are sentinels swapped for placeholders afterwards.
 Lists of unknown length (users, client groups and CIDRs, tags) get a fixed number of slots.
 """
 
@@ -20,6 +20,9 @@ from ..builders import names
 from ..builders.outputs import secret_output_name
 from ..config.model import EnvConfig, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
+# Slots: enough for every example env, and what fits CloudFormation's 51,200-byte template body
+# (a fourth user slot would add 6.4 KB: its secret and twin, Auth entry, policy entries, parameters,
+# conditions and rules).
 USER_SLOTS = 3
 CLIENT_SECURITY_GROUP_SLOTS = 3
 IPV4_CIDR_SLOTS = 2

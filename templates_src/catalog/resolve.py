@@ -14,12 +14,12 @@ import copy
 import re
 from typing import Any
 
+from ..builders.common import METADATA_NAMESPACE
 from . import tree as T
 from .placeholders import DELETABLE_SUFFIX
 
 NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
-METADATA_NAMESPACE = "RdsProxyCfn"
 
 
 class Resolver:

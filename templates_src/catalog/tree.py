@@ -68,10 +68,6 @@ def put(tree: Any, path: Path, value: Any) -> None:
     parent[path[-1]] = value
 
 
-def missing(value: Any) -> bool:
-    return value is _MISSING
-
-
 def mentions(node: Any, token: str) -> bool:
     return token in json.dumps(node)
 

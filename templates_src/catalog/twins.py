@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..builders.common import METADATA_NAMESPACE
 from . import conditions as C
 from . import tree as T
 from .placeholders import DELETABLE_SUFFIX
 
 SECTIONS = ("Resources", "Outputs")
 READY_SUFFIX = "Ready"
-METADATA_NAMESPACE = "RdsProxyCfn"
 
 
 def split_retained(result: dict[str, Any], conditions: C.Conditions) -> None:

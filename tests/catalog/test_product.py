@@ -20,6 +20,7 @@ from .helpers import examples, lint, product_body, variants
 
 TEMPLATE_BODY_LIMIT = 51_200
 MAX_PARAMETERS = 200
+PROVISIONING_VALUE_MAX = 4096  # ProvisionProduct's ParameterValue (botocore's service model)
 FREE_TEXT = {placeholders.INIT_QUERY}  # SQL: no pattern to hold it to
 
 
@@ -72,6 +73,8 @@ def _violations(parameters: dict[str, Any], values: dict[str, str]) -> list[str]
     problems = []
     for name, value in values.items():
         spec = parameters[name]
+        if len(value) > PROVISIONING_VALUE_MAX:
+            problems.append(f"{name} is longer than Service Catalog takes ({PROVISIONING_VALUE_MAX})")
         if "AllowedValues" in spec and value not in spec["AllowedValues"]:
             problems.append(f"{name}={value!r} not in {spec['AllowedValues']}")
         if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
