@@ -14,6 +14,7 @@ from typing import Any
 from .. import aws_facts as facts
 from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
 from ..builders import parameters as deploy
+from ..config.model import SecretsParams, UserParams
 from . import placeholders as ph
 from .placeholders import slots
 
@@ -86,22 +87,31 @@ def _slots(count: int, make: Any) -> list[ProductParameter]:
     return [first, *(_again(make(i), first.name) for i in range(2, count + 1))]
 
 
+def _model_max_length(model: type, field: str) -> int:
+    """A params key's max_length, from the model (one source for the file and the product)."""
+    return next(f.metadata["max_length"] for f in dataclasses.fields(model) if f.name == field)
+
+
 def _user(i: int) -> list[ProductParameter]:
-    fields = [
-        _text(ph.user_param(i, "Name"), f"User {i} name",
-              "Database user the proxy logs in as" + ("." if i == 1 else "; empty for none."),
-              facts.USERNAME_PATTERN if i == 1 else optional(facts.USERNAME_PATTERN),
-              "a letter or _, then letters, digits, _ (at most 63)", **({} if i == 1 else {"default": ""})),
-        ProductParameter(ph.user_param(i, "Description"), f"User {i} description", "What the user is for.",
-                         default="", max_length=1000),
-        _choice(ph.user_param(i, "IamAuth"), f"User {i} IAM auth", "REQUIRED: IAM token only; DISABLED: "
-                "password only; ENABLED (SQL Server only): either.", tuple(v.value for v in IamAuth),
-                IamAuth.REQUIRED.value),
-        _choice(ph.user_param(i, "ClientPasswordAuthType"), f"User {i} password auth",
-                "Client password auth type, of the engine; empty for the engine's default.",
-                ("", *(v.value for v in ClientPasswordAuthType)), ""),
-    ]
-    return fields if i == 1 else [fields[0], *(_again(p, f"User1{p.name[5:]}") for p in fields[1:])]
+    fields = {
+        "Name": _text(ph.user_param(i, "Name"), f"User {i} name",
+                      "Database user the proxy logs in as" + ("." if i == 1 else "; empty for none."),
+                      facts.USERNAME_PATTERN if i == 1 else optional(facts.USERNAME_PATTERN),
+                      "a letter or _, then letters, digits, _ (at most 63)", **({} if i == 1 else {"default": ""})),
+        "Description": ProductParameter(ph.user_param(i, "Description"), f"User {i} description",
+                                        "What the user is for.", default="",
+                                        max_length=_model_max_length(UserParams, "description")),
+        "IamAuth": _choice(ph.user_param(i, "IamAuth"), f"User {i} IAM auth", "REQUIRED: IAM token only; "
+                           "DISABLED: password only; ENABLED (SQL Server only): either.",
+                           tuple(v.value for v in IamAuth), IamAuth.REQUIRED.value),
+        "ClientPasswordAuthType": _choice(ph.user_param(i, "ClientPasswordAuthType"), f"User {i} password auth",
+                                          "Client password auth type, of the engine; empty for the engine's "
+                                          "default.", ("", *(v.value for v in ClientPasswordAuthType)), ""),
+    }
+    assert tuple(fields) == ph.USER_FIELDS
+    if i == 1:
+        return list(fields.values())
+    return [fields["Name"], *(_again(p, ph.user_param(1, field)) for field, p in fields.items() if field != "Name")]
 
 
 def _excluded_characters() -> str:
@@ -170,7 +180,8 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
                          default="30", min_value=facts.PASSWORD_LENGTH_RANGE[0],
                          max_value=facts.PASSWORD_LENGTH_RANGE[1]),
         ProductParameter(ph.EXCLUDE_CHARACTERS, "Excluded password characters", "Never in generated passwords "
-                         "(the default suits every engine).", default=_excluded_characters(), max_length=4096),
+                         "(the default suits every engine).", default=_excluded_characters(),
+                         max_length=_model_max_length(SecretsParams, "exclude_characters")),
         _switch(ph.RETAIN, "Retain on delete", "Keep secrets, key and logs when terminated. Changing it later "
                 "replaces them (new passwords).", "true"),
     ]),

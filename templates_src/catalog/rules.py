@@ -1,9 +1,12 @@
 """Template Rules: the cross-parameter checks CloudFormation (and Service Catalog) runs at launch.
 
-Rules can compare parameters with values and each other for equality only (Fn::Equals, Not, And,
-Or, Contains, EachMember...); they cannot compare numbers or measure lengths. So "max idle <= max
-connections" and "proxy name at most 60 characters with a read-only endpoint" are stated in the
-parameters' descriptions instead; the params validator still enforces them for params files.
+Rules compare parameters with values, and with each other, for equality only (Fn::Equals, Not,
+And, Or; Contains and EachMember... also exist, but CloudFormation's YAML has no short form for
+them, so they are not used). What the params validator checks and a Rule cannot:
+- max idle connections <= max connections (numbers cannot be compared): said in the description;
+- proxy name at most 60 characters with a read-only endpoint (no lengths): said in the description;
+- a given KMS key in the stack's region (no string functions), CIDRs without host bits, the same
+  range twice, subnets in two Availability Zones: RDS and EC2 refuse those at launch.
 """
 
 from __future__ import annotations
