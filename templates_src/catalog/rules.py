@@ -1,8 +1,8 @@
 """Template Rules: the cross-parameter checks CloudFormation (and Service Catalog) runs at launch.
 
 Rules compare parameters with values, and with each other, for equality only (Fn::Equals, Not,
-And, Or; Contains and EachMember... also exist, but CloudFormation's YAML has no short form for
-them, so they are not used). What the params validator checks and a Rule cannot:
+And, Or are used; Contains and EachMember... exist too, but AWS documents them only in long form
+and this YAML is written in short form). What the params validator checks and a Rule cannot:
 - max idle connections <= max connections (numbers cannot be compared): said in the description;
 - proxy name at most 60 characters with a read-only endpoint (no lengths): said in the description;
 - a given KMS key in the stack's region (no string functions), CIDRs without host bits, the same

@@ -21,6 +21,8 @@ PARAMS = ROOT / "params"
 REASON = "throwaway test stacks, ticket TEST-1"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
 
+WITHOUT_DEFAULTS = "_without_defaults"
+
 # Shapes the examples do not cover, each a change to params/dev.yaml (None deletes a key).
 VARIANTS: dict[str, dict[str, Any]] = {
     "own-key-not-retained": {
@@ -47,10 +49,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "mysql-pinning-mixed-iam": {
         "pool": {"session_pinning_filters": ["EXCLUDE_VARIABLE_SETS"], "init_query": "SET NAMES utf8mb4"},
-        "users": [{"username": "a_user", "iam_auth": "DISABLED"}, {"username": "b_user"},
-                  {"username": "c_user", "iam_auth": "DISABLED"}],
+        "users": [{"username": "a_user", "iam_auth": "DISABLED"}, {"username": "b_user", "iam_auth": "DISABLED"},
+                  {"username": "c_user"}],
         "waivers": {"iam_auth": REASON},
-        "tags": None,
+    },
+    # Without _defaults.yaml (so without tags): every slot full, nothing kept, nobody on IAM.
+    "full-slots-nothing-kept": {
+        WITHOUT_DEFAULTS: True,
+        "engine_family": "MYSQL",
+        "network": {"client_security_group_ids": ["sg-0a1b2c3d4e5f60733", "sg-0a1b2c3d4e5f60734",
+                                                  "sg-0a1b2c3d4e5f60735"],
+                    "allowed_cidrs": ["10.1.0.0/16", "192.168.7.0/24", "2001:db8:1::/48"]},
+        "proxy": {"iam_auth": "DISABLED"},
+        "secrets": {"retain_on_delete": False},
+        "users": [{"username": "one"}, {"username": "two"}, {"username": "three", "description": "Third"}],
+        "waivers": {"iam_auth": REASON, "retain_on_delete": REASON},
     },
 }
 
@@ -77,11 +90,14 @@ def variants() -> tuple[EnvConfig, ...]:
     result = []
     for name, change in VARIANTS.items():
         params = copy.deepcopy(dev)
+        change = dict(change)
+        with_defaults = not change.pop(WITHOUT_DEFAULTS, False)
         _merge(params, change)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "params"
             folder.mkdir()
-            shutil.copy(PARAMS / "_defaults.yaml", folder / "_defaults.yaml")
+            if with_defaults:
+                shutil.copy(PARAMS / "_defaults.yaml", folder / "_defaults.yaml")
             (folder / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
             result += load_environments(folder, "params")
     return tuple(result)

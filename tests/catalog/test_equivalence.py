@@ -27,6 +27,7 @@ import pytest
 
 from templates_src.aws_facts import ENGINES
 from templates_src.catalog import placeholders, provisioning, verify
+from templates_src.catalog.resolve import Resolver
 from templates_src.config.model import EnvConfig
 
 from .helpers import dedicated, differences, examples, launched, product_body, variants
@@ -47,8 +48,21 @@ def test_the_product_launches_each_example_env_as_its_own_template(cfg: EnvConfi
 @pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
 def test_the_product_launches_shapes_the_examples_do_not_cover(cfg: EnvConfig) -> None:
     # own key + Delete policies (twins), PostgreSQL cluster + IPv6 + no DB group, SQL Server
-    # without TLS or IAM, MySQL pinning with mixed IAM auth and an empty description.
+    # without TLS or IAM, MySQL pinning with mixed IAM auth, every slot full and nothing kept.
     _assert_same_stack(cfg)
+
+
+def test_the_envs_compared_turn_every_optional_part_both_on_and_off() -> None:
+    """So the comparisons above exercise each condition of the product both ways."""
+    body = product_body()
+    seen: dict[str, set[bool]] = {name: set() for name in body["Conditions"]}
+    for cfg in (*examples(), *variants()):
+        resolver = Resolver(body, provisioning.provisioning_values(cfg))
+        for name in seen:
+            seen[name].add(resolver.condition(name))
+    # Provisioning files always name the auth type; the engine's default is tested on its own below.
+    one_way = {name for name, values in seen.items() if len(values) < 2 and not name.endswith("DefaultAuthType")}
+    assert not one_way
 
 
 def test_an_empty_password_auth_type_is_the_engines_default() -> None:
