@@ -16,7 +16,9 @@ repetitions (each a fresh process, as a user or a hook would run it):
 and, in a separate untimed run of (a) and (b), the peak memory of the whole process tree (the
 build forks workers): the largest sum of proportional set sizes (PSS: shared pages counted once)
 and of resident set sizes (RSS: shared pages counted in every process) seen while sampling.
-Machines differ, so the ratios (a)/(b) and (d)/(b) are what to compare with the targets.
+Machines differ, so the ratios (a)/(b) and (d)/(b) are what to compare with the targets. The
+"load" column is the 1-minute load average when a size was done: other work on the machine slows
+(a), which uses every CPU, more than (b), which uses one.
 
 (b) is one cfn-lint process over all the templates in its default region (us-east-1): the
 cheapest way to run cfn-lint over them, which (a) has to beat while linting each template in
@@ -173,6 +175,7 @@ class Size:
     times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in "abcd"})
     peak_pss_mb: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    load: str = "?"  # the 1-minute load average when this size was done: other work on the machine
 
     def median(self, kind: str) -> float:
         return statistics.median(self.times[kind])
@@ -220,6 +223,7 @@ def measure(envs: int, repeat: int, workdir: Path, progress) -> Size:
     for kind in "ab":
         result = _expect(run(commands[kind], env, sample_memory=True), f"({kind}) at {envs} environments")
         size.peak_pss_mb[kind], size.peak_rss_mb[kind] = result.peak_pss_mb, result.peak_rss_mb
+    size.load = _load()
     return size
 
 
@@ -253,7 +257,7 @@ def machine() -> str:
 
 
 HEADERS = ("envs", "(a) build+lint, cold", "(b) cfn-lint alone", "(c) --no-lint", "(d) no-op --check",
-           "(a)/(b)", "(d)/(b)", "(c) per env", "peak PSS (a)", "peak RSS (a)", "peak RSS (b)")
+           "(a)/(b)", "(d)/(b)", "(c) per env", "peak PSS (a)", "peak RSS (a)", "peak RSS (b)", "load")
 
 
 def rows(sizes: list[Size]) -> list[tuple[str, ...]]:
@@ -261,7 +265,7 @@ def rows(sizes: list[Size]) -> list[tuple[str, ...]]:
         str(s.envs), f"{s.median('a'):.2f} s", f"{s.median('b'):.2f} s", f"{s.median('c'):.2f} s",
         f"{s.median('d'):.2f} s", f"{s.ratio('a', 'b'):.2f}", f"{s.ratio('d', 'b'):.2f}",
         f"{s.median('c') / s.envs * 1000:.0f} ms", f"{s.peak_pss_mb.get('a', 0):.0f} MB",
-        f"{s.peak_rss_mb.get('a', 0):.0f} MB", f"{s.peak_rss_mb.get('b', 0):.0f} MB",
+        f"{s.peak_rss_mb.get('a', 0):.0f} MB", f"{s.peak_rss_mb.get('b', 0):.0f} MB", s.load,
     ) for s in sizes]
 
 
