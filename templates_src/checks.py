@@ -37,6 +37,7 @@ FAILING_SEVERITIES = ("error", "warning")
 # key as well, so any edit to how findings are produced invalidates the cache by itself.
 CACHE_FORMAT = 1
 CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
+POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
 CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
 
 # Modules the fork server imports once, before it forks any lint worker.
@@ -79,6 +80,8 @@ class LintOptions:
     ignore_checks: tuple[str, ...] = ()
     mandatory_checks: tuple[str, ...] = ()
     extra_inputs: tuple[Path, ...] = ()
+    # CloudFormation Guard rules checked after cfn-lint; their violations are findings too.
+    policy_files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,12 +136,23 @@ def cfn_lint_versions() -> dict[str, str | None]:
     return versions
 
 
+def _guard_version() -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version("cfn-guard-rs")
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def context_digest(options: LintOptions) -> str:
     """Everything except the template and region that decides lint results, hashed."""
-    inputs = [*cfnlintrc_files(), *options.extra_inputs]
+    inputs = [*cfnlintrc_files(), *options.extra_inputs, *options.policy_files]
     context = {
         "format": CACHE_FORMAT,
         "checks_py": _file_digest(Path(__file__)),
+        "policies_py": _file_digest(Path(__file__).with_name("policies.py")),
+        "guard": _guard_version() if options.policy_files else None,
         "python": ".".join(map(str, sys.version_info[:3])),
         "versions": cfn_lint_versions(),
         "failing_severities": sorted(options.failing_severities),
@@ -264,12 +278,17 @@ def _lint_text(text: str, region: str, options: LintOptions) -> tuple[tuple[_Raw
     template, matches = decode_str(text)
     if template is not None and not matches:
         matches = list(run_template_by_data(template, config, rules))
-    raws = sorted({
+    raws = {
         (match.linenumber, match.rule.id, match.rule.severity, match.message)
         for match in matches
         if match.rule.severity in options.failing_severities
-    })
-    return tuple(raws), time.perf_counter() - start
+    }
+    if options.policy_files and template is not None:
+        from .policies import check_policies
+
+        raws |= {(f.line, f"{f.policy}/{f.rule}", POLICY_SEVERITY, f"{f.message} ({f.path})" if f.path else f.message)
+                 for f in check_policies(text, options.policy_files)}
+    return tuple(sorted(raws)), time.perf_counter() - start
 
 
 def _worker_init() -> None:

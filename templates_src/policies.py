@@ -54,6 +54,18 @@ def policy_files(*folders: Path) -> list[Path]:
     return list(found.values())
 
 
+def validate_policies(policy_files: Iterable[Path]) -> None:
+    """Raise PolicyError for a policy file Guard cannot read or parse (checked before any lint,
+    so a broken organisation rule stops the build instead of passing everything)."""
+    empty = json.dumps({"Resources": {}})
+    for policy in policy_files:
+        try:
+            rules = policy.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyError(f"{policy}: cannot read the policy file: {exc.strerror}") from exc
+        _guard(empty, rules, policy)
+
+
 def run_policies(template_text: str, policy_files: list[Path]) -> list[str]:
     """Every violation of the Guard rules in ``policy_files`` by the template, one line each."""
     return [str(finding) for finding in check_policies(template_text, policy_files)]

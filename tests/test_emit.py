@@ -251,7 +251,7 @@ def test_an_empty_existing_folder_is_fine(tmp_path: Path) -> None:
     build(PARAMS, out, "dev")
     tree = snapshot(out)
     assert {emit.MARKER_FILE, "dev/parameters.json", "dev/rds-proxy.yaml", "dev/template-configuration.json"} <= set(tree)
-    assert {path.split("/")[0] for path in tree if "/" in path} == {"dev"}
+    assert {path.split("/")[0] for path in tree if "/" in path} == {"dev", "service-catalog"}
 
 
 def test_out_path_that_is_a_file(tmp_path: Path) -> None:

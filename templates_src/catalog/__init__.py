@@ -71,13 +71,13 @@ def launch_problems(configs: Sequence[EnvConfig], version: str) -> list[ParamsEr
     return problems
 
 
-def render_catalog(configs: Sequence[EnvConfig], version: str) -> dict[str, str]:
+def render_catalog(configs: Sequence[EnvConfig], version: str, *, checked: bool = False) -> dict[str, str]:
     """The Service Catalog files, by path relative to the out folder: the product, portfolio and
     factory files (the same for any configs), and ``<env>/provisioning-parameters.json`` for each
     config. Raises ParamsErrors with ``launch_problems`` when there are any: call it first to
-    leave such envs out instead.
+    leave such envs out instead (and pass ``checked`` so they are not worked out twice).
     """
-    problems = launch_problems(configs, version)
+    problems = [] if checked else launch_problems(configs, version)
     if problems:
         raise ParamsErrors(problems)
     files = dict(_shared_files(version))

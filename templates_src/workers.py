@@ -1,0 +1,128 @@
+"""Rendering many environments at once: forked children render shares of them.
+
+Speed only: the result is the same as rendering each environment in turn (``render_all`` yields
+every environment once, in no particular order; ``index`` says which).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from . import render
+from .config import EnvConfig
+from .stack import build_template
+
+# Rendering is spread over worker processes from this many environments on (below it, forking
+# costs more than it saves).
+PARALLEL_RENDER_MIN_ENVS = 8
+
+
+@dataclass
+class Rendered:
+    index: int
+    cfg: EnvConfig
+    files: dict[str, str]
+    resources: int
+    seconds: float
+
+
+def _render_one(index: int, cfg: EnvConfig) -> Rendered:
+    start = time.perf_counter()
+    template = build_template(cfg)
+    files = render.render_env(cfg, template)
+    return Rendered(index, cfg, files, len(template.resources), time.perf_counter() - start)
+
+
+def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int]) -> tuple[int, int]:
+    """Fork a child that renders ``share`` and pickles each result into a pipe: (pid, read end)."""
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        raise
+    if pid == 0:  # the child: render, send, and leave without running any of the parent's cleanup
+        code = 0
+        try:
+            os.close(read)
+            results = []
+            for index in share:  # all first: a write to the pipe blocks until the parent reads
+                rendered = _render_one(index, configs[index])
+                results.append(pickle.dumps((index, rendered.files, rendered.resources, rendered.seconds),
+                                            protocol=pickle.HIGHEST_PROTOCOL))
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(b"".join(results))
+        except BaseException:  # noqa: BLE001 - the parent renders what is missing and reports it
+            code = 1
+        os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def render_all(configs: Sequence[EnvConfig], workers: int = 1) -> Iterator[Rendered]:
+    """Every environment rendered, each once, in no particular order (``index`` says which).
+
+    With several workers and many environments, this process renders one share and forked
+    children render the others (they inherit the loaded configs and modules); whatever a child
+    fails to deliver is rendered here, so an error in it surfaces here with its traceback.
+    """
+    count = min(workers, len(configs))
+    if count < 2 or len(configs) < PARALLEL_RENDER_MIN_ENVS or not hasattr(os, "fork"):
+        for index, cfg in enumerate(configs):
+            yield _render_one(index, cfg)
+        return
+
+    shares = [range(first, len(configs), count) for first in range(count)]
+    children: list[tuple[int, int, Sequence[int]]] = []
+    # Objects that exist now live through the build: freezing them keeps the collector from
+    # scanning them again and again (and, in the children, from copying the pages they share).
+    gc.freeze()
+    for share in shares[1:]:
+        try:
+            children.append((*_fork_renderer(configs, share), share))
+        except OSError:
+            shares[0] = [*shares[0], *share]  # cannot fork: render that share here
+    try:
+        for index in shares[0]:
+            yield _render_one(index, configs[index])
+        while children:
+            pid, read, share = children[0]
+            delivered = set()
+            with os.fdopen(read, "rb") as pipe:
+                children[0] = (pid, -1, share)
+                try:
+                    while True:
+                        index, files, resources, seconds = pickle.load(pipe)
+                        delivered.add(index)
+                        yield Rendered(index, configs[index], files, resources, seconds)
+                except (EOFError, pickle.UnpicklingError, ValueError, TypeError):
+                    pass
+            _reap(pid)
+            children.pop(0)
+            for index in share:
+                if index not in delivered:
+                    yield _render_one(index, configs[index])
+    finally:
+        gc.unfreeze()
+        for pid, read, _ in children:  # only when the caller stopped early or an error is on its way
+            if read >= 0:
+                os.close(read)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _reap(pid)

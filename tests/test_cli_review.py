@@ -1,0 +1,104 @@
+"""--diff for reviewers, the Guard policies in the build, and notes for the catalog."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import PARAMS, run_main, snapshot
+
+OTHER_SG = "sg-0a1b2c3d4e5f60799"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    params, out = tmp_path / "params", tmp_path / "out"
+    shutil.copytree(PARAMS, params)
+    assert run_main("--no-lint", "--params", str(params), "--out", str(out)).code == 0
+    return params, out
+
+
+def test_diff_with_no_change_says_so_and_writes_nothing(project):
+    params, out = project
+    before = snapshot(out)
+    result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
+    assert (result.code, result.out.strip()) == (0, f"{out}: no changes")
+    assert snapshot(out) == before
+
+
+def test_diff_summarises_resources_and_shows_the_unified_diff(project):
+    params, out = project
+    dev = params / "dev.yaml"
+    dev.write_text(dev.read_text().replace("client_security_group_ids: [sg-0a1b2c3d4e5f60733]",
+                                           f"client_security_group_ids: [sg-0a1b2c3d4e5f60733, {OTHER_SG}]"))
+    before = snapshot(out)
+    result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "dev: 0 file(s) added, 0 removed, 3 changed; resources: 1 added, 0 removed, 0 changed " \
+           "(+ProxyIngressFromSg0a1b2c3d4e5f60799)" in lines
+    assert f"--- {out}/dev/rds-proxy.yaml" in lines and f"+++ {out}/dev/rds-proxy.yaml (built)" in lines
+    assert f"+      SourceSecurityGroupId: {OTHER_SG}" in lines
+    assert not any(line.startswith("prod:") for line in lines)
+    assert snapshot(out) == before
+
+
+def test_diff_names_files_that_would_appear_or_go(project):
+    params, out = project
+    shutil.copy(params / "dev.yaml", params / "qa.yaml")
+    text = (params / "qa.yaml").read_text().replace("orders-dev", "orders-qa")
+    (params / "qa.yaml").write_text(text)
+    (params / "staging.yaml").unlink()
+    result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
+    summaries = [line for line in result.out.splitlines() if line.startswith(("qa:", "staging:"))]
+    assert summaries[0].startswith("qa: 7 file(s) added, 0 removed, 0 changed; resources: 13 added")
+    assert summaries[1].startswith("staging: 0 file(s) added, 7 removed, 0 changed; resources: 0 added, 15 removed")
+
+
+ORG_RULE = """\
+let proxies = Resources.*[ Type == 'AWS::RDS::DBProxy' ]
+rule proxies_tagged_with_owner when %proxies !empty {
+    %proxies.Properties.Tags[*].Key == 'owner'
+    <<every proxy needs an owner tag>>
+}
+"""
+
+
+def test_organisation_policies_fail_the_build_and_name_the_line(project, tmp_path):
+    params, out = project
+    org = tmp_path / "org-policies"
+    org.mkdir()
+    (org / "tags.guard").write_text(ORG_RULE)
+    before = snapshot(out)
+    result = run_main("--params", str(params), "--out", str(out), "--policies", str(org), "--no-cache")
+    assert result.code == 1
+    findings = [line for line in result.err.splitlines() if "tags/proxies_tagged_with_owner" in line]
+    assert {line.split(":")[0] for line in findings} == {f"{out}/{env}/rds-proxy.yaml"
+                                                         for env in ("analytics", "dev", "prod", "staging")}
+    assert snapshot(out) == before
+
+
+def test_a_broken_policy_file_is_bad_input(project, tmp_path):
+    params, out = project
+    org = tmp_path / "org-policies"
+    org.mkdir()
+    (org / "broken.guard").write_text("rule x { this is not guard")
+    result = run_main("--params", str(params), "--out", str(out), "--policies", str(org))
+    assert result.code == 2 and result.err.startswith("bad policy: ") and len(result.err.splitlines()) == 1
+    missing = run_main("--params", str(params), "--out", str(out), "--policies", str(tmp_path / "nowhere"))
+    assert missing.code == 2 and "no such policy folder" in missing.err
+
+
+def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
+    params, out = project
+    dev = params / "dev.yaml"
+    dev.write_text(dev.read_text() + "".join(f"  - username: extra_{i}\n" for i in range(3)))
+    result = run_main("--no-lint", "--params", str(params), "--out", str(out))
+    assert result.code == 0, result.err
+    notes = [line for line in result.out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "params/dev.yaml" in notes[0] and "Service Catalog product" in notes[0]
+    assert (out / "dev" / "rds-proxy.yaml").exists()
+    assert not (out / "dev" / "provisioning-parameters.json").exists()
+    assert (out / "prod" / "provisioning-parameters.json").exists()
