@@ -19,6 +19,7 @@ from typing import NoReturn, TextIO
 
 from . import __version__, catalog, checks, diff, emit, render, report
 from .aws_facts import DEFAULT_REGION
+from .build_cache import BuildCache, fingerprint
 from .config import EnvConfig, ParamsErrors, load_environments
 from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_policies
 from .workers import render_all
@@ -95,6 +96,17 @@ def _catalog_lint_targets(offered: Sequence[EnvConfig]) -> list[tuple[str, str]]
     return [*((catalog.PRODUCT_FILE, region) for region in regions), (catalog.PORTFOLIO_FILE, regions[0])]
 
 
+def _build_cache(args: argparse.Namespace, params_dir: Path,
+                 policies: Sequence[Path]) -> tuple[BuildCache | None, str]:
+    """The cache of finished runs and this run's fingerprint (none with --no-cache)."""
+    if args.no_cache:
+        return None, ""
+    options = {"envs": sorted(set(args.envs)), "params": args.params, "no_lint": args.no_lint,
+               "policies": [str(p) for p in policies]}
+    key = fingerprint(params_dir, options, [*policies, *checks.cfnlintrc_files()])
+    return BuildCache(checks.default_cache_dir(params_dir.resolve().parent)), key
+
+
 def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
     folders = [PROJECT_POLICIES, *([ORGANISATION_POLICIES] if ORGANISATION_POLICIES.is_dir() else []),
                *(Path(folder) for folder in extra)]
@@ -111,8 +123,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     params_dir = Path(args.params)
 
     try:
-        configs = load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)
         policies = () if args.no_lint else _policy_files(args.policies)
+        build_cache, fingerprint = _build_cache(args, params_dir, policies)
+        if args.check and build_cache and (done := build_cache.up_to_date(fingerprint, out_dir)):
+            print(f"{out_shown} is up to date ({done['environments']} environment(s))", file=stdout)
+            return EXIT_OK
+        configs = load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)
     except ParamsErrors as exc:
         for error in exc.errors:
             print(error, file=stderr)
@@ -185,7 +201,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     scope = tuple(cfg.env for cfg in configs) if args.envs else None
     try:
         if args.check:
-            return _check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
+            code = _check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
+            if code == EXIT_OK and build_cache:
+                build_cache.record(fingerprint, out_dir, len(configs))
+            return code
         if args.diff:
             for line in diff.report(files, out_dir, out_shown, scope):
                 print(line, file=stdout)
@@ -204,6 +223,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             detail = f"{exc.filename or out_shown}: {exc.strerror}"
         print(f"cannot write {out_shown}: {detail}", file=stderr)
         return EXIT_BAD_INPUT
+    if build_cache:
+        build_cache.record(fingerprint, out_dir, len(configs))
     for line in report.summary(rows, time.perf_counter() - start, report.is_terminal(stdout)):
         print(line, file=stdout)
     for note in notes:

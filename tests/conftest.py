@@ -51,6 +51,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own lint and build cache: no test sees another's results, and no test
+    writes .cache/ into the repository or beside a params folder it made."""
+    monkeypatch.setenv("RDS_PROXY_CFN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def params_copy(tmp_path: Path) -> Path:
     """A writable copy of the example params folder."""

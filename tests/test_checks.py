@@ -225,7 +225,8 @@ def test_an_unwritable_or_unreadable_cache_only_costs_time(fake: FakeLinter, tmp
     assert blocked.read_text() == "not a folder\n"
 
 
-def test_the_cache_keeps_itself_out_of_git(fake: FakeLinter, tmp_path: Path) -> None:
+def test_the_cache_keeps_itself_out_of_git(fake: FakeLinter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(checks.CACHE_ENV_VAR, raising=False)
     root = checks.default_cache_dir(tmp_path)
     assert root == tmp_path / ".cache" / "rds-proxy-cfn"
     run([job()], checks.LintCache(root))
@@ -257,7 +258,7 @@ def test_cli_uses_the_cache_and_no_cache_forces_a_cold_build(project: Path, fake
     assert first.code == 0, first.err
     envs = len(fake.calls)
     assert envs >= 2 and all(" lint passed " in line for line in first.out.splitlines())
-    entries = sorted((project / ".cache" / "rds-proxy-cfn").rglob("*.json"))
+    entries = sorted((project / ".cache" / "rds-proxy-cfn" / "lint-v1").rglob("*.json"))
     assert len(entries) == envs
 
     again = run_main(*args, "--check")
