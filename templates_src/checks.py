@@ -20,6 +20,7 @@ With one worker, or one template to lint, everything happens in this process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -60,11 +61,16 @@ class Finding:
 
 @dataclass(frozen=True)
 class LintJob:
-    """One template to lint: the name it is reported under, its text and its region."""
+    """One template to lint: the name it is reported under, its text and its region.
+
+    ``policies``: whether the Guard policies apply too (they judge an env's literal settings, so
+    not a template whose settings are parameters, like the Service Catalog product).
+    """
 
     file: str
     text: str
     region: str
+    policies: bool = True
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def context_digest(options: LintOptions) -> str:
 def cache_key(job: LintJob, context: str) -> str:
     """The key of one template's result: the context, its region and its bytes."""
     template = hashlib.sha256(job.text.encode()).hexdigest()
-    return hashlib.sha256(f"{context}\0{job.region}\0{template}".encode()).hexdigest()
+    return hashlib.sha256(f"{context}\0{job.region}\0{job.policies}\0{template}".encode()).hexdigest()
 
 
 def default_cache_dir(project: Path) -> Path:
@@ -265,6 +271,10 @@ def _rules() -> Any:
 
         rules = _loaded_rules[key] = Runner(_config("us-east-1", LintOptions())).rules
     return rules
+
+
+def _options_for(job: LintJob, options: LintOptions) -> LintOptions:
+    return options if job.policies else dataclasses.replace(options, policy_files=())
 
 
 def _lint_text(text: str, region: str, options: LintOptions) -> tuple[tuple[_Raw, ...], float]:
@@ -381,7 +391,7 @@ class LintSession:
         if len(pending) > 1 and self._server_started:
             pending = self._run_pool(pending)
         for index, job, key in pending:
-            raws, seconds = _lint_text(job.text, job.region, self.options)
+            raws, seconds = _lint_text(job.text, job.region, _options_for(job, self.options))
             self._finish_one(index, job, key, raws, seconds)
         if self.cache is not None and self._keys_linted:
             self.cache.prune(self._keys)
@@ -397,7 +407,7 @@ class LintSession:
             with ProcessPoolExecutor(max_workers=min(self.workers, len(pending)),
                                      mp_context=multiprocessing.get_context("forkserver"),
                                      initializer=_worker_init) as pool:
-                futures = {pool.submit(_lint_text, job.text, job.region, self.options): index
+                futures = {pool.submit(_lint_text, job.text, job.region, _options_for(job, self.options)): index
                            for index, job, key in pending}
                 for future in as_completed(futures):
                     raws, seconds = future.result()

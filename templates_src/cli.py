@@ -90,12 +90,6 @@ def catalog_configs(configs: Sequence[EnvConfig]) -> tuple[list[EnvConfig], list
     return [cfg for cfg in configs if cfg.source not in misfits], notes
 
 
-def _catalog_lint_targets(offered: Sequence[EnvConfig]) -> list[tuple[str, str]]:
-    """The product is linted in every region an offered env deploys to; the portfolio once."""
-    regions = sorted({cfg.region for cfg in offered}) or [DEFAULT_REGION]
-    return [*((catalog.PRODUCT_FILE, region) for region in regions), (catalog.PORTFOLIO_FILE, regions[0])]
-
-
 def _build_cache(args: argparse.Namespace, params_dir: Path,
                  policies: Sequence[Path]) -> tuple[BuildCache | None, str]:
     """The cache of finished runs and this run's fingerprint (none with --no-cache)."""
@@ -146,7 +140,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
     offered, notes = catalog_configs(configs)
     files: dict[str, str] = {**render.render_shared(), **catalog.render_catalog(offered, __version__, checked=True)}
-    order: list[int] = []  # config index of each lint job, in the order they are submitted
+    order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
+    catalog_region = offered[0].region if offered else DEFAULT_REGION
 
     def rendered_jobs() -> Iterator[checks.LintJob]:
         """Render env after env, yielding each template to lint as soon as it exists."""
@@ -159,9 +154,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
                 progress.done(cfg.env, "rendered")
             order.append(rendered.index)
             yield checks.LintJob(f"{out_shown}/{cfg.env}/{render.TEMPLATE_FILE}", text, cfg.region)
+        # The catalog's templates are linted too, but not held to the env policies: the product's
+        # settings are parameters. One region: the product does not change with it.
+        for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
+            order.append(-1)
+            yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
 
     def on_result(submitted: int, result: checks.LintResult) -> None:
         index = order[submitted]
+        if index < 0:  # a catalog template: not an environment's row
+            return
         row = rows[index]
         row.seconds += result.seconds
         outcome = f"{len(result.findings)} finding(s)" if result.findings else "passed"
@@ -177,11 +179,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             cache = None if args.no_cache else checks.LintCache(checks.default_cache_dir(project))
             options = checks.LintOptions(policy_files=policies)
             findings = checks.lint(checks.LintBatch(jobs, options, cache, workers, on_result))
-            if not findings:
-                # The product is linted, but not held to the env policies: its values are parameters.
-                catalog_jobs = [checks.LintJob(f"{out_shown}/{path}", files[path], region)
-                                for path, region in _catalog_lint_targets(offered)]
-                findings = checks.lint(checks.LintBatch(catalog_jobs, checks.LintOptions(), cache, workers))
             progress.clear()
             if findings:
                 for finding in findings:

@@ -92,6 +92,11 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def ordered_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A template's sections in CloudFormation's conventional order, keys sorted inside them."""
+    return {k: _sorted(body[k]) for k in SECTION_ORDER if k in body}
+
+
 def capabilities(template: Template) -> list[str]:
     """What deploying the template must acknowledge: IAM always, macros when it has a transform."""
     return [*BASE_CAPABILITIES, *([TRANSFORM_CAPABILITY] if template.transform else [])]
@@ -99,19 +104,19 @@ def capabilities(template: Template) -> list[str]:
 
 def template_yaml(cfg: EnvConfig, template: Template) -> str:
     body = template.to_dict()
-    ordered = {k: _sorted(body[k]) for k in SECTION_ORDER if k in body}
+    ordered = ordered_body(body)
     header = HEADER.format(source=cfg.source, env=cfg.env, template=TEMPLATE_FILE, stack=cfg.stack_name,
                            parameters=PARAMETERS_FILE, capabilities=" ".join(capabilities(template)))
     return header + to_yaml(json.dumps(ordered), clean_up=False, long_form=False)
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def parameters_json(cfg: EnvConfig) -> str:
     """For ``aws cloudformation create-stack --parameters file://...``."""
-    return _json([{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameter_values(cfg).items())])
+    return json_text([{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameter_values(cfg).items())])
 
 
 # Resources a stack update must never replace or delete: losing them loses every password.
@@ -130,7 +135,7 @@ def stack_policy(template: Template) -> dict[str, Any]:
 
 def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
     """For CodePipeline and ``aws cloudformation deploy``: Parameters, stack Tags, StackPolicy."""
-    return _json({"Parameters": parameter_values(cfg), "Tags": cfg.tags, "StackPolicy": stack_policy(template)})
+    return json_text({"Parameters": parameter_values(cfg), "Tags": cfg.tags, "StackPolicy": stack_policy(template)})
 
 
 # The command-line client each engine's SQL is fed to (admin password from the client's own

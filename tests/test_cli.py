@@ -182,7 +182,7 @@ def test_lint_failure_writes_nothing(built: Path, tmp_path: Path, monkeypatch: p
 
 def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def lint(jobs):
-        jobs = list(jobs)
+        jobs = [job for job in jobs if job.policies]  # the envs' (not the Service Catalog product's)
         assert {job.region for job in jobs} and len(jobs) == len(ENVS)
         return [checks.Finding(jobs[-1].file, 1, "W9999", "warning", "only the last env")]
 

@@ -17,7 +17,7 @@ from cfn_flip import cfn_literal_parser, config, load
 from cfn_flip.yaml_dumper import get_dumper
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..render import SECTION_ORDER
+from ..render import json_text, ordered_body
 
 FLOW_WIDTH = 100  # a collection whose one-line form is at most this long is written on one line
 TOP_LEVELS = 2  # sections and their entries (a resource, a parameter) always stay in block style
@@ -57,25 +57,14 @@ class _CompactDumper(get_dumper(clean_up=False, long_form=False)):  # type: igno
         super().serialize(node)
 
 
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def template_yaml(body: dict[str, Any], source: str, version: str, usage: str = "") -> str:
     """``usage``: comment lines (each starting ``# ``) saying how the template is deployed."""
-    ordered = {k: _sorted(body[k]) for k in SECTION_ORDER if k in body}
+    ordered = ordered_body(body)
     data, _ = load(json.dumps(ordered))
     text = yaml.dump(cfn_literal_parser(data), Dumper=_CompactDumper, default_flow_style=False,
                      allow_unicode=True, width=config.max_col_width)
     return HEADER.format(version=version, source=source, usage=usage) + text
 
-
-def json_text(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def plain_yaml(value: Any, header: str) -> str:
