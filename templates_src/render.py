@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from cfn_flip import to_yaml
+import yaml
+from cfn_flip import cfn_literal_parser, config
+from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
 from troposphere import Template
 
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
@@ -107,7 +109,36 @@ def template_yaml(cfg: EnvConfig, template: Template) -> str:
     ordered = ordered_body(body)
     header = HEADER.format(source=cfg.source, env=cfg.env, template=TEMPLATE_FILE, stack=cfg.stack_name,
                            parameters=PARAMETERS_FILE, capabilities=" ".join(capabilities(template)))
-    return header + to_yaml(json.dumps(ordered), clean_up=False, long_form=False)
+    return header + cfn_yaml(ordered)
+
+
+class _Dumper(Dumper):
+    """cfn-flip's short-form dumper, minus its slow way of keeping key order.
+
+    cfn-flip wraps every mapping in an ODict whose ``items()`` builds a new class per item so that
+    PyYAML's key sorting keeps the order; dumping with ``sort_keys=False`` keeps it for free. The
+    bytes are the same as ``cfn_flip.to_yaml`` (tests/test_render.py compares them).
+    """
+
+
+def _map_representer(dumper: yaml.Dumper, value: dict[str, Any]) -> yaml.Node:
+    if len(value) == 1:
+        key = next(iter(value))
+        if key in CONVERTED_SUFFIXES:
+            return fn_representer(dumper, key, value[key])
+        if key.startswith(FN_PREFIX):
+            return fn_representer(dumper, key[len(FN_PREFIX):], value[key])
+    return dumper.represent_mapping(TAG_MAP, value, flow_style=False)
+
+
+_Dumper.add_representer(dict, _map_representer)
+
+
+def cfn_yaml(body: dict[str, Any]) -> str:
+    """A template as short-form YAML (``!Ref``, ``!Sub``...), keys in the order given."""
+    data = cfn_literal_parser(json.loads(json.dumps(body)))  # plain JSON types, order kept
+    return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, allow_unicode=True,
+                     width=config.max_col_width, sort_keys=False)
 
 
 def json_text(value: Any) -> str:
