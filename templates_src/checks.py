@@ -71,6 +71,9 @@ class LintJob:
     text: str
     region: str
     policies: bool = True
+    # The values its parameter file gives (name, text as in parameters.json): cfn-lint checks the
+    # template deployed with them, so a missing, misspelled or out-of-range parameter is a finding.
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,8 @@ def context_digest(options: LintOptions) -> str:
 def cache_key(job: LintJob, context: str) -> str:
     """The key of one template's result: the context, its region and its bytes."""
     template = hashlib.sha256(job.text.encode()).hexdigest()
-    return hashlib.sha256(f"{context}\0{job.region}\0{job.policies}\0{template}".encode()).hexdigest()
+    parameters = json.dumps(job.parameters)
+    return hashlib.sha256(f"{context}\0{job.region}\0{job.policies}\0{parameters}\0{template}".encode()).hexdigest()
 
 
 def default_cache_dir(project: Path) -> Path:
@@ -251,10 +255,24 @@ class LintCache:
 _loaded_rules: dict[tuple[tuple[str, str | None], ...], Any] = {}
 
 
-def _config(region: str, options: LintOptions) -> Any:
+def _deployment_values(template: dict[str, Any], parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Parameter-file text as CloudFormation reads it: list types split at commas."""
+    declared = template.get("Parameters") or {}
+    values: dict[str, Any] = {}
+    for name, value in parameters:
+        kind = str((declared.get(name) or {}).get("Type", ""))
+        values[name] = value.split(",") if kind.startswith("List<") or kind == "CommaDelimitedList" else value
+    return values
+
+
+def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None = None) -> Any:
     from cfnlint.config import ConfigMixIn
 
     kwargs: dict[str, Any] = {"regions": [region]}
+    if parameters is not None:
+        from cfnlint.context.parameters import ParameterSet
+
+        kwargs["parameters"] = [ParameterSet(source=None, parameters=parameters)]
     for name in ("include_checks", "ignore_checks", "mandatory_checks"):
         if getattr(options, name):
             kwargs[name] = list(getattr(options, name))
@@ -277,17 +295,18 @@ def _options_for(job: LintJob, options: LintOptions) -> LintOptions:
     return options if job.policies else dataclasses.replace(options, policy_files=())
 
 
-def _lint_text(text: str, region: str, options: LintOptions) -> tuple[tuple[_Raw, ...], float]:
+def _lint_text(text: str, region: str, options: LintOptions,
+               parameters: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[_Raw, ...], float]:
     """The failing matches of one template (without file name), and the seconds it took."""
     from cfnlint.decode.decode import decode_str
     from cfnlint.runner import run_template_by_data
 
     start = time.perf_counter()
-    config = _config(region, options)
     rules = _rules()
     template, matches = decode_str(text)
     if template is not None and not matches:
-        matches = list(run_template_by_data(template, config, rules))
+        values = _deployment_values(template, parameters) if parameters else None
+        matches = list(run_template_by_data(template, _config(region, options, values), rules))
     raws = {
         (match.linenumber, match.rule.id, match.rule.severity, match.message)
         for match in matches
@@ -391,7 +410,7 @@ class LintSession:
         if len(pending) > 1 and self._server_started:
             pending = self._run_pool(pending)
         for index, job, key in pending:
-            raws, seconds = _lint_text(job.text, job.region, _options_for(job, self.options))
+            raws, seconds = _lint_text(job.text, job.region, _options_for(job, self.options), job.parameters)
             self._finish_one(index, job, key, raws, seconds)
         if self.cache is not None and self._keys_linted:
             self.cache.prune(self._keys)
@@ -407,7 +426,8 @@ class LintSession:
             with ProcessPoolExecutor(max_workers=min(self.workers, len(pending)),
                                      mp_context=multiprocessing.get_context("forkserver"),
                                      initializer=_worker_init) as pool:
-                futures = {pool.submit(_lint_text, job.text, job.region, _options_for(job, self.options)): index
+                futures = {pool.submit(_lint_text, job.text, job.region, _options_for(job, self.options),
+                                       job.parameters): index
                            for index, job, key in pending}
                 for future in as_completed(futures):
                     raws, seconds = future.result()

@@ -11,6 +11,7 @@ with cfn-lint and the Guard policies, cached (``checks``) -> the Service Catalog
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -153,7 +154,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             if args.no_lint:
                 progress.done(cfg.env, "rendered")
             order.append(rendered.index)
-            yield checks.LintJob(f"{out_shown}/{cfg.env}/{render.TEMPLATE_FILE}", text, cfg.region)
+            deployed = json.loads(rendered.files[f"{cfg.env}/{render.PARAMETERS_FILE}"])
+            yield checks.LintJob(f"{out_shown}/{cfg.env}/{render.TEMPLATE_FILE}", text, cfg.region,
+                                 parameters=tuple((p["ParameterKey"], p["ParameterValue"]) for p in deployed))
         # The catalog's templates are linted too, but not held to the env policies: the product's
         # settings are parameters. One region: the product does not change with it.
         for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):

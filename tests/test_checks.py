@@ -87,7 +87,7 @@ class FakeLinter:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    def __call__(self, text: str, region: str, options: checks.LintOptions):
+    def __call__(self, text: str, region: str, options: checks.LintOptions, parameters=()):
         self.calls.append((text, region))
         raws = ((7, "E3030", "error", "planted"),) if "BAD" in text else ()
         return tuple(r for r in raws if r[2] in options.failing_severities), 0.01
@@ -393,3 +393,12 @@ def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     envs = sorted(p.stem for p in PARAMS.glob("[!_]*.yaml"))
     assert proc.returncode == 1
     assert proc.stderr.count("/rds-proxy.yaml:1: E0001: linted by the copy") == len(envs), proc.stderr
+
+
+def test_parameter_file_values_are_part_of_the_key_and_lists_are_split() -> None:
+    base = checks.LintJob("t.yaml", "Resources: {}\n", "eu-west-1", parameters=(("A", "1"),))
+    other = checks.LintJob("t.yaml", "Resources: {}\n", "eu-west-1", parameters=(("A", "2"),))
+    assert checks.cache_key(base, "ctx") != checks.cache_key(other, "ctx")
+    template = {"Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Port": {"Type": "Number"}}}
+    assert checks._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
+        "Subnets": ["subnet-1", "subnet-2"], "Port": "3306"}

@@ -102,3 +102,21 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     assert (out / "dev" / "rds-proxy.yaml").exists()
     assert not (out / "dev" / "provisioning-parameters.json").exists()
     assert (out / "prod" / "provisioning-parameters.json").exists()
+
+
+def test_a_parameter_file_that_does_not_fit_its_template_fails_the_lint(project, monkeypatch):
+    """cfn-lint checks each template deployed with its parameters.json: a misspelled key or a
+    value out of range is a finding (here the renderer is made to misspell one)."""
+    from templates_src import render
+
+    params, out = project
+    real = render.parameters_json
+
+    def misspelled(cfg):
+        return real(cfg).replace('"VpcId"', '"VpcIdd"').replace('"MaxConnectionsPercent": "50"', '"x": "1"')
+
+    monkeypatch.setattr(render, "parameters_json", misspelled)
+    result = run_main("dev", "--params", str(params), "--out", str(out), "--no-cache")
+    assert result.code == 1
+    assert "E2900" in result.err and "'VpcIdd' was unexpected" in result.err
+    assert f"{out}/dev/rds-proxy.yaml:" in result.err
