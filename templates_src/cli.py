@@ -146,6 +146,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
     def rendered_jobs() -> Iterator[checks.LintJob]:
         """Render env after env, yielding each template to lint as soon as it exists."""
+        # The catalog's templates first: the product is the longest to lint, so it starts while
+        # the environments are still being rendered. They are linted, but not held to the env
+        # policies (the product's settings are parameters), in one region (it does not vary).
+        for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
+            order.append(-1)
+            yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
         for rendered in render_all(configs, workers):
             cfg, row = rendered.cfg, rows[rendered.index]
             files.update(rendered.files)
@@ -157,11 +163,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
             deployed = json.loads(rendered.files[f"{cfg.env}/{render.PARAMETERS_FILE}"])
             yield checks.LintJob(f"{out_shown}/{cfg.env}/{render.TEMPLATE_FILE}", text, cfg.region,
                                  parameters=tuple((p["ParameterKey"], p["ParameterValue"]) for p in deployed))
-        # The catalog's templates are linted too, but not held to the env policies: the product's
-        # settings are parameters. One region: the product does not change with it.
-        for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
-            order.append(-1)
-            yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
 
     def on_result(submitted: int, result: checks.LintResult) -> None:
         index = order[submitted]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import checks, cli, report, workers
+from templates_src import checks, cli, lint_cache, report, workers
 
 from conftest import GENERATED, PARAMS, run_main
 
@@ -161,11 +161,11 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
     assert _relints(fake, cache, options=checks.LintOptions(extra_inputs=(policy, other)))
     # The cfn-lint version (or that of a library it requires).
     versions = checks.cfn_lint_versions()
-    monkeypatch.setattr(checks, "cfn_lint_versions", lambda: {**versions, "cfn-lint": "0.0.1"})
+    monkeypatch.setattr(lint_cache, "cfn_lint_versions", lambda: {**versions, "cfn-lint": "0.0.1"})
     assert _relints(fake, cache, options=base)
-    monkeypatch.setattr(checks, "cfn_lint_versions", lambda: {**versions, "regex": "1.0"})
+    monkeypatch.setattr(lint_cache, "cfn_lint_versions", lambda: {**versions, "regex": "1.0"})
     assert _relints(fake, cache, options=base)
-    monkeypatch.setattr(checks, "cfn_lint_versions", lambda: versions)
+    monkeypatch.setattr(lint_cache, "cfn_lint_versions", lambda: versions)
     # A .cfnlintrc that cfn-lint itself would read (here: in the working folder).
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3005]\n")
@@ -173,7 +173,7 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
     (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3011]\n")
     assert _relints(fake, cache, options=base)
     # The cache format.
-    monkeypatch.setattr(checks, "CACHE_FORMAT", checks.CACHE_FORMAT + 1)
+    monkeypatch.setattr(lint_cache, "CACHE_FORMAT", lint_cache.CACHE_FORMAT + 1)
     assert _relints(fake, cache, options=base)
     # And with all of that undone, the very first entry is still there.
     (tmp_path / ".cfnlintrc").unlink()
@@ -186,9 +186,11 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
 def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     options = checks.LintOptions()
     before = checks.context_digest(options)
-    copy = tmp_path / "checks.py"
-    copy.write_text(Path(checks.__file__).read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
-    monkeypatch.setattr(checks, "__file__", str(copy))
+    for name in ("checks.py", "policies.py", "lint_cache.py"):
+        (tmp_path / name).write_bytes(Path(checks.__file__).with_name(name).read_bytes())
+    monkeypatch.setattr(lint_cache, "__file__", str(tmp_path / "lint_cache.py"))
+    assert checks.context_digest(options) == before
+    (tmp_path / "checks.py").write_text((tmp_path / "checks.py").read_text() + "\n# an edit\n")
     assert checks.context_digest(options) != before
 
 

@@ -16,6 +16,7 @@ from functools import cache
 
 from ..config.errors import ParamsError, ParamsErrors
 from ..config.model import EnvConfig
+from ..render import json_text
 from . import factory, portfolio, product, provisioning, text, verify
 
 CATALOG_DIR = "service-catalog"
@@ -82,5 +83,5 @@ def render_catalog(configs: Sequence[EnvConfig], version: str, *, checked: bool 
         raise ParamsErrors(problems)
     files = dict(_shared_files(version))
     for cfg in configs:
-        files[f"{cfg.env}/{PROVISIONING_FILE}"] = text.json_text(provisioning.provisioning_parameters(cfg))
+        files[f"{cfg.env}/{PROVISIONING_FILE}"] = json_text(provisioning.provisioning_parameters(cfg))
     return files

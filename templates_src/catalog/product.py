@@ -131,7 +131,7 @@ def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:
 def _apply_feature(result: dict[str, Any], base: dict[str, Any], variant: dict[str, Any], condition: str,
                    conditions: C.Conditions) -> None:
     for path in T.diff_paths(base, variant):
-        on, off = T.get(base, path, None), T.get(variant, path, None)
+        off = T.get(variant, path, None)
         if len(path) == 2:  # a whole resource or output that only one side has
             if off is None:
                 entry = result[path[0]][path[1]]
