@@ -13,7 +13,7 @@ from typing import Any
 
 from cfn_flip import load_yaml
 
-from .emit import MARKER_FILE, MARKER_TEXT, read_tree
+from .emit import compared
 from .render import TEMPLATE_FILE
 
 
@@ -40,9 +40,9 @@ def _group(path: str) -> str:
 
 
 def report(files: Mapping[str, str], out_dir: Path, out_shown: str, scope: tuple[str, ...] | None) -> list[str]:
-    expected = dict(files) if scope else {**files, MARKER_FILE: MARKER_TEXT}
-    present = {path: data.decode("utf-8", errors="replace") for path, data in read_tree(out_dir).items()
-               if scope is None or _group(path) in scope or path in expected}
+    wanted, found = compared(files, out_dir, scope)
+    expected = {path: data.decode() for path, data in wanted.items()}
+    present = {path: data.decode("utf-8", errors="replace") for path, data in found.items()}
     paths = sorted(set(expected) | set(present))
     changed = [p for p in paths if expected.get(p) != present.get(p)]
     if not changed:

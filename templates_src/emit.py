@@ -41,11 +41,12 @@ def read_tree(out_dir: Path) -> dict[str, bytes]:
     }
 
 
-def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] | None) -> list[str]:
-    """Files that differ from the build, are missing, or should not be there.
+def compared(expected: Mapping[str, str], out_dir: Path,
+             scope: tuple[str, ...] | None) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files a build would write and those of the out folder it answers for, as bytes.
 
-    ``scope`` limits the comparison to these top-level folders (a build of some environments);
-    None compares the whole out folder.
+    ``scope`` limits the out folder's side to these top-level folders (a build of some
+    environments) and the shared files the build produces; None takes the whole folder.
     """
     if scope is None:
         expected = {**expected, MARKER_FILE: MARKER_TEXT}
@@ -56,6 +57,16 @@ def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ..
     # A build of some environments still produces the shared files (outside any env folder).
     present = {path: data for path, data in tree.items()
                if scope is None or path.split("/", 1)[0] in scope or path in wanted}
+    return wanted, present
+
+
+def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] | None) -> list[str]:
+    """Files that differ from the build, are missing, or should not be there.
+
+    ``scope`` limits the comparison to these top-level folders (a build of some environments);
+    None compares the whole out folder.
+    """
+    wanted, present = compared(expected, out_dir, scope)
     problems = [f"{p} (stale)" for p in sorted(wanted) if p in present and present[p] != wanted[p]]
     problems += [f"{p} (missing)" for p in sorted(wanted) if p not in present]
     problems += [f"{p} (not produced by this build)" for p in sorted(present) if p not in wanted]
