@@ -120,3 +120,23 @@ def test_a_parameter_file_that_does_not_fit_its_template_fails_the_lint(project,
     assert result.code == 1
     assert "E2900" in result.err and "'VpcIdd' was unexpected" in result.err
     assert f"{out}/dev/rds-proxy.yaml:" in result.err
+
+
+@pytest.mark.parametrize("built, other", [("dev", "staging"), ("staging", "dev")])
+def test_building_some_envs_still_checks_them_against_the_others(project, built, other):
+    params, out = project
+    staging = params / "staging.yaml"
+    staging.write_text(staging.read_text().replace("name: orders-staging", "name: orders-dev"))
+    before = snapshot(out)
+    result = run_main(built, "--no-lint", "--params", str(params), "--out", str(out))
+    assert result.code == 2
+    [error] = [line for line in result.err.splitlines() if "proxy name" in line]
+    assert error.startswith(f"{params}/{built}.yaml:") and f"also used by {params}/{other}.yaml" in error
+    assert snapshot(out) == before
+
+
+def test_a_broken_env_does_not_block_building_another(project):
+    params, out = project
+    (params / "staging.yaml").write_text("proxy: [broken\n")
+    assert run_main("dev", "--no-lint", "--params", str(params), "--out", str(out)).code == 0
+    assert run_main("--no-lint", "--params", str(params), "--out", str(out)).code == 2

@@ -93,15 +93,21 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
         if defaults_errors:  # every environment would be judged against a broken base
             raise ParamsErrors(errors + defaults_errors)
 
-    configs, docs = [], {}
-    for env in dict.fromkeys(wanted or names):
+    building = list(dict.fromkeys(wanted or names))
+    configs, neighbours, docs = [], [], {}
+    for env in [*building, *(name for name in names if name not in building)]:
         shown = f"{shown_dir}/{env}{PARAMS_SUFFIX}"
         cfg, env_errors, doc = _load_one(env, shown, params_dir / f"{env}{PARAMS_SUFFIX}", defaults)
-        errors += env_errors
+        if env in building:
+            errors += env_errors
         if cfg is not None:
-            configs.append(cfg)
+            (configs if env in building else neighbours).append(cfg)
             docs[env] = doc
-    errors += cross_env.check(configs, lambda cfg, path: _locator(docs[cfg.env])(path))
+    # Environments not built this time still share accounts and databases with those that are:
+    # their valid configs take part in the cross-environment rules (first, so that a clash is
+    # reported on the environment being built); their own problems are not this build's.
+    errors += cross_env.check([*neighbours, *configs], lambda cfg, path: _locator(docs[cfg.env])(path),
+                              report_on={cfg.env for cfg in configs})
     if errors:
         raise ParamsErrors(errors)
     return configs

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
 from .errors import KeyPath, ParamsError
@@ -12,12 +12,17 @@ from .model import EnvConfig
 Locate = Callable[[EnvConfig, KeyPath], tuple[str, int, int]]
 
 
-def check(configs: Sequence[EnvConfig], locate: Locate) -> list[ParamsError]:
-    """Errors for resolved configs that clash; each names the other environment's file."""
+def check(configs: Sequence[EnvConfig], locate: Locate,
+          report_on: Collection[str] | None = None) -> list[ParamsError]:
+    """Errors for resolved configs that clash; each names the other environment's file.
+
+    ``report_on``: the environments whose errors are wanted (None: all of them).
+    """
     errors: list[ParamsError] = []
 
     def report(cfg: EnvConfig, path: KeyPath, message: str) -> None:
-        errors.append(ParamsError(*locate(cfg, path), path, message))
+        if report_on is None or cfg.env in report_on:
+            errors.append(ParamsError(*locate(cfg, path), path, message))
 
     for what, path, value_of in (
         ("proxy name", ("proxy", "name"), lambda c: c.proxy.name),
