@@ -59,16 +59,16 @@ def merged(*overrides: dict[str, Any]) -> dict[str, Any]:
     """BASE with each override deep-merged in turn: mappings merge, lists replace, None deletes."""
     result = copy.deepcopy(BASE)
     for override in overrides:
-        _merge_into(result, override)
+        merge_into(result, override)
     return result
 
 
-def _merge_into(into: dict[str, Any], override: dict[str, Any]) -> None:
+def merge_into(into: dict[str, Any], override: dict[str, Any]) -> None:
     for name, value in override.items():
         if value is None:
             into.pop(name, None)
         elif isinstance(value, dict) and isinstance(into.get(name), dict):
-            _merge_into(into[name], value)
+            merge_into(into[name], value)
         else:
             into[name] = copy.deepcopy(value)
 

@@ -16,6 +16,8 @@ from templates_src.catalog import product, verify
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 
+from builders.envs import merge_into
+
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "params"
 REASON = "throwaway test stacks, ticket TEST-1"
@@ -68,16 +70,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _merge(into: dict[str, Any], change: dict[str, Any]) -> None:
-    for key, value in change.items():
-        if value is None:
-            into.pop(key, None)
-        elif isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = copy.deepcopy(value)
-
-
 @cache
 def examples() -> tuple[EnvConfig, ...]:
     return tuple(load_environments(PARAMS, "params"))
@@ -92,7 +84,7 @@ def variants() -> tuple[EnvConfig, ...]:
         params = copy.deepcopy(dev)
         change = dict(change)
         with_defaults = not change.pop(WITHOUT_DEFAULTS, False)
-        _merge(params, change)
+        merge_into(params, change)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "params"
             folder.mkdir()
