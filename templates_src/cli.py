@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -76,16 +76,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_files(configs: Sequence[EnvConfig], workers: int = 1) -> dict[str, str]:
     """Every output file of the given environments, by path relative to the out folder."""
     files: dict[str, str] = render.render_shared()
-    for rendered in sorted(render_all(configs, workers), key=lambda r: r.index):
+    mismatches: dict[str, list[str]] = {}
+    for rendered in sorted(render_all(configs, workers, catalog.launch_mismatches), key=lambda r: r.index):
         files.update(rendered.files)
-    files.update(catalog.render_catalog(catalog_configs(configs)[0], __version__, checked=True))
+        mismatches[rendered.cfg.env] = rendered.checked or []
+    files.update(catalog.render_catalog(catalog_configs(configs, mismatches)[0], __version__, checked=True))
     return files
 
 
-def catalog_configs(configs: Sequence[EnvConfig]) -> tuple[list[EnvConfig], list[str]]:
+def catalog_configs(configs: Sequence[EnvConfig],
+                    mismatches: Mapping[str, Sequence[str]] | None = None) -> tuple[list[EnvConfig], list[str]]:
     """The environments the Service Catalog product can launch, and a note for each one it can't
-    (those still get their own template: the product is an extra way to deploy)."""
-    problems = catalog.launch_problems(configs, __version__)
+    (those still get their own template: the product is an extra way to deploy). ``mismatches``:
+    what ``catalog.launch_mismatches`` found for each env, when the render workers ran it."""
+    problems = catalog.launch_problems(configs, __version__, mismatches)
     misfits = {error.file for error in problems}
     notes = [f"note: {error} (not offered through the Service Catalog product)" for error in problems]
     return [cfg for cfg in configs if cfg.source not in misfits], notes
@@ -139,10 +143,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     workers = args.jobs or checks.available_cpus()
     progress = report.Progress(stdout, len(configs), start)
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
-    offered, notes = catalog_configs(configs)
-    files: dict[str, str] = {**render.render_shared(), **catalog.render_catalog(offered, __version__, checked=True)}
+    # The product, portfolio and factory files (no env's provisioning file yet: which envs the
+    # product can launch is checked as each env is rendered, in the render workers).
+    files: dict[str, str] = {**render.render_shared(), **catalog.render_catalog([], __version__, checked=True)}
+    mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
-    catalog_region = offered[0].region if offered else DEFAULT_REGION
+    catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg)), DEFAULT_REGION)
 
     def rendered_jobs() -> Iterator[checks.LintJob]:
         """Render env after env, yielding each template to lint as soon as it exists."""
@@ -152,9 +158,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
             order.append(-1)
             yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
-        for rendered in render_all(configs, workers):
+        for rendered in render_all(configs, workers, catalog.launch_mismatches):
             cfg, row = rendered.cfg, rows[rendered.index]
             files.update(rendered.files)
+            mismatches[cfg.env] = rendered.checked or []
             text = rendered.files[f"{cfg.env}/{render.TEMPLATE_FILE}"]
             row.resources, row.template_bytes, row.seconds = rendered.resources, len(text.encode()), rendered.seconds
             if args.no_lint:
@@ -194,6 +201,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     finally:
         jobs.close()
         progress.clear()
+    offered, notes = catalog_configs(configs, mismatches)
+    files.update(catalog.render_catalog(offered, __version__, checked=True))
     for row, cfg in zip(rows, configs):
         if row.template_bytes > CONSOLE_UPLOAD_LIMIT:
             print(f"warning: {out_shown}/{cfg.env}/{render.TEMPLATE_FILE} is {row.template_bytes:,} bytes, over the "

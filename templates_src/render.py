@@ -18,6 +18,7 @@ from cfn_flip import cfn_literal_parser, config
 from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
 from troposphere import Template
 
+from . import yaml_writer
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
 from .builders.network import proxy_port
 from .builders.outputs import CLIENT_POLICY_OUTPUT, secret_output_name
@@ -104,8 +105,9 @@ def capabilities(template: Template) -> list[str]:
     return [*BASE_CAPABILITIES, *([TRANSFORM_CAPABILITY] if template.transform else [])]
 
 
-def template_yaml(cfg: EnvConfig, template: Template) -> str:
-    body = template.to_dict()
+def template_yaml(cfg: EnvConfig, template: Template, body: dict[str, Any] | None = None) -> str:
+    """``body``: ``template.to_dict()`` when the caller has it already (it is not changed)."""
+    body = template.to_dict() if body is None else body
     ordered = ordered_body(body)
     header = HEADER.format(source=cfg.source, env=cfg.env, template=TEMPLATE_FILE, stack=cfg.stack_name,
                            parameters=PARAMETERS_FILE, capabilities=" ".join(capabilities(template)))
@@ -137,6 +139,14 @@ _Dumper.add_representer(dict, _map_representer)
 def cfn_yaml(body: dict[str, Any]) -> str:
     """A template as short-form YAML (``!Ref``, ``!Sub``...), keys in the order given."""
     data = cfn_literal_parser(json.loads(json.dumps(body)))  # plain JSON types, order kept
+    try:
+        return yaml_writer.dump(data)
+    except yaml_writer.Unsupported:
+        return cfn_yaml_reference(data)
+
+
+def cfn_yaml_reference(data: Any) -> str:
+    """cfn-flip's own way to write ``data`` (slower; ``yaml_writer`` gives the same bytes)."""
     return yaml.dump(data, Dumper=_Dumper, default_flow_style=False, allow_unicode=True,
                      width=config.max_col_width, sort_keys=False)
 
@@ -235,10 +245,11 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
     }
 
 
-def render_env(cfg: EnvConfig, template: Template) -> dict[str, str]:
-    """The files of one environment, by path relative to the out folder."""
+def render_env(cfg: EnvConfig, template: Template, body: dict[str, Any] | None = None) -> dict[str, str]:
+    """The files of one environment, by path relative to the out folder (``body`` as for
+    ``template_yaml``)."""
     return {
-        f"{cfg.env}/{TEMPLATE_FILE}": template_yaml(cfg, template),
+        f"{cfg.env}/{TEMPLATE_FILE}": template_yaml(cfg, template, body),
         f"{cfg.env}/{PARAMETERS_FILE}": parameters_json(cfg),
         f"{cfg.env}/{TEMPLATE_CONFIGURATION_FILE}": template_configuration_json(cfg, template),
         f"{cfg.env}/{DEPLOY_GUIDE_FILE}": deploy_guide(cfg, template),

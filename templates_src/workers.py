@@ -11,8 +11,9 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import render
 from .config import EnvConfig
@@ -22,6 +23,10 @@ from .stack import build_template
 # costs more than it saves).
 PARALLEL_RENDER_MIN_ENVS = 8
 
+# A check run on each environment's template body where it is rendered (so in parallel, and
+# without building the template again): config and body -> what it found, by name.
+EnvCheck = Callable[[EnvConfig, dict[str, Any]], list[str]]
+
 
 @dataclass
 class Rendered:
@@ -30,16 +35,19 @@ class Rendered:
     files: dict[str, str]
     resources: int
     seconds: float
+    checked: list[str] | None = None  # what the EnvCheck found; None without one
 
 
-def _render_one(index: int, cfg: EnvConfig) -> Rendered:
+def _render_one(index: int, cfg: EnvConfig, check: EnvCheck | None = None) -> Rendered:
     start = time.perf_counter()
     template = build_template(cfg)
-    files = render.render_env(cfg, template)
-    return Rendered(index, cfg, files, len(template.resources), time.perf_counter() - start)
+    body = template.to_dict()
+    files = render.render_env(cfg, template, body)
+    checked = check(cfg, body) if check else None
+    return Rendered(index, cfg, files, len(template.resources), time.perf_counter() - start, checked)
 
 
-def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int]) -> tuple[int, int]:
+def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int], check: EnvCheck | None) -> tuple[int, int]:
     """Fork a child that renders ``share`` and pickles each result into a pipe: (pid, read end)."""
     read, write = os.pipe()
     try:
@@ -54,9 +62,10 @@ def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int]) -> tuple[
             os.close(read)
             results = []
             for index in share:  # all first: a write to the pipe blocks until the parent reads
-                rendered = _render_one(index, configs[index])
-                results.append(pickle.dumps((index, rendered.files, rendered.resources, rendered.seconds),
-                                            protocol=pickle.HIGHEST_PROTOCOL))
+                rendered = _render_one(index, configs[index], check)
+                results.append(pickle.dumps(
+                    (index, rendered.files, rendered.resources, rendered.seconds, rendered.checked),
+                    protocol=pickle.HIGHEST_PROTOCOL))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(b"".join(results))
         except BaseException:  # noqa: BLE001 - the parent renders what is missing and reports it
@@ -73,8 +82,9 @@ def _reap(pid: int) -> None:
         pass
 
 
-def render_all(configs: Sequence[EnvConfig], workers: int = 1) -> Iterator[Rendered]:
-    """Every environment rendered, each once, in no particular order (``index`` says which).
+def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck | None = None) -> Iterator[Rendered]:
+    """Every environment rendered (and ``check``ed), each once, in no particular order (``index``
+    says which).
 
     With several workers and many environments, this process renders one share and forked
     children render the others (they inherit the loaded configs and modules); whatever a child
@@ -83,7 +93,7 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1) -> Iterator[Rende
     count = min(workers, len(configs))
     if count < 2 or len(configs) < PARALLEL_RENDER_MIN_ENVS or not hasattr(os, "fork"):
         for index, cfg in enumerate(configs):
-            yield _render_one(index, cfg)
+            yield _render_one(index, cfg, check)
         return
 
     shares = [range(first, len(configs), count) for first in range(count)]
@@ -93,12 +103,12 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1) -> Iterator[Rende
     gc.freeze()
     for share in shares[1:]:
         try:
-            children.append((*_fork_renderer(configs, share), share))
+            children.append((*_fork_renderer(configs, share, check), share))
         except OSError:
             shares[0] = [*shares[0], *share]  # cannot fork: render that share here
     try:
         for index in shares[0]:
-            yield _render_one(index, configs[index])
+            yield _render_one(index, configs[index], check)
         while children:
             pid, read, share = children[0]
             delivered = set()
@@ -106,16 +116,16 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1) -> Iterator[Rende
                 children[0] = (pid, -1, share)
                 try:
                     while True:
-                        index, files, resources, seconds = pickle.load(pipe)
+                        index, files, resources, seconds, checked = pickle.load(pipe)
                         delivered.add(index)
-                        yield Rendered(index, configs[index], files, resources, seconds)
+                        yield Rendered(index, configs[index], files, resources, seconds, checked)
                 except (EOFError, pickle.UnpicklingError, ValueError, TypeError):
                     pass
             _reap(pid)
             children.pop(0)
             for index in share:
                 if index not in delivered:
-                    yield _render_one(index, configs[index])
+                    yield _render_one(index, configs[index], check)
     finally:
         gc.unfreeze()
         for pid, read, _ in children:  # only when the caller stopped early or an error is on its way

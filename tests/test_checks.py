@@ -347,10 +347,10 @@ def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, mon
 
     parent, real = os.getpid(), workers._render_one
 
-    def render_one(index, cfg):
+    def render_one(index, cfg, check=None):
         if os.getpid() != parent and index % 3 == 2:
             raise RuntimeError("a child dies")
-        return real(index, cfg)
+        return real(index, cfg, check)
 
     monkeypatch.setattr(workers, "_render_one", render_one)
     rendered = list(workers.render_all(many_configs, workers=2))
@@ -362,7 +362,7 @@ def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, mon
 
 
 def test_an_error_in_rendering_surfaces_in_this_process(many_configs, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(index, cfg):
+    def broken(index, cfg, check=None):
         raise RuntimeError(f"bug rendering {cfg.env}")
 
     monkeypatch.setattr(workers, "_render_one", broken)

@@ -104,6 +104,37 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     assert (out / "prod" / "provisioning-parameters.json").exists()
 
 
+def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):
+    """The launch check runs where each env is rendered, in forked workers too: what a worker
+    finds reaches the build (a note, no provisioning file), here for an env a child renders."""
+    import sys
+
+    from templates_src import workers
+    from templates_src.catalog import provisioning
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    params, out = tmp_path / "params", tmp_path / "out"
+    count = workers.PARALLEL_RENDER_MIN_ENVS + 2
+    bench.write_envs(params, count)
+    original = provisioning.provisioning_values
+    # With two workers the child renders the odd-numbered envs.
+    monkeypatch.setattr(provisioning, "provisioning_values",
+                        lambda c: {**original(c), **({"LogRetentionInDays": "1"} if c.env == "env-005" else {})})
+    result = run_main("--no-lint", "--jobs", "2", "--params", str(params), "--out", str(out))
+    assert result.code == 0, result.err
+    notes = [line for line in result.out.splitlines() if line.startswith("note: ")]
+    assert notes == [f"note: {params}/env-005.yaml: the Service Catalog product would launch it differently "
+                     "(Resources.ProxyLogGroup); deploy its own template (not offered through the Service Catalog "
+                     "product)"]
+    assert not (out / "env-005" / "provisioning-parameters.json").exists()
+    assert (out / "env-005" / "rds-proxy.yaml").exists()
+    assert all((out / f"env-{i:03d}" / "provisioning-parameters.json").exists() for i in range(count) if i != 5)
+
+
 def test_a_parameter_file_that_does_not_fit_its_template_fails_the_lint(project, monkeypatch):
     """cfn-lint checks each template deployed with its parameters.json: a misspelled key or a
     value out of range is a finding (here the renderer is made to misspell one)."""

@@ -75,7 +75,8 @@ def build(cfg: EnvConfig) -> dict[str, Any]:
 
 
 @cache
-def _product_body(version: str) -> dict[str, Any]:
+def shared_product_body(version: str = __version__) -> dict[str, Any]:
+    """The product template as a dict, built once per process and shared: read it, never change it."""
     conditions = C.define()
     start = ph.base_config()
     base = build(start)
@@ -106,7 +107,7 @@ def _product_body(version: str) -> dict[str, Any]:
 
 def product_body(version: str = __version__) -> dict[str, Any]:
     """The product template as a dict (a fresh copy: callers may change it)."""
-    return copy.deepcopy(_product_body(version))
+    return copy.deepcopy(shared_product_body(version))
 
 
 def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from cfn_flip import cfn_literal_parser, config, load
 from cfn_flip.yaml_dumper import get_dumper
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
+from .. import yaml_writer
 from ..render import ordered_body
 
 FLOW_WIDTH = 100  # a collection whose one-line form is at most this long is written on one line
@@ -59,11 +60,19 @@ class _CompactDumper(get_dumper(clean_up=False, long_form=False)):  # type: igno
 
 def template_yaml(body: dict[str, Any], source: str, version: str, usage: str = "") -> str:
     """``usage``: comment lines (each starting ``# ``) saying how the template is deployed."""
-    ordered = ordered_body(body)
-    data, _ = load(json.dumps(ordered))
-    text = yaml.dump(cfn_literal_parser(data), Dumper=_CompactDumper, default_flow_style=False,
-                     allow_unicode=True, width=config.max_col_width)
+    ordered = json.dumps(ordered_body(body))
+    try:
+        text = yaml_writer.dump(cfn_literal_parser(json.loads(ordered)), FLOW_WIDTH, TOP_LEVELS)
+    except yaml_writer.Unsupported:
+        text = compact_yaml_reference(ordered)
     return HEADER.format(version=version, source=source, usage=usage) + text
+
+
+def compact_yaml_reference(body_json: str) -> str:
+    """The compact dumper's way to write a template (slower; ``yaml_writer`` gives the same bytes)."""
+    data, _ = load(body_json)
+    return yaml.dump(cfn_literal_parser(data), Dumper=_CompactDumper, default_flow_style=False,
+                     allow_unicode=True, width=config.max_col_width)
 
 
 

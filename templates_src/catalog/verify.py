@@ -22,9 +22,11 @@ from . import provisioning
 from .resolve import comparable, resolve
 
 
-def dedicated(cfg: EnvConfig) -> dict[str, dict[str, Any]]:
-    """The env's own template, resolved with its deploy-time parameter values."""
-    return comparable(resolve(build_template(cfg).to_dict(), parameter_values(cfg)))
+def dedicated(cfg: EnvConfig, body: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The env's own template, resolved with its deploy-time parameter values (``body``: the
+    template as a dict, when the caller has built it already)."""
+    body = build_template(cfg).to_dict() if body is None else body
+    return comparable(resolve(body, parameter_values(cfg)))
 
 
 def launched(cfg: EnvConfig, product: dict[str, Any], values: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
@@ -43,6 +45,9 @@ def differences(want: dict[str, Any], got: dict[str, Any]) -> dict[str, str]:
     """Logical id -> a unified diff (env template, product), for each entry that differs."""
     result = {}
     for logical_id in sorted(set(want) | set(got)):
+        # Compact first (C encoder): the indented dump for the diff only where they differ.
+        if json.dumps(want.get(logical_id), sort_keys=True) == json.dumps(got.get(logical_id), sort_keys=True):
+            continue
         a = json.dumps(want.get(logical_id), indent=2, sort_keys=True).splitlines()
         b = json.dumps(got.get(logical_id), indent=2, sort_keys=True).splitlines()
         if a != b:
@@ -50,10 +55,11 @@ def differences(want: dict[str, Any], got: dict[str, Any]) -> dict[str, str]:
     return result
 
 
-def launch_differences(cfg: EnvConfig, product: dict[str, Any],
-                       values: dict[str, str] | None = None) -> dict[str, str]:
-    """``Resources.<id>`` / ``Outputs.<id>`` -> diff, for what the launch would get wrong."""
-    want, got = dedicated(cfg), launched(cfg, product, values)
+def launch_differences(cfg: EnvConfig, product: dict[str, Any], values: dict[str, str] | None = None,
+                       own_body: dict[str, Any] | None = None) -> dict[str, str]:
+    """``Resources.<id>`` / ``Outputs.<id>`` -> diff, for what the launch would get wrong
+    (``own_body``: the env's template as a dict, if already built; neither is changed)."""
+    want, got = dedicated(cfg, own_body), launched(cfg, product, values)
     found = {f"Resources.{k}": v for k, v in differences(want["Resources"], got["Resources"]).items()}
     outputs = differences(_comparable_outputs(cfg, want["Outputs"]), _comparable_outputs(cfg, got["Outputs"]))
     return {**found, **{f"Outputs.{k}": v for k, v in outputs.items()}}
