@@ -1,4 +1,5 @@
-"""The no-op --check: recognise "nothing changed since a build that passed" without rebuilding.
+"""The no-op --check: recognise "nothing changed since a build that passed" without rebuilding;
+and the cache of results that depend on the code alone (``CodeCache``).
 
 A successful build or --check records a fingerprint of everything its output depends on (every
 file of the params folder, every file of this package, the policy and .cfnlintrc files, the
@@ -13,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
-from importlib import metadata
+from functools import cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -38,25 +40,63 @@ def _digest_files(paths: Iterable[Path], root: Path | None = None) -> list[tuple
     return listed
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@cache
+def installed_versions() -> dict[str, str]:
+    """Normalised distribution name -> version, from the ``<name>-<version>.dist-info`` folders on
+    sys.path (the first one wins, as for imports).
+
+    The names of those folders say it all; importlib.metadata would say the same but costs ~12 ms
+    to import (it parses METADATA files with the email package), on every build and no-op check.
+    """
+    versions: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            stem, dot, kind = folder.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info") and "-" in stem:
+                name, _, version = stem.partition("-")
+                versions.setdefault(_normalized(name), version.partition("-")[0])
+    return versions
+
+
 def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+    return installed_versions().get(_normalized(name))
+
+
+def _code_inputs() -> dict[str, object]:
+    return {
+        "format": FORMAT,
+        "python": sys.version,
+        "versions": {name: _version(name) for name in DISTRIBUTIONS},
+        "package": _digest_files(_files(PACKAGE_DIR), PACKAGE_DIR),
+    }
+
+
+def _hash(inputs: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(params_dir: Path, options: dict[str, object], extra_files: Sequence[Path]) -> str:
     """Everything the output of a build depends on, hashed."""
-    inputs = {
-        "format": FORMAT,
-        "python": sys.version,
-        "versions": {name: _version(name) for name in DISTRIBUTIONS},
+    return _hash({
+        **_code_inputs(),
         "params": _digest_files(_files(params_dir), params_dir),
-        "package": _digest_files(_files(PACKAGE_DIR), PACKAGE_DIR),
         "extra": _digest_files(sorted(set(extra_files))),
         "options": options,
-    }
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+    })
+
+
+def code_digest() -> str:
+    """This package's files and the versions of Python and the libraries, hashed: everything
+    an environment-independent output (the Service Catalog product) depends on."""
+    return _hash(_code_inputs())
 
 
 def tree_digest(out_dir: Path) -> str | None:
@@ -92,5 +132,37 @@ class BuildCache:
             temporary = self._path(key).with_suffix(f".{os.getpid()}.tmp")
             temporary.write_text(json.dumps({"tree": tree_digest(out_dir), "environments": environments}))
             temporary.replace(self._path(key))
+        except OSError:
+            pass
+
+
+class CodeCache:
+    """JSON values that depend on nothing but the code (``code_digest``), by name: what every
+    build would otherwise work out again although no params file can change it. A cache that
+    cannot be read or written behaves as an empty one."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / "code-v1"
+        self.digest = code_digest()
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}-{self.digest}.json"
+
+    def load(self, name: str) -> object | None:
+        try:
+            return json.loads(self._path(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def store(self, name: str, value: object) -> None:
+        """Keep ``value`` for this code, and drop what older code kept under the name."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self._path(name).with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+            temporary.replace(self._path(name))
+            for older in self.folder.glob(f"{name}-*.json"):
+                if older != self._path(name):
+                    older.unlink(missing_ok=True)
         except OSError:
             pass

@@ -209,12 +209,23 @@ def _jinja() -> jinja2.Environment:
     return env
 
 
+DEPLOY_GUIDE_TEMPLATE = "deploy.md.j2"
+DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
+
+
+def prepare_templates() -> None:
+    """Compile every jinja template now (~20 ms): forked render workers then share them instead
+    of each compiling its own."""
+    for name in (DEPLOY_GUIDE_TEMPLATE, DB_USERS_SCRIPT_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values())):
+        _jinja().get_template(name)
+
+
 def deploy_guide(cfg: EnvConfig, template: Template) -> str:
     """DEPLOY.md: commands, outputs and connection snippets with this env's real names."""
     users = iam_users(cfg)
     outputs = [{"name": name, "description": output.properties["Description"]}
                for name, output in sorted(template.outputs.items())]
-    return _jinja().get_template("deploy.md.j2").render(
+    return _jinja().get_template(DEPLOY_GUIDE_TEMPLATE).render(
         cfg=cfg,
         proxy_port=proxy_port(cfg),
         outputs=outputs,
@@ -241,7 +252,7 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
     }
     return {
         DB_USERS_SQL_FILE: _jinja().get_template(client["template"]).render(context).rstrip("\n") + "\n",
-        DB_USERS_SCRIPT_FILE: _jinja().get_template("create-db-users.sh.j2").render(context).rstrip("\n") + "\n",
+        DB_USERS_SCRIPT_FILE: _jinja().get_template(DB_USERS_SCRIPT_TEMPLATE).render(context).rstrip("\n") + "\n",
     }
 
 

@@ -96,6 +96,7 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
             yield _render_one(index, cfg, check)
         return
 
+    render.prepare_templates()  # once here rather than once in every child
     shares = [range(first, len(configs), count) for first in range(count)]
     children: list[tuple[int, int, Sequence[int]]] = []
     # Objects that exist now live through the build: freezing them keeps the collector from

@@ -9,7 +9,7 @@ import pytest
 
 from templates_src import build_cache, cli
 
-from conftest import PARAMS, run_main
+from conftest import PARAMS, run_main, snapshot
 
 
 @pytest.fixture
@@ -97,3 +97,89 @@ def test_the_fingerprint_covers_code_policies_and_versions(tmp_path, monkeypatch
     monkeypatch.setattr(build_cache, "_version", lambda name: "9.9.9" if name == "cfn-lint" else None)
     assert key() != third
     assert build_cache.fingerprint(params, {"no_lint": True}, [policy]) != key()
+
+
+def test_library_versions_are_read_as_importlib_metadata_reads_them():
+    from importlib import metadata
+
+    for name in build_cache.DISTRIBUTIONS:
+        assert build_cache._version(name) == metadata.version(name)
+    assert build_cache._version("no-such-distribution") is None
+
+
+# --- the Service Catalog product, kept by code digest -------------------------------------------
+
+def _build(params: Path, out: Path, *extra: str):
+    return run_main("--no-lint", "--params", str(params), "--out", str(out), *extra)
+
+
+def _product_entries(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / "code-v1").glob(f"{cli.PRODUCT_CACHE_ENTRY}-*.json"))
+
+
+def _count_product_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from templates_src import catalog
+
+    built = []
+    real = catalog.build_product
+
+    def counting(version):
+        built.append(version)
+        return real(version)
+
+    monkeypatch.setattr(catalog, "build_product", counting)
+    return built
+
+
+def test_the_product_is_built_once_per_code_and_read_back_the_same(project, tmp_path, monkeypatch):
+    from templates_src import catalog
+
+    params, out = project  # the fixture's build stored the product
+    assert len(_product_entries(tmp_path)) == 1
+    before = snapshot(out)
+    shutil.rmtree(out)
+
+    def refuse(version):
+        raise AssertionError("the product should have come from the cache")
+
+    monkeypatch.setattr(catalog, "build_product", refuse)
+    assert _build(params, out).code == 0
+    assert snapshot(out) == before
+    cached = catalog.Product.from_json(build_cache.CodeCache(tmp_path / "cache").load(cli.PRODUCT_CACHE_ENTRY))
+    monkeypatch.undo()
+    assert cached == catalog.build_product()
+
+
+@pytest.mark.parametrize("change", ["code", "corrupt", "not-a-product", "no-cache"])
+def test_the_product_is_built_again_when_the_code_changed_or_the_entry_is_bad(project, tmp_path, monkeypatch,
+                                                                               change):
+    params, out = project
+    before, extra = snapshot(out), ()
+    [entry] = _product_entries(tmp_path)
+    stored = entry.stat().st_mtime_ns
+    if change == "code":
+        monkeypatch.setattr(build_cache, "code_digest", lambda: "0" * 64)
+    elif change == "corrupt":
+        entry.write_text("{not json")
+    elif change == "not-a-product":
+        entry.write_text('{"body": {}, "files": {"service-catalog/portfolio.yaml": "x"}}')
+    else:
+        extra = ("--no-cache",)
+    built = _count_product_builds(monkeypatch)
+    assert _build(params, out, *extra).code == 0
+    assert built and snapshot(out) == before
+    entries = _product_entries(tmp_path)
+    if change == "no-cache":  # neither read nor written
+        assert entries == [entry] and entry.stat().st_mtime_ns == stored
+    elif change == "code":  # the new code's entry replaces the old one
+        assert [p.name for p in entries] == [f"{cli.PRODUCT_CACHE_ENTRY}-{'0' * 64}.json"]
+    else:  # rewritten whole
+        assert entries == [entry] and catalog_product(entry) is not None
+
+
+def catalog_product(entry: Path):
+    import json
+
+    from templates_src import catalog
+
+    return catalog.Product.from_json(json.loads(entry.read_text()))

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -26,9 +27,10 @@ PRODUCT_FILE = f"{CATALOG_DIR}/rds-proxy-product.yaml"
 PORTFOLIO_FILE = f"{CATALOG_DIR}/portfolio.yaml"
 FACTORY_FILE = f"{CATALOG_DIR}/portfolio-factory.yaml"
 PROVISIONING_FILE = "provisioning-parameters.json"
+SHARED_FILES = (PRODUCT_FILE, PORTFOLIO_FILE, FACTORY_FILE)
 
-__all__ = ["CATALOG_DIR", "FACTORY_FILE", "PORTFOLIO_FILE", "PRODUCT_FILE", "PROVISIONING_FILE", "fits_product",
-           "launch_mismatches", "launch_problems", "render_catalog"]
+__all__ = ["CATALOG_DIR", "FACTORY_FILE", "PORTFOLIO_FILE", "PRODUCT_FILE", "PROVISIONING_FILE", "SHARED_FILES",
+           "Product", "build_product", "fits_product", "launch_mismatches", "launch_problems", "render_catalog"]
 
 
 PRODUCT_USAGE = """\
@@ -39,6 +41,34 @@ PORTFOLIO_USAGE = """\
 # Deploy: aws cloudformation deploy --template-file service-catalog/portfolio.yaml --stack-name rds-proxy-portfolio \\
 #   --capabilities CAPABILITY_NAMED_IAM --parameter-overrides ProductTemplateUrl=https://... PrincipalArn=arn:...
 """
+
+
+@dataclass(frozen=True)
+class Product:
+    """The product template as a dict (for the launch checks; read it, never change it) and the
+    product, portfolio and factory files. The same for every environment."""
+
+    body: dict[str, Any]
+    files: dict[str, str]
+
+    @classmethod
+    def from_json(cls, value: object) -> Product | None:
+        """A Product from its JSON form (``{"body": ..., "files": ...}``); None if it is not one."""
+        if not isinstance(value, dict) or not isinstance(value.get("body"), dict):
+            return None
+        files = value.get("files")
+        if not isinstance(files, dict) or set(files) != set(SHARED_FILES) or \
+                not all(isinstance(text, str) for text in files.values()):
+            return None
+        return cls(value["body"], files)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"body": self.body, "files": self.files}
+
+
+def build_product(version: str = __version__) -> Product:
+    """The product, built (once per process) from the env builders."""
+    return Product(product.shared_product_body(version), dict(_shared_files(version)))
 
 
 @cache
@@ -60,14 +90,16 @@ def fits_product(cfg: EnvConfig) -> bool:
     return not provisioning.product_limits(cfg)
 
 
-def launch_mismatches(cfg: EnvConfig, own_body: dict[str, Any] | None = None, version: str = __version__) -> list[str]:
-    """What launching the product for this env would get wrong (``Resources.<id>``,
-    ``Outputs.<id>``), compared with the env's own template (``own_body``, if already built).
-    Empty when it would launch the same stack, and for envs the product cannot take at all
-    (``provisioning.product_limits``: ``launch_problems`` reports those)."""
+def launch_mismatches(cfg: EnvConfig, own_body: dict[str, Any] | None = None,
+                      product_body: dict[str, Any] | None = None) -> list[str]:
+    """What launching the product (``product_body``; default: this version's) for this env would
+    get wrong (``Resources.<id>``, ``Outputs.<id>``), compared with the env's own template
+    (``own_body``, if already built). Empty when it would launch the same stack, and for envs the
+    product cannot take at all (``provisioning.product_limits``: ``launch_problems`` reports those)."""
     if not fits_product(cfg):
         return []
-    return sorted(verify.launch_differences(cfg, product.shared_product_body(version), own_body=own_body))
+    body = product.shared_product_body(__version__) if product_body is None else product_body
+    return sorted(verify.launch_differences(cfg, body, own_body=own_body))
 
 
 def launch_problems(configs: Sequence[EnvConfig], version: str,
@@ -85,23 +117,26 @@ def launch_problems(configs: Sequence[EnvConfig], version: str,
     for cfg in configs:
         if cfg.source in refused:
             continue
-        differing = mismatches[cfg.env] if mismatches is not None else launch_mismatches(cfg, version=version)
+        differing = mismatches[cfg.env] if mismatches is not None else \
+            launch_mismatches(cfg, product_body=product.shared_product_body(version))
         if differing:
             problems.append(ParamsError(cfg.source, 0, 0, (), "the Service Catalog product would launch it "
                                         f"differently ({', '.join(differing)}); deploy its own template"))
     return problems
 
 
-def render_catalog(configs: Sequence[EnvConfig], version: str, *, checked: bool = False) -> dict[str, str]:
+def render_catalog(configs: Sequence[EnvConfig], version: str, *, checked: bool = False,
+                   shared: Mapping[str, str] | None = None) -> dict[str, str]:
     """The Service Catalog files, by path relative to the out folder: the product, portfolio and
-    factory files (the same for any configs), and ``<env>/provisioning-parameters.json`` for each
-    config. Raises ParamsErrors with ``launch_problems`` when there are any: call it first to
-    leave such envs out instead (and pass ``checked`` so they are not worked out twice).
+    factory files (the same for any configs; ``shared``: ``Product.files`` when the caller has
+    them), and ``<env>/provisioning-parameters.json`` for each config. Raises ParamsErrors with
+    ``launch_problems`` when there are any: call it first to leave such envs out instead (and pass
+    ``checked`` so they are not worked out twice).
     """
     problems = [] if checked else launch_problems(configs, version)
     if problems:
         raise ParamsErrors(problems)
-    files = dict(_shared_files(version))
+    files = dict(_shared_files(version) if shared is None else shared)
     for cfg in configs:
         files[f"{cfg.env}/{PROVISIONING_FILE}"] = json_text(provisioning.provisioning_parameters(cfg))
     return files
