@@ -3,9 +3,10 @@
 Exit status: 0 success; 1 lint or policy findings, or stale output (--check); 2 bad input
 (params, arguments, policy files, an out folder that cannot be written).
 
-Steps: load and validate params -> render every environment (``workers``) -> lint each template
-with cfn-lint and the Guard policies, cached (``checks``) -> the Service Catalog product
-(``catalog``) -> compare (--check, --diff) or write atomically (``emit``) -> summary (``report``).
+Steps: load and validate params -> the Service Catalog product (``catalog``; kept in the cache
+by code digest) -> render every environment and check that the product launches it as its own
+template (``workers``) -> lint each template with cfn-lint and the Guard policies, cached
+(``checks``) -> compare (--check, --diff) or write atomically (``emit``) -> summary (``report``).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                       help="build in memory and print what would change in the output folder; write nothing")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint and the Guard policies")
     parser.add_argument("--no-cache", action="store_true",
-                        help="lint every template afresh: neither read nor write the lint cache "
+                        help="a cold build: lint every template afresh and build the Service Catalog product "
+                             "anew; neither read nor write the caches "
                              f"(default location: .cache/rds-proxy-cfn/ beside the params folder, "
                              f"or ${checks.CACHE_ENV_VAR})")
     parser.add_argument("--policies", action="append", default=[], metavar="DIR",
