@@ -16,6 +16,7 @@ import fcntl
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -175,6 +176,41 @@ def _sync_tree(root: Path) -> None:
             pass
 
 
+def _linkable(path: Path | str) -> bool:
+    """A regular file that no other folder shares (a hard link to it stays private to the out folder)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
+
+
+def _carry_over(source: str, destination: str) -> str:
+    """copytree's copy function: a hard link where it can (no data written again), else a copy."""
+    if _linkable(source):
+        try:
+            os.link(source, destination, follow_symlinks=False)
+            return destination
+        except OSError:
+            pass
+    return shutil.copy2(source, destination)
+
+
+def _write(path: Path, data: bytes, previous: Path | None) -> None:
+    """Write one file of the new tree. Where the current build has the same bytes (``previous``;
+    most files of most builds), link to its file instead: creating files means allocating disk
+    blocks, which was the slowest part of writing a build (0.1 to 0.2 s for 30 envs on the
+    benchmark's disk)."""
+    try:
+        if previous and _linkable(previous) and previous.stat().st_size == len(data) and \
+                previous.read_bytes() == data:
+            os.link(previous, path, follow_symlinks=False)
+            return
+    except OSError:
+        pass  # written below
+    path.write_bytes(data)
+
+
 def _check_owned(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise EmitError(f"{out_dir} is a file, not a folder")
@@ -198,16 +234,19 @@ def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] |
     try:
         if scope is not None and out_dir.is_dir():
             try:
-                shutil.copytree(out_dir, staging, ignore=lambda folder, entries: [
+                shutil.copytree(out_dir, staging, copy_function=_carry_over, ignore=lambda folder, entries: [
                     e for e in entries if Path(folder) == out_dir and (e in scope or e == MARKER_FILE)])
             except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
                 source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
                 raise EmitError(f"cannot carry over {source}: {why}") from None
         staging.mkdir(exist_ok=True)
+        inside: dict[Path, bool] = {}  # folder of the current build -> not reached through a symlink
         for relative, text in {**files, MARKER_FILE: MARKER_TEXT}.items():
-            path = staging / relative
+            path, previous = staging / relative, out_dir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode())
+            if previous.parent not in inside:
+                inside[previous.parent] = previous.parent.resolve() == previous.parent
+            _write(path, text.encode(), previous if inside[previous.parent] else None)
         _sync_tree(staging)
         if not out_dir.exists():
             staging.rename(out_dir)

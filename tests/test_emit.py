@@ -4,6 +4,7 @@ and every way the out folder or the params folder can be unusable (exit 2, one l
 from __future__ import annotations
 
 import errno
+import shutil
 import os
 import signal
 import subprocess
@@ -77,7 +78,8 @@ def test_killed_mid_write_leaves_the_out_folder_whole(old_and_new, params_copy: 
     assert snapshot(out) == old
     leftovers = [name for name in beside(out) if name != "out"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".out.tmp-")
-    assert len(snapshot(out.parent / leftovers[0])) == 1  # it really died mid-write
+    staged = snapshot(out.parent / leftovers[0])
+    assert 0 < len(staged) < len(new)  # it really died mid-write (unchanged files before it are links)
 
     build(params_copy, out)
     assert snapshot(out) == new
@@ -174,6 +176,42 @@ def test_every_file_is_on_disk_before_the_swap(tmp_path: Path, monkeypatch: pyte
     build(PARAMS, out)  # the second build swaps with the first
     assert swapped_after
     assert synced[-1] == str(tmp_path)  # and the rename is made durable too
+
+
+def test_unchanged_files_are_linked_not_written_again_and_changed_ones_are_new(old_and_new,
+                                                                              params_copy: Path) -> None:
+    out, old, new = old_and_new
+    inodes = {p: (out / p).stat().st_ino for p in old}
+    shared = out.parent / "elsewhere.json"
+    os.link(out / "prod" / "parameters.json", shared)  # a file some other folder also has
+    build(params_copy, out)
+    assert snapshot(out) == new
+    after = {p: (out / p).stat() for p in new}
+    unchanged = {p for p in old if old[p] == new.get(p)} - {"prod/parameters.json"}
+    assert unchanged and all(after[p].st_ino == inodes[p] and after[p].st_nlink == 1 for p in unchanged)
+    assert all(after[p].st_ino != inodes[p] for p in old if p in new and old[p] != new[p])
+    # A shared file is written anew, so the out folder never shares an inode with another folder.
+    assert after["prod/parameters.json"].st_ino != shared.stat().st_ino and shared.stat().st_nlink == 1
+
+
+def test_envs_a_partial_build_carries_over_are_linked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(PARAMS, out)
+    before = snapshot(out)
+    inodes = {p: (out / p).stat().st_ino for p in before if p.startswith("prod/")}
+    build(PARAMS, out, "dev")
+    assert snapshot(out) == before
+    assert {p: (out / p).stat().st_ino for p in inodes} == inodes
+
+
+def test_a_symlinked_env_folder_is_not_linked_through(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    build(PARAMS, out)
+    shutil.move(out / "dev", elsewhere)
+    (out / "dev").symlink_to(elsewhere)
+    build(PARAMS, out)
+    assert not (out / "dev").is_symlink()
+    assert all(p.stat().st_nlink == 1 for p in elsewhere.iterdir())
 
 
 def test_second_build_waits_and_one_build_lands_whole(old_and_new, params_copy: Path) -> None:
