@@ -44,6 +44,16 @@ def run_main(*args: str) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def write_synthetic_envs(params: Path, count: int) -> None:
+    """``count`` valid params files, the benchmark's synthetic environments (benchmarks/bench.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.pop(0)
+    bench.write_envs(params, count)
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a folder with its bytes, to assert a folder was left untouched."""
     if not folder.exists():

@@ -14,7 +14,7 @@ import pytest
 
 from templates_src import checks, cli, lint_cache, report, workers
 
-from conftest import GENERATED, PARAMS, run_main
+from conftest import GENERATED, PARAMS, run_main, write_synthetic_envs
 
 DEV = (GENERATED / "dev" / "rds-proxy.yaml").read_text(encoding="utf-8")
 # An engine family RDS Proxy does not have: the resource schema's enum rejects it.
@@ -324,17 +324,10 @@ def test_the_cache_prunes_its_oldest_entries_but_not_those_in_use(fake: FakeLint
 @pytest.fixture(scope="module")
 def many_configs(tmp_path_factory: pytest.TempPathFactory):
     """Enough synthetic environments (the benchmark's) for the build to render in forked children."""
-    import sys
-
     from templates_src.config import load_environments
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
     params = tmp_path_factory.mktemp("many") / "params"
-    bench.write_envs(params, workers.PARALLEL_RENDER_MIN_ENVS + 3)
+    write_synthetic_envs(params, workers.PARALLEL_RENDER_MIN_ENVS + 3)
     return load_environments(params, "params")
 
 

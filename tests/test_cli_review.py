@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PARAMS, run_main, snapshot
+from conftest import PARAMS, run_main, snapshot, write_synthetic_envs
 
 OTHER_SG = "sg-0a1b2c3d4e5f60799"
 
@@ -107,19 +107,12 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
 def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):
     """The launch check runs where each env is rendered, in forked workers too: what a worker
     finds reaches the build (a note, no provisioning file), here for an env a child renders."""
-    import sys
-
     from templates_src import workers
     from templates_src.catalog import provisioning
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
     params, out = tmp_path / "params", tmp_path / "out"
     count = workers.PARALLEL_RENDER_MIN_ENVS + 2
-    bench.write_envs(params, count)
+    write_synthetic_envs(params, count)
     original = provisioning.provisioning_values
     # With two workers the child renders the odd-numbered envs.
     monkeypatch.setattr(provisioning, "provisioning_values",

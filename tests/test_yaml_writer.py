@@ -7,7 +7,6 @@ compact dumper (``catalog.text.compact_yaml_reference``) for the product and por
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from cfn_flip import cfn_literal_parser, to_yaml
@@ -21,6 +20,7 @@ from templates_src.render import cfn_yaml, cfn_yaml_reference, ordered_body
 from templates_src.stack import build_template
 
 from catalog.helpers import variants
+from conftest import write_synthetic_envs
 
 
 def _reference(body: dict) -> str:
@@ -33,15 +33,8 @@ def _data(body: dict):
 
 @pytest.fixture(scope="module")
 def synthetic_configs(tmp_path_factory: pytest.TempPathFactory):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.pop(0)
     params = tmp_path_factory.mktemp("synthetic") / "params"
-    bench.write_envs(params, 12)
+    write_synthetic_envs(params, 12)
     return load_environments(params, "params")
 
 
