@@ -92,9 +92,9 @@ class _Writer(Dumper):
         key = (type(value), value, tag)
         known = self._scalars.get(key)
         if known is None:
-            if isinstance(value, float) or (tag is None and type(value) not in (str, LiteralString, int, bool)
-                                            and value is not None):
-                raise Unsupported(f"scalar of type {type(value).__name__}")
+            allowed = (str, LiteralString, int, bool, type(None)) if tag is None else (str,)
+            if type(value) not in allowed:  # floats: PyYAML's float representer is not reproduced
+                raise Unsupported(f"scalar of type {type(value).__name__}" + (f" tagged {tag}" if tag else ""))
             node = self.represent_data(value) if tag is None else self.represent_scalar(tag, value)
             if not isinstance(node, ScalarNode):
                 raise Unsupported("a scalar represented as a collection")
@@ -104,7 +104,7 @@ class _Writer(Dumper):
             self._scalars[key] = known
         return known
 
-    # --- the block path of Emitter's state machine, one method per kind of node ---------------
+    # --- Emitter's state machine as a walk, one method per kind of node -------------------------
 
     def document(self, body: dict[str, Any]) -> str:
         if not isinstance(body, dict) or not body or self._function(body):

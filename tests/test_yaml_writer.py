@@ -132,3 +132,13 @@ def test_shapes_it_does_not_reproduce_are_declined_and_written_by_yaml_dump(body
     with pytest.raises(yaml_writer.Unsupported):
         yaml_writer.dump(_data(body))
     assert cfn_yaml(body) == cfn_yaml_reference(_data(body)) == _reference(body)
+
+
+def test_a_function_of_a_scalar_that_is_not_text_fails_as_cfn_flip_fails() -> None:
+    body = {"A": {"Fn::Base64": True}}
+    with pytest.raises(yaml_writer.Unsupported):
+        yaml_writer.dump(_data(body))
+    with pytest.raises(TypeError):
+        _reference(body)
+    with pytest.raises(TypeError):
+        cfn_yaml(body)
