@@ -269,6 +269,8 @@ EDGES: dict[str, dict[str, str | bytes]] = {
                              + WAIVE("iam_auth", "retain_on_delete")},
     "clients-by-cidr-only": {"dev.yaml": sub("  client_security_group_ids: [sg-0a1b2c3d4e5f60733]\n",
                                              "  allowed_cidrs: [10.20.30.40/32, \"2001:db8::1/128\", 0.0.0.0/1]\n")},
+    "database-cidr-widest-ipv4": {"dev.yaml": after("  client_security_group_ids:", "  database_cidr: 0.0.0.0/1\n")},
+    "database-cidr-host-ipv6": {"dev.yaml": after("  client_security_group_ids:", "  database_cidr: \"2001:db8::1/128\"\n")},
     "session-pinning-on-mysql": {"dev.yaml": pool("  session_pinning_filters: [EXCLUDE_VARIABLE_SETS]\n")},
     "auth-type-postgres-md5": {"dev.yaml": sub("engine_family: MYSQL", "engine_family: POSTGRESQL")
                                + "    client_password_auth_type: POSTGRES_MD5\n"},

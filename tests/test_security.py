@@ -38,6 +38,7 @@ SECURE_VARIANTS = {
     "sqlserver": (SQLSERVER, {"target": {"port": 1500}}),
     "rotation-single-user": (ROTATION, {"network": {"database_security_group_id": DB_SG}}),
     "rotation-alternating-cluster": (POSTGRES, CLUSTER, ALTERNATING),
+    "database-cidr-rotation": (ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {

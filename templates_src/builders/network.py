@@ -101,10 +101,16 @@ def _database_rules(cfg: EnvConfig, group: str, egress_title: str, ingress_title
                     who_long: str) -> list[SecurityGroupIngress | SecurityGroupEgress]:
     """Egress from ``group`` to the database port; ingress on the database's group when given."""
     port = Ref(parameters.DATABASE_PORT)
-    database_group = cfg.network.database_security_group_id
-    # Without the database's group the destination is unknown here, so egress is limited by port
-    # only; naming database_security_group_id narrows it to the database itself.
-    destination = {"DestinationSecurityGroupId": database_group} if database_group else {"CidrIp": "0.0.0.0/0"}
+    database_group, database_cidr = cfg.network.database_security_group_id, cfg.network.database_cidr
+    # The database's group is the narrowest destination, then the range its addresses are in.
+    # With neither the destination is unknown here, so egress is limited by port only.
+    if database_group:
+        destination = {"DestinationSecurityGroupId": database_group}
+    elif database_cidr:
+        family = "CidrIpv6" if ipaddress.ip_network(database_cidr).version == 6 else "CidrIp"
+        destination = {family: database_cidr}
+    else:
+        destination = {"CidrIp": "0.0.0.0/0"}
     rules: list[SecurityGroupIngress | SecurityGroupEgress] = [SecurityGroupEgress(
         egress_title,
         GroupId=GetAtt(group, "GroupId"),

@@ -52,6 +52,9 @@ def product_limits(cfg: EnvConfig) -> list[ParamsError]:
     at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 4)), ph.IPV4_CIDR_SLOTS, "IPv4 CIDRs")
     at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 6)), ph.IPV6_CIDR_SLOTS, "IPv6 CIDRs")
     at_most(("tags",), len(_extra_tags(cfg)), ph.TAG_SLOTS, "tags besides Environment")
+    if cfg.network.database_cidr:
+        problems.append((("network", "database_cidr"), "the Service Catalog product narrows the proxy's egress by the "
+                                                       "database's security group only, not by a range"))
     if cfg.secrets.rotation_days is not None:
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))

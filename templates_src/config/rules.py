@@ -96,6 +96,21 @@ def _tls_with_iam(cfg: EnvConfig, report: Report) -> None:
                "IAM tokens only work over TLS")
 
 
+def _cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str]:
+    """The range a CIDR key names, and what is wrong with it ("" when nothing is)."""
+    try:
+        parsed = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None, f"{cidr!r} is not a CIDR range (like 10.0.0.0/16 or 2001:db8::/32)"
+    if "/" not in cidr:
+        return parsed, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)"
+    if parsed.prefixlen == 0:
+        return parsed, f"{cidr!r} {whole_internet}"
+    if parsed.network_address != ipaddress.ip_interface(cidr).ip:
+        return parsed, f"{cidr!r} has host bits set (did you mean '{parsed}'?)"
+    return parsed, ""
+
+
 def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     network = cfg.network
     if not network.client_security_group_ids and not network.allowed_cidrs:
@@ -104,21 +119,29 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
     for index, cidr in enumerate(network.allowed_cidrs):
         path = ("network", "allowed_cidrs", index)
-        try:
-            parsed = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            report(path, f"{cidr!r} is not a CIDR range (like 10.0.0.0/16 or 2001:db8::/32)")
+        parsed, problem = _cidr_problem(cidr, "opens the proxy to the whole internet; refused (name the client ranges)")
+        if parsed is None:
+            report(path, problem)
             continue
         if parsed in seen:  # the same range spelt twice would make two identical ingress rules
             other = seen[parsed]
             report(path, f"{cidr!r} is the same range as allowed_cidrs[{other}] ({network.allowed_cidrs[other]!r})")
         seen.setdefault(parsed, index)
-        if "/" not in cidr:
-            report(path, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)")
-        elif parsed.prefixlen == 0:
-            report(path, f"{cidr!r} opens the proxy to the whole internet; refused (name the client ranges)")
-        elif parsed.network_address != ipaddress.ip_interface(cidr).ip:
-            report(path, f"{cidr!r} has host bits set (did you mean '{parsed}'?)")
+        if problem:
+            report(path, problem)
+
+
+def _database_destination(cfg: EnvConfig, report: Report) -> None:
+    cidr = cfg.network.database_cidr
+    if cidr is None:
+        return
+    path = ("network", "database_cidr")
+    if cfg.network.database_security_group_id:
+        report(path, "give database_security_group_id or database_cidr, not both (the group is the narrower)")
+    _, problem = _cidr_problem(cidr, "is every address, as if database_cidr were left out; name the range of "
+                                     "the database's subnets")
+    if problem:
+        report(path, problem)
 
 
 def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
@@ -228,6 +251,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _usernames_unique,
     _tls_with_iam,
     _clients_allowed,
+    _database_destination,
     _key_and_secrets_in_region,
     _tags_ok,
     _weakened_defaults_waived,

@@ -85,6 +85,8 @@ def test_cidrs_only_without_client_groups():
 @pytest.mark.parametrize("overrides, destination", [
     ((), {"CidrIp": "0.0.0.0/0"}),
     (({"network": {"database_security_group_id": DB_SG}},), {"DestinationSecurityGroupId": DB_SG}),
+    (({"network": {"database_cidr": "10.20.0.0/22"}},), {"CidrIp": "10.20.0.0/22"}),
+    (({"network": {"database_cidr": "2001:db8:20::/56"}},), {"CidrIpv6": "2001:db8:20::/56"}),
 ])
 def test_egress_only_to_the_database_port(overrides, destination):
     egress = _of_type(_rules({"target": {"port": 3307}}, *overrides), "AWS::EC2::SecurityGroupEgress")
@@ -97,6 +99,7 @@ def test_egress_only_to_the_database_port(overrides, destination):
 
 def test_database_ingress_only_with_the_database_group():
     assert "DatabaseIngressFromProxy" not in _rules()
+    assert "DatabaseIngressFromProxy" not in _rules({"network": {"database_cidr": "10.20.0.0/22"}})
     rule = props(_rules({"network": {"database_security_group_id": DB_SG}})["DatabaseIngressFromProxy"])
     assert rule == {
         "GroupId": DB_SG, "IpProtocol": "tcp", "FromPort": ref("DatabasePort"), "ToPort": ref("DatabasePort"),

@@ -83,3 +83,9 @@ def test_rotation_security_group_reaches_database_and_api_only(database_group):
     ingress_rules = [r for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"
                      and r["Properties"]["GroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}]
     assert ingress_rules == []  # nothing connects to the rotation functions
+
+
+def test_rotation_egress_to_the_database_range_when_given():
+    resources = _resources(ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}})
+    database = resources["RotationEgressToDatabase"]["Properties"]
+    assert database["CidrIp"] == "10.20.0.0/22" and "DatabaseIngressFromRotation" not in resources

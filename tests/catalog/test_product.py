@@ -151,6 +151,14 @@ def test_an_env_with_password_rotation_is_refused() -> None:
         render_catalog([rotating], __version__)
 
 
+def test_an_env_that_names_the_database_range_is_refused() -> None:
+    cfg = next(c for c in examples() if c.env == "analytics")
+    ranged = dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, database_cidr="10.20.0.0/22"))
+    with pytest.raises(ParamsErrors, match=r"^params/analytics.yaml: network.database_cidr: the Service Catalog "
+                                           r"product narrows the proxy's egress by the database's security group only"):
+        render_catalog([ranged], __version__)
+
+
 def test_the_build_refuses_an_env_the_product_would_launch_differently(monkeypatch: pytest.MonkeyPatch) -> None:
     """render_catalog runs the equivalence check for every env, so a builder change the product
     does not follow fails the build instead of shipping a wrong provisioning file."""
