@@ -111,6 +111,9 @@ class _Writer(Dumper):
             raise Unsupported("the document is not a plain mapping")
         self.node(body, root=True)
         self.write_indent()  # expect_document_end
+        if self.open_ended:  # the stream's end after a block scalar that keeps its final line breaks
+            self.write_indicator("...", True)
+            self.write_indent()
         return self.stream.getvalue()
 
     @staticmethod

@@ -204,6 +204,42 @@ def test_envs_a_partial_build_carries_over_are_linked(tmp_path: Path) -> None:
     assert {p: (out / p).stat().st_ino for p in inodes} == inodes
 
 
+def test_a_partial_build_that_fails_before_the_swap_changes_nothing(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partial build carries the other envs and the shared files over as links, then writes
+    the shared files again: that must replace the links, never write through them."""
+    out = tmp_path / "out"
+    emit.write_tree({"dev/x": "1\n", "prod/x": "p\n", "shared.json": "old\n"}, out, None)
+    before = snapshot(out)
+
+    def interrupted(root: Path) -> None:
+        raise KeyboardInterrupt("Ctrl-C before the swap")
+
+    monkeypatch.setattr(emit, "_sync_tree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        emit.write_tree({"dev/x": "2\n", "shared.json": "new\n"}, out, ("dev",))
+    assert snapshot(out) == before
+    monkeypatch.undo()
+    prod = (out / "prod" / "x").stat().st_ino
+    emit.write_tree({"dev/x": "2\n", "shared.json": "new\n"}, out, ("dev",))
+    assert {k: v for k, v in snapshot(out).items() if k != emit.MARKER_FILE} == \
+        {"dev/x": b"2\n", "prod/x": b"p\n", "shared.json": b"new\n"}
+    assert (out / "prod" / "x").stat().st_ino == prod
+
+
+@pytest.mark.parametrize("scope", [None, ("dev",)])
+def test_a_symlinked_folder_is_never_linked_through(tmp_path: Path, scope) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    files = {"dev/x": "1\n", "catalog/p.yaml": "old\n", "catalog/notes.txt": "n\n"}
+    emit.write_tree(files, out, None)
+    shutil.move(out / "catalog", elsewhere)
+    (out / "catalog").symlink_to(elsewhere)
+    emit.write_tree({**files, "dev/x": "2\n", "catalog/p.yaml": "new\n"}, out, scope)
+    assert not (out / "catalog").is_symlink() and (out / "catalog" / "p.yaml").read_text() == "new\n"
+    assert (elsewhere / "p.yaml").read_text() == "old\n"
+    assert all(p.stat().st_nlink == 1 for p in elsewhere.iterdir())
+
+
 def test_a_symlinked_env_folder_is_not_linked_through(tmp_path: Path) -> None:
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     build(PARAMS, out)

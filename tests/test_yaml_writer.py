@@ -63,7 +63,7 @@ AWKWARD = [
     "~", "2020-01-01", "2020-01-01T10:00:00Z", "12:30:45", "<<", "=", ".inf", "-.inf", ".nan", "a\nb",
     "\n".join("line" for _ in range(12)), "tab\there", "a\\b", "é", "日本", "emoji 😀", "\u2028", "\x85",
     "x" * 199, "x" * 200, " ".join(["word"] * 60), "a\r\nb", "${AWS::Region}", "arn:${AWS::Partition}:rds",
-    '{"Version": "2012-10-17"}', "  indented\n  text\n",
+    '{"Version": "2012-10-17"}', "  indented\n  text\n", "x\n" * 10 + "\n", " lead\n" * 11,
 ]
 
 scalars = st.one_of(
@@ -118,6 +118,12 @@ def test_random_trees_in_compact_style_are_written_as_the_compact_dumper_writes_
     ordered = json.dumps(body)
     assert yaml_writer.dump(cfn_literal_parser(json.loads(ordered)), text.FLOW_WIDTH, text.TOP_LEVELS) == \
         text.compact_yaml_reference(ordered)
+
+
+def test_a_document_ending_in_a_block_scalar_that_keeps_its_line_breaks_ends_with_dots() -> None:
+    body = {"A": {"B": "x\n" * 10 + "\n"}}  # 10 lines: cfn-flip writes it with "|", kept with "+"
+    assert yaml_writer.dump(_data(body)) == _reference(body)
+    assert _reference(body).endswith("\n...\n")
 
 
 # --- what it declines -------------------------------------------------------------------------

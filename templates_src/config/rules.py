@@ -106,6 +106,8 @@ def _cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network
         return parsed, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)"
     if parsed.prefixlen == 0:
         return parsed, f"{cidr!r} {whole_internet}"
+    if not re.fullmatch(r"[1-9][0-9]*", cidr.rpartition("/")[2]):  # ipaddress also takes masks; EC2 does not
+        return parsed, f"{cidr!r} gives a mask or a padded length; write the prefix length (did you mean '{parsed}'?)"
     if parsed.network_address != ipaddress.ip_interface(cidr).ip:
         return parsed, f"{cidr!r} has host bits set (did you mean '{parsed}'?)"
     return parsed, ""
