@@ -208,16 +208,17 @@ def test_two_builds_give_identical_bytes(built: Path, tmp_path: Path) -> None:
     assert snapshot(built) == snapshot(again)
 
 
-def test_output_does_not_depend_on_hash_seed_or_locale(tmp_path: Path, params_copy: Path) -> None:
+def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Path, params_copy: Path) -> None:
     # Non-ASCII text in the params, so an encoding taken from the locale would show.
     dev = params_copy / "dev.yaml"
     dev.write_text(dev.read_text(encoding="utf-8").replace("Schema migrations (DDL)", "Schéma migrations — DDL"),
                    encoding="utf-8")
     trees = []
-    for seed, locale in (("0", "C"), ("12345", "C.UTF-8")):
+    # cfn-flip reads its line width from $CFN_MAX_COL_WIDTH: the build must not.
+    for seed, locale, extra in (("0", "C", {}), ("12345", "C.UTF-8", {"CFN_MAX_COL_WIDTH": "40"})):
         out = f"out-{seed}"
         result = run_build("--no-lint", "--params", "params", "--out", out, cwd=tmp_path,
-                           env={"PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale, "PYTHONUTF8": "0"})
+                           env={"PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale, "PYTHONUTF8": "0", **extra})
         assert result.code == 0, result.err
         trees.append(snapshot(tmp_path / out))
     assert trees[0] == trees[1]
