@@ -75,6 +75,5 @@ def compact_yaml_reference(body_json: str) -> str:
                      allow_unicode=True, width=config.max_col_width)
 
 
-
 def plain_yaml(value: Any, header: str) -> str:
     return header + yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
