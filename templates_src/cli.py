@@ -116,15 +116,15 @@ def catalog_configs(configs: Sequence[EnvConfig],
     return [cfg for cfg in configs if cfg.source not in misfits], notes
 
 
-def _build_cache(args: argparse.Namespace, params_dir: Path,
-                 policies: Sequence[Path]) -> tuple[BuildCache | None, str]:
+def _build_cache(args: argparse.Namespace, params_dir: Path, policies: Sequence[Path],
+                 cache_dir: Path | None) -> tuple[BuildCache | None, str]:
     """The cache of finished runs and this run's fingerprint (none with --no-cache)."""
-    if args.no_cache:
+    if cache_dir is None:
         return None, ""
     options = {"envs": sorted(set(args.envs)), "params": args.params, "no_lint": args.no_lint,
                "policies": [str(p) for p in policies]}
     key = fingerprint(params_dir, options, [*policies, *checks.cfnlintrc_files()])
-    return BuildCache(checks.default_cache_dir(params_dir.resolve().parent)), key
+    return BuildCache(cache_dir), key
 
 
 def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
@@ -144,7 +144,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
     try:
         policies = () if args.no_lint else _policy_files(args.policies)
-        build_cache, fingerprint = _build_cache(args, params_dir, policies)
+        cache_dir = None if args.no_cache else checks.default_cache_dir(params_dir.resolve().parent)
+        build_cache, fingerprint = _build_cache(args, params_dir, policies, cache_dir)
         if args.check and build_cache and (done := build_cache.up_to_date(fingerprint, out_dir)):
             print(f"{out_shown} is up to date ({done['environments']} environment(s))", file=stdout)
             return EXIT_OK
@@ -166,10 +167,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
     # The product, portfolio and factory files (no env's provisioning file yet: which envs the
     # product can launch is checked as each env is rendered, in the render workers).
-    cache_dir = None if args.no_cache else checks.default_cache_dir(params_dir.resolve().parent)
     product = service_catalog_product(cache_dir)
-    files: dict[str, str] = {**render.render_shared(),
-                             **catalog.render_catalog([], __version__, checked=True, shared=product.files)}
+    files: dict[str, str] = {**render.render_shared(), **product.files}
     launch_check = partial(catalog.launch_mismatches, product_body=product.body)
     mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's

@@ -205,9 +205,6 @@ def _write(path: Path, data: bytes, previous: Path) -> None:
     most files of most builds), link to its file instead: creating files means allocating disk
     blocks, which was the slowest part of writing a build (0.1 to 0.2 s for 30 envs on the
     benchmark's disk)."""
-    # A carried-over entry of the same name is a link to the current build's file: writing
-    # through it would change the current build before the swap.
-    path.unlink(missing_ok=True)
     try:
         if _linkable(previous) and previous.stat().st_size == len(data) and previous.read_bytes() == data:
             os.link(previous, path, follow_symlinks=False)
@@ -240,8 +237,12 @@ def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] |
     try:
         if scope is not None and out_dir.is_dir():
             try:
+                # Only what this build does not write: carried-over files are links to the current
+                # build's, and writing through one would change the current build before the swap.
+                written = {out_dir / relative for relative in files}
                 shutil.copytree(out_dir, staging, copy_function=_carry_over, ignore=lambda folder, entries: [
-                    e for e in entries if Path(folder) == out_dir and (e in scope or e == MARKER_FILE)])
+                    e for e in entries if (Path(folder) == out_dir and (e in scope or e == MARKER_FILE))
+                    or Path(folder, e) in written])
             except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
                 source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
                 raise EmitError(f"cannot carry over {source}: {why}") from None
