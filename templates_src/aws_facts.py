@@ -31,6 +31,13 @@ class ClientPasswordAuthType(str, enum.Enum):
     SQL_SERVER_AUTHENTICATION = "SQL_SERVER_AUTHENTICATION"
 
 
+class DefaultAuthScheme(str, enum.Enum):
+    """How the proxy logs in to the database (CloudFormation ``AWS::RDS::DBProxy.DefaultAuthScheme``)."""
+
+    NONE = "NONE"  # per-user Secrets Manager secrets (the Auth list)
+    IAM_AUTH = "IAM_AUTH"  # end-to-end IAM: the proxy's role signs in as each user, no secret
+
+
 class SessionPinningFilter(str, enum.Enum):
     EXCLUDE_VARIABLE_SETS = "EXCLUDE_VARIABLE_SETS"
 
@@ -50,6 +57,10 @@ class EngineFacts:
     # Characters that break the engine's client libraries or connection strings when they
     # appear in a generated password (quotes, @ and / confuse URLs, \ escapes).
     excluded_password_characters: str
+    # End-to-end IAM needs the database itself to accept IAM tokens; RDS IAM database
+    # authentication exists for MariaDB, MySQL and PostgreSQL only (RDS User Guide, "IAM database
+    # authentication for MariaDB, MySQL, and PostgreSQL"), so not for SQL Server.
+    end_to_end_iam: bool
 
 
 _MYSQL_AUTH = frozenset(
@@ -67,6 +78,7 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED}),
         session_pinning_filters=frozenset({SessionPinningFilter.EXCLUDE_VARIABLE_SETS}),
         excluded_password_characters="\"'@/\\`",
+        end_to_end_iam=True,
     ),
     EngineFamily.POSTGRESQL: EngineFacts(
         port=5432,
@@ -75,6 +87,7 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED}),
         session_pinning_filters=frozenset(),
         excluded_password_characters="\"'@/\\",
+        end_to_end_iam=True,
     ),
     EngineFamily.SQLSERVER: EngineFacts(
         port=1433,
@@ -83,6 +96,7 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         iam_auth_values=frozenset({IamAuth.REQUIRED, IamAuth.DISABLED, IamAuth.ENABLED}),
         session_pinning_filters=frozenset(),
         excluded_password_characters="\"'@/\\;",
+        end_to_end_iam=False,
     ),
 }
 
@@ -99,7 +113,7 @@ ROTATION_TYPES: dict[tuple[EngineFamily, RotationStrategy], str] = {
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
 ROTATION_DAYS_RANGE = (1, 1000)
 HTTPS_PORT = 443
-BASE_CAPABILITIES = ("CAPABILITY_IAM",)  # the proxy role and the client policy
+BASE_CAPABILITIES = ("CAPABILITY_IAM",)  # the proxy role and the client policies
 TRANSFORM_CAPABILITY = "CAPABILITY_AUTO_EXPAND"
 
 # Numeric ranges CloudFormation does not enforce itself (cfn-lint does not catch them either).
@@ -111,9 +125,11 @@ PORT_RANGE = (1150, 65535)  # RDS refuses database ports below 1150 (except the 
 PROXY_NAME_MAX = 63
 MAX_SECRETS_PER_PROXY = 200
 MAX_OUTPUTS_PER_TEMPLATE = 200
-# Each user has a <User>SecretArn output beside the proxy's own (at most 9), and a template
-# holds at most 200 outputs: that, not the proxy's 200 secrets, bounds the users of one env.
-MAX_USERS = 190
+# Each user has a <User>SecretArn and a <User>ClientPolicyArn output beside the proxy's own (at
+# most 9), and a template holds at most 200 outputs: that, not the proxy's 200 secrets, bounds
+# the users of one env.
+MAX_PROXY_OUTPUTS = 9
+MAX_USERS = (MAX_OUTPUTS_PER_TEMPLATE - MAX_PROXY_OUTPUTS) // 2
 MIN_SUBNETS = 2
 
 # CloudWatch Logs accepts only these retention periods.
@@ -133,6 +149,11 @@ VPC_ID_PATTERN = r"^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
 SUBNET_ID_PATTERN = r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
 SECURITY_GROUP_ID_PATTERN = r"^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$"
+# The database's own resource id, what an rds-db:connect ARN names (DescribeDBInstances
+# DbiResourceId / DescribeDBClusters DbClusterResourceId): db-... or cluster-..., upper case.
+DB_INSTANCE_RESOURCE_ID_PATTERN = r"^db-[A-Z0-9]{1,255}$"
+DB_CLUSTER_RESOURCE_ID_PATTERN = r"^cluster-[A-Z0-9]{1,255}$"
+DB_RESOURCE_ID_PATTERN = r"^(?:db|cluster)-[A-Z0-9]{1,255}$"
 SECRET_ARN_PATTERN = (
     r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$"
 )
@@ -146,6 +167,10 @@ ENVIRONMENT_TAG = "Environment"
 # the pseudo parameters so the template deploys in any account).
 LOG_GROUP_NAME_FORMAT = "/aws/rds/proxy/{proxy_name}"
 DB_USER_ARN_SUB = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${ProxyId}/%s"
+# With end-to-end IAM the proxy's role connects to the database as each user: the same ARN form,
+# naming the database's resource id instead of the proxy's (RDS User Guide, "Migrating from
+# standard IAM authentication to end-to-end IAM authentication for RDS Proxy").
+DATABASE_USER_ARN_SUB = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:%s/%s"
 # The proxy's resource id (prx-...) is not a GetAtt; it is the 7th field of its ARN
 # (arn:aws:rds:<region>:<account>:db-proxy:prx-...).
 PROXY_ARN_RESOURCE_ID_INDEX = 6

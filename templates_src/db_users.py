@@ -1,33 +1,69 @@
 """What db-users.sql grants each user, per engine: privileges sorted into where they apply.
 
-Passwords never appear here: the SQL holds a placeholder per user that create-db-users.sh
-replaces, in memory, with the password it reads from the user's secret at run time.
+Passwords never appear here: the SQL holds a placeholder per password user that
+create-db-users.sh replaces, in memory, with what it derives from the user's secret at run time
+(PostgreSQL: a SCRAM-SHA-256 verifier, so the server never sees the password itself). IAM users
+(end-to-end IAM) have no password at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .builders.outputs import secret_output_name
+from .builders import names
+from .aws_facts import EngineFamily
 from .config.model import EnvConfig, UserParams
-from .sql_facts import (MYSQL_AUTH_PLUGINS, NON_TABLE_PRIVILEGES, PASSWORD_PLACEHOLDER, ROLE_PRIVILEGES, GrantScope)
+from .config.rules import end_to_end_iam
+from .sql_facts import NON_TABLE_PRIVILEGES, PASSWORD_PLACEHOLDER, ROLE_PRIVILEGES, GrantScope, UserRole
 
 
 @dataclass(frozen=True)
 class UserGrants:
     username: str
-    placeholder: str
-    auth_plugin: str | None  # MySQL only
+    placeholder: str | None  # None for an IAM user
     on_tables: tuple[str, ...]
     on_schema: tuple[str, ...]
     on_database: tuple[str, ...]
     role: str | None  # the role's name, or None for an explicit list or no grants
     md5: bool  # PostgreSQL POSTGRES_MD5 users need an md5 password hash
-    secret: str  # where create-db-users.sh finds the password: a stack output name or a secret ARN
+    # Where create-db-users.sh finds the password: the stack's secret by logical id (read while
+    # the stack is still being created, when it has no outputs yet) or a brought secret's ARN.
+    secret: str | None
+    # PostgreSQL: tables the migration users create later reach this user too (ALTER DEFAULT
+    # PRIVILEGES FOR ROLE each of them).
+    tables_created_by: tuple[str, ...] = ()
+
+    @property
+    def iam(self) -> bool:
+        return self.placeholder is None
 
     @property
     def granted(self) -> bool:
         return bool(self.on_tables or self.on_schema or self.on_database)
+
+
+# What create-db-users.sh puts in a password placeholder: a Python program reading the secret's
+# JSON on stdin (argv: username, "md5" for a POSTGRES_MD5 user), printing SQL-literal-safe text.
+_READ = 'import json, sys; p = json.load(sys.stdin)["password"]; '
+PASSWORD_FILTERS: dict[EngineFamily, str] = {
+    # Inside '...' MySQL reads \ as an escape (unless NO_BACKSLASH_ESCAPES) and '' as a quote.
+    EngineFamily.MYSQL: _READ + r"""print(p.replace("\\", "\\\\").replace("'", "''"), end="")""",
+    # PostgreSQL stores a pre-hashed password as given (CREATE ROLE, "PASSWORD": an already
+    # encrypted string is stored as is), so the server and its statement log never see the
+    # password: a SCRAM-SHA-256 verifier (RFC 5802/7677, 4096 iterations, PostgreSQL's format), or
+    # md5 of password+username for POSTGRES_MD5 users. Base64, hex, $ and : need no quoting.
+    EngineFamily.POSTGRESQL: _READ + (
+        "import base64, hashlib, hmac, os; u = sys.argv[1]; b = lambda x: base64.b64encode(x).decode()\n"
+        "if sys.argv[2:] == ['md5']:\n"
+        "    print('md5' + hashlib.md5((p + u).encode()).hexdigest(), end='')\n"
+        "else:\n"
+        "    salt = os.urandom(16); k = hashlib.pbkdf2_hmac('sha256', p.encode(), salt, 4096)\n"
+        "    c = hmac.new(k, b'Client Key', 'sha256').digest(); s = hmac.new(k, b'Server Key', 'sha256').digest()\n"
+        "    print(f'SCRAM-SHA-256$4096:{b(salt)}${b(hashlib.sha256(c).digest())}:{b(s)}', end='')"
+    ),
+    # N'...': a quote is doubled; sqlcmd runs with -x, so $(...) is no scripting variable.
+    EngineFamily.SQLSERVER: _READ + """print(p.replace("'", "''"), end="")""",
+}
 
 
 def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
@@ -40,6 +76,8 @@ def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
 
 def user_grants(cfg: EnvConfig) -> list[UserGrants]:
     scopes = NON_TABLE_PRIVILEGES[cfg.engine_family]
+    iam = end_to_end_iam(cfg)
+    migrators = tuple(u.username for u in cfg.users if u.role is UserRole.MIGRATION)
     result = []
     for user in cfg.users:
         granted = privileges(cfg, user)
@@ -49,13 +87,13 @@ def user_grants(cfg: EnvConfig) -> list[UserGrants]:
 
         result.append(UserGrants(
             username=user.username,
-            placeholder=PASSWORD_PLACEHOLDER.format(username=user.username),
-            auth_plugin=MYSQL_AUTH_PLUGINS.get(user.client_password_auth_type.value),
+            placeholder=None if iam else PASSWORD_PLACEHOLDER.format(username=user.username),
             on_tables=scoped(GrantScope.TABLES),
             on_schema=scoped(GrantScope.SCHEMA),
             on_database=scoped(GrantScope.DATABASE),
             role=user.role.value if user.role else None,
-            md5=user.client_password_auth_type.value == "POSTGRES_MD5",
-            secret=user.secret_arn or secret_output_name(user.username),
+            md5=not iam and user.client_password_auth_type.value == "POSTGRES_MD5",
+            secret=None if iam else user.secret_arn or names.secret(user.username),
+            tables_created_by=tuple(m for m in migrators if m != user.username),
         ))
     return result

@@ -72,9 +72,12 @@ NON_TABLE_PRIVILEGES: dict[EngineFamily, dict[str, GrantScope]] = {
                              "CREATE PROCEDURE": GrantScope.DATABASE, "CREATE FUNCTION": GrantScope.DATABASE},
 }
 
-# The client each engine's SQL is fed to, and the MySQL authentication plugin per auth type.
-MYSQL_AUTH_PLUGINS = {
-    "MYSQL_NATIVE_PASSWORD": "mysql_native_password",
-    "MYSQL_CACHING_SHA2_PASSWORD": "caching_sha2_password",
-}
+# How the database checks a password user's password. MySQL: caching_sha2_password, whatever
+# the client-to-proxy auth type (mysql_native_password is deprecated in MySQL 8.0, off by default
+# in 8.4 and removed in 9.0; MySQL 8.0 Reference Manual, "Native Pluggable Authentication").
+MYSQL_PASSWORD_PLUGIN = "caching_sha2_password"
+# IAM database users (end-to-end IAM): RDS User Guide, "Creating a database account using IAM
+# authentication": MySQL's AWSAuthenticationPlugin, PostgreSQL's rds_iam role.
+MYSQL_IAM_PLUGIN = "AWSAuthenticationPlugin"
+POSTGRES_IAM_ROLE = "rds_iam"
 PASSWORD_PLACEHOLDER = "__PASSWORD_{username}__"

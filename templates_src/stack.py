@@ -1,4 +1,12 @@
-"""The one place that knows which builders make a stack and in what order."""
+"""The one place that knows which builders make a stack and in what order.
+
+An env's template has no deploy-time Parameters: every value of its params file is written into
+it, so whichever way it is deployed (console upload, ``deploy``, ``create-stack``/``update-stack``,
+CodePipeline) the stack is what the params say, and a changed params value is a changed template
+that review and ``--diff`` see. (``aws cloudformation deploy`` keeps a stack's previous value of
+every Parameter not given on its command line.) The Service Catalog product, one template for
+every env, has Parameters of its own (catalog/).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +17,10 @@ from troposphere import Template
 from . import __version__
 from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import iam, kms, logs, network, outputs, parameters, proxy, rotation, secrets
+from .builders import iam, kms, logs, network, outputs, proxy, rotation, secrets, users_ready
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
-INTERFACE_METADATA = "AWS::CloudFormation::Interface"
 
 
 def build_template(cfg: EnvConfig) -> Template:
@@ -26,19 +33,17 @@ def build_template(cfg: EnvConfig) -> Template:
     if waivers:
         # Summarised at the top too, so a reviewer of the template sees every weakened default.
         template.set_metadata({**template.metadata, METADATA_NAMESPACE: {"Waivers": waivers}})
-    template.set_metadata({**template.metadata, INTERFACE_METADATA: parameters.interface_metadata(cfg)})
-    for parameter in parameters.build_parameters(cfg):
-        template.add_parameter(parameter)
     resources = [
         *kms.build_key(cfg),
         *secrets.build_secrets(cfg),
+        *users_ready.build_users_ready(cfg),
         *network.build_network(cfg),
-        iam.build_proxy_role(cfg),
+        *iam.build_proxy_role(cfg),
         logs.build_log_group(cfg),
         proxy.build_proxy(cfg),
         proxy.build_target_group(cfg),
         *proxy.build_read_only_endpoint(cfg),
-        *iam.build_client_policy(cfg),
+        *iam.build_client_policies(cfg),
         *network.build_rotation_network(cfg),
         *rotation.build_rotation(cfg),
     ]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from troposphere import Sub, Tags
+from typing import Any
+
+from troposphere import AWSHelperFn, Join, Sub, Tags
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
 
 RETAIN, DELETE = "Retain", "Delete"
+# Retain, except when the operation that created the resource rolls back: then CloudFormation
+# deletes it, so a failed first create leaves no named log group or orphaned secret behind to
+# block the retry ("already exists"). DeletionPolicy attribute, CloudFormation User Guide;
+# UpdateReplacePolicy has no such value, and keeps Retain.
+RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
+RETAINED_POLICIES = (RETAIN, RETAIN_EXCEPT_ON_CREATE)
 
 
 def tags(cfg: EnvConfig, **extra: str) -> Tags:
@@ -35,8 +43,20 @@ def waiver_metadata(cfg: EnvConfig, *waivers: str) -> dict[str, dict]:
 
 def keep_on_delete(cfg: EnvConfig) -> dict[str, str]:
     """DeletionPolicy and UpdateReplacePolicy for data that must outlive the stack."""
-    policy = RETAIN if cfg.secrets.retain_on_delete else DELETE
-    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+    if not cfg.secrets.retain_on_delete:
+        return {"DeletionPolicy": DELETE, "UpdateReplacePolicy": DELETE}
+    return {"DeletionPolicy": RETAIN_EXCEPT_ON_CREATE, "UpdateReplacePolicy": RETAIN}
+
+
+def listed(values: Any) -> Any:
+    """A list params value as a template list; a CloudFormation expression (the Service Catalog
+    product's placeholder configs pass ``Ref`` of a List parameter) as it is."""
+    return values if isinstance(values, AWSHelperFn) else list(values)
+
+
+def comma_joined(values: Any) -> Any:
+    """A list params value as one comma-separated string (or an ``Fn::Join`` of an expression)."""
+    return Join(",", values) if isinstance(values, AWSHelperFn) else ",".join(values)
 
 
 def export_name(output: str) -> Sub:

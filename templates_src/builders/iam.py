@@ -1,16 +1,16 @@
-"""IAM: the role the proxy assumes to read its secrets, and the policy callers attach to connect."""
+"""IAM: the role the proxy assumes, its managed policy, and one client policy per database user."""
 
 from __future__ import annotations
 
 from awacs import kms as kms_actions
 from awacs import rds_db, secretsmanager, sts
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import AccountId, GetAtt, Select, Split, Sub
-from troposphere.iam import ManagedPolicy, Policy, Role
+from troposphere import AccountId, GetAtt, Ref, Select, Split, Sub
+from troposphere.iam import ManagedPolicy, Role
 
 from .. import aws_facts as facts
-from ..config.model import EnvConfig
-from ..config.rules import iam_users
+from ..config.model import EnvConfig, UserParams
+from ..config.rules import end_to_end_iam, iam_users
 from . import names
 from .common import tags
 from .kms import key_arn
@@ -22,7 +22,10 @@ def proxy_resource_id() -> Select:
     return Select(facts.PROXY_ARN_RESOURCE_ID_INDEX, Split(":", GetAtt(names.PROXY, "DBProxyArn")))
 
 
-def build_proxy_role(cfg: EnvConfig) -> Role:
+def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
+    """The role, and what it may do as a managed policy (not inline: AWS Config's
+    iam-no-inline-policy-check and the Guard rules registry flag inline policies). The role lists
+    the policy, so CloudFormation creates the policy, then the role, then the proxy."""
     trust = PolicyDocument(
         Version="2012-10-17",
         Statement=[Statement(
@@ -33,39 +36,60 @@ def build_proxy_role(cfg: EnvConfig) -> Role:
             Condition=Condition([StringEquals("aws:SourceAccount", AccountId)]),
         )],
     )
-    read_secrets = PolicyDocument(
-        Version="2012-10-17",
-        Statement=[
+    if end_to_end_iam(cfg):
+        # The proxy signs in to the database as each of its users, and as nobody else.
+        statements = [Statement(
+            Sid="ConnectToDatabaseAsItsUsers", Effect=Allow, Action=[rds_db.connect],
+            Resource=[Sub(facts.DATABASE_USER_ARN_SUB % (cfg.target.database_resource_id, user.username))
+                      for user in cfg.users],
+        )]
+        purpose = f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) sign in to its database with IAM"
+    else:
+        statements = [
             Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
                       Resource=secret_arns(cfg)),
             Statement(Sid="DecryptProxySecrets", Effect=Allow, Action=[kms_actions.Decrypt],
                       Resource=[key_arn(cfg)],
                       Condition=Condition([StringEquals("kms:ViaService",
                                                         Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))])),
-        ],
+        ]
+        purpose = f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) read its database secrets"
+    policy = ManagedPolicy(
+        names.ROLE_POLICY,
+        # Description is create-only (AWS::IAM::ManagedPolicy schema): nothing in it changes
+        # when users are added or removed.
+        Description=purpose,
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
     )
-    return Role(
+    role = Role(
         names.ROLE,
-        Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.env}) to read its database secrets",
+        Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.env})",
         AssumeRolePolicyDocument=trust,
-        Policies=[Policy(PolicyName="read-proxy-secrets", PolicyDocument=read_secrets)],
+        ManagedPolicyArns=[Ref(policy)],
         Tags=tags(cfg),
     )
+    return [policy, role]
 
 
-def build_client_policy(cfg: EnvConfig) -> list[ManagedPolicy]:
-    """rds-db:connect to this proxy as each IAM-auth user; nothing when no user uses IAM auth."""
-    users = iam_users(cfg)
-    if not users:
-        return []
-    user_arns = [Sub(facts.DB_USER_ARN_SUB % user.username, ProxyId=proxy_resource_id()) for user in users]
-    return [ManagedPolicy(
-        names.CLIENT_POLICY,
-        Description=f"Connect to RDS Proxy {cfg.proxy.name} ({cfg.env}) with IAM auth as "
-                    + ", ".join(u.username for u in users),
-        PolicyDocument=PolicyDocument(
-            Version="2012-10-17",
-            Statement=[Statement(Sid="ConnectThroughProxy", Effect=Allow, Action=[rds_db.connect],
-                                 Resource=user_arns)],
-        ),
-    )]
+def user_connect_arn(user: UserParams) -> Sub:
+    """rds-db:connect to this proxy as one database user."""
+    return Sub(facts.DB_USER_ARN_SUB % user.username, ProxyId=proxy_resource_id())
+
+
+def build_client_policies(cfg: EnvConfig) -> list[ManagedPolicy]:
+    """One policy per IAM-auth user: a caller attaches the one of the user it logs in as and
+    cannot connect as any other (the migration user's DDL stays with the migration job)."""
+    return [
+        ManagedPolicy(
+            names.client_policy(user.username),
+            # Create-only, like every ManagedPolicy Description: it names only its own user, so
+            # adding another user never replaces it (a replacement detaches it from every role).
+            Description=f"Connect to RDS Proxy {cfg.proxy.name} ({cfg.env}) with IAM auth as {user.username}",
+            PolicyDocument=PolicyDocument(
+                Version="2012-10-17",
+                Statement=[Statement(Sid="ConnectThroughProxy", Effect=Allow, Action=[rds_db.connect],
+                                     Resource=[user_connect_arn(user)])],
+            ),
+        )
+        for user in iam_users(cfg)
+    ]

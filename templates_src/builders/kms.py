@@ -9,6 +9,7 @@ from troposphere.kms import Alias, Key
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
+from ..config.rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 
@@ -27,20 +28,24 @@ _USE_ACTIONS = [kms_actions.Encrypt, kms_actions.Decrypt, kms_actions.Action("Re
 
 
 def key_policy(cfg: EnvConfig) -> PolicyDocument:
-    """Account admins manage the key; it is used only through Secrets Manager and CloudWatch Logs."""
+    """Account admins manage the key; it is used only through Secrets Manager (when the proxy
+    has secrets) and by CloudWatch Logs for the proxy's log group."""
     account = Principal("AWS", [_ACCOUNT_ROOT])
     log_group_arn = Sub(facts.LOG_GROUP_ARN_SUB % facts.LOG_GROUP_NAME_FORMAT.format(proxy_name=cfg.proxy.name))
+    secrets_use = [] if end_to_end_iam(cfg) else [
+        Statement(Sid="UseThroughSecretsManagerOnly", Effect=Allow, Principal=account,
+                  Action=_USE_ACTIONS, Resource=["*"],
+                  Condition=Condition([StringEquals({
+                      "kms:CallerAccount": AccountId,
+                      "kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB),
+                  })])),
+    ]
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
             Statement(Sid="AccountAdministersKey", Effect=Allow, Principal=account,
                       Action=_ADMIN_ACTIONS, Resource=["*"]),
-            Statement(Sid="UseThroughSecretsManagerOnly", Effect=Allow, Principal=account,
-                      Action=_USE_ACTIONS, Resource=["*"],
-                      Condition=Condition([StringEquals({
-                          "kms:CallerAccount": AccountId,
-                          "kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB),
-                      })])),
+            *secrets_use,
             Statement(Sid="GrantsOnlyForAwsResources", Effect=Allow, Principal=account,
                       Action=[kms_actions.CreateGrant, kms_actions.ListGrants], Resource=["*"],
                       Condition=Condition([Bool("kms:GrantIsForAWSResource", "true")])),
@@ -58,7 +63,8 @@ def build_key(cfg: EnvConfig) -> list[Key | Alias]:
         return []
     key = Key(
         names.KEY,
-        Description=f"Encrypts the secrets and logs of RDS Proxy {cfg.proxy.name} ({cfg.env})",
+        Description=f"Encrypts the {'logs' if end_to_end_iam(cfg) else 'secrets and logs'} of RDS Proxy "
+                    f"{cfg.proxy.name} ({cfg.env})",
         EnableKeyRotation=True,
         KeyPolicy=key_policy(cfg),
         Tags=tags(cfg),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from troposphere import Ref
 from troposphere.logs import LogGroup
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
-from . import names, parameters
+from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
 
@@ -20,7 +19,7 @@ def build_log_group(cfg: EnvConfig) -> LogGroup:
     return LogGroup(
         names.LOG_GROUP,
         LogGroupName=log_group_name(cfg),
-        RetentionInDays=Ref(parameters.LOG_RETENTION),
+        RetentionInDays=cfg.proxy.log_retention_days,
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg),
         **keep_on_delete(cfg),

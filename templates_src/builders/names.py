@@ -12,11 +12,11 @@ SECURITY_GROUP = "ProxySecurityGroup"
 EGRESS_TO_DATABASE = "ProxyEgressToDatabase"
 DATABASE_INGRESS = "DatabaseIngressFromProxy"
 ROLE = "ProxyRole"
+ROLE_POLICY = "ProxyRolePolicy"
 PROXY = "Proxy"
 TARGET_GROUP = "ProxyTargetGroup"
 READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
 LOG_GROUP = "ProxyLogGroup"
-CLIENT_POLICY = "ProxyClientPolicy"
 ROTATION_SECURITY_GROUP = "RotationSecurityGroup"
 ROTATION_EGRESS_TO_API = "RotationEgressToSecretsManager"
 ROTATION_EGRESS_TO_DATABASE = "RotationEgressToDatabase"
@@ -25,6 +25,18 @@ DATABASE_INGRESS_FROM_ROTATION = "DatabaseIngressFromRotation"
 
 def secret(username: str) -> str:
     return f"{resource_name(username)}Secret"
+
+
+def users_ready(digest: str) -> str:
+    return f"DatabaseUsers{digest}Ready"
+
+
+def users_ready_handle(digest: str) -> str:
+    return f"DatabaseUsers{digest}Handle"
+
+
+def client_policy(username: str) -> str:
+    return f"{resource_name(username)}ClientPolicy"
 
 
 def secret_attachment(username: str) -> str:

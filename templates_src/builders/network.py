@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from troposphere import GetAtt, Ref
+from troposphere import GetAtt
 from troposphere.ec2 import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule
 
 from ..aws_facts import ENGINES, HTTPS_PORT
 from ..config.model import EnvConfig
-from . import names, parameters
+from . import names
 from .common import tags
 
 # A security group created without egress rules allows all outbound traffic. One inline rule
@@ -38,7 +38,7 @@ def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str) 
     return SecurityGroup(
         title,
         GroupDescription=description,
-        VpcId=Ref(parameters.VPC_ID),
+        VpcId=cfg.network.vpc_id,
         SecurityGroupEgress=[_NO_OTHER_EGRESS],
         Tags=tags(cfg, Name=name),
     )
@@ -100,7 +100,7 @@ def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
 def _database_rules(cfg: EnvConfig, group: str, egress_title: str, ingress_title: str, who: str,
                     who_long: str) -> list[SecurityGroupIngress | SecurityGroupEgress]:
     """Egress from ``group`` to the database port; ingress on the database's group when given."""
-    port = Ref(parameters.DATABASE_PORT)
+    port = cfg.target.port
     database_group, database_cidr = cfg.network.database_security_group_id, cfg.network.database_cidr
     # The database's group is the narrowest destination, then the range its addresses are in.
     # With neither the destination is unknown here, so egress is limited by port only.

@@ -7,7 +7,7 @@ from typing import Any
 from troposphere import Export, GetAtt, Output, Ref
 
 from ..config.model import EnvConfig
-from ..config.rules import iam_users, resource_name
+from ..config.rules import end_to_end_iam, iam_users, resource_name
 from . import names
 from .common import export_name
 from .iam import proxy_resource_id
@@ -16,11 +16,12 @@ from .network import proxy_port
 from .secrets import secret_arn
 
 
-CLIENT_POLICY_OUTPUT = "ClientPolicyArn"
-
-
 def secret_output_name(username: str) -> str:
     return f"{resource_name(username)}SecretArn"
+
+
+def client_policy_output_name(username: str) -> str:
+    return f"{resource_name(username)}ClientPolicyArn"
 
 
 def _output(name: str, description: str, value: Any) -> Output:
@@ -37,17 +38,22 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         _output("ProxyResourceId", "The proxy's prx-... id, used in rds-db:connect ARNs", proxy_resource_id()),
         _output("ProxySecurityGroupId", "Security group of the proxy",
                 GetAtt(names.SECURITY_GROUP, "GroupId")),
-        _output("SecretsKeyArn", "KMS key that encrypts the secrets and logs", key_arn(cfg)),
+        _output("SecretsKeyArn", "KMS key that encrypts the "
+                + ("logs" if end_to_end_iam(cfg) else "secrets and logs"), key_arn(cfg)),
     ]
     if cfg.target.read_only_endpoint:
         outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
                                GetAtt(names.READ_ONLY_ENDPOINT, "Endpoint")))
-    if iam_users(cfg):
-        outputs.append(_output(CLIENT_POLICY_OUTPUT, "Managed policy to attach to callers (e.g. Lambda roles)",
-                               Ref(names.CLIENT_POLICY)))
     outputs += [
-        _output(secret_output_name(user.username), f"Secret holding the credentials of {user.username}",
-                secret_arn(user))
-        for user in cfg.users
+        _output(client_policy_output_name(user.username),
+                f"Managed policy a caller attaches to connect as {user.username} (and as no other user)",
+                Ref(names.client_policy(user.username)))
+        for user in iam_users(cfg)
     ]
+    if not end_to_end_iam(cfg):
+        outputs += [
+            _output(secret_output_name(user.username), f"Secret holding the credentials of {user.username}",
+                    secret_arn(user))
+            for user in cfg.users
+        ]
     return outputs

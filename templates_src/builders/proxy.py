@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere import GetAtt, Ref
 from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyEndpoint, DBProxyTargetGroup
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
-from . import names, parameters
-from .common import tags, waiver_metadata
+from ..config.rules import end_to_end_iam
+from . import names
+from .common import listed, tags, waiver_metadata
 from .secrets import secret_arn
+from .users_ready import users_ready_dependency
 
-def build_proxy(cfg: EnvConfig) -> DBProxy:
-    auth = [
+
+def _authentication(cfg: EnvConfig) -> dict[str, Any]:
+    """End-to-end IAM: DefaultAuthScheme IAM_AUTH and no Auth list (the CloudFormation schema
+    requires Auth only without it). Otherwise one SECRETS entry per user."""
+    if end_to_end_iam(cfg):
+        return {"DefaultAuthScheme": cfg.proxy.default_auth_scheme.value}
+    return {"Auth": [
         AuthFormat(
             AuthScheme="SECRETS",
             SecretArn=secret_arn(user),
@@ -21,17 +30,20 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
             **({"Description": user.description} if user.description else {}),
         )
         for user in cfg.users
-    ]
+    ]}
+
+
+def build_proxy(cfg: EnvConfig) -> DBProxy:
     return DBProxy(
         names.PROXY,
         DBProxyName=cfg.proxy.name,
         EngineFamily=cfg.engine_family.value,
         RoleArn=GetAtt(names.ROLE, "Arn"),
-        Auth=auth,
+        **_authentication(cfg),
         RequireTLS=cfg.proxy.require_tls,
-        IdleClientTimeout=Ref(parameters.IDLE_CLIENT_TIMEOUT),
+        IdleClientTimeout=cfg.proxy.idle_client_timeout,
         DebugLogging=cfg.proxy.debug_logging,
-        VpcSubnetIds=Ref(parameters.SUBNET_IDS),
+        VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
         Tags=tags(cfg),
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
@@ -49,23 +61,29 @@ def connection_pool(cfg: EnvConfig) -> ConnectionPoolConfigurationInfoFormat:
     if cfg.pool.session_pinning_filters:
         extra["SessionPinningFilters"] = [f.value for f in cfg.pool.session_pinning_filters]
     return ConnectionPoolConfigurationInfoFormat(
-        MaxConnectionsPercent=Ref(parameters.MAX_CONNECTIONS),
-        MaxIdleConnectionsPercent=Ref(parameters.MAX_IDLE_CONNECTIONS),
-        ConnectionBorrowTimeout=Ref(parameters.BORROW_TIMEOUT),
+        MaxConnectionsPercent=cfg.pool.max_connections_percent,
+        MaxIdleConnectionsPercent=cfg.pool.max_idle_connections_percent,
+        ConnectionBorrowTimeout=cfg.pool.connection_borrow_timeout,
         **extra,
     )
 
 
 def build_target_group(cfg: EnvConfig) -> DBProxyTargetGroup:
+    # Its create handler registers the target and then waits until every RDS_INSTANCE target is
+    # AVAILABLE, failing with "Timed out waiting for target group to become available" otherwise
+    # (aws-cloudformation-resource-providers-rds-proxy, aws-rds-dbproxytargetgroup CreateHandler,
+    # Utility.validateHealth). A target whose users do not exist yet is UNAVAILABLE/AUTH_FAILURE:
+    # the deploy order (deploy_order.py) creates the users before this resource.
     if cfg.target.db_cluster_identifier:
-        target = {"DBClusterIdentifiers": [Ref(parameters.DB_CLUSTER)]}
+        target = {"DBClusterIdentifiers": [cfg.target.db_cluster_identifier]}
     else:
-        target = {"DBInstanceIdentifiers": [Ref(parameters.DB_INSTANCE)]}
+        target = {"DBInstanceIdentifiers": [cfg.target.db_instance_identifier]}
     return DBProxyTargetGroup(
         names.TARGET_GROUP,
         TargetGroupName=facts.PROXY_TARGET_GROUP_NAME,
         DBProxyName=Ref(names.PROXY),
         ConnectionPoolConfigurationInfo=connection_pool(cfg),
+        DependsOn=users_ready_dependency(cfg),
         **target,
     )
 
@@ -78,7 +96,7 @@ def build_read_only_endpoint(cfg: EnvConfig) -> list[DBProxyEndpoint]:
         DBProxyEndpointName=cfg.proxy.name + facts.READ_ONLY_ENDPOINT_SUFFIX,
         DBProxyName=Ref(names.PROXY),
         TargetRole="READ_ONLY",
-        VpcSubnetIds=Ref(parameters.SUBNET_IDS),
+        VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
         Tags=tags(cfg),
         # The endpoint only serves once the target group has registered the cluster.

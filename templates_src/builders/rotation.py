@@ -7,20 +7,22 @@ proxy's subnets with the rotation security group (network.py).
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Join, Ref
+from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule, SecretTargetAttachment
 
 from .. import aws_facts as facts
 from ..aws_facts import RotationStrategy
 from ..config.model import EnvConfig, UserParams
-from . import names, parameters
+from . import names
+from .common import comma_joined
 from .kms import key_arn
+from .users_ready import users_ready_dependency
 
 
-def _target(cfg: EnvConfig) -> tuple[str, Ref]:
+def _target(cfg: EnvConfig) -> tuple[str, str]:
     if cfg.target.db_cluster_identifier:
-        return "AWS::RDS::DBCluster", Ref(parameters.DB_CLUSTER)
-    return "AWS::RDS::DBInstance", Ref(parameters.DB_INSTANCE)
+        return "AWS::RDS::DBCluster", cfg.target.db_cluster_identifier
+    return "AWS::RDS::DBInstance", cfg.target.db_instance_identifier
 
 
 def build_rotation(cfg: EnvConfig) -> list[SecretTargetAttachment | RotationSchedule]:
@@ -50,12 +52,20 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
         SecretId=Ref(attachment),
         HostedRotationLambda=HostedRotationLambda(
             RotationType=facts.ROTATION_TYPES[(cfg.engine_family, secrets.rotation_strategy)],
-            VpcSubnetIds=Join(",", Ref(parameters.SUBNET_IDS)),
+            VpcSubnetIds=comma_joined(cfg.network.subnet_ids),
             VpcSecurityGroupIds=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
             KmsKeyArn=key_arn(cfg),
             ExcludeCharacters=secrets.exclude_characters,
             **superuser,
         ),
         RotationRules=RotationRules(AutomaticallyAfterDays=secrets.rotation_days),
+        # Not at create: the first rotation waits for the schedule, by when create-db-users.sh has
+        # made the user with the secret's password (deploy order, DEPLOY.md). Without it Secrets
+        # Manager rotates as soon as the schedule exists (RotateSecret: "By default, Secrets
+        # Manager rotates the secret immediately"); with it, it only runs the function's testSecret
+        # step, which needs the user to exist, and the schedule is created only in the stack's
+        # second phase, after the users.
+        RotateImmediatelyOnUpdate=False,
+        DependsOn=users_ready_dependency(cfg),
     )
     return [attachment, schedule]

@@ -8,6 +8,7 @@ from troposphere import Ref
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from ..config.model import EnvConfig, UserParams
+from ..config.rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
@@ -16,7 +17,9 @@ PASSWORD_KEY = "password"
 
 
 def build_secrets(cfg: EnvConfig) -> list[Secret]:
-    """A generated secret for each user without ``secret_arn``."""
+    """A generated secret for each user without ``secret_arn``; none with end-to-end IAM."""
+    if end_to_end_iam(cfg):
+        return []
     return [_secret(cfg, user) for user in cfg.users if not user.secret_arn]
 
 
@@ -44,4 +47,5 @@ def secret_arn(user: UserParams) -> str | Ref:
 
 
 def secret_arns(cfg: EnvConfig) -> list[str | Ref]:
-    return [secret_arn(user) for user in cfg.users]
+    """Every user's secret; none with end-to-end IAM."""
+    return [] if end_to_end_iam(cfg) else [secret_arn(user) for user in cfg.users]

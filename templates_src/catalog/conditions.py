@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws_facts import IamAuth
-from ..builders import parameters as deploy
+from . import env_parameters as deploy
 from . import placeholders as ph
 from .placeholders import slots
 

@@ -1,7 +1,7 @@
 """The product's Parameters: every env-specific value, constrained, described, grouped, labelled.
 
 The deploy-time parameters of the env templates (VPC, subnets, database, pool numbers, log
-retention) keep their names, types and constraints (``builders.parameters``); the rest take
+retention) keep their names, types and constraints (``env_parameters``); the rest take
 their constraints from ``aws_facts`` and their meaning from the params model.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import aws_facts as facts
 from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
-from ..builders import parameters as deploy
+from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
 from . import placeholders as ph
 from .placeholders import slots

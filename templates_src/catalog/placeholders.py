@@ -17,7 +17,9 @@ from troposphere import Ref
 
 from ..aws_facts import EngineFamily, IamAuth
 from ..builders import names
-from ..builders.outputs import secret_output_name
+from ..builders.outputs import client_policy_output_name, secret_output_name
+from ..builders.users_ready import users_ready_ids
+from . import env_parameters as deploy
 from ..config.model import EnvConfig, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
 # Slots: enough for every example env, and what fits CloudFormation's 51,200-byte template body
@@ -115,6 +117,20 @@ def user_output_id(index: int) -> str:
     return f"User{index}SecretArn"
 
 
+def user_client_policy_id(index: int) -> str:
+    return f"User{index}ClientPolicy"
+
+
+def user_client_policy_output_id(index: int) -> str:
+    return f"User{index}ClientPolicyArn"
+
+
+# The users-ready wait condition's id carries a digest of the usernames (builders/users_ready):
+# the product names it once, whatever its users.
+USERS_READY_ID = "DatabaseUsersReady"
+USERS_READY_HANDLE_ID = "DatabaseUsersReadyHandle"
+
+
 def client_ingress_id(parameter: str) -> str:
     """The ingress rule of one client group or CIDR slot (named after its parameter)."""
     return f"ProxyIngressFrom{parameter}"
@@ -127,7 +143,9 @@ def all_slots() -> list[Slot]:
         result.append(Slot(
             None if i == 1 else f"HasUser{i}",
             tuple(ph(user_param(i, field)) for field in USER_FIELDS),
-            {names.secret(username): user_secret_id(i), secret_output_name(username): user_output_id(i)},
+            {names.secret(username): user_secret_id(i), secret_output_name(username): user_output_id(i),
+             names.client_policy(username): user_client_policy_id(i),
+             client_policy_output_name(username): user_client_policy_output_id(i)},
         ))
     for group, sentinel in GROUP_SENTINELS.items():
         result.append(Slot(f"Has{group}", (ph(group),),
@@ -150,23 +168,29 @@ def _user(index: int, iam_auth: object) -> UserParams:
 
 
 def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
-    """Every optional part on: the product's starting point. Values the builders only pass to
-    the deploy-time Parameters (VPC, subnets, pool numbers) are irrelevant here."""
+    """Every optional part on: the product's starting point. Values that launch parameters give
+    (VPC, subnets, database, pool numbers) are Refs to them, as the builders write them."""
     return EnvConfig(
         engine_family=engine,
         proxy=ProxyParams(name=ph(PROXY_NAME), require_tls=Ref(REQUIRE_TLS),  # type: ignore[arg-type]
-                          iam_auth=IamAuth.REQUIRED, debug_logging=Ref(DEBUG_LOGGING)),  # type: ignore[arg-type]
+                          iam_auth=IamAuth.REQUIRED, debug_logging=Ref(DEBUG_LOGGING),  # type: ignore[arg-type]
+                          idle_client_timeout=Ref(deploy.IDLE_CLIENT_TIMEOUT),  # type: ignore[arg-type]
+                          log_retention_days=Ref(deploy.LOG_RETENTION)),  # type: ignore[arg-type]
         network=NetworkParams(
-            vpc_id="vpc-00000000", subnet_ids=("subnet-00000000", "subnet-11111111"),
+            vpc_id=ph(deploy.VPC_ID), subnet_ids=Ref(deploy.SUBNET_IDS),  # type: ignore[arg-type]
             client_security_group_ids=tuple(GROUP_SENTINELS.values()),
             allowed_cidrs=(*IPV4_SENTINELS.values(), *IPV6_SENTINELS.values()),
             database_security_group_id=ph(DATABASE_SECURITY_GROUP),
         ),
-        target=TargetParams(db_cluster_identifier="cluster", port=3306, read_only_endpoint=True),
+        target=TargetParams(db_cluster_identifier=ph(deploy.DB_CLUSTER), port=Ref(deploy.DATABASE_PORT),  # type: ignore[arg-type]
+                            read_only_endpoint=True),
         users=tuple(_user(i, Text(ph(user_param(i, "IamAuth")))) for i in slots(USER_SLOTS)),
         tags={"Environment": ph(ENVIRONMENT),
               **{ph(tag_key(i)): ph(tag_value(i)) for i in slots(TAG_SLOTS)}},
-        pool=PoolParams(max_idle_connections_percent=50, init_query=ph(INIT_QUERY),
+        pool=PoolParams(max_connections_percent=Ref(deploy.MAX_CONNECTIONS),  # type: ignore[arg-type]
+                        max_idle_connections_percent=Ref(deploy.MAX_IDLE_CONNECTIONS),  # type: ignore[arg-type]
+                        connection_borrow_timeout=Ref(deploy.BORROW_TIMEOUT),  # type: ignore[arg-type]
+                        init_query=ph(INIT_QUERY),
                         session_pinning_filters=(Text(ph(SESSION_PINNING)),)),  # type: ignore[arg-type]
         secrets=SecretsParams(kms_key_arn=None, password_length=Ref(PASSWORD_LENGTH),  # type: ignore[arg-type]
                               exclude_characters=ph(EXCLUDE_CHARACTERS), retain_on_delete=True),

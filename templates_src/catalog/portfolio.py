@@ -72,7 +72,8 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "AWS::EC2::SecurityGroupIngress": [],  # covered by AWS::EC2::SecurityGroup
     "AWS::EC2::SecurityGroupEgress": [],
     "AWS::IAM::Role": [
-        (("iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+        (("iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy",
+          "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
           "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
           "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"),
          (STACK_ROLES,)),
@@ -103,6 +104,7 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
           "rds:ModifyDBProxyEndpoint"), (RDS,)),
     ],
     "AWS::CloudFormation::WaitConditionHandle": [],  # no API call
+    "AWS::CloudFormation::WaitCondition": [],
 }
 
 # Handler permissions the product's resources never need (features it does not use), so the

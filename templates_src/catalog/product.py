@@ -19,13 +19,14 @@ from typing import Any
 
 from .. import __version__
 from ..aws_facts import ENGINES, EngineFamily
-from ..builders import names
+from ..builders.users_ready import users_ready_ids
 from ..config.model import EnvConfig
 from ..stack import TEMPLATE_FORMAT_VERSION, build_template
 from . import conditions as C
 from . import placeholders as ph
 from . import tree as T
 from . import twins
+from .env_parameters import DB_INSTANCE
 from .parameters import interface, parameters
 from .rules import rules
 
@@ -54,7 +55,7 @@ FEATURES = [
     Feature(C.CREATE_KEY, lambda cfg: ph.replace(cfg, "secrets", kms_key_arn=ph.ph(ph.KMS_KEY))),
     Feature(C.HAS_DATABASE_SECURITY_GROUP, lambda cfg: ph.replace(cfg, "network", database_security_group_id=None)),
     Feature(C.IS_CLUSTER, lambda cfg: ph.replace(cfg, "target", db_cluster_identifier=None,
-                                                 db_instance_identifier="instance")),
+                                                 db_instance_identifier=ph.ph(DB_INSTANCE))),
     Feature(C.HAS_READ_ONLY_ENDPOINT, lambda cfg: ph.replace(cfg, "target", read_only_endpoint=False)),
     Feature(C.HAS_INIT_QUERY, lambda cfg: ph.replace(cfg, "pool", init_query=None)),
     Feature(C.HAS_SESSION_PINNING, lambda cfg: ph.replace(cfg, "pool", session_pinning_filters=())),
@@ -68,7 +69,11 @@ def build(cfg: EnvConfig) -> dict[str, Any]:
     if "Transform" in body:
         raise ValueError(f"the builders ask for the {body['Transform']} transform, which a product launch cannot expand")
     result = {section: body.get(section, {}) for section in SECTIONS}
-    result = T.rename_ids(result, {old: new for slot in ph.all_slots() for old, new in slot.ids.items()})
+    renames = {old: new for slot in ph.all_slots() for old, new in slot.ids.items()}
+    ready = users_ready_ids(cfg)
+    if ready:
+        renames.update({ready[0]: ph.USERS_READY_ID, ready[1]: ph.USERS_READY_HANDLE_ID})
+    result = T.rename_ids(result, renames)
     for name, sentinel in ph.SENTINELS.items():
         result = T.replace_strings(result, sentinel, ph.ph(name))
     return result
@@ -149,33 +154,16 @@ def _apply_feature(result: dict[str, Any], base: dict[str, Any], variant: dict[s
 
 
 def _add_client_policy(result: dict[str, Any], with_iam: dict[str, Any], conditions: C.Conditions) -> None:
-    """The client policy and its output exist when a user has IAM auth; each user's ARN when
-    that user has it; its description lists the IAM users with commas between them."""
+    """Each user's client policy and its output exist when that user has IAM auth."""
     for section in SECTIONS:
         for logical_id, entry in with_iam[section].items():
             if logical_id not in result[section]:
-                result[section][logical_id] = {**entry, "Condition": C.ANY_IAM_USER}
-    policy = result["Resources"][names.CLIENT_POLICY]["Properties"]
-    for statement in policy["PolicyDocument"]["Statement"]:
-        statement["Resource"] = [T.if_(C.uses_iam(_user_slot(arn)), arn, T.NO_VALUE) for arn in statement["Resource"]]
-    text = policy["Description"]
-    tokens = [ph.ph(ph.user_param(i, "Name")) for i in ph.slots(ph.USER_SLOTS)]
-    starts = [text.index(token) for token in tokens]
-    separators = {text[start + len(token):end] for start, token, end in zip(starts, tokens, starts[1:])}
-    if len(separators) != 1:
-        raise ValueError(f"cannot find how the client policy's description lists users: {text!r}")
-    separator = separators.pop()
-    pieces: list[Any] = [text[:starts[0]]]
-    for i, token in enumerate(tokens, start=1):
-        name = token if i == 1 else {"Fn::Join": ["", [T.if_(C.iam_user_before(i), separator, ""), token]]}
-        pieces.append(T.if_(C.uses_iam(i), name, ""))
-    if text[starts[-1] + len(tokens[-1]):]:
-        pieces.append(text[starts[-1] + len(tokens[-1]):])
-    policy["Description"] = {"Fn::Join": ["", pieces]}
+                result[section][logical_id] = {**entry, "Condition": C.uses_iam(_user_slot(entry))}
 
 
 def _user_slot(node: Any) -> int:
-    found = [i for i in ph.slots(ph.USER_SLOTS) if T.mentions(node, ph.ph(ph.user_param(i, "Name")))]
+    found = [i for i in ph.slots(ph.USER_SLOTS)
+             if T.mentions(node, ph.ph(ph.user_param(i, "Name"))) or T.mentions(node, f'"User{i}')]
     if len(found) != 1:
         raise ValueError(f"expected one user's placeholder in {node}")
     return found[0]

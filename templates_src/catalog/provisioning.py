@@ -14,8 +14,9 @@ from typing import Any
 from .. import aws_facts as facts
 from ..aws_facts import IamAuth
 from ..builders import names
-from ..builders.outputs import secret_output_name
-from ..builders.parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
+from ..builders.outputs import client_policy_output_name, secret_output_name
+from ..builders.users_ready import users_ready_ids
+from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
 from ..config.model import EnvConfig
 from . import placeholders as ph
@@ -117,6 +118,11 @@ def logical_ids(cfg: EnvConfig) -> dict[str, str]:
     for i, user in enumerate(cfg.users, start=1):
         mapping[ph.user_secret_id(i)] = names.secret(user.username)
         mapping[ph.user_output_id(i)] = secret_output_name(user.username)
+        mapping[ph.user_client_policy_id(i)] = names.client_policy(user.username)
+        mapping[ph.user_client_policy_output_id(i)] = client_policy_output_name(user.username)
+    ready = users_ready_ids(cfg)
+    if ready:
+        mapping[ph.USERS_READY_ID], mapping[ph.USERS_READY_HANDLE_ID] = ready
     for i, group in enumerate(cfg.network.client_security_group_ids, start=1):
         mapping[ph.client_ingress_id(ph.client_security_group(i))] = names.ingress_from_security_group(group)
     for version, parameter in ((4, ph.ipv4_cidr), (6, ph.ipv6_cidr)):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..aws_facts import ENGINES, EngineFamily, IamAuth
-from ..builders import parameters as deploy
+from . import env_parameters as deploy
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref
 from .placeholders import slots

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..builders.common import METADATA_NAMESPACE
+from ..builders.common import METADATA_NAMESPACE, RETAINED_POLICIES
 from . import conditions as C
 from . import tree as T
 from .placeholders import DELETABLE_SUFFIX
@@ -20,7 +20,7 @@ READY_SUFFIX = "Ready"
 
 def split_retained(result: dict[str, Any], conditions: C.Conditions) -> None:
     resources = result["Resources"]
-    retained = sorted(i for i, r in resources.items() if r.get("DeletionPolicy") == "Retain")
+    retained = sorted(i for i, r in resources.items() if r.get("DeletionPolicy") in RETAINED_POLICIES)
     guards: dict[str, str | None] = {}
     for logical_id in retained:
         keep = resources[logical_id]

@@ -5,7 +5,7 @@ compared resource by resource and output by output. The build runs this for ever
 writes a provisioning-parameters.json, and the tests run it for the examples and more shapes.
 
 One difference is expected and skipped: an output's Description cannot use functions, so the
-product's per-user secret outputs describe the parameter (``User1Name``), not the username.
+product's per-user outputs (secret, client policy) describe the parameter (``User1Name``), not the username.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import difflib
 import json
 from typing import Any
 
-from ..builders.outputs import secret_output_name
-from ..builders.parameters import parameter_values
+from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.model import EnvConfig
 from ..stack import build_template
 from . import provisioning
@@ -23,10 +22,10 @@ from .resolve import comparable, resolve
 
 
 def dedicated(cfg: EnvConfig, body: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The env's own template, resolved with its deploy-time parameter values (``body``: the
-    template as a dict, when the caller has built it already)."""
+    """The env's own template, resolved (``body``: the template as a dict, when the caller has
+    built it already). It has no Parameters: every value is in it."""
     body = build_template(cfg).to_dict() if body is None else body
-    return comparable(resolve(body, parameter_values(cfg)))
+    return comparable(resolve(body, {}))
 
 
 def launched(cfg: EnvConfig, product: dict[str, Any], values: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
@@ -36,7 +35,8 @@ def launched(cfg: EnvConfig, product: dict[str, Any], values: dict[str, str] | N
 
 
 def _comparable_outputs(cfg: EnvConfig, outputs: dict[str, Any]) -> dict[str, Any]:
-    user_outputs = {secret_output_name(user.username) for user in cfg.users}
+    user_outputs = {name for user in cfg.users
+                    for name in (secret_output_name(user.username), client_policy_output_name(user.username))}
     return {name: {k: v for k, v in output.items() if not (name in user_outputs and k == "Description")}
             for name, output in outputs.items()}
 

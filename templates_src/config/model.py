@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import aws_facts as facts
-from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter
+from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily, IamAuth, RotationStrategy,
+                         SessionPinningFilter)
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 
 _REQUIRED = dataclasses.MISSING
@@ -33,6 +34,8 @@ PATTERN_DOCS = {
     facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
     SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
     r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
+    facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "
+                                  "cluster-... (DbClusterResourceId) for a cluster, upper case",
     facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
 }
 
@@ -82,6 +85,11 @@ class ProxyParams:
     name: str = key(
         "The proxy's name: a lowercase letter first, then lowercase letters, digits and single hyphens.",
         pattern=facts.PROXY_NAME_PATTERN, max_length=facts.PROXY_NAME_MAX,
+    )
+    default_auth_scheme: DefaultAuthScheme = key(
+        "How the proxy logs in to the database: NONE (a Secrets Manager secret per user) or IAM_AUTH "
+        "(end-to-end IAM: no secrets, no passwords; MYSQL and POSTGRESQL, needs target.database_resource_id).",
+        default=DefaultAuthScheme.NONE,
     )
     require_tls: bool = key("Refuse client connections without TLS.", default=True)
     iam_auth: IamAuth = key(
@@ -142,6 +150,11 @@ class TargetParams:
     )
     read_only_endpoint: bool = key(
         "Add a READ_ONLY proxy endpoint (cluster targets only).", default=False,
+    )
+    database_resource_id: str | None = key(
+        "The database's resource id (db-... of an instance, cluster-... of a cluster): what the proxy "
+        "role's rds-db:connect ARNs name with default_auth_scheme IAM_AUTH.", default=None,
+        pattern=facts.DB_RESOURCE_ID_PATTERN,
     )
     database_name: str | None = key(
         "The database the users' grants apply to (db-users.sql); required when a user has a role or privileges.",

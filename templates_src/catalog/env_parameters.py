@@ -1,8 +1,9 @@
-"""Deploy-time Parameters: the values a deployer may change in the console or CLI.
+"""The Service Catalog product's launch parameters that carry an env's own values (network,
+database, proxy timeouts, pool, log retention): names, types, constraints, and each env's value
+for its provisioning-parameters.json.
 
-Each parameter's default is the environment's validated value, so the template deploys with
-no typing; ``parameters.json`` and ``template-configuration.json`` are rendered from the same
-table, so their keys always match the template's.
+Env templates have no Parameters (stack.py): these exist only in the product, where the
+placeholder configs pass ``Ref`` of them to the builders (placeholders.base_config).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from troposphere import Parameter, Ref
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
@@ -105,32 +104,3 @@ def applicable(cfg: EnvConfig) -> list[DeployParameter]:
 def parameter_values(cfg: EnvConfig) -> dict[str, str]:
     """Each parameter's value for this environment, as CloudFormation takes them (text)."""
     return {p.name: str(p.value(cfg)) for p in applicable(cfg)}
-
-
-def build_parameters(cfg: EnvConfig) -> list[Parameter]:
-    result = []
-    for spec in applicable(cfg):
-        props: dict[str, Any] = {"Type": spec.type, "Description": spec.description,
-                                 "Default": str(spec.value(cfg))}
-        for name, value in spec.constraints:
-            props[name] = [str(v) for v in value] if name == "AllowedValues" else value
-        if spec.constraint_description:
-            props["ConstraintDescription"] = spec.constraint_description
-        result.append(Parameter(spec.name, **props))
-    return result
-
-
-def interface_metadata(cfg: EnvConfig) -> dict[str, Any]:
-    """AWS::CloudFormation::Interface: the console groups and labels of the parameters."""
-    specs = applicable(cfg)
-    return {
-        "ParameterGroups": [
-            {"Label": {"default": group}, "Parameters": [p.name for p in specs if p.group == group]}
-            for group in GROUP_ORDER if any(p.group == group for p in specs)
-        ],
-        "ParameterLabels": {p.name: {"default": p.label} for p in specs},
-    }
-
-
-def ref(name: str) -> Ref:
-    return Ref(name)

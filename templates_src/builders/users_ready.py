@@ -1,0 +1,72 @@
+"""The pause in the stack's creation while create-db-users.sh makes the database users.
+
+The target group's create and update handlers wait until the target is AVAILABLE
+(aws-cloudformation-resource-providers-rds-proxy, aws-rds-dbproxytargetgroup, CreateHandler /
+UpdateHandler and Utility.validateHealth), and a target is UNAVAILABLE with AUTH_FAILURE while
+the users its secrets name do not exist (RDS API, TargetHealth). The users can only be made
+once the secrets exist, which is during the stack's own creation. So the stack waits: a
+WaitCondition that comes after every generated secret and before the target group and the
+rotation schedules, released by the signal deploy.sh sends once create-db-users.sh has run
+("Create wait conditions in a CloudFormation template", CloudFormation User Guide).
+
+Its logical id carries a digest of the users: a new set of users makes a new wait condition
+(and a new handle, as the guide requires: a handle is never reused), so an update that adds a
+user waits for that user too; an update that keeps the users waits for nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from troposphere import Ref
+from troposphere.cloudformation import WaitCondition, WaitConditionHandle
+
+from ..config.model import EnvConfig
+from ..config.rules import end_to_end_iam
+from . import names
+from .common import METADATA_NAMESPACE
+
+# Long enough to run create-db-users.sh by hand if deploy.sh is not used; at most 12 hours.
+USERS_READY_TIMEOUT_SECONDS = 3600
+
+
+def generated_users(cfg: EnvConfig) -> list[str]:
+    """Users whose secret the stack generates: only they must wait for the stack."""
+    if end_to_end_iam(cfg):
+        return []
+    return [user.username for user in cfg.users if not user.secret_arn]
+
+
+def users_ready_ids(cfg: EnvConfig) -> tuple[str, str] | None:
+    """(wait condition, handle) logical ids, or None when nothing waits."""
+    users = generated_users(cfg)
+    if not users:
+        return None
+    digest = hashlib.sha256("\n".join(sorted(users)).encode()).hexdigest()[:8].upper()
+    return names.users_ready(digest), names.users_ready_handle(digest)
+
+
+def users_ready_dependency(cfg: EnvConfig) -> list[str]:
+    """``DependsOn`` of what must wait for the users (target group, rotation schedules)."""
+    ids = users_ready_ids(cfg)
+    return [ids[0]] if ids else []
+
+
+def build_users_ready(cfg: EnvConfig) -> list[WaitConditionHandle | WaitCondition]:
+    ids = users_ready_ids(cfg)
+    if ids is None:
+        return []
+    ready, handle = ids
+    return [
+        WaitConditionHandle(handle),
+        WaitCondition(
+            ready,
+            Handle=Ref(handle),
+            Count=1,
+            Timeout=str(USERS_READY_TIMEOUT_SECONDS),
+            # A Ref orders creation like DependsOn, and unlike DependsOn it can sit under a
+            # condition (the Service Catalog product's optional user slots): the wait starts
+            # only once every secret exists, so create-db-users.sh can read them all.
+            Metadata={METADATA_NAMESPACE: {"AfterSecrets": [Ref(names.secret(u)) for u in generated_users(cfg)]}},
+        ),
+    ]

@@ -1,0 +1,37 @@
+"""The order a first deploy (and every later one) runs in: stated once, rendered into DEPLOY.md
+and deploy.sh.
+
+Two shapes, decided by who makes the users' credentials:
+- The stack generates secrets: the users can only be made once their secrets exist, which is
+  during the stack's creation. The stack pauses at its users-ready wait condition
+  (builders/users_ready.py); deploy.sh waits for that pause, runs create-db-users.sh and sends
+  the signal, and only then does CloudFormation create the target group (which waits for a
+  healthy target) and the rotation schedules.
+- End-to-end IAM, or every user brings its secret: create-db-users.sh needs nothing from the
+  stack, so it runs first and the stack is created in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .builders.users_ready import USERS_READY_TIMEOUT_SECONDS, users_ready_ids
+from .config.model import EnvConfig
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    users_first: bool  # create-db-users.sh runs before the stack operation starts
+    users_ready: str | None  # the wait condition create-db-users.sh releases (None: users_first)
+    users_ready_handle: str | None
+    timeout_minutes: int
+
+
+def deploy_plan(cfg: EnvConfig) -> DeployPlan:
+    ids = users_ready_ids(cfg)
+    return DeployPlan(
+        users_first=ids is None,
+        users_ready=ids[0] if ids else None,
+        users_ready_handle=ids[1] if ids else None,
+        timeout_minutes=USERS_READY_TIMEOUT_SECONDS // 60,
+    )
