@@ -100,15 +100,13 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
     ),
 }
 
-# Secrets Manager's hosted rotation functions, per engine and strategy. They need the
-# transform below, which makes the stack need CAPABILITY_AUTO_EXPAND.
+# Secrets Manager's hosted rotation functions, per engine and strategy (alternating users is
+# refused: config/rules.py says why). They need the transform below, which makes the stack need
+# CAPABILITY_AUTO_EXPAND.
 ROTATION_TYPES: dict[tuple[EngineFamily, RotationStrategy], str] = {
     (EngineFamily.MYSQL, RotationStrategy.SINGLE_USER): "MySQLSingleUser",
-    (EngineFamily.MYSQL, RotationStrategy.ALTERNATING_USERS): "MySQLMultiUser",
     (EngineFamily.POSTGRESQL, RotationStrategy.SINGLE_USER): "PostgreSQLSingleUser",
-    (EngineFamily.POSTGRESQL, RotationStrategy.ALTERNATING_USERS): "PostgreSQLMultiUser",
     (EngineFamily.SQLSERVER, RotationStrategy.SINGLE_USER): "SQLServerSingleUser",
-    (EngineFamily.SQLSERVER, RotationStrategy.ALTERNATING_USERS): "SQLServerMultiUser",
 }
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
 ROTATION_DAYS_RANGE = (1, 1000)

@@ -10,7 +10,9 @@ from cfn_flip import load_yaml
 
 from templates_src import aws_facts as facts
 from templates_src.config import load_environments
-from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, TEMPLATE_CONFIGURATION_FILE, TEMPLATE_FILE)
+from templates_src.builders import outputs
+from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
+                                   TEMPLATE_FILE)
 
 from conftest import GENERATED, PARAMS
 
@@ -29,28 +31,13 @@ def test_template_fits_the_console_upload_limit(env):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_parameter_files_name_exactly_the_templates_parameters(env):
-    parameters = _template(env)["Parameters"]
-    create_stack = json.loads((GENERATED / env / PARAMETERS_FILE).read_text())
+def test_no_parameters_so_every_path_deploys_the_params(env):
+    """The template has no Parameters (every value is in it); the parameter files stay, empty,
+    so commands and pipelines that pass them keep working."""
+    assert "Parameters" not in _template(env)
+    assert json.loads((GENERATED / env / PARAMETERS_FILE).read_text()) == []
     configuration = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())
-    assert sorted(p["ParameterKey"] for p in create_stack) == sorted(parameters)
-    assert sorted(configuration["Parameters"]) == sorted(parameters)
-    # The defaults are the env's values, so the console upload needs no typing.
-    assert {p["ParameterKey"]: p["ParameterValue"] for p in create_stack} == {
-        name: spec["Default"] for name, spec in parameters.items()}
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_every_default_satisfies_its_constraints(env):
-    for name, spec in _template(env)["Parameters"].items():
-        default = spec["Default"]
-        if "AllowedPattern" in spec:
-            assert re.fullmatch(spec["AllowedPattern"], default), name
-        if "AllowedValues" in spec:
-            assert default in spec["AllowedValues"], name
-        if "MinValue" in spec:
-            assert spec["MinValue"] <= int(default) <= spec["MaxValue"], name
-        assert spec["Description"] and spec.get("ConstraintDescription", "x")
+    assert configuration["Parameters"] == {} and configuration["Tags"] == CONFIGS[env].tags
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -59,9 +46,12 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
     protected = sorted(f"LogicalResourceId/{name}" for name, r in resources.items()
                        if r["Type"] in ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup"))
     policy = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())["StackPolicy"]
+    # The CLI path (deploy.sh, DEPLOY.md's create-stack) applies the same policy.
+    assert json.loads((GENERATED / env / STACK_POLICY_FILE).read_text()) == policy
     [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Action"] == ["Update:Replace", "Update:Delete"] and deny["Resource"] == protected
-    assert any(r.endswith("Secret") for r in protected) and "LogicalResourceId/ProxyLogGroup" in protected
+    assert "LogicalResourceId/ProxyLogGroup" in protected
+    assert any(r.endswith("Secret") for r in protected) or CONFIGS[env].proxy.default_auth_scheme.value == "IAM_AUTH"
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -72,6 +62,12 @@ def test_deploy_guide_uses_the_envs_real_names(env):
     assert "--capabilities CAPABILITY_IAM" in guide
     for output in _template(env)["Outputs"]:
         assert f"`{cfg.stack_name}-{output}`" in guide
-    assert f"!ImportValue {cfg.stack_name}-ClientPolicyArn" in guide
+    iam_users = [u for u in cfg.users if u.iam_auth.value != "DISABLED"]
+    for user in iam_users:  # one client policy per user, each shown with its export
+        assert f"`{cfg.stack_name}-{outputs.client_policy_output_name(user.username)}`" in guide
+    if iam_users:
+        assert f"!ImportValue {cfg.stack_name}-{outputs.client_policy_output_name(iam_users[0].username)}" in guide
+    assert f"bash generated/{env}/deploy.sh" in guide and "--enable-termination-protection" in guide
+    assert f"DB_NAME: {cfg.target.database_name}" in guide or cfg.target.database_name is None
     assert "generate_db_auth_token" in guide and "@aws-sdk/rds-signer" in guide
     assert f'DB_PORT: "{facts.ENGINES[cfg.engine_family].port}"' in guide

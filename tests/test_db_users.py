@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
-from builders.envs import POSTGRES, SQLSERVER, make_cfg
+from builders.envs import END_TO_END_IAM, POSTGRES, SQLSERVER, make_cfg
 
 DB = {"target": {"database_name": "shop"}}
 
@@ -20,8 +20,11 @@ def test_mysql_users_and_role_grants():
                           {"username": "reader", "role": "readonly",
                            "client_password_auth_type": "MYSQL_CACHING_SHA2_PASSWORD"},
                           {"username": "plain"}]})
-    assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH mysql_native_password "
+    # caching_sha2_password whatever the client-to-proxy auth type (mysql_native_password is
+    # deprecated in 8.0 and gone in 9.0).
+    assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH caching_sha2_password "
             "BY '__PASSWORD_app_user__';") in sql
+    assert "mysql_native_password" not in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO 'app_user'@'%';" in sql
     assert "IDENTIFIED WITH caching_sha2_password BY '__PASSWORD_reader__'" in sql
     assert "GRANT SELECT ON `shop`.* TO 'reader'@'%';" in sql
@@ -35,8 +38,10 @@ def test_postgres_splits_privileges_by_where_they_apply():
     assert 'GRANT USAGE, CREATE ON SCHEMA "public" TO "owner";' in sql
     assert 'GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "owner";' in sql
     assert 'ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "owner";' in sql
-    legacy = sql[sql.index("-- legacy"):]
-    assert "SET password_encryption = 'md5';" in legacy
+    # Passwords arrive pre-hashed (create-db-users.sh derives a verifier), so no
+    # password_encryption setting is needed: an md5 user gets an md5 hash in its placeholder.
+    assert "ALTER ROLE \"legacy\" WITH LOGIN PASSWORD '__PASSWORD_legacy__';" in sql
+    assert "password_encryption" not in sql
 
 
 def test_sqlserver_logins_users_and_schema_grants():
@@ -57,5 +62,39 @@ def test_script_fills_every_placeholder_from_a_secret(engine):
     script = files[DB_USERS_SCRIPT_FILE]
     for placeholder in ("__PASSWORD_app_user__", "__PASSWORD_legacy__"):
         assert placeholder in files[DB_USERS_SQL_FILE] and f"/{placeholder}/" in script
-    assert "pw=$(password AppUserSecretArn)" in script
-    assert "pw=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf)" in script
+    # The stack's secret by logical id (the stack has no outputs yet while it waits for this
+    # script), a brought secret by its ARN.
+    assert "value=$(password AppUserSecret app_user)" in script
+    assert "value=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf legacy)" in script
+
+
+def test_postgres_default_privileges_follow_tables_the_migration_user_creates():
+    sql = _sql(POSTGRES, {"users": [{"username": "app", "role": "app"}, {"username": "mig", "role": "migration"},
+                                    {"username": "ro", "role": "readonly"}]})
+    assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "mig" IN SCHEMA "public" GRANT SELECT ON TABLES TO "ro";' in sql
+    assert ('ALTER DEFAULT PRIVILEGES FOR ROLE "mig" IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE '
+            'ON TABLES TO "app";') in sql
+    # Every role exists before any grant names it.
+    assert sql.rindex("CREATE ROLE") < sql.index("GRANT ")
+
+
+@pytest.mark.parametrize("engine, created", [
+    ((), "CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;"),
+    ((POSTGRES,), 'GRANT rds_iam TO "app_user";'),
+])
+def test_end_to_end_iam_users_have_no_password(engine, created):
+    cfg = make_cfg(DB, *engine, END_TO_END_IAM, {"users": [{"username": "app_user", "role": "app"}]})
+    files = db_users_files(cfg)
+    assert created in files[DB_USERS_SQL_FILE]
+    assert "__PASSWORD_" not in files[DB_USERS_SQL_FILE]
+    assert "secretsmanager" not in files[DB_USERS_SCRIPT_FILE]
+
+
+@pytest.mark.parametrize("engine, verified", [
+    ((), "--ssl-mode=VERIFY_IDENTITY"), ((), "--ssl-verify-server-cert"),  # MySQL's and MariaDB's client
+    ((POSTGRES,), "sslmode=verify-full"), ((SQLSERVER,), " -N -x -b"),
+])
+def test_script_verifies_the_server_certificate(engine, verified):
+    script = db_users_files(make_cfg(DB, *engine))[DB_USERS_SCRIPT_FILE]
+    assert verified in script
+    assert "sslmode=require" not in script and "--ssl-mode=REQUIRED" not in script

@@ -11,12 +11,12 @@ from templates_src.config import load_environments
 from templates_src.render import cfn_yaml, ordered_body
 from templates_src.stack import build_template
 
-from builders.envs import ALTERNATING, CLUSTER, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg
+from builders.envs import ROTATION, CLUSTER, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg
 from conftest import PARAMS
 
 SHAPES = {
     **{f"example-{cfg.env}": cfg for cfg in load_environments(PARAMS, "params")},
-    "postgres-cluster-rotation": make_cfg(POSTGRES, CLUSTER, ALTERNATING, TWO_USERS),
+    "postgres-cluster-rotation": make_cfg(POSTGRES, CLUSTER, ROTATION, TWO_USERS),
     "sqlserver-no-iam-own-key": make_cfg(SQLSERVER, NO_IAM, OWN_KEY, NO_RETAIN),
 }
 

@@ -21,7 +21,7 @@ from templates_src.config import load_environments
 from templates_src.policies import PolicyError, check_policies, policy_files, run_policies
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
-from builders.envs import (ALTERNATING, ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
+from builders.envs import (ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                                  TWO_USERS, make_cfg)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ SECURE_VARIANTS = {
                                                           "network": {"database_security_group_id": DB_SG}}),
     "sqlserver": (SQLSERVER, {"target": {"port": 1500}}),
     "rotation-single-user": (ROTATION, {"network": {"database_security_group_id": DB_SG}}),
-    "rotation-alternating-cluster": (POSTGRES, CLUSTER, ALTERNATING),
+    "rotation-cluster": (POSTGRES, CLUSTER, ROTATION),
     "database-cidr-rotation": (ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.

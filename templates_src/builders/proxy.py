@@ -13,7 +13,7 @@ from ..config.rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
 from .secrets import secret_arn
-from .users_ready import users_ready_dependency
+from .users_ready import waits_for_users
 
 
 def _authentication(cfg: EnvConfig) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def build_target_group(cfg: EnvConfig) -> DBProxyTargetGroup:
         TargetGroupName=facts.PROXY_TARGET_GROUP_NAME,
         DBProxyName=Ref(names.PROXY),
         ConnectionPoolConfigurationInfo=connection_pool(cfg),
-        DependsOn=users_ready_dependency(cfg),
+        **waits_for_users(cfg),
         **target,
     )
 

@@ -11,12 +11,11 @@ from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule, SecretTargetAttachment
 
 from .. import aws_facts as facts
-from ..aws_facts import RotationStrategy
 from ..config.model import EnvConfig, UserParams
 from . import names
 from .common import comma_joined
 from .kms import key_arn
-from .users_ready import users_ready_dependency
+from .users_ready import waits_for_users
 
 
 def _target(cfg: EnvConfig) -> tuple[str, str]:
@@ -44,8 +43,6 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
         TargetId=target_id,
     )
     secrets = cfg.secrets
-    superuser = ({"SuperuserSecretArn": secrets.rotation_superuser_secret_arn}
-                 if secrets.rotation_strategy is RotationStrategy.ALTERNATING_USERS else {})
     schedule = RotationSchedule(
         names.secret_rotation(user.username),
         # Through the attachment, so rotation starts only once the secret knows its database.
@@ -56,7 +53,6 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
             VpcSecurityGroupIds=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
             KmsKeyArn=key_arn(cfg),
             ExcludeCharacters=secrets.exclude_characters,
-            **superuser,
         ),
         RotationRules=RotationRules(AutomaticallyAfterDays=secrets.rotation_days),
         # Not at create: the first rotation waits for the schedule, by when create-db-users.sh has
@@ -66,6 +62,6 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
         # step, which needs the user to exist, and the schedule is created only in the stack's
         # second phase, after the users.
         RotateImmediatelyOnUpdate=False,
-        DependsOn=users_ready_dependency(cfg),
+        **waits_for_users(cfg),
     )
     return [attachment, schedule]

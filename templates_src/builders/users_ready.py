@@ -24,7 +24,6 @@ from troposphere.cloudformation import WaitCondition, WaitConditionHandle
 from ..config.model import EnvConfig
 from ..config.rules import end_to_end_iam
 from . import names
-from .common import METADATA_NAMESPACE
 
 # Long enough to run create-db-users.sh by hand if deploy.sh is not used; at most 12 hours.
 USERS_READY_TIMEOUT_SECONDS = 3600
@@ -46,10 +45,11 @@ def users_ready_ids(cfg: EnvConfig) -> tuple[str, str] | None:
     return names.users_ready(digest), names.users_ready_handle(digest)
 
 
-def users_ready_dependency(cfg: EnvConfig) -> list[str]:
-    """``DependsOn`` of what must wait for the users (target group, rotation schedules)."""
+def waits_for_users(cfg: EnvConfig) -> dict[str, list[str]]:
+    """``DependsOn=...`` for what must wait for the users (target group, rotation schedules);
+    nothing when nothing waits."""
     ids = users_ready_ids(cfg)
-    return [ids[0]] if ids else []
+    return {"DependsOn": [ids[0]]} if ids else {}
 
 
 def build_users_ready(cfg: EnvConfig) -> list[WaitConditionHandle | WaitCondition]:
@@ -64,9 +64,11 @@ def build_users_ready(cfg: EnvConfig) -> list[WaitConditionHandle | WaitConditio
             Handle=Ref(handle),
             Count=1,
             Timeout=str(USERS_READY_TIMEOUT_SECONDS),
-            # A Ref orders creation like DependsOn, and unlike DependsOn it can sit under a
-            # condition (the Service Catalog product's optional user slots): the wait starts
-            # only once every secret exists, so create-db-users.sh can read them all.
-            Metadata={METADATA_NAMESPACE: {"AfterSecrets": [Ref(names.secret(u)) for u in generated_users(cfg)]}},
+            # After the proxy role's policy, whose properties name every secret (a Ref in a
+            # resource's properties creates it after what it refers to: DependsOn attribute,
+            # CloudFormation Template Reference). So the wait starts once every secret exists and
+            # create-db-users.sh can read them all, and the product's optional user slots need no
+            # conditional DependsOn (which CloudFormation does not have).
+            DependsOn=[names.ROLE_POLICY],
         ),
     ]

@@ -249,9 +249,6 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
             what = "rotation_superuser_secret_arn" if secrets.rotation_superuser_secret_arn else "rotation_strategy"
             report(("secrets", what), "has no effect without secrets.rotation_days; remove it or set rotation_days")
         return
-    if alternating and not secrets.rotation_superuser_secret_arn:
-        report(("secrets", "rotation_superuser_secret_arn"),
-               "missing: alternating_users rotation needs a superuser's secret to create the clone users")
     if not alternating and secrets.rotation_superuser_secret_arn:
         report(("secrets", "rotation_superuser_secret_arn"), "only used by rotation_strategy alternating_users")
     if all(user.secret_arn for user in cfg.users):

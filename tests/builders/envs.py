@@ -50,6 +50,8 @@ SUPERUSER_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:ord
 ROTATION = {"secrets": {"rotation_days": 30}}
 ALTERNATING = {"secrets": {"rotation_days": 7, "rotation_strategy": "alternating_users",
                            "rotation_superuser_secret_arn": SUPERUSER_SECRET_ARN}}
+DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVW012"
+END_TO_END_IAM = {"proxy": {"default_auth_scheme": "IAM_AUTH"}, "target": {"database_resource_id": DB_RESOURCE_ID}}
 WAIVE_IAM = {"waivers": {"iam_auth": "legacy client, tracked in TICKET-42"}}
 NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False},
           "waivers": {"iam_auth": "legacy client, tracked in TICKET-42", "require_tls": "legacy client, tracked in TICKET-42"}}

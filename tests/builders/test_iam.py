@@ -1,4 +1,5 @@
-"""The proxy's role (read exactly its secrets) and the client policy (connect as named users)."""
+"""The proxy's role and its managed policy (read exactly its secrets, or sign in to exactly its
+database as its users), and one client policy per user (connect as that user only)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from templates_src.builders import iam
 
-from .envs import (WAIVE_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, SQLSERVER, TWO_USERS, get_att, make_cfg, props, ref,
+from .envs import (DB_RESOURCE_ID, END_TO_END_IAM, POSTGRES, WAIVE_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, SQLSERVER, TWO_USERS, get_att, make_cfg, props, ref,
                    statements, sub, walk)
 
 PROXY_ID = {"Fn::Select": [6, {"Fn::Split": [":", get_att("Proxy", "DBProxyArn")]}]}
@@ -14,19 +15,25 @@ DB_USER_ARN = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbu
 
 
 def _role(*overrides):
-    return props(iam.build_proxy_role(make_cfg(*overrides)))
+    policy, role = iam.build_proxy_role(make_cfg(*overrides))
+    assert props(role)["ManagedPolicyArns"] == [ref(policy.title)]
+    assert "Policies" not in props(role)  # no inline policy (AWS Config iam-no-inline-policy-check)
+    return props(role)
 
 
 def _role_policy(*overrides):
-    [policy] = _role(*overrides)["Policies"]
-    assert policy["PolicyName"] == "read-proxy-secrets"
-    return statements(policy["PolicyDocument"])
+    policy, _ = iam.build_proxy_role(make_cfg(*overrides))
+    assert policy.title == "ProxyRolePolicy"
+    return statements(props(policy)["PolicyDocument"])
 
 
 def _client_arns(*overrides):
-    [policy] = iam.build_client_policy(make_cfg(*overrides))
-    [statement] = props(policy)["PolicyDocument"]["Statement"]
-    return statement["Resource"]
+    """username -> the rds-db:connect resources of that user's own client policy."""
+    result = {}
+    for policy in iam.build_client_policies(make_cfg(*overrides)):
+        [statement] = props(policy)["PolicyDocument"]["Statement"]
+        result[policy.title] = statement["Resource"]
+    return result
 
 
 def test_role_is_trusted_by_rds_for_this_account_only():
@@ -41,7 +48,7 @@ def test_role_is_trusted_by_rds_for_this_account_only():
 
 def test_role_description_and_tags():
     role = _role()
-    assert role["Description"] == "Assumed by RDS Proxy orders-test (test) to read its database secrets"
+    assert role["Description"] == "Assumed by RDS Proxy orders-test (test)"
     assert role["Tags"] == [{"Key": "Environment", "Value": "test"}]
 
 
@@ -77,23 +84,42 @@ def test_decrypt_only_the_key_and_only_via_secrets_manager(overrides, key):
 
 
 def test_role_has_no_wildcard_resource_or_action():
-    role = _role(TWO_USERS)
-    values = [value for name, value in walk(role) if name in ("Resource", "Action")]
-    assert values and all("*" not in v for v in values)
+    for overrides in ((TWO_USERS,), (TWO_USERS, END_TO_END_IAM)):
+        values = [value for name, value in walk(_role_policy(*overrides)) if name in ("Resource", "Action")]
+        assert values and all("*" not in str(v) for v in values)
 
 
-def test_client_policy_connects_as_each_iam_user_through_this_proxy():
-    assert _client_arns(TWO_USERS) == [
-        {"Fn::Sub": [DB_USER_ARN + "app_user", {"ProxyId": PROXY_ID}]},
-        {"Fn::Sub": [DB_USER_ARN + "migrator", {"ProxyId": PROXY_ID}]},
-    ]
+@pytest.mark.parametrize("engine", [{}, POSTGRES])
+def test_end_to_end_iam_role_signs_in_as_exactly_its_users_of_exactly_its_database(engine):
+    policy = _role_policy(engine, TWO_USERS, END_TO_END_IAM)
+    assert list(policy) == ["ConnectToDatabaseAsItsUsers"]  # no secret to read, no key to use
+    statement = policy["ConnectToDatabaseAsItsUsers"]
+    assert statement["Action"] == ["rds-db:connect"]
+    base = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:" + DB_RESOURCE_ID + "/"
+    assert statement["Resource"] == [sub(base + "app_user"), sub(base + "migrator")]
 
 
-def test_client_policy_statement_and_description():
-    [policy] = iam.build_client_policy(make_cfg(TWO_USERS))
-    assert policy.title == "ProxyClientPolicy"
-    body = props(policy)
-    assert body["Description"] == "Connect to RDS Proxy orders-test (test) with IAM auth as app_user, migrator"
+def test_role_policy_description_does_not_change_with_the_users():
+    """ManagedPolicy Description is create-only: adding a user must not replace the policy."""
+    one, _ = iam.build_proxy_role(make_cfg())
+    two, _ = iam.build_proxy_role(make_cfg(TWO_USERS))
+    assert props(one)["Description"] == props(two)["Description"]
+
+
+def test_each_user_has_its_own_client_policy_naming_only_that_user():
+    assert _client_arns(TWO_USERS) == {
+        "AppUserClientPolicy": [{"Fn::Sub": [DB_USER_ARN + "app_user", {"ProxyId": PROXY_ID}]}],
+        "MigratorClientPolicy": [{"Fn::Sub": [DB_USER_ARN + "migrator", {"ProxyId": PROXY_ID}]}],
+    }
+
+
+def test_client_policy_statement_and_description_never_list_other_users():
+    policies = {p.title: props(p) for p in iam.build_client_policies(make_cfg(TWO_USERS))}
+    alone = {p.title: props(p) for p in iam.build_client_policies(make_cfg())}
+    # Adding migrator leaves app_user's policy as it was (Description is create-only).
+    assert policies["AppUserClientPolicy"] == alone["AppUserClientPolicy"]
+    body = policies["MigratorClientPolicy"]
+    assert body["Description"] == "Connect to RDS Proxy orders-test (test) with IAM auth as migrator"
     [statement] = body["PolicyDocument"]["Statement"]
     assert (statement["Sid"], statement["Effect"], statement["Action"]) == (
         "ConnectThroughProxy", "Allow", ["rds-db:connect"])
@@ -106,7 +132,7 @@ def test_client_policy_statement_and_description():
 ])
 def test_client_policy_lists_only_iam_users(users, engine, expected):
     arns = _client_arns(engine, {"users": users}, WAIVE_IAM)
-    assert [arn["Fn::Sub"][0].rsplit("/", 1)[1] for arn in arns] == expected
+    assert [arn["Fn::Sub"][0].rsplit("/", 1)[1] for [arn] in arns.values()] == expected
 
 
 @pytest.mark.parametrize("overrides", [
@@ -114,7 +140,7 @@ def test_client_policy_lists_only_iam_users(users, engine, expected):
     ({"proxy": {"require_tls": False}, "users": [{"username": "a", "iam_auth": "DISABLED"}]}, NO_IAM),
 ])
 def test_no_client_policy_without_iam_users(overrides):
-    assert iam.build_client_policy(make_cfg(*overrides)) == []
+    assert iam.build_client_policies(make_cfg(*overrides)) == []
 
 
 def test_proxy_resource_id_is_cut_from_the_arn():

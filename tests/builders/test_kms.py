@@ -104,13 +104,12 @@ def test_every_statement_but_admin_is_conditioned(policy):
 
 
 @pytest.mark.parametrize("overrides, expected", [
-    ((), "Retain"),
-    ((NO_RETAIN,), "Delete"),
+    ((), ("RetainExceptOnCreate", "Retain")),
+    ((NO_RETAIN,), ("Delete", "Delete")),
 ])
 def test_key_retention(overrides, expected):
     key = by_title(kms.build_key(make_cfg(*overrides)))["ProxySecretsKey"].to_dict()
-    assert key["DeletionPolicy"] == expected
-    assert key["UpdateReplacePolicy"] == expected
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == expected
 
 
 def test_alias_has_no_retention_policy(key_resources):

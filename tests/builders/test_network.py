@@ -21,7 +21,7 @@ def _of_type(resources, kind):
 
 def test_group_allows_no_outbound_but_the_explicit_rule():
     group = props(_rules()["ProxySecurityGroup"])
-    assert group["VpcId"] == ref("VpcId")
+    assert group["VpcId"] == VPC
     assert group["GroupDescription"] == "RDS Proxy orders-test (test)"
     # The single inline rule matches nothing (ICMP type 252 to the broadcast address): it only
     # removes the default allow-all egress.
@@ -31,7 +31,6 @@ def test_group_allows_no_outbound_but_the_explicit_rule():
     }]
     assert "SecurityGroupIngress" not in group
     assert {"Key": "Name", "Value": "orders-test-proxy"} in group["Tags"]
-    assert VPC not in str(group)  # the VPC comes from the parameter
 
 
 @pytest.mark.parametrize("engine, database_port, listen_port", [
@@ -92,7 +91,7 @@ def test_egress_only_to_the_database_port(overrides, destination):
     egress = _of_type(_rules({"target": {"port": 3307}}, *overrides), "AWS::EC2::SecurityGroupEgress")
     assert egress == {"ProxyEgressToDatabase": {
         "GroupId": PROXY_GROUP_ID, "IpProtocol": "tcp",
-        "FromPort": ref("DatabasePort"), "ToPort": ref("DatabasePort"),
+        "FromPort": 3307, "ToPort": 3307,
         "Description": "Proxy to the database port", **destination,
     }}
 
@@ -102,7 +101,7 @@ def test_database_ingress_only_with_the_database_group():
     assert "DatabaseIngressFromProxy" not in _rules({"network": {"database_cidr": "10.20.0.0/22"}})
     rule = props(_rules({"network": {"database_security_group_id": DB_SG}})["DatabaseIngressFromProxy"])
     assert rule == {
-        "GroupId": DB_SG, "IpProtocol": "tcp", "FromPort": ref("DatabasePort"), "ToPort": ref("DatabasePort"),
+        "GroupId": DB_SG, "IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
         "SourceSecurityGroupId": PROXY_GROUP_ID, "Description": "RDS Proxy orders-test to the database",
     }
 

@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import outputs
 
-from .envs import (CLUSTER, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, get_att,
+from .envs import (CLUSTER, END_TO_END_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, get_att,
                    make_cfg, ref)
 
 ALWAYS = ["ProxyEndpoint", "ProxyPort", "ProxyName", "ProxyArn", "ProxyResourceId", "ProxySecurityGroupId",
@@ -18,12 +18,15 @@ def _outputs(*overrides):
 
 
 @pytest.mark.parametrize("overrides, names", [
-    ((), ALWAYS + ["ClientPolicyArn", "AppUserSecretArn"]),
-    ((TWO_USERS,), ALWAYS + ["ClientPolicyArn", "AppUserSecretArn", "MigratorSecretArn"]),
+    ((), ALWAYS + ["AppUserClientPolicyArn", "AppUserSecretArn"]),
+    ((TWO_USERS,), ALWAYS + ["AppUserClientPolicyArn", "MigratorClientPolicyArn", "AppUserSecretArn",
+                             "MigratorSecretArn"]),
     ((NO_IAM,), ALWAYS + ["AppUserSecretArn"]),
-    ((CLUSTER,), ALWAYS + ["ClientPolicyArn", "AppUserSecretArn"]),
+    ((CLUSTER,), ALWAYS + ["AppUserClientPolicyArn", "AppUserSecretArn"]),
     ((CLUSTER, {"target": {"read_only_endpoint": True}}),
-     ALWAYS + ["ProxyReadOnlyEndpoint", "ClientPolicyArn", "AppUserSecretArn"]),
+     ALWAYS + ["ProxyReadOnlyEndpoint", "AppUserClientPolicyArn", "AppUserSecretArn"]),
+    # End-to-end IAM: a client policy per user, no secret.
+    ((TWO_USERS, END_TO_END_IAM), ALWAYS + ["AppUserClientPolicyArn", "MigratorClientPolicyArn"]),
 ])
 def test_which_outputs(overrides, names):
     assert list(_outputs(*overrides)) == names
@@ -46,7 +49,7 @@ def test_output_values():
         "ProxySecurityGroupId": get_att("ProxySecurityGroup", "GroupId"),
         "SecretsKeyArn": get_att("ProxySecretsKey", "Arn"),
         "ProxyReadOnlyEndpoint": get_att("ProxyReadOnlyEndpoint", "Endpoint"),
-        "ClientPolicyArn": ref("ProxyClientPolicy"),
+        "AppUserClientPolicyArn": ref("AppUserClientPolicy"),
         "AppUserSecretArn": ref("AppUserSecret"),
     }
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src.builders import proxy
+from templates_src.builders import proxy, users_ready
 
-from .envs import (WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
+from .envs import (END_TO_END_IAM, POSTGRES, SUBNETS, WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
                    props, ref)
 
 SECURITY_GROUP = [get_att("ProxySecurityGroup", "GroupId")]
@@ -23,9 +23,9 @@ def test_proxy_properties():
         "EngineFamily": "MYSQL",
         "RoleArn": get_att("ProxyRole", "Arn"),
         "RequireTLS": True,
-        "IdleClientTimeout": ref("IdleClientTimeout"),
+        "IdleClientTimeout": 1800,
         "DebugLogging": False,
-        "VpcSubnetIds": ref("SubnetIds"),
+        "VpcSubnetIds": SUBNETS,
         "VpcSecurityGroupIds": SECURITY_GROUP,
     }
     assert body["Tags"] == [{"Key": "Environment", "Value": "test"}]
@@ -90,19 +90,22 @@ def test_tls_and_debug_logging(overrides, require_tls, debug):
 
 
 @pytest.mark.parametrize("overrides, target", [
-    ((), {"DBInstanceIdentifiers": [ref("DBInstanceIdentifier")]}),
-    ((CLUSTER,), {"DBClusterIdentifiers": [ref("DBClusterIdentifier")]}),
+    ((), {"DBInstanceIdentifiers": ["orders-test-db"]}),
+    ((CLUSTER,), {"DBClusterIdentifiers": ["orders-test-aurora"]}),
 ])
 def test_target_group_instance_or_cluster(overrides, target):
     group = proxy.build_target_group(make_cfg(*overrides))
     assert group.title == "ProxyTargetGroup"
+    # It waits for the users (their create-db-users.sh run): its create handler waits for a
+    # healthy target, and a target whose users do not exist is UNAVAILABLE (AUTH_FAILURE).
+    assert group.to_dict()["DependsOn"] == [users_ready.users_ready_ids(make_cfg(*overrides))[0]]
     assert props(group) == {
         "TargetGroupName": "default",
         "DBProxyName": ref("Proxy"),
         "ConnectionPoolConfigurationInfo": {
-            "MaxConnectionsPercent": ref("MaxConnectionsPercent"),
-            "MaxIdleConnectionsPercent": ref("MaxIdleConnectionsPercent"),
-            "ConnectionBorrowTimeout": ref("ConnectionBorrowTimeout"),
+            "MaxConnectionsPercent": 100,
+            "MaxIdleConnectionsPercent": 50,
+            "ConnectionBorrowTimeout": 120,
         },
         **target,
     }
@@ -130,7 +133,17 @@ def test_read_only_endpoint_for_a_cluster():
         "DBProxyEndpointName": f"{PROXY_NAME}-ro",
         "DBProxyName": ref("Proxy"),
         "TargetRole": "READ_ONLY",
-        "VpcSubnetIds": ref("SubnetIds"),
+        "VpcSubnetIds": SUBNETS,
         "VpcSecurityGroupIds": SECURITY_GROUP,
         "Tags": [{"Key": "Environment", "Value": "test"}],
     }
+
+
+@pytest.mark.parametrize("engine", [{}, POSTGRES])
+def test_end_to_end_iam_has_no_auth_list_and_no_wait(engine):
+    cfg = make_cfg(engine, TWO_USERS, END_TO_END_IAM)
+    body = _proxy(engine, TWO_USERS, END_TO_END_IAM)
+    assert body["DefaultAuthScheme"] == "IAM_AUTH"
+    assert "Auth" not in body
+    # No secret: nothing for create-db-users.sh to wait for, it runs before the stack.
+    assert "DependsOn" not in proxy.build_target_group(cfg).to_dict()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from templates_src.builders import network, rotation
+from templates_src.config import ParamsErrors
 from templates_src.stack import build_template
 
-from .envs import (ALTERNATING, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, SUPERUSER_SECRET_ARN,
+from .envs import (ALTERNATING, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, SUBNETS,
                    TWO_USERS, make_cfg)
 
 
@@ -27,14 +28,14 @@ def test_single_user_rotation_of_each_generated_secret():
     assert template["Transform"] == "AWS::SecretsManager-2024-09-16"
     resources = template["Resources"]
     assert resources["AppUserSecretAttachment"] == {"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {
-        "SecretId": {"Ref": "AppUserSecret"}, "TargetId": {"Ref": "DBInstanceIdentifier"},
+        "SecretId": {"Ref": "AppUserSecret"}, "TargetId": "orders-test-db",
         "TargetType": "AWS::RDS::DBInstance"}}
     schedule = resources["MigratorSecretRotation"]["Properties"]
     assert schedule["SecretId"] == {"Ref": "MigratorSecretAttachment"}
     assert schedule["RotationRules"] == {"AutomaticallyAfterDays": 30}
     assert schedule["HostedRotationLambda"] == {
         "RotationType": "MySQLSingleUser",
-        "VpcSubnetIds": {"Fn::Join": [",", {"Ref": "SubnetIds"}]},
+        "VpcSubnetIds": ",".join(SUBNETS),
         "VpcSecurityGroupIds": {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]},
         "KmsKeyArn": {"Fn::GetAtt": ["ProxySecretsKey", "Arn"]},
         "ExcludeCharacters": "\"'@/\\`",
@@ -42,18 +43,31 @@ def test_single_user_rotation_of_each_generated_secret():
 
 
 @pytest.mark.parametrize("overrides, rotation_type, target_type", [
-    ((POSTGRES, CLUSTER, ALTERNATING), "PostgreSQLMultiUser", "AWS::RDS::DBCluster"),
+    ((POSTGRES, CLUSTER, ROTATION), "PostgreSQLSingleUser", "AWS::RDS::DBCluster"),
     ((SQLSERVER, ROTATION), "SQLServerSingleUser", "AWS::RDS::DBInstance"),
-    ((ALTERNATING,), "MySQLMultiUser", "AWS::RDS::DBInstance"),
+    ((ROTATION,), "MySQLSingleUser", "AWS::RDS::DBInstance"),
 ])
 def test_rotation_type_and_target_per_engine(overrides, rotation_type, target_type):
     resources = _resources(*overrides)
     lam = resources["AppUserSecretRotation"]["Properties"]["HostedRotationLambda"]
     assert lam["RotationType"] == rotation_type
     assert resources["AppUserSecretAttachment"]["Properties"]["TargetType"] == target_type
-    assert ("SuperuserSecretArn" in lam) == rotation_type.endswith("MultiUser")
-    if "SuperuserSecretArn" in lam:
-        assert lam["SuperuserSecretArn"] == SUPERUSER_SECRET_ARN
+    assert "SuperuserSecretArn" not in lam
+
+
+def test_rotation_waits_for_the_users_and_never_runs_at_create():
+    """RotateImmediatelyOnUpdate false, and after the users-ready wait condition: the first
+    rotation can only log in once create-db-users.sh has made the user."""
+    resources = _resources(ROTATION)
+    [ready] = [k for k, v in resources.items() if v["Type"] == "AWS::CloudFormation::WaitCondition"]
+    schedule = resources["AppUserSecretRotation"]
+    assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is False
+    assert schedule["DependsOn"] == [ready]
+
+
+def test_alternating_users_is_refused():
+    with pytest.raises(ParamsErrors, match="alternating_users is refused"):
+        make_cfg(ALTERNATING)
 
 
 def test_brought_secrets_are_not_rotated():
@@ -72,7 +86,7 @@ def test_rotation_security_group_reaches_database_and_api_only(database_group):
     api = resources["RotationEgressToSecretsManager"]["Properties"]
     assert (api["FromPort"], api["ToPort"], api["IpProtocol"]) == (443, 443, "tcp")
     database = resources["RotationEgressToDatabase"]["Properties"]
-    assert database["FromPort"] == database["ToPort"] == {"Ref": "DatabasePort"}
+    assert database["FromPort"] == database["ToPort"] == 3306
     if database_group:
         assert database["DestinationSecurityGroupId"] == DB_SG
         ingress = resources["DatabaseIngressFromRotation"]["Properties"]

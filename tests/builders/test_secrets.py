@@ -71,10 +71,11 @@ def test_description_without_user_description():
     assert props(migrator)["Description"] == "RDS Proxy orders-test (test): database user migrator"
 
 
-@pytest.mark.parametrize("overrides, policy", [((), "Retain"), ((NO_RETAIN,), "Delete")])
+@pytest.mark.parametrize("overrides, policy", [((), ("RetainExceptOnCreate", "Retain")),
+                                               ((NO_RETAIN,), ("Delete", "Delete"))])
 def test_retention(overrides, policy):
     secret = _one_secret(*overrides).to_dict()
-    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == (policy, policy)
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == policy
 
 
 def test_users_with_secret_arn_get_no_secret_and_keep_their_arn():

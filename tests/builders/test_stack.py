@@ -9,13 +9,15 @@ import pytest
 
 from templates_src import __version__
 from templates_src.config import load_environments
+from templates_src.builders import users_ready
 from templates_src.stack import build_template
 
-from .envs import (CLUSTER, DB_SG, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
+from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)
 
 CORE = {"ProxySecurityGroup", "ProxyIngressFromSg0a1b2c3d4e5f60733", "ProxyEgressToDatabase", "ProxyRole",
-        "ProxyLogGroup", "Proxy", "ProxyTargetGroup"}
+        "ProxyRolePolicy", "ProxyLogGroup", "Proxy", "ProxyTargetGroup"}
+READY = {"WAIT"}  # the users-ready wait condition and its handle (ids carry a digest of the users)
 KEY = {"ProxySecretsKey", "ProxySecretsKeyAlias"}
 PSEUDO = {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix",
           "AWS::NoValue", "AWS::NotificationARNs"}
@@ -24,19 +26,23 @@ TAGGABLE = {"AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::EC2::SecurityG
 RETAINED = {"AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"}
 
 SHAPES = {
-    "mysql-instance": ((), CORE | KEY | {"AppUserSecret", "ProxyClientPolicy"}),
+    "mysql-instance": ((), CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy"}),
     "two-users-db-sg": ((TWO_USERS, {"network": {"database_security_group_id": DB_SG}}),
-                        CORE | KEY | {"AppUserSecret", "MigratorSecret", "ProxyClientPolicy",
-                                      "DatabaseIngressFromProxy"}),
+                        CORE | KEY | READY | {"AppUserSecret", "MigratorSecret", "AppUserClientPolicy",
+                                              "MigratorClientPolicy", "DatabaseIngressFromProxy"}),
     "cluster-read-only": ((CLUSTER, {"target": {"read_only_endpoint": True}}),
-                          CORE | KEY | {"AppUserSecret", "ProxyClientPolicy", "ProxyReadOnlyEndpoint"}),
-    "own-key-no-iam": ((OWN_KEY, NO_IAM), CORE | {"AppUserSecret"}),
+                          CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyReadOnlyEndpoint"}),
+    "own-key-no-iam": ((OWN_KEY, NO_IAM), CORE | READY | {"AppUserSecret"}),
+    # A brought secret's user exists already: create-db-users.sh runs before the stack, no wait.
     "existing-secret": (({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]},),
-                        CORE | KEY | {"ProxyClientPolicy"}),
+                        CORE | KEY | {"AppUserClientPolicy"}),
     "postgres-cidrs": ((POSTGRES, {"network": {"allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"]}}),
-                       CORE | KEY | {"AppUserSecret", "ProxyClientPolicy", "ProxyIngressFromCidr10D0D0D0P16",
-                                     "ProxyIngressFromCidr2001Cdb8CCP32"}),
-    "sqlserver-no-retain": ((SQLSERVER, NO_RETAIN), CORE | KEY | {"AppUserSecret", "ProxyClientPolicy"}),
+                       CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyIngressFromCidr10D0D0D0P16",
+                                             "ProxyIngressFromCidr2001Cdb8CCP32"}),
+    "sqlserver-no-retain": ((SQLSERVER, NO_RETAIN), CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy"}),
+    # End-to-end IAM: no secret, no wait; the key encrypts the log group only.
+    "end-to-end-iam": ((POSTGRES, TWO_USERS, END_TO_END_IAM), CORE | KEY | {"AppUserClientPolicy",
+                                                                            "MigratorClientPolicy"}),
 }
 
 
@@ -44,6 +50,8 @@ SHAPES = {
 def shape(request):
     overrides, resources = SHAPES[request.param]
     cfg = make_cfg(*overrides)
+    if READY <= resources:
+        resources = (resources - READY) | set(users_ready.users_ready_ids(cfg))
     return cfg, build_template(cfg).to_dict(), resources
 
 
@@ -91,10 +99,10 @@ def test_every_reference_resolves(shape):
             assert dependency in resources, (title, dependency)
 
 
-def test_every_parameter_is_used(shape):
+def test_no_deploy_time_parameters(shape):
+    """Every value is in the template: what is deployed is what the params say."""
     _, template, _ = shape
-    used = {target for kind, target in _references(template) if kind != "GetAtt"}
-    assert set(template["Parameters"]) <= used
+    assert "Parameters" not in template
 
 
 def test_no_plaintext_secret_anywhere(shape):
@@ -111,10 +119,10 @@ def test_every_taggable_resource_carries_the_environment_tag(shape):
 
 def test_data_resources_have_retention_policies(shape):
     cfg, template, _ = shape
-    policy = "Retain" if cfg.secrets.retain_on_delete else "Delete"
+    policy = ("RetainExceptOnCreate", "Retain") if cfg.secrets.retain_on_delete else ("Delete", "Delete")
     for title, resource in template["Resources"].items():
         if resource["Type"] in RETAINED:
-            assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, policy), title
+            assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == policy, title
         else:
             assert "DeletionPolicy" not in resource, title
 
@@ -125,7 +133,7 @@ def test_every_output_is_exported_under_the_stack_name(shape):
         assert output["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
 
 
-@pytest.mark.parametrize("env", ["analytics", "dev", "prod", "staging"])
+@pytest.mark.parametrize("env", sorted(p.stem for p in EXAMPLE_PARAMS.glob("[!_]*.yaml")))
 def test_example_environments_build(env):
     [cfg] = load_environments(EXAMPLE_PARAMS, "params", [env])
     template = build_template(cfg).to_dict()

@@ -15,7 +15,7 @@ def _waivers(resource: dict) -> dict:
 
 def test_secure_defaults_record_no_waivers():
     template = build_template(make_cfg()).to_dict()
-    assert "RdsProxyCfn" not in template["Metadata"]
+    assert "RdsProxyCfn" not in template.get("Metadata", {})
     assert all("Metadata" not in resource for resource in template["Resources"].values())
 
 

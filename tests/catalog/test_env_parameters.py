@@ -1,30 +1,18 @@
-"""Deploy-time parameters: which exist, and defaults equal to the environment's values."""
+"""The product's launch parameters that carry an env's values, and env templates without any."""
 
 from __future__ import annotations
 
 import pytest
 
-from templates_src.builders import parameters
-
-from .envs import CLUSTER, SUBNETS, VPC, make_cfg
-
-COMMON = ["VpcId", "SubnetIds", "DatabasePort", "IdleClientTimeout", "MaxConnectionsPercent",
-          "MaxIdleConnectionsPercent", "ConnectionBorrowTimeout", "LogRetentionInDays"]
+from builders.envs import CLUSTER, SUBNETS, VPC, make_cfg
+from templates_src.catalog import env_parameters
+from templates_src.stack import build_template
 
 VALUES = {
     "proxy": {"idle_client_timeout": 900, "log_retention_days": 365},
     "target": {"port": 3307},
     "pool": {"max_connections_percent": 80, "max_idle_connections_percent": 40, "connection_borrow_timeout": 30},
 }
-
-
-def _parameters(*overrides):
-    return {p.title: p.to_dict() for p in parameters.build_parameters(make_cfg(*overrides))}
-
-
-@pytest.mark.parametrize("overrides, target", [((), "DBInstanceIdentifier"), ((CLUSTER,), "DBClusterIdentifier")])
-def test_which_parameters(overrides, target):
-    assert sorted(_parameters(*overrides)) == sorted(COMMON + [target])
 
 
 @pytest.mark.parametrize("overrides, expected", [
@@ -39,42 +27,28 @@ def test_which_parameters(overrides, target):
         "MaxIdleConnectionsPercent": "50", "ConnectionBorrowTimeout": "120", "LogRetentionInDays": "30",
     }),
 ])
-def test_defaults_are_the_env_values(overrides, expected):
-    built = _parameters(*overrides)
-    assert {name: p["Default"] for name, p in built.items()} == expected
-    assert parameters.parameter_values(make_cfg(*overrides)) == expected
+def test_provisioning_values_are_the_env_values(overrides, expected):
+    assert env_parameters.parameter_values(make_cfg(*overrides)) == expected
 
 
-@pytest.mark.parametrize("name, kind, constraints", [
-    ("VpcId", "AWS::EC2::VPC::Id", {}),
-    ("SubnetIds", "List<AWS::EC2::Subnet::Id>", {}),
-    ("DBInstanceIdentifier", "String", {"AllowedPattern": r"^[a-zA-Z](?:[a-zA-Z0-9]|-(?!-)){0,62}(?<!-)$"}),
-    ("DatabasePort", "Number", {"MinValue": 1150, "MaxValue": 65535}),
-    ("IdleClientTimeout", "Number", {"MinValue": 1, "MaxValue": 28800}),
-    ("MaxConnectionsPercent", "Number", {"MinValue": 1, "MaxValue": 100}),
-    ("MaxIdleConnectionsPercent", "Number", {"MinValue": 0, "MaxValue": 100}),
-    ("ConnectionBorrowTimeout", "Number", {"MinValue": 0, "MaxValue": 300}),
-])
-def test_types_and_constraints(name, kind, constraints):
-    parameter = _parameters()[name]
-    assert parameter["Type"] == kind
-    assert parameter["Description"]
-    for key, value in constraints.items():
-        assert parameter[key] == value
-    if constraints:
-        assert parameter["ConstraintDescription"]
-
-
-def test_log_retention_allows_only_cloudwatch_periods_as_text():
-    allowed = _parameters()["LogRetentionInDays"]["AllowedValues"]
-    assert allowed[:6] == ["1", "3", "5", "7", "14", "30"]
-    assert "3653" in allowed and "2" not in allowed
-    assert all(isinstance(v, str) for v in allowed)
-
-
-def test_every_default_satisfies_its_own_constraints():
-    for name, p in _parameters(VALUES).items():
-        if "MinValue" in p:
-            assert p["MinValue"] <= int(p["Default"]) <= p["MaxValue"], name
-        if "AllowedValues" in p:
-            assert p["Default"] in p["AllowedValues"], name
+@pytest.mark.parametrize("overrides", [(), (CLUSTER,), (VALUES,)])
+def test_env_templates_have_no_parameters_and_carry_every_value(overrides):
+    """What is deployed is what the params say, whichever way it is deployed: no Parameter a
+    deployer (or `aws cloudformation deploy`'s reuse of previous values) could change."""
+    cfg = make_cfg(*overrides)
+    body = build_template(cfg).to_dict()
+    assert "Parameters" not in body
+    assert "AWS::CloudFormation::Interface" not in body.get("Metadata", {})
+    text = repr(body)
+    assert "'Ref': 'VpcId'" not in text and "'Ref': 'SubnetIds'" not in text
+    resources = body["Resources"]
+    proxy = resources["Proxy"]["Properties"]
+    assert proxy["VpcSubnetIds"] == list(cfg.network.subnet_ids)
+    assert proxy["IdleClientTimeout"] == cfg.proxy.idle_client_timeout
+    pool = resources["ProxyTargetGroup"]["Properties"]["ConnectionPoolConfigurationInfo"]
+    assert pool == {"MaxConnectionsPercent": cfg.pool.max_connections_percent,
+                    "MaxIdleConnectionsPercent": cfg.pool.max_idle_connections_percent,
+                    "ConnectionBorrowTimeout": cfg.pool.connection_borrow_timeout}
+    assert resources["ProxyLogGroup"]["Properties"]["RetentionInDays"] == cfg.proxy.log_retention_days
+    assert resources["ProxySecurityGroup"]["Properties"]["VpcId"] == cfg.network.vpc_id
+    assert resources["ProxyEgressToDatabase"]["Properties"]["FromPort"] == cfg.target.port
