@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, run_build, run_main, snapshot
+from templates_src import aws_facts as facts
 
 BAD = Path(__file__).parent / "fixtures" / "params" / "bad"
 BASE_DIR = BAD / "_base"
@@ -228,7 +229,7 @@ def WAIVE(*names: str) -> str:
     return "waivers:\n" + "".join(f"  {name}: legacy client, tracked in TICKET-42\n" for name in names)
 
 
-USERS_MAX = sub("  - username: app_user\n", "".join(f"  - username: user_{i:03d}\n" for i in range(190)))
+USERS_MAX = sub("  - username: app_user\n", "".join(f"  - username: user_{i:03d}\n" for i in range(facts.MAX_USERS)))
 STAGING = sub("orders-dev\n", "orders-stg\n")
 
 EDGES: dict[str, dict[str, str | bytes]] = {
@@ -254,7 +255,7 @@ EDGES: dict[str, dict[str, str | bytes]] = {
     "db-identifier-63-chars": {"dev.yaml": sub("orders-dev-db", "orders-" + "d" * 56)},
     "username-1-char": {"dev.yaml": sub("username: app_user", "username: a")},
     "username-63-chars": {"dev.yaml": sub("username: app_user", "username: app_" + "u" * 59)},
-    "users-190": {"dev.yaml": USERS_MAX},
+    "users-max": {"dev.yaml": USERS_MAX},
     "short-resource-ids": {"dev.yaml": sub("vpc-0a1b2c3d4e5f60718", "vpc-0a1b2c3d", sub(
         "[subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]", "[subnet-0a1b2c3d, subnet-0a1b2c3e]"))},
     "stack-name-128-chars": {"dev.yaml": BASE + "stack_name: orders-" + "p" * 121 + "\n"},
@@ -310,7 +311,7 @@ def test_edge_values_accepted(case: str, tmp_path: Path, monkeypatch: pytest.Mon
     # Valid params: nothing on stderr but the warning that a template is too big to upload.
     assert result.code == 0, result.err
     assert [line for line in result.err.splitlines() if "over the 51,200-byte console upload limit" not in line] == []
-    assert ("upload limit" in result.err) == (case == "users-190")
+    assert ("upload limit" in result.err) == (case == "users-max")
     envs = sorted(name[: -len(".yaml")] for name in EDGES[case] if re.fullmatch(r"[a-z][a-z0-9-]*\.yaml", name))
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir()) == sorted([*envs, "service-catalog"])
 

@@ -44,7 +44,7 @@ def test_build_prints_one_line_per_env(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
     assert result.code == 0
-    assert [line.split(":", 1)[0] for line in result.out.splitlines()] == ENVS
+    assert [line.split(":", 1)[0] for line in result.out.splitlines() if not line.startswith("note: ")] == ENVS
     assert result.err == ""
 
 
@@ -65,7 +65,8 @@ def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) ->
     assert set(after) == set(before)
     changed = {path for path in after if after[path] != before[path]}
     assert changed and all(path.startswith("dev/") for path in changed)
-    assert b"30" in after["dev/parameters.json"] and after["dev/parameters.json"] != before["dev/parameters.json"]
+    assert b"RetentionInDays: 30" in after["dev/rds-proxy.yaml"]
+    assert after["dev/rds-proxy.yaml"] != before["dev/rds-proxy.yaml"]
     assert after[f"{other}/rds-proxy.yaml"] == b"# hand edit that only a full build would undo\n"
     assert _siblings(built) == ["out", "params"]
 
@@ -143,7 +144,7 @@ def test_params_elsewhere_are_the_ones_used(tmp_path: Path, params_copy: Path) -
     out = tmp_path / "out"
     result = run_main("--no-lint", "--params", str(params_copy), "--out", str(out))
     assert result.code == 0, result.err
-    assert b"other-dev-db" in (out / "dev" / "parameters.json").read_bytes()
+    assert b"- other-dev-db" in (out / "dev" / "rds-proxy.yaml").read_bytes()
 
 
 def test_unknown_env_exits_2_and_writes_nothing(built: Path) -> None:

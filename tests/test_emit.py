@@ -60,7 +60,7 @@ def old_and_new(tmp_path: Path, params_copy: Path) -> tuple[Path, dict[str, byte
     out.parent.mkdir()
     build(PARAMS, out)
     old = snapshot(out)
-    assert {p for p in old if old[p] != new.get(p)} >= {"dev/parameters.json", "staging/rds-proxy.yaml"}
+    assert {p for p in old if old[p] != new.get(p)} >= {"dev/rds-proxy.yaml", "staging/rds-proxy.yaml"}
     return out, old, new
 
 

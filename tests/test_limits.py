@@ -20,6 +20,7 @@ def test_most_users_fit_the_output_limit(tmp_path: Path) -> None:
     (tmp_path / "_defaults.yaml").write_text((PARAMS / "_defaults.yaml").read_text())
     [cfg] = load_environments(tmp_path, "params")
     template = build_template(cfg).to_dict()
-    assert "ProxyReadOnlyEndpoint" in template["Outputs"] and "ClientPolicyArn" in template["Outputs"]
+    assert "ProxyReadOnlyEndpoint" in template["Outputs"] and "User000ClientPolicyArn" in template["Outputs"]
+    assert len([o for o in template["Outputs"] if o.endswith("ClientPolicyArn")]) == facts.MAX_USERS
     assert len(template["Outputs"]) <= facts.MAX_OUTPUTS_PER_TEMPLATE
     assert len(template["Resources"]) <= 500

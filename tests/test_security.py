@@ -39,6 +39,8 @@ SECURE_VARIANTS = {
     "rotation-single-user": (ROTATION, {"network": {"database_security_group_id": DB_SG}}),
     "rotation-cluster": (POSTGRES, CLUSTER, ROTATION),
     "database-cidr-rotation": (ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}}),
+    "end-to-end-iam-mysql-cluster": (CLUSTER, TWO_USERS, {"proxy": {"default_auth_scheme": "IAM_AUTH"},
+                                                          "target": {"database_resource_id": "cluster-ABCDEF0123456789"}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {
@@ -193,29 +195,35 @@ PLANTED = [
     ("secret-deleted", [("AppUserSecret.DeletionPolicy", "Delete")], "retention/secrets_key_and_logs_retained"),
     ("key-replaced", [("ProxySecretsKey.UpdateReplacePolicy", "Delete")], "retention/secrets_key_and_logs_retained"),
     ("log-group-unprotected", [("ProxyLogGroup.DeletionPolicy", None)], "retention/secrets_key_and_logs_retained"),
-    ("connect-anywhere", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource", ["*"])],
+    ("connect-anywhere", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Resource", ["*"])],
      "iam/client_policy_scoped_to_proxy"),
-    ("connect-any-user", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.0",
+    ("connect-any-user", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.0",
                            CONNECT_AS.replace("/app_user", "/*") % "${ProxyId}")],
-     "iam/client_policy_scoped_to_proxy"),
-    ("connect-fixed-proxy", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0",
+     "iam/client_connect_names_the_proxy"),
+    # A fixed string is neither a proxy's id nor a database's resource id.
+    ("connect-fixed-proxy", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0",
                               {"Fn::Sub": CONNECT_AS % "prx-0123456789abcdef0"})],
-     "iam/client_policy_scoped_to_proxy"),
-    ("connect-other-id", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId",
+     "iam/proxy_connect_names_the_database"),
+    ("connect-other-id", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId",
                            {"Ref": "AWS::StackName"})],
-     "iam/client_policy_scoped_to_proxy"),
-    ("connect-other-attribute", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId"
+     "iam/client_connect_names_the_proxy"),
+    ("connect-other-attribute", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId"
                                   ".Fn::Select.1.Fn::Split.1.Fn::GetAtt", "Proxy.Endpoint")],
+     "iam/client_connect_names_the_proxy"),
+    ("rds-db-wildcard-action", [("AppUserClientPolicy.Properties.PolicyDocument.Statement.0.Action", ["rds-db:*"])],
      "iam/client_policy_scoped_to_proxy"),
-    ("rds-db-wildcard-action", [("ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Action", ["rds-db:*"])],
-     "iam/client_policy_scoped_to_proxy"),
+    # End-to-end IAM's form (the proxy role signs in to the database) names one user of one database.
+    ("connect-any-database", [("ProxyRolePolicy.Properties.PolicyDocument.Statement.1",
+                               {"Effect": "Allow", "Action": ["rds-db:connect"],
+                                "Resource": [{"Fn::Sub": CONNECT_AS % "*"}]})],
+     "iam/proxy_connect_names_the_database"),
 ]
 
 
 def test_getatt_in_dotted_form_is_accepted():
     """cfn-guard's own CLI reads !GetAtt 'Proxy.DBProxyArn' as a string: the rules take both forms."""
-    path = "ProxyClientPolicy.Properties.PolicyDocument.Statement.0.Resource.%d.Fn::Sub.1.ProxyId.Fn::Select.1.Fn::Split.1"
-    edits = [(path % i + ".Fn::GetAtt", "Proxy.DBProxyArn") for i in (0, 1)]
+    path = "%sClientPolicy.Properties.PolicyDocument.Statement.0.Resource.0.Fn::Sub.1.ProxyId.Fn::Select.1.Fn::Split.1"
+    edits = [(path % user + ".Fn::GetAtt", "Proxy.DBProxyArn") for user in ("AppUser", "Migrator")]
     assert run_policies(json.dumps(_apply(_dev_template(), edits)), PROJECT_POLICIES) == []
 
 

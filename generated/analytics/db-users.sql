@@ -14,10 +14,6 @@ DO $$BEGIN
   END IF;
 END$$;
 ALTER ROLE "etl_writer" WITH LOGIN PASSWORD '__PASSWORD_etl_writer__';
-GRANT CONNECT ON DATABASE "analytics" TO "etl_writer";
-GRANT USAGE ON SCHEMA "public" TO "etl_writer";
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "etl_writer";
-ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "etl_writer";
 
 -- analyst (role readonly)
 DO $$BEGIN
@@ -26,6 +22,14 @@ DO $$BEGIN
   END IF;
 END$$;
 ALTER ROLE "analyst" WITH LOGIN PASSWORD '__PASSWORD_analyst__';
+
+-- grants of etl_writer
+GRANT CONNECT ON DATABASE "analytics" TO "etl_writer";
+GRANT USAGE ON SCHEMA "public" TO "etl_writer";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "etl_writer";
+ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "etl_writer";
+
+-- grants of analyst
 GRANT CONNECT ON DATABASE "analytics" TO "analyst";
 GRANT USAGE ON SCHEMA "public" TO "analyst";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "analyst";

@@ -14,11 +14,6 @@ DO $$BEGIN
 END$$;
 ALTER ROLE "billing_app" WITH LOGIN PASSWORD NULL;
 GRANT rds_iam TO "billing_app";
-GRANT CONNECT ON DATABASE "billing" TO "billing_app";
-GRANT USAGE ON SCHEMA "public" TO "billing_app";
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "billing_app";
-ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "billing_app";
-ALTER DEFAULT PRIVILEGES FOR ROLE "billing_migrator" IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "billing_app";
 
 -- billing_migrator (role migration)
 DO $$BEGIN
@@ -28,10 +23,6 @@ DO $$BEGIN
 END$$;
 ALTER ROLE "billing_migrator" WITH LOGIN PASSWORD NULL;
 GRANT rds_iam TO "billing_migrator";
-GRANT CONNECT ON DATABASE "billing" TO "billing_migrator";
-GRANT USAGE, CREATE ON SCHEMA "public" TO "billing_migrator";
-GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA "public" TO "billing_migrator";
-ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES TO "billing_migrator";
 
 -- billing_reader (role readonly)
 DO $$BEGIN
@@ -41,6 +32,21 @@ DO $$BEGIN
 END$$;
 ALTER ROLE "billing_reader" WITH LOGIN PASSWORD NULL;
 GRANT rds_iam TO "billing_reader";
+
+-- grants of billing_app
+GRANT CONNECT ON DATABASE "billing" TO "billing_app";
+GRANT USAGE ON SCHEMA "public" TO "billing_app";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "billing_app";
+ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "billing_app";
+ALTER DEFAULT PRIVILEGES FOR ROLE "billing_migrator" IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "billing_app";
+
+-- grants of billing_migrator
+GRANT CONNECT ON DATABASE "billing" TO "billing_migrator";
+GRANT USAGE, CREATE ON SCHEMA "public" TO "billing_migrator";
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA "public" TO "billing_migrator";
+ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON TABLES TO "billing_migrator";
+
+-- grants of billing_reader
 GRANT CONNECT ON DATABASE "billing" TO "billing_reader";
 GRANT USAGE ON SCHEMA "public" TO "billing_reader";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "billing_reader";

@@ -13,6 +13,7 @@ import yaml
 
 from templates_src import __version__
 from templates_src.catalog import product, verify
+from templates_src.config.rules import end_to_end_iam
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 
@@ -72,7 +73,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 @cache
 def examples() -> tuple[EnvConfig, ...]:
-    return tuple(load_environments(PARAMS, "params"))
+    """The example envs the product can launch: it has no end-to-end IAM (each user slot is a
+    secret), so an IAM_AUTH env gets a note instead of a provisioning file (test_equivalence)."""
+    return tuple(cfg for cfg in load_environments(PARAMS, "params") if not end_to_end_iam(cfg))
+
+
+def iam_examples() -> tuple[EnvConfig, ...]:
+    return tuple(cfg for cfg in load_environments(PARAMS, "params") if end_to_end_iam(cfg))
 
 
 @cache

@@ -30,6 +30,8 @@ from templates_src.catalog import placeholders, provisioning, verify
 from templates_src.catalog.resolve import Resolver
 from templates_src.config.model import EnvConfig
 
+from builders.envs import END_TO_END_IAM, make_cfg
+
 from .helpers import dedicated, differences, examples, launched, product_body, variants
 
 
@@ -43,6 +45,13 @@ def _assert_same_stack(cfg: EnvConfig) -> None:
 @pytest.mark.parametrize("cfg", examples(), ids=lambda c: c.env)
 def test_the_product_launches_each_example_env_as_its_own_template(cfg: EnvConfig) -> None:
     _assert_same_stack(cfg)
+
+
+def test_the_product_does_not_claim_to_launch_end_to_end_iam() -> None:
+    """It has no IAM_AUTH slot: launching it for such an env would make secrets the env has not
+    got, so the build gives that env a note, not a provisioning file."""
+    cfg = make_cfg(END_TO_END_IAM)
+    assert verify.launch_differences(cfg, product_body())
 
 
 @pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
