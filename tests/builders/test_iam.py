@@ -145,3 +145,36 @@ def test_no_client_policy_without_iam_users(overrides):
 
 def test_proxy_resource_id_is_cut_from_the_arn():
     assert iam.proxy_resource_id().to_dict() == PROXY_ID
+
+
+def _allowed(policy: dict, action: str, resource: str, proxy_id: str) -> bool:
+    """IAM's answer for one identity policy: an Allow statement whose action and (resolved)
+    resource match; nothing else grants (IAM policy evaluation logic: implicit deny)."""
+    import fnmatch
+
+    for statement in policy["PolicyDocument"]["Statement"]:
+        if statement["Effect"] != "Allow" or not any(fnmatch.fnmatchcase(action, a) for a in statement["Action"]):
+            continue
+        for pattern in statement["Resource"]:
+            text, variables = pattern["Fn::Sub"]
+            arn = (text.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "eu-west-1")
+                   .replace("${AWS::AccountId}", "111122223333").replace("${ProxyId}", proxy_id))
+            if fnmatch.fnmatchcase(resource, arn):
+                return True
+    return False
+
+
+def test_a_role_with_the_readonly_policy_cannot_connect_as_the_app_user():
+    cfg = make_cfg({"target": {"database_name": "shop"},
+                    "users": [{"username": "app_user", "role": "app"}, {"username": "reporting", "role": "readonly"},
+                              {"username": "migrator", "role": "migration"}]})
+    policies = {p.title: props(p) for p in iam.build_client_policies(cfg)}
+    proxy = "prx-0123456789abcdef0"
+    arn = "arn:aws:rds-db:eu-west-1:111122223333:dbuser:" + proxy + "/%s"
+    readonly = policies["ReportingClientPolicy"]
+    assert _allowed(readonly, "rds-db:connect", arn % "reporting", proxy)
+    for other in ("app_user", "migrator"):
+        assert not _allowed(readonly, "rds-db:connect", arn % other, proxy), other
+    # Nor through another proxy, nor with another action.
+    assert not _allowed(readonly, "rds-db:connect", arn.replace(proxy, "prx-ffffffffffffffff0") % "reporting", proxy)
+    assert not _allowed(readonly, "rds-db:*", arn % "reporting", proxy)
