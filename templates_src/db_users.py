@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .builders import names
 from .aws_facts import EngineFamily
 from .config.model import EnvConfig, UserParams
-from .config.rules import end_to_end_iam
+from .config.auth_rules import end_to_end_iam
 from .sql_facts import NON_TABLE_PRIVILEGES, PASSWORD_PLACEHOLDER, ROLE_PRIVILEGES, GrantScope, UserRole
 
 

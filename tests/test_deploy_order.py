@@ -19,13 +19,10 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from cfn_flip import load_yaml
 
 from builders.envs import (CLUSTER, END_TO_END_IAM, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, TWO_USERS,
                            make_cfg)

@@ -36,6 +36,7 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
   esac
 }
 
+# shellcheck disable=SC2016  # the Python program is single-quoted on purpose
 password() {  # what db-users.sql gets in the password's place, from the secret's JSON on stdin
   aws secretsmanager get-secret-value --region "$region" --secret-id "$(secret_arn "$1")" \
     --query SecretString --output text | python3 -c 'import json, sys; p = json.load(sys.stdin)["password"]; import base64, hashlib, hmac, os; u = sys.argv[1]; b = lambda x: base64.b64encode(x).decode()

@@ -19,6 +19,7 @@ stack=rds-proxy-staging
 here=$(cd "$(dirname "$0")" && pwd)
 cfn() { aws cloudformation --region "$region" "$@"; }
 stack_status() { cfn describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE; }
+# shellcheck disable=SC2054  # the commas are inside quoted Key=...,Value=... tags
 common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --capabilities CAPABILITY_IAM
         --tags Key=Environment,Value=staging Key=cost-center,Value=cc-1234 Key=team,Value=payments)
@@ -27,7 +28,11 @@ status=$(stack_status)
 case "$status" in
   NONE) operation=create ;;
   *_IN_PROGRESS) echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1 ;;
-  ROLLBACK_COMPLETE) echo "stack $stack failed to create and was rolled back; delete it, then run again" >&2; exit 1 ;;
+  ROLLBACK_COMPLETE)  # a failed create: nothing in it is kept (RetainExceptOnCreate), so it can go
+    echo "stack $stack failed to create and was rolled back; remove it, then run again:" >&2
+    echo "  aws cloudformation update-termination-protection --region $region --stack-name $stack --no-enable-termination-protection" >&2
+    echo "  aws cloudformation delete-stack --region $region --stack-name $stack" >&2
+    exit 1 ;;
   *) operation=update ;;
 esac
 

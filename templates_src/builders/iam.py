@@ -10,7 +10,8 @@ from troposphere.iam import ManagedPolicy, Role
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig, UserParams
-from ..config.rules import end_to_end_iam, iam_users
+from ..config.auth_rules import end_to_end_iam
+from ..config.rules import iam_users
 from . import names
 from .common import tags
 from .kms import key_arn

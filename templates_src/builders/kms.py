@@ -9,7 +9,7 @@ from troposphere.kms import Alias, Key
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
-from ..config.rules import end_to_end_iam
+from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 

@@ -7,7 +7,8 @@ from typing import Any
 from troposphere import Export, GetAtt, Output, Ref
 
 from ..config.model import EnvConfig
-from ..config.rules import end_to_end_iam, iam_users, resource_name
+from ..config.auth_rules import end_to_end_iam
+from ..config.rules import iam_users, resource_name
 from . import names
 from .common import export_name
 from .iam import proxy_resource_id

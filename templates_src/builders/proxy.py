@@ -9,7 +9,7 @@ from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, D
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
-from ..config.rules import end_to_end_iam
+from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
 from .secrets import secret_arn

@@ -8,7 +8,7 @@ from troposphere import Ref
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from ..config.model import EnvConfig, UserParams
-from ..config.rules import end_to_end_iam
+from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn

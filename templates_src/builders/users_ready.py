@@ -22,7 +22,7 @@ from troposphere import Ref
 from troposphere.cloudformation import WaitCondition, WaitConditionHandle
 
 from ..config.model import EnvConfig
-from ..config.rules import end_to_end_iam
+from ..config.auth_rules import end_to_end_iam
 from . import names
 
 # Long enough to run create-db-users.sh by hand if deploy.sh is not used; at most 12 hours.

@@ -18,7 +18,6 @@ from troposphere import Ref
 from ..aws_facts import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from ..builders.users_ready import users_ready_ids
 from . import env_parameters as deploy
 from ..config.model import EnvConfig, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 

@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import proxy, users_ready
 
-from .envs import (END_TO_END_IAM, POSTGRES, SUBNETS, WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
+from .envs import (END_TO_END_IAM, SUBNETS, WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
                    props, ref)
 
 SECURITY_GROUP = [get_att("ProxySecurityGroup", "GroupId")]

@@ -13,7 +13,7 @@ import yaml
 
 from templates_src import __version__
 from templates_src.catalog import product, verify
-from templates_src.config.rules import end_to_end_iam
+from templates_src.config.auth_rules import end_to_end_iam
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 

@@ -1,0 +1,63 @@
+"""The rules of how the proxy logs in to the database: secrets, or end-to-end IAM.
+
+End-to-end IAM (``proxy.default_auth_scheme: IAM_AUTH``) has no secret and no password: the
+proxy's role signs in to the database as each user, so it needs the database's resource id for
+its rds-db:connect ARNs, an engine whose database takes IAM tokens, and no key that shapes a
+secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .. import aws_facts as facts
+from ..aws_facts import ENGINES, DefaultAuthScheme, IamAuth
+from .errors import KeyPath
+from .model import EnvConfig
+
+Report = Callable[[KeyPath, str], None]
+
+
+def end_to_end_iam(cfg: EnvConfig) -> bool:
+    """The proxy logs in to the database with IAM as each user: no secrets at all."""
+    return cfg.proxy.default_auth_scheme is DefaultAuthScheme.IAM_AUTH
+
+
+def auth_scheme_ok(cfg: EnvConfig, report: Report) -> None:
+    resource_id = cfg.target.database_resource_id
+    if not end_to_end_iam(cfg):
+        if resource_id is not None:
+            report(("target", "database_resource_id"),
+                   "only used with proxy.default_auth_scheme IAM_AUTH (the proxy role's rds-db:connect); remove it")
+        return
+    if not ENGINES[cfg.engine_family].end_to_end_iam:
+        report(("proxy", "default_auth_scheme"),
+               f"IAM_AUTH needs IAM database authentication, which RDS offers for MySQL, MariaDB and "
+               f"PostgreSQL only, got {cfg.engine_family.value} (use NONE: a secret per user)")
+        return
+    if resource_id is None:
+        report(("target", "database_resource_id"),
+               "missing: with default_auth_scheme IAM_AUTH the proxy role may connect only as its users of this "
+               "database, named by its resource id (aws rds describe-db-instances --query "
+               "'DBInstances[0].DbiResourceId', or describe-db-clusters ... DbClusterResourceId)")
+    elif cfg.target.db_cluster_identifier and not re.fullmatch(facts.DB_CLUSTER_RESOURCE_ID_PATTERN, resource_id):
+        report(("target", "database_resource_id"), f"{resource_id!r} is not a cluster's resource id (cluster-...)")
+    elif cfg.target.db_instance_identifier and not re.fullmatch(facts.DB_INSTANCE_RESOURCE_ID_PATTERN, resource_id):
+        report(("target", "database_resource_id"), f"{resource_id!r} is not an instance's resource id (db-...)")
+    # With end-to-end IAM there is no secret and no password: keys that shape them mean nothing.
+    for index, user in enumerate(cfg.users):
+        if user.secret_arn is not None:
+            report(("users", index, "secret_arn"), "has no effect with default_auth_scheme IAM_AUTH (no secrets); "
+                                                   "remove it")
+        if user.iam_auth is not None and user.iam_auth is not IamAuth.REQUIRED:
+            report(("users", index, "iam_auth"), "must be REQUIRED with default_auth_scheme IAM_AUTH (clients log "
+                                                 "in with IAM tokens end to end)")
+        if user.client_password_auth_type is not None:
+            report(("users", index, "client_password_auth_type"),
+                   "has no effect with default_auth_scheme IAM_AUTH (no passwords); remove it")
+    if cfg.proxy.iam_auth is not IamAuth.REQUIRED:
+        report(("proxy", "iam_auth"), "must be REQUIRED with default_auth_scheme IAM_AUTH")
+    if cfg.secrets.rotation_days is not None:
+        report(("secrets", "rotation_days"), "nothing to rotate with default_auth_scheme IAM_AUTH (no secrets); "
+                                             "remove it")

@@ -1,0 +1,46 @@
+"""The generated shell scripts pass shellcheck (every warning, for every env in the out folder
+and for every engine and scheme)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builders.envs import CLUSTER, END_TO_END_IAM, POSTGRES, ROTATION, SQLSERVER, TWO_USERS, make_cfg
+from templates_src import render
+from templates_src.stack import build_template
+
+from conftest import GENERATED
+
+SHAPES = {"mysql": (TWO_USERS,), "postgres-iam": (POSTGRES, END_TO_END_IAM), "sqlserver-rotation": (SQLSERVER, ROTATION),
+          "postgres-cluster": (POSTGRES, CLUSTER)}
+SCRIPTS = (render.DEPLOY_SCRIPT_FILE, render.DB_USERS_SCRIPT_FILE)
+
+
+def _shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
+    tool = shutil.which("shellcheck")
+    assert tool, "shellcheck is missing: .ci/run installs Debian's shellcheck package"
+    return subprocess.run([tool, "--severity=style", *map(str, paths)], capture_output=True, text=True)
+
+
+def test_committed_scripts_pass_shellcheck():
+    paths = sorted(p for name in SCRIPTS for p in GENERATED.glob(f"*/{name}"))
+    assert paths
+    result = _shellcheck(paths)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_scripts_of_every_shape_pass_shellcheck(tmp_path, name):
+    cfg = make_cfg(*SHAPES[name])
+    files = render.render_env(cfg, build_template(cfg))
+    paths = []
+    for script in SCRIPTS:
+        path = tmp_path / script
+        path.write_text(files[f"{cfg.env}/{script}"])
+        paths.append(path)
+    result = _shellcheck(paths)
+    assert result.returncode == 0, result.stdout
