@@ -156,6 +156,8 @@ service, command = args[0], args[1] if args[1] != "--region" else args[3]
 if service == "cloudformation" and command == "describe-stacks":
     if "stack" not in state:
         fail("An error occurred (ValidationError): Stack does not exist")
+    if state["stack"].endswith("_IN_PROGRESS") and not state["pending"]:
+        state["stack"] = state["stack"].replace("_IN_PROGRESS", "_COMPLETE")  # nothing to wait for
     print(state["stack"])
 elif service == "cloudformation" and command == "create-stack":
     body = load_yaml(Path(opt("--template-body")[len("file://"):]).read_text())
@@ -168,6 +170,20 @@ elif service == "cloudformation" and command == "create-stack":
         else:
             state["created"].append(name)
     state["types"] = {n: r["Type"] for n, r in body["Resources"].items()}
+elif service == "cloudformation" and command == "update-stack":
+    body = load_yaml(Path(opt("--template-body")[len("file://"):]).read_text())
+    types = {n: r["Type"] for n, r in body["Resources"].items()}
+    new = [n for n in creation_order(body) if n not in state["created"]]
+    if not new and types == state["types"]:
+        fail("An error occurred (ValidationError): No updates are to be performed.")
+    state["stack"], state["signalled"] = "UPDATE_IN_PROGRESS", False
+    waiting = [n for n in new if types[n] == "AWS::CloudFormation::WaitCondition"]
+    state["created"] += [n for n in new if not waiting or creation_order(body).index(n) <
+                         creation_order(body).index(waiting[0])]
+    state["pending"] = [n for n in new if n not in state["created"]]
+    state["types"] = types
+elif service == "cloudformation" and command == "set-stack-policy":
+    state["policy"] = True
 elif service == "cloudformation" and command == "describe-stack-resources":
     name = opt("--logical-resource-id")
     print("CREATE_COMPLETE" if name in state["created"] else
@@ -195,7 +211,7 @@ elif service == "cloudformation" and command == "wait":
     if missing:
         state["stack"] = "ROLLBACK_COMPLETE"
         fail("Timed out waiting for target group to become available: " + ",".join(missing))
-    state["stack"] = "CREATE_COMPLETE"
+    state["stack"] = "CREATE_COMPLETE" if "create" in args[-3] else "UPDATE_COMPLETE"
 else:
     fail("unexpected aws call: " + " ".join(args))
 save()
@@ -248,17 +264,20 @@ def _stub(path: Path, source: str, state: Path) -> None:
 
 
 def _deploy(tmp_path: Path, *overrides: dict) -> dict[str, Any]:
+    """Render the env into tmp_path/out and run its deploy.sh; a second call deploys the new
+    params against the state the first left (an update)."""
     cfg = make_cfg(*overrides)
     template = build_template(cfg)
     out = tmp_path / "out" / cfg.env
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     for name, text in render.render_env(cfg, template).items():
         (tmp_path / "out" / name).write_text(text)
     state = tmp_path / "state.json"
     users = [u.username for u in cfg.users]
-    state.write_text(json.dumps({"calls": [], "users": users, "db_users": [], "signalled": False}))
+    previous = json.loads(state.read_text()) if state.exists() else {"db_users": []}
+    state.write_text(json.dumps({**previous, "calls": [], "users": users, "signalled": False}))
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     _stub(bin_dir / "aws", FAKE_AWS, state)
     _stub(bin_dir / "curl", FAKE_CURL, state)
     client = {"MYSQL": "mysql", "POSTGRESQL": "psql", "SQLSERVER": "sqlcmd"}[cfg.engine_family.value]
@@ -333,3 +352,22 @@ def test_without_the_users_step_the_first_create_fails_as_on_aws(tmp_path):
     failed = subprocess.run([str(tmp_path / "bin" / "aws"), "cloudformation", "wait", "stack-create-complete"],
                             capture_output=True, text=True)
     assert failed.returncode != 0 and "Timed out waiting for target group" in failed.stderr
+
+
+def test_updates_pause_for_the_users_only_when_the_users_change(tmp_path):
+    """Lifecycle: create; the same params again (nothing to do); a new user (the stack pauses
+    at a new wait condition and deploy.sh makes the user before the target group is touched)."""
+    first = _deploy(tmp_path, *SHAPES["mysql"])
+    assert first["returncode"] == 0 and first["stack"] == "CREATE_COMPLETE", first["stderr"]
+
+    same = _deploy(tmp_path, *SHAPES["mysql"])
+    assert same["returncode"] == 0 and "is up to date" in same["stdout"], same["stderr"]
+    assert not [c for c in same["calls"] if c.startswith(("db-client", "curl signal"))]
+
+    more = {"users": [*SHAPES["mysql"][0]["users"], {"username": "reporting"}]}
+    added = _deploy(tmp_path, more)
+    assert added["returncode"] == 0, added["stderr"]
+    calls = added["calls"]
+    update = next(i for i, c in enumerate(calls) if "update-stack" in c)
+    assert update < _first(calls, "db-client") < _first(calls, "curl signal"), calls
+    assert "reporting" in added["db_users"] and added["stack"] == "UPDATE_COMPLETE"
