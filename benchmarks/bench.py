@@ -90,6 +90,8 @@ def env_params(i: int) -> str:
     lines += ["pool:", f"  max_connections_percent: {40 + i % 50}", "users:"]
     for user in range(1 + i % 3):
         lines += [f"  - username: user_{user}", f"    description: Synthetic user {user}"]
+    if RETENTION_DAYS[i % len(RETENTION_DAYS)] < 365:  # under a year needs its reason (Control Tower)
+        lines += ["waivers:", "  log_retention: synthetic benchmark environment, logs never read"]
     return "\n".join(lines) + "\n"
 
 

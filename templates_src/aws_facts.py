@@ -130,6 +130,8 @@ MAX_PROXY_OUTPUTS = 9
 MAX_USERS = (MAX_OUTPUTS_PER_TEMPLATE - MAX_PROXY_OUTPUTS) // 2
 MIN_SUBNETS = 2
 
+# AWS Control Tower's proactive control CT.CLOUDWATCH.PR.2: a log group kept at least a year.
+MIN_LOG_RETENTION_DAYS = 365
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,

@@ -94,7 +94,8 @@ def test_a_broken_policy_file_is_bad_input(project, tmp_path):
 def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     params, out = project
     dev = params / "dev.yaml"
-    dev.write_text(dev.read_text() + "".join(f"  - username: extra_{i}\n" for i in range(3)))
+    dev.write_text(dev.read_text().replace("users:\n", "users:\n" + "".join(
+        f"  - username: extra_{i}\n" for i in range(3)), 1))
     result = run_main("--no-lint", "--params", str(params), "--out", str(out))
     assert result.code == 0, result.err
     notes = [line for line in result.out.splitlines() if line.startswith("note: ") and "params/dev.yaml" in line]

@@ -98,6 +98,8 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
         waivers["require_tls"] = "legacy client, tracked in TICKET-42"
     if not params["secrets"]["retain_on_delete"]:
         waivers["retain_on_delete"] = "throwaway stacks, tracked in TICKET-7"
+    if params["proxy"]["log_retention_days"] < facts.MIN_LOG_RETENTION_DAYS:
+        waivers["log_retention"] = "short-lived logs, tracked in TICKET-9"
     if waivers:
         params["waivers"] = waivers
     if draw(st.booleans()):

@@ -30,15 +30,28 @@ WAIVED_POLICY_RULES = {
     "require_tls": "rds_proxy_requires_tls",
     "iam_auth": "rds_proxy_auth_iam_required",
     "retain_on_delete": "secrets_key_and_logs_retained",
+    "log_retention": "cloudwatch_log_group_retention_period_check",  # Control Tower CT.CLOUDWATCH.PR.2
+}
+# The AWS Control Tower proactive controls (their Guard rule names) a waiver turns off, recorded
+# where cfn-guard reads suppressions: the resource's Metadata.guard.SuppressedRules.
+SUPPRESSED_CONTROLS = {
+    "log_retention": ("cloudwatch_log_group_retention_period_check",),  # CT.CLOUDWATCH.PR.2
+    "require_tls": ("rds_proxy_tls_check",),  # CT.RDS.PR.26
 }
 METADATA_NAMESPACE = "RdsProxyCfn"
 
 
 def waiver_metadata(cfg: EnvConfig, *waivers: str) -> dict[str, dict]:
     """``Metadata=...`` for a resource weakened by these waivers; nothing when none is given."""
-    reasons = {WAIVED_POLICY_RULES[name]: getattr(cfg.waivers, name)
-               for name in waivers if getattr(cfg.waivers, name)}
-    return {"Metadata": {METADATA_NAMESPACE: {"Waivers": reasons}}} if reasons else {}
+    given = [name for name in waivers if getattr(cfg.waivers, name)]
+    if not given:
+        return {}
+    metadata: dict[str, dict] = {METADATA_NAMESPACE: {"Waivers": {
+        WAIVED_POLICY_RULES[name]: getattr(cfg.waivers, name) for name in given}}}
+    suppressed = sorted(rule for name in given for rule in SUPPRESSED_CONTROLS.get(name, ()))
+    if suppressed:
+        metadata["guard"] = {"SuppressedRules": suppressed}
+    return {"Metadata": metadata}
 
 
 def keep_on_delete(cfg: EnvConfig) -> dict[str, str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import Allow, ArnEquals, Bool, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import (Allow, ArnEquals, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement,
+                       StringEquals)
 from troposphere import AccountId, GetAtt, Ref, Sub
 from troposphere.kms import Alias, Key
 
@@ -49,6 +50,12 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
             Statement(Sid="GrantsOnlyForAwsResources", Effect=Allow, Principal=account,
                       Action=[kms_actions.CreateGrant, kms_actions.ListGrants], Resource=["*"],
                       Condition=Condition([Bool("kms:GrantIsForAWSResource", "true")])),
+            # AWS Control Tower's CT.KMS.PR.3: deny CreateGrant to everyone unless the grant is for
+            # an AWS resource or the caller is an AWS service (BoolIfExists, both false).
+            Statement(Sid="DenyGrantsExceptForAwsServices", Effect=Deny, Principal=Principal("AWS", "*"),
+                      Action=[kms_actions.CreateGrant], Resource=["*"],
+                      Condition=Condition([BoolIfExists({"kms:GrantIsForAWSResource": "false",
+                                                         "aws:PrincipalIsAWSService": "false"})])),
             Statement(Sid="ProxyLogGroupEncryption", Effect=Allow,
                       Principal=Principal("Service", [Sub(facts.LOGS_SERVICE_SUB)]),
                       Action=_USE_ACTIONS, Resource=["*"],

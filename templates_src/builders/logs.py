@@ -23,5 +23,5 @@ def build_log_group(cfg: EnvConfig) -> LogGroup:
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg),
         **keep_on_delete(cfg),
-        **waiver_metadata(cfg, "retain_on_delete"),
+        **waiver_metadata(cfg, "retain_on_delete", "log_retention"),
     )

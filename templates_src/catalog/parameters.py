@@ -133,7 +133,7 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
                 "auth REQUIRED.", "true"),
         _deploy(deploy.IDLE_CLIENT_TIMEOUT, "Idle client timeout (s)", default="1800"),
         _switch(ph.DEBUG_LOGGING, "Debug logging", "Log SQL text (may be sensitive): troubleshooting only.", "false"),
-        _deploy(deploy.LOG_RETENTION, "Log retention (days)", default="30"),
+        _deploy(deploy.LOG_RETENTION, "Log retention (days)", default=str(facts.MIN_LOG_RETENTION_DAYS)),
     ]),
     ("Network", [
         _deploy(deploy.VPC_ID, "VPC"),

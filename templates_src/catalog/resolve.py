@@ -123,9 +123,11 @@ def _tags_sorted(node: Any) -> Any:
 
 
 def _without_waivers(entry: dict[str, Any]) -> dict[str, Any]:
-    """Waiver reasons (Metadata RdsProxyCfn.Waivers) document the env's params, not a resource."""
+    """Waiver reasons (Metadata RdsProxyCfn.Waivers, and the Guard suppressions they imply,
+    Metadata.guard) document the env's params, not a resource."""
     metadata = copy.deepcopy(entry.get("Metadata", {}))
     metadata.get(METADATA_NAMESPACE, {}).pop("Waivers", None)
+    metadata.pop("guard", None)
     metadata = {k: v for k, v in metadata.items() if v}
     entry = {k: v for k, v in entry.items() if k != "Metadata"}
     return {**entry, "Metadata": metadata} if metadata else entry

@@ -104,8 +104,8 @@ class ProxyParams:
         default=False,
     )
     log_retention_days: int = key(
-        "Retention of the log group /aws/rds/proxy/<name>, in days.", default=30,
-        choices=facts.LOG_RETENTION_DAYS,
+        "Retention of the log group /aws/rds/proxy/<name>, in days (under 365 needs waivers.log_retention).",
+        default=facts.MIN_LOG_RETENTION_DAYS, choices=facts.LOG_RETENTION_DAYS,
     )
 
 
@@ -255,6 +255,10 @@ class WaiverParams:
     )
     retain_on_delete: str | None = key(
         "Why secrets, key and log group are deleted with the stack (retain_on_delete false): required then.",
+        default=None, max_length=500,
+    )
+    log_retention: str | None = key(
+        "Why the proxy's logs are kept under a year (proxy.log_retention_days below 365): required then.",
         default=None, max_length=500,
     )
 

@@ -213,6 +213,7 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
 
 
 MIN_WAIVER_REASON = 10
+WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention")
 
 
 def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
@@ -228,6 +229,10 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         weakened["require_tls"] = (("proxy", "require_tls"), "false turns off the secure default (true)")
     if not cfg.secrets.retain_on_delete:
         weakened["retain_on_delete"] = (("secrets", "retain_on_delete"), "false turns off the secure default (true)")
+    if cfg.proxy.log_retention_days < facts.MIN_LOG_RETENTION_DAYS:
+        weakened["log_retention"] = (("proxy", "log_retention_days"),
+                                     f"{cfg.proxy.log_retention_days} is under a year, which AWS Control Tower's "
+                                     f"CT.CLOUDWATCH.PR.2 refuses (the default is {facts.MIN_LOG_RETENTION_DAYS})")
     return weakened
 
 
@@ -243,7 +248,7 @@ def _weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
                                           for u in cfg.users))
         if getattr(cfg.waivers, name) is None and not refused:
             report(path, f"{what}; add waivers.{name}: <the reason> to allow it")
-    for name in ("iam_auth", "require_tls", "retain_on_delete"):
+    for name in WAIVABLE:
         reason = getattr(cfg.waivers, name)
         if reason is None:
             continue

@@ -42,17 +42,26 @@ def test_alias_names_the_proxy(key_resources):
     }
 
 
-def test_policy_has_exactly_the_four_statements(key_resources, policy):
+def test_policy_has_exactly_the_five_statements(key_resources, policy):
     document = props(key_resources["ProxySecretsKey"])["KeyPolicy"]
     assert document["Version"] == "2012-10-17"
     assert list(policy) == ["AccountAdministersKey", "UseThroughSecretsManagerOnly",
-                            "GrantsOnlyForAwsResources", "ProxyLogGroupEncryption"]
-    assert all(s["Effect"] == "Allow" for s in policy.values())
+                            "GrantsOnlyForAwsResources", "DenyGrantsExceptForAwsServices", "ProxyLogGroupEncryption"]
+    assert [sid for sid, s in policy.items() if s["Effect"] != "Allow"] == ["DenyGrantsExceptForAwsServices"]
 
 
-def test_no_wildcard_principal(key_resources):
+def test_grants_are_denied_unless_for_aws_resources_or_services(policy):
+    """AWS Control Tower's CT.KMS.PR.3: exactly this Deny, to every principal, BoolIfExists."""
+    deny = policy["DenyGrantsExceptForAwsServices"]
+    assert (deny["Principal"], deny["Action"], deny["Resource"]) == ({"AWS": "*"}, ["kms:CreateGrant"], ["*"])
+    assert deny["Condition"] == {"BoolIfExists": {"kms:GrantIsForAWSResource": "false",
+                                                  "aws:PrincipalIsAWSService": "false"}}
+
+
+def test_no_wildcard_principal_that_allows(key_resources):
     document = props(key_resources["ProxySecretsKey"])["KeyPolicy"]
-    principals = [value for name, value in walk(document) if name == "Principal"]
+    allows = [s for s in document["Statement"] if s["Effect"] == "Allow"]
+    principals = [value for statement in allows for name, value in walk(statement) if name == "Principal"]
     assert len(principals) == 4
     for principal in principals:
         assert principal != "*"

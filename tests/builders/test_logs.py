@@ -17,13 +17,13 @@ from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, get_att, make_cfg, ref
     ((NO_RETAIN,), get_att("ProxySecretsKey", "Arn"), ("Delete", "Delete")),
 ])
 def test_log_group(overrides, key, policy):
-    group = logs.build_log_group(make_cfg({"proxy": {"log_retention_days": 90}}, *overrides))
+    group = logs.build_log_group(make_cfg({"proxy": {"log_retention_days": 3653}}, *overrides))
     assert group.title == "ProxyLogGroup"
     body = group.to_dict()
     assert body["Type"] == "AWS::Logs::LogGroup"
     assert body["Properties"] == {
         "LogGroupName": "/aws/rds/proxy/orders-test",
-        "RetentionInDays": 90,
+        "RetentionInDays": 3653,
         "KmsKeyId": key,
         "Tags": [{"Key": "Environment", "Value": "test"}],
     }
@@ -32,3 +32,20 @@ def test_log_group(overrides, key, policy):
 
 def test_log_group_name_follows_the_proxy_name():
     assert logs.log_group_name(make_cfg({"proxy": {"name": "other-proxy"}})) == "/aws/rds/proxy/other-proxy"
+
+
+def test_under_a_year_needs_a_waiver_recorded_where_guard_reads_suppressions():
+    """AWS Control Tower's CT.CLOUDWATCH.PR.2 wants a year; a shorter retention is a waiver,
+    recorded on the log group as the reason and as Metadata.guard.SuppressedRules."""
+    from templates_src.config import ParamsErrors
+
+    with pytest.raises(ParamsErrors, match="log_retention_days: 30 is under a year"):
+        make_cfg({"proxy": {"log_retention_days": 30}})
+    assert make_cfg().proxy.log_retention_days == 365
+    reason = "kept a month on purpose (TICKET-9)"
+    body = logs.build_log_group(make_cfg({"proxy": {"log_retention_days": 30},
+                                          "waivers": {"log_retention": reason}})).to_dict()
+    assert body["Metadata"] == {
+        "RdsProxyCfn": {"Waivers": {"cloudwatch_log_group_retention_period_check": reason}},
+        "guard": {"SuppressedRules": ["cloudwatch_log_group_retention_period_check"]},
+    }

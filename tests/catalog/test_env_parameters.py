@@ -24,7 +24,7 @@ VALUES = {
     ((CLUSTER,), {
         "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBClusterIdentifier": "orders-test-aurora",
         "DatabasePort": "3306", "IdleClientTimeout": "1800", "MaxConnectionsPercent": "100",
-        "MaxIdleConnectionsPercent": "50", "ConnectionBorrowTimeout": "120", "LogRetentionInDays": "30",
+        "MaxIdleConnectionsPercent": "50", "ConnectionBorrowTimeout": "120", "LogRetentionInDays": "365",
     }),
 ])
 def test_provisioning_values_are_the_env_values(overrides, expected):
