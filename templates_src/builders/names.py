@@ -9,7 +9,6 @@ from ..config.rules import resource_name
 KEY = "ProxySecretsKey"
 KEY_ALIAS = "ProxySecretsKeyAlias"
 SECURITY_GROUP = "ProxySecurityGroup"
-EGRESS_TO_DATABASE = "ProxyEgressToDatabase"
 DATABASE_INGRESS = "DatabaseIngressFromProxy"
 ROLE = "ProxyRole"
 ROLE_POLICY = "ProxyRolePolicy"
@@ -18,8 +17,6 @@ TARGET_GROUP = "ProxyTargetGroup"
 READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
 LOG_GROUP = "ProxyLogGroup"
 ROTATION_SECURITY_GROUP = "RotationSecurityGroup"
-ROTATION_EGRESS_TO_API = "RotationEgressToSecretsManager"
-ROTATION_EGRESS_TO_DATABASE = "RotationEgressToDatabase"
 DATABASE_INGRESS_FROM_ROTATION = "DatabaseIngressFromRotation"
 
 

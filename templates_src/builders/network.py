@@ -10,67 +10,59 @@ from __future__ import annotations
 import ipaddress
 
 from troposphere import GetAtt
-from troposphere.ec2 import SecurityGroup, SecurityGroupEgress, SecurityGroupIngress, SecurityGroupRule
+from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 
 from ..aws_facts import ENGINES, HTTPS_PORT
 from ..config.model import EnvConfig
 from . import names
 from .common import tags
 
-# A security group created without egress rules allows all outbound traffic. One inline rule
-# that matches nothing (ICMP type 252 to the broadcast address, as AWS CDK does) removes that
-# default, so the only outbound path is the explicit rule to the database below.
-_NO_OTHER_EGRESS = SecurityGroupRule(
-    CidrIp="255.255.255.255/32", IpProtocol="icmp", FromPort=252, ToPort=86,
-    Description="Disallow all other outbound traffic",
-)
-
-
+# A security group created without egress rules allows all outbound traffic; naming egress rules
+# in the group itself removes that default (AWS::EC2::SecurityGroup, SecurityGroupEgress), so
+# the rules below are the only outbound paths. They sit inline: their destination (the database's
+# group or range, an HTTPS range) is never a group of this template, so no dependency cycle can
+# arise (the ingress rule on the database's group stays a separate resource for that reason).
 def proxy_port(cfg: EnvConfig) -> int:
     """The proxy listens on the engine's default port, whatever the database's port is."""
     return ENGINES[cfg.engine_family].port
 
 
-NetworkResource = SecurityGroup | SecurityGroupIngress | SecurityGroupEgress
+NetworkResource = SecurityGroup | SecurityGroupIngress
 
 
-def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str) -> SecurityGroup:
+def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
+                       egress: list[SecurityGroupRule]) -> SecurityGroup:
     return SecurityGroup(
         title,
         GroupDescription=description,
         VpcId=cfg.network.vpc_id,
-        SecurityGroupEgress=[_NO_OTHER_EGRESS],
+        SecurityGroupEgress=egress,
         Tags=tags(cfg, Name=name),
     )
 
 
 def build_network(cfg: EnvConfig) -> list[NetworkResource]:
     group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.env})",
-                               f"{cfg.proxy.name}-proxy")
-    database_rules = _database_rules(cfg, names.SECURITY_GROUP, names.EGRESS_TO_DATABASE, names.DATABASE_INGRESS,
-                                     "Proxy", f"RDS Proxy {cfg.proxy.name}")
-    return [group, *_client_ingress(cfg), *database_rules]
+                               f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy")])
+    return [group, *_client_ingress(cfg),
+            *_database_ingress(cfg, names.SECURITY_GROUP, names.DATABASE_INGRESS, f"RDS Proxy {cfg.proxy.name}")]
 
 
 def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
     """The rotation functions' group: to the database, and HTTPS to the Secrets Manager API."""
     if cfg.secrets.rotation_days is None:
         return []
-    group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
-                               f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
-                               f"{cfg.proxy.name}-rotation")
     # The functions call Secrets Manager's API; the destination is its VPC endpoint or a NAT,
     # neither known here, so the rule is limited by port.
-    https = SecurityGroupEgress(
-        names.ROTATION_EGRESS_TO_API,
-        GroupId=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
+    https = SecurityGroupRule(
         IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT, CidrIp="0.0.0.0/0",
         Description="Rotation functions to the Secrets Manager API (VPC endpoint or NAT)",
     )
-    database_rules = _database_rules(cfg, names.ROTATION_SECURITY_GROUP, names.ROTATION_EGRESS_TO_DATABASE,
-                                     names.DATABASE_INGRESS_FROM_ROTATION, "Rotation functions",
-                                     f"Secret rotation of RDS Proxy {cfg.proxy.name}")
-    return [group, https, *database_rules]
+    group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
+                               f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
+                               f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https])
+    return [group, *_database_ingress(cfg, names.ROTATION_SECURITY_GROUP, names.DATABASE_INGRESS_FROM_ROTATION,
+                                      f"Secret rotation of RDS Proxy {cfg.proxy.name}")]
 
 
 def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
@@ -97,13 +89,11 @@ def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
     return rules
 
 
-def _database_rules(cfg: EnvConfig, group: str, egress_title: str, ingress_title: str, who: str,
-                    who_long: str) -> list[SecurityGroupIngress | SecurityGroupEgress]:
-    """Egress from ``group`` to the database port; ingress on the database's group when given."""
+def _database_egress(cfg: EnvConfig, who: str) -> SecurityGroupRule:
+    """Egress to the database port: to the database's group, else the range its addresses are
+    in, else (neither given: the destination is unknown here) any address."""
     port = cfg.target.port
     database_group, database_cidr = cfg.network.database_security_group_id, cfg.network.database_cidr
-    # The database's group is the narrowest destination, then the range its addresses are in.
-    # With neither the destination is unknown here, so egress is limited by port only.
     if database_group:
         destination = {"DestinationSecurityGroupId": database_group}
     elif database_cidr:
@@ -111,19 +101,20 @@ def _database_rules(cfg: EnvConfig, group: str, egress_title: str, ingress_title
         destination = {family: database_cidr}
     else:
         destination = {"CidrIp": "0.0.0.0/0"}
-    rules: list[SecurityGroupIngress | SecurityGroupEgress] = [SecurityGroupEgress(
-        egress_title,
-        GroupId=GetAtt(group, "GroupId"),
+    return SecurityGroupRule(IpProtocol="tcp", FromPort=port, ToPort=port,
+                             Description=f"{who} to the database port", **destination)
+
+
+def _database_ingress(cfg: EnvConfig, group: str, title: str, who: str) -> list[SecurityGroupIngress]:
+    """The rule on the database's group that lets ``group`` in, when the group is given."""
+    database_group = cfg.network.database_security_group_id
+    if not database_group:
+        return []
+    port = cfg.target.port
+    return [SecurityGroupIngress(
+        title,
+        GroupId=database_group,
         IpProtocol="tcp", FromPort=port, ToPort=port,
-        Description=f"{who} to the database port",
-        **destination,
+        SourceSecurityGroupId=GetAtt(group, "GroupId"),
+        Description=f"{who} to the database",
     )]
-    if database_group:
-        rules.append(SecurityGroupIngress(
-            ingress_title,
-            GroupId=database_group,
-            IpProtocol="tcp", FromPort=port, ToPort=port,
-            SourceSecurityGroupId=GetAtt(group, "GroupId"),
-            Description=f"{who_long} to the database",
-        ))
-    return rules

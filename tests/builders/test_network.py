@@ -23,11 +23,11 @@ def test_group_allows_no_outbound_but_the_explicit_rule():
     group = props(_rules()["ProxySecurityGroup"])
     assert group["VpcId"] == VPC
     assert group["GroupDescription"] == "RDS Proxy orders-test (test)"
-    # The single inline rule matches nothing (ICMP type 252 to the broadcast address): it only
-    # removes the default allow-all egress.
+    # One inline rule, to the database port: naming it removes the default allow-all egress, and
+    # no placeholder rule is needed for that (AWS::EC2::SecurityGroup, SecurityGroupEgress).
     assert group["SecurityGroupEgress"] == [{
-        "CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
-        "Description": "Disallow all other outbound traffic",
+        "CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+        "Description": "Proxy to the database port",
     }]
     assert "SecurityGroupIngress" not in group
     assert {"Key": "Name", "Value": "orders-test-proxy"} in group["Tags"]
@@ -88,12 +88,12 @@ def test_cidrs_only_without_client_groups():
     (({"network": {"database_cidr": "2001:db8:20::/56"}},), {"CidrIpv6": "2001:db8:20::/56"}),
 ])
 def test_egress_only_to_the_database_port(overrides, destination):
-    egress = _of_type(_rules({"target": {"port": 3307}}, *overrides), "AWS::EC2::SecurityGroupEgress")
-    assert egress == {"ProxyEgressToDatabase": {
-        "GroupId": PROXY_GROUP_ID, "IpProtocol": "tcp",
-        "FromPort": 3307, "ToPort": 3307,
+    rules = _rules({"target": {"port": 3307}}, *overrides)
+    assert _of_type(rules, "AWS::EC2::SecurityGroupEgress") == {}
+    assert props(rules["ProxySecurityGroup"])["SecurityGroupEgress"] == [{
+        "IpProtocol": "tcp", "FromPort": 3307, "ToPort": 3307,
         "Description": "Proxy to the database port", **destination,
-    }}
+    }]
 
 
 def test_database_ingress_only_with_the_database_group():

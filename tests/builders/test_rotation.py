@@ -81,11 +81,8 @@ def test_rotation_security_group_reaches_database_and_api_only(database_group):
     overrides = (ROTATION, {"network": {"database_security_group_id": database_group}}) if database_group else (ROTATION,)
     resources = _resources(*overrides)
     group = resources["RotationSecurityGroup"]["Properties"]
-    assert group["SecurityGroupEgress"] == [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all other outbound traffic",
-                                             "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
-    api = resources["RotationEgressToSecretsManager"]["Properties"]
+    database, api = group["SecurityGroupEgress"]  # nothing else: no default allow-all
     assert (api["FromPort"], api["ToPort"], api["IpProtocol"]) == (443, 443, "tcp")
-    database = resources["RotationEgressToDatabase"]["Properties"]
     assert database["FromPort"] == database["ToPort"] == 3306
     if database_group:
         assert database["DestinationSecurityGroupId"] == DB_SG
@@ -101,5 +98,5 @@ def test_rotation_security_group_reaches_database_and_api_only(database_group):
 
 def test_rotation_egress_to_the_database_range_when_given():
     resources = _resources(ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}})
-    database = resources["RotationEgressToDatabase"]["Properties"]
+    [database, _] = resources["RotationSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert database["CidrIp"] == "10.20.0.0/22" and "DatabaseIngressFromRotation" not in resources

@@ -51,4 +51,4 @@ def test_env_templates_have_no_parameters_and_carry_every_value(overrides):
                     "ConnectionBorrowTimeout": cfg.pool.connection_borrow_timeout}
     assert resources["ProxyLogGroup"]["Properties"]["RetentionInDays"] == cfg.proxy.log_retention_days
     assert resources["ProxySecurityGroup"]["Properties"]["VpcId"] == cfg.network.vpc_id
-    assert resources["ProxyEgressToDatabase"]["Properties"]["FromPort"] == cfg.target.port
+    assert resources["ProxySecurityGroup"]["Properties"]["SecurityGroupEgress"][0]["FromPort"] == cfg.target.port

@@ -91,7 +91,7 @@ def test_an_empty_password_auth_type_is_the_engines_default() -> None:
     ("User2Description", "", "MigratorSecret"),
     ("RetainOnDelete", "false", "AppUserSecret"),
     ("Tag1Key", "", "Proxy"),
-    ("DatabaseSecurityGroupId", "", "ProxyEgressToDatabase"),
+    ("DatabaseSecurityGroupId", "", "ProxySecurityGroup"),
 ])
 def test_a_difference_fails_with_a_readable_diff(key: str, value: str, changed: str) -> None:
     cfg = next(c for c in examples() if c.env == "dev")
