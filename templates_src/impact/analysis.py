@@ -11,9 +11,11 @@ named hazards (``templates_src.hazards``). Sources of the behaviours relied on:
   replaced resource changes the referencing property too, which may replace that resource in
   turn (propagated here until nothing more changes).
 - Custom names: a resource with a name the template fixes cannot be replaced while the name
-  stays the same (``schemas.ResourceSchema.name_properties``). A name lives inside its parent
-  when the parent is named by another create-only property (the target group ``default`` of a
-  proxy): a new parent means a new, free scope.
+  stays the same (``schemas.ResourceSchema.name_properties``). A name that is not the type's
+  primaryIdentifier lives inside its parent when the parent is named by another create-only
+  property (the target group ``default`` of a proxy): a new parent means a new, free scope. A
+  primaryIdentifier "uniquely identifies an instance of the resource" (resource-type-schema.html)
+  in the account and region, so it collides whatever its parent.
 - Retained resources: UpdateReplacePolicy (on replacement) and DeletionPolicy (on removal from
   the template) ``Retain``/``RetainExceptOnCreate`` keep the old resource outside the stack
   (aws-attribute-deletionpolicy.html).
@@ -152,7 +154,10 @@ def _fixed_name_collisions(old: Resource, new: Resource, schema: ResourceSchema,
     findings = []
     for name in schema.name_properties:
         before, after = value_at(old.properties, name), value_at(marked, name)
-        if before is _MISSING or before != after or new_parent:
+        # A primaryIdentifier is unique in the account and region whatever the parent (the
+        # endpoint's DBProxyEndpointName); another name may live inside its parent.
+        scoped = new_parent and name not in schema.primary_identifier
+        if before is _MISSING or before != after or scoped:
             continue
         forced = ", ".join(p for p in replacement if p != name)
         findings.append(Finding(

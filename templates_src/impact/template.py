@@ -152,7 +152,11 @@ class Template:
 
     @classmethod
     def parse(cls, text: str) -> "Template":
-        tree = load(text)
+        return cls.from_tree(load(text))
+
+    @classmethod
+    def from_tree(cls, tree: dict[str, Any]) -> "Template":
+        """From a template as a dict in long form (``troposphere.Template.to_dict()``)."""
         parameters = parameter_values(tree)
         resources = {}
         for logical_id, raw in (tree.get("Resources") or {}).items():
