@@ -36,7 +36,8 @@ from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_sc
 from .template import Resource, Template, references
 
 OUTPUT_TYPE = "Output"  # the ``type`` of an output's change
-_MISSING: Any = object()
+MISSING: Any = object()  # value_at: no value at that path
+_MISSING = MISSING
 
 
 class Action(str, enum.Enum):
