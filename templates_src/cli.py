@@ -273,7 +273,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_BAD_INPUT
     if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
         return _refuse(refused, "; nothing was written", stderr)
-    for line in impact.notices(impacts, REFUSED_BY_BUILD):
+    for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
         print(line, file=stderr)
 
     try:

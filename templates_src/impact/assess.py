@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.model import EnvConfig
+from ..emit import MARKER_FILE
 from ..hazards import REFUSED_BY_BUILD, Hazard
 from ..render import TEMPLATE_FILE
 from .analysis import OUTPUT_TYPE, Action, Change, Finding, analyse
@@ -44,7 +45,10 @@ def assess_texts(cfg: EnvConfig, old_text: str, new_text: str) -> EnvImpact:
 
 
 def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], out_dir: Path) -> list[EnvImpact]:
-    """The impact for each environment of ``configs`` that the out folder holds (committed)."""
+    """The impact for each environment of ``configs`` that the out folder holds (committed). A
+    folder without the build's marker was not written by a build: nothing in it is deployed."""
+    if not (out_dir / MARKER_FILE).is_file():
+        return []
     impacts = []
     for cfg in configs:
         path = f"{cfg.env}/{TEMPLATE_FILE}"
@@ -77,6 +81,19 @@ def notices(impacts: Iterable[EnvImpact], refused: frozenset[Hazard] = REFUSED_B
                 lines.append("accepted: " + _line(impact, change, finding))
             elif finding.hazard not in refused:
                 lines.append("warning: " + _line(impact, change, finding))
+    return lines
+
+
+def unused_accepts(configs: Iterable[EnvConfig], impacts: Iterable[EnvImpact]) -> list[str]:
+    """A note for each accepted hazard this build does not have: ``accept`` covers the next
+    update only, and left in place it would let a later, unintended change of that kind through."""
+    seen = {impact.env: {finding.hazard for _, finding in impact.findings()} for impact in impacts}
+    lines = []
+    for cfg in configs:
+        unused = [h.value for h in cfg.accept if Hazard(h.value) not in seen.get(cfg.env, set())]
+        if unused:
+            lines.append(f"note: {cfg.source}: accept: {', '.join(unused)} accepts nothing in this build; "
+                         "remove it once the change it was for is deployed")
     return lines
 
 

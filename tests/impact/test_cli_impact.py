@@ -85,6 +85,10 @@ def test_accept_lets_the_change_through_and_the_build_says_so(deployed: tuple[Pa
     assert result.code == 0, result.err
     assert [line for line in result.err.splitlines() if line.startswith(f"accepted: {ENV}: ")]
     assert snapshot(out) != before
+    again = build(params, out)  # deployed now: the key accepts nothing more and should go
+    assert again.code == 0
+    assert any(line.startswith("note: ") and "accept: regenerates-secret accepts nothing" in line
+               for line in again.err.splitlines())
 
 
 def test_a_build_refuses_a_replacement_that_cannot_happen(deployed: tuple[Path, Path]) -> None:
