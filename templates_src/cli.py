@@ -256,7 +256,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
 
     scope = tuple(cfg.env for cfg in configs) if args.envs else None
     try:
-        impacts = impact.assess(configs, files, out_dir)  # what updating each deployed stack does
+        if args.check or args.diff:
+            impacts = impact.assess(configs, files, out_dir)  # what updating each deployed stack does
         if args.check:
             if refused := impact.refusals(impacts, REFUSED_BY_CHECK):
                 return _refuse(refused, "", stderr)
@@ -271,13 +272,14 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     except OSError as exc:
         print(f"cannot read {out_shown}: {exc.filename or out_shown}: {exc.strerror or exc}", file=stderr)
         return EXIT_BAD_INPUT
-    if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
-        return _refuse(refused, "; nothing was written", stderr)
-    for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
-        print(line, file=stderr)
-
     try:
         with emit.build_lock(out_dir, on_wait=lambda: print("waiting for another build to finish...", file=stderr)):
+            # Under the lock: the impact on the out folder this build replaces, not on an earlier one.
+            impacts = impact.assess(configs, files, out_dir)
+            if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
+                return _refuse(refused, "; nothing was written", stderr)
+            for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
+                print(line, file=stderr)
             emit.write_tree(files, out_dir, scope)
     except (emit.EmitError, OSError) as exc:
         if isinstance(exc, emit.EmitError) or not exc.strerror:
