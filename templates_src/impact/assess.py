@@ -16,8 +16,9 @@ from ..config.model import EnvConfig
 from ..emit import MARKER_FILE
 from ..hazards import REFUSED_BY_BUILD, Hazard
 from ..render import TEMPLATE_FILE
-from .analysis import OUTPUT_TYPE, Action, Change, Finding, analyse
-from .template import Template, TemplateError
+from .analysis import OUTPUT_TYPE, Action, Change, Finding
+from .partial import impact_of_texts
+from .template import TemplateError
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,9 @@ def assess_texts(cfg: EnvConfig, old_text: str, new_text: str) -> EnvImpact:
     if old_text == new_text:
         return EnvImpact(cfg.env, cfg.source, accepted)
     try:
-        old = Template.parse(old_text)
-    except TemplateError as exc:
+        impact = impact_of_texts(old_text, new_text, cfg.region)
+    except TemplateError as exc:  # the new text is the build's own: only the committed one can be broken
         return EnvImpact(cfg.env, cfg.source, accepted, error=f"cannot read the committed template: {exc}")
-    impact = analyse(old, Template.parse(new_text), cfg.region)
     return EnvImpact(cfg.env, cfg.source, accepted, impact.changes)
 
 

@@ -19,55 +19,23 @@ it; the model of CloudFormation (``lifecycle``) then plays it, and the two must 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from builders.envs import CLUSTER, NO_RETAIN, OWN_KEY, ROTATION, merged
-from conftest import PARAMS
 from templates_src import aws_facts as facts
 from templates_src.config.model import EnvConfig
 from templates_src.hazards import Hazard
 from templates_src.impact.analysis import OUTPUT_TYPE, analyse, deletion_leftovers
 from templates_src.impact.assess import EnvImpact, refusals
-from templates_src.impact.keytable import NEW_STACK, examples
+from templates_src.impact.keytable import NEW_STACK
 from templates_src.impact.template import Template
-from templates_src.impact.variants import key_paths, load_tree, shown, variant
-from templates_src.stack import build_template
+from templates_src.impact.variants import key_paths, shown
 
+from .cases import cases, template_of
 from .lifecycle import Cloud, Outcome, Stack
 
 CONSUMER = "consumer-stack"
-FIXTURES: dict[str, dict[str, Any]] = {
-    "cluster-read-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}),
-    "not-retained-own-key": merged(NO_RETAIN, OWN_KEY),
-    "rotating": merged(ROTATION),
-}
-
-
-def _cases() -> Iterator[Any]:
-    for cfg, tree in examples(PARAMS):
-        yield pytest.param(cfg, tree, id=cfg.env)
-    for name, tree in FIXTURES.items():
-        cfg = load_tree(tree, "fixture")
-        assert cfg is not None, name
-        yield pytest.param(cfg, tree, id=name)
-
-
-def template_of(cfg: EnvConfig) -> Template:
-    return Template.from_tree(build_template(cfg).to_dict())
-
-
-_VARIANTS: dict[tuple[str, str], list[tuple[Any, Any, EnvConfig]]] = {}
-
-
-def variants_of(cfg: EnvConfig, tree: dict[str, Any]) -> list[tuple[Any, Any, EnvConfig]]:
-    """(key path, new value, config) for each key that changes alone; computed once per case."""
-    key = (cfg.env, repr(cfg))
-    if key not in _VARIANTS:
-        _VARIANTS[key] = [(path, *found) for path in key_paths() if (found := variant(cfg, path, tree))]
-    return _VARIANTS[key]
 
 
 def predicted(changes: Any) -> dict[Hazard, set[str]]:
@@ -183,14 +151,15 @@ class Scenario:
         assert self.cloud.create(self.stack, base).ok
 
 
-@pytest.mark.parametrize("cfg, tree", list(_cases()))
-def test_create_change_each_key_delete_and_create_again(cfg: EnvConfig, tree: dict[str, Any]) -> None:
+@pytest.mark.parametrize("index", range(len(cases())), ids=[case[0] for case in cases()])
+def test_create_change_each_key_delete_and_create_again(index: int) -> None:
+    _, cfg, variants = cases()[index]
     scenario = Scenario(cfg)
     base = template_of(cfg)
     assert scenario.cloud.create(scenario.stack, base).ok
     scenario.consume_every_export()
-    assert variants_of(cfg, tree)
-    for path, value, new_cfg in variants_of(cfg, tree):
+    assert variants
+    for path, value, new_cfg in variants:
         label = f"{shown(path)} -> {value!r}"
         if path in NEW_STACK:
             scenario.new_stack(label, template_of(new_cfg), new_cfg)
@@ -212,10 +181,9 @@ def test_the_scenarios_change_every_key_and_plant_every_hazard() -> None:
     key changes flag each hazard at least once."""
     seen: set[str] = set()
     changed: set[str] = set()
-    for case in _cases():
-        cfg, tree = case.values
+    for _, cfg, variants in cases():
         base = template_of(cfg)
-        for path, _, new_cfg in variants_of(cfg, tree):
+        for path, _, new_cfg in variants:
             changed.add(shown(path))
             for change in analyse(base, template_of(new_cfg), cfg.region).changes:
                 seen.update(change.hazards)
