@@ -5,3 +5,5 @@ provider schemas (shipped with cfn-lint) say about a type, ``analysis`` compares
 (add / remove / modify / replace and the hazards), ``assess`` applies it to a build and the out
 folder and words it for reviewers, ``keytable`` documents what changing each params key does.
 """
+
+OUTPUT_TYPE = "Output"  # the ``type`` of an output's change (outputs have no resource type)

@@ -32,10 +32,10 @@ from typing import Any
 
 from .. import aws_facts as facts
 from ..hazards import Hazard
+from . import OUTPUT_TYPE
 from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_schema
 from .template import Resource, Template, references
 
-OUTPUT_TYPE = "Output"  # the ``type`` of an output's change
 MISSING: Any = object()  # value_at: no value at that path
 _MISSING = MISSING
 

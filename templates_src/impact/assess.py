@@ -11,14 +11,19 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config.model import EnvConfig
 from ..emit import MARKER_FILE
 from ..hazards import REFUSED_BY_BUILD, Hazard
 from ..render import TEMPLATE_FILE
-from .analysis import OUTPUT_TYPE, Action, Change, Finding
-from .partial import impact_of_texts
-from .template import TemplateError
+from . import OUTPUT_TYPE
+
+if TYPE_CHECKING:
+    from .analysis import Change, Finding
+
+# The analysis is imported when a template differs from the committed one: a build that changes
+# nothing (most builds) pays for a read and a comparison of bytes only.
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ def assess_texts(cfg: EnvConfig, old_text: str, new_text: str) -> EnvImpact:
     accepted = frozenset(Hazard(h.value) for h in cfg.accept)
     if old_text == new_text:
         return EnvImpact(cfg.env, cfg.source, accepted)
+    from .partial import impact_of_texts
+    from .template import TemplateError
+
     try:
         impact = impact_of_texts(old_text, new_text, cfg.region)
     except TemplateError as exc:  # the new text is the build's own: only the committed one can be broken
@@ -108,6 +116,8 @@ def _line(impact: EnvImpact, change: Change, finding: Finding, accept_hint: bool
 
 
 def _summary(impact: EnvImpact) -> str:
+    from .analysis import Action
+
     resources = [c for c in impact.changes if c.type != OUTPUT_TYPE]
     counts = ", ".join(f"{sum(c.action is a for c in resources)} {word}" for a, word in (
         (Action.REPLACE, "replaced"), (Action.MODIFY, "modified"), (Action.ADD, "added"), (Action.REMOVE, "removed")))
@@ -117,6 +127,8 @@ def _summary(impact: EnvImpact) -> str:
 
 
 def _change_line(change: Change) -> str:
+    from .analysis import Action
+
     kind = "" if change.type == OUTPUT_TYPE else f" ({change.type})"
     line = f"  {change.action.value} {_what(change)}{kind}"
     if change.action is Action.REPLACE:
