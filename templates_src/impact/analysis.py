@@ -37,7 +37,6 @@ from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_sc
 from .template import Resource, Template, references
 
 MISSING: Any = object()  # value_at: no value at that path
-_MISSING = MISSING
 
 
 class Action(str, enum.Enum):
@@ -103,7 +102,7 @@ def _mark(value: Any, replaced: frozenset[str] | set[str]) -> Any:
 
 
 def value_at(properties: Any, path: str) -> Any:
-    """The value at a schema property path (``A/B``, ``A/*/B``), _MISSING when absent."""
+    """The value at a schema property path (``A/B``, ``A/*/B``), MISSING when absent."""
     values = [properties]
     for part in path.split("/"):
         found = []
@@ -113,7 +112,7 @@ def value_at(properties: Any, path: str) -> Any:
             elif isinstance(value, dict) and part in value:
                 found.append(value[part])
         if not found:
-            return _MISSING
+            return MISSING
         values = found
     return values if "*" in path.split("/") else values[0]
 
@@ -136,7 +135,7 @@ def _causes(old: Resource | None, new: Resource | None, replacement: list[str], 
 def _changed_properties(old: Resource, new: Resource, replaced: set[str]) -> list[str]:
     marked = _mark(new.properties, replaced)
     names = sorted(set(old.properties) | set(marked))
-    changed = [n for n in names if old.properties.get(n, _MISSING) != marked.get(n, _MISSING)]
+    changed = [n for n in names if old.properties.get(n, MISSING) != marked.get(n, MISSING)]
     attributes = sorted(set(old.attributes) | set(new.attributes))
     changed += [f"({a})" for a in attributes if old.attributes.get(a) != _mark(new.attributes.get(a), replaced)]
     return changed
@@ -158,7 +157,7 @@ def _fixed_name_collisions(old: Resource, new: Resource, schema: ResourceSchema,
         # A primaryIdentifier is unique in the account and region whatever the parent (the
         # endpoint's DBProxyEndpointName); another name may live inside its parent.
         scoped = new_parent and name not in schema.primary_identifier
-        if before is _MISSING or before != after or scoped:
+        if before is MISSING or before != after or scoped:
             continue
         forced = ", ".join(p for p in replacement if p != name)
         findings.append(Finding(
@@ -230,7 +229,7 @@ def _output_changes(old: Template, new: Template, replaced: set[str]) -> list[Ch
         if before is None:
             changes.append(Change(name, OUTPUT_TYPE, Action.ADD))
             continue
-        value = _mark(after.value, replaced) if after else _MISSING
+        value = _mark(after.value, replaced) if after else MISSING
         if after is not None and before.value == value and before.export == after.export:
             continue
         findings = []
@@ -295,6 +294,6 @@ def deletion_leftovers(template: Template, region: str) -> list[tuple[str, str, 
         if not _retained(res.attribute("DeletionPolicy")):
             continue
         for name in schema_for(region, res.type).name_properties:
-            if (value := value_at(res.properties, name)) is not _MISSING:
+            if (value := value_at(res.properties, name)) is not MISSING:
                 left.append((lid, name, value))
     return left
