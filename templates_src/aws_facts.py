@@ -182,3 +182,19 @@ PROXY_TARGET_GROUP_NAME = "default"
 READ_ONLY_ENDPOINT_SUFFIX = "-ro"  # endpoint names follow the proxy-name rules, so <= 63 in all
 KMS_ALIAS_FORMAT = "alias/rds-proxy/{proxy_name}"
 EXPORT_NAME_SUB = "${AWS::StackName}-%s"
+
+# How CloudFormation treats a change to a deployed stack (read by templates_src/impact; which
+# properties force a replacement comes from the provider schemas, never from here).
+# DeletionPolicy / UpdateReplacePolicy values that keep the physical resource, outside the stack
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html,
+# .../aws-attribute-updatereplacepolicy.html). RetainExceptOnCreate deletes the resource only
+# when the operation that created it rolls back.
+RETAIN_POLICIES = ("Retain", "RetainExceptOnCreate")
+RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
+# A secret's GenerateSecretString: when it changes (or the secret is replaced) Secrets Manager
+# generates a new value (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/
+# aws-resource-secretsmanager-secret.html, GenerateSecretString).
+SECRET_TYPE = "AWS::SecretsManager::Secret"
+GENERATED_SECRET_PROPERTY = "GenerateSecretString"
+# Replacing these gives clients a new endpoint host, ARN and (proxy) prx- resource id.
+ENDPOINT_TYPES = ("AWS::RDS::DBProxy", "AWS::RDS::DBProxyEndpoint")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__, catalog, checks, diff, emit, render, report
+from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
+from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
 from .build_cache import BuildCache, CodeCache, fingerprint
 from .config import EnvConfig, ParamsErrors, load_environments
@@ -62,6 +65,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                       help="build in memory and compare with the output folder; write nothing")
     mode.add_argument("--diff", action="store_true",
                       help="build in memory and print what would change in the output folder; write nothing")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="with --diff: text (the impact in words, then unified diffs) or json (the impact "
+                             "as one JSON document)")
+    parser.add_argument("--exit-code", action="store_true",
+                        help="with --diff: exit 1 when anything would change")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint and the Guard policies")
     parser.add_argument("--no-cache", action="store_true",
                         help="a cold build: lint every template afresh and build the Service Catalog product "
@@ -74,7 +82,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                         help="worker processes for rendering and linting (default: the CPUs available)")
     parser.add_argument("--version", action="version", version=f"rds-proxy-cfn {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.diff and (args.exit_code or args.format != "text"):
+        parser.error("--format and --exit-code go with --diff")
+    return args
 
 
 def build_files(configs: Sequence[EnvConfig], workers: int = 1) -> dict[str, str]:
@@ -136,6 +147,18 @@ def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+    try:
+        return _main(argv, stdout, stderr)
+    except BrokenPipeError:
+        # The reader went away (build.py --diff | head): end quietly. Python's documented recipe
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe): point stdout at devnull
+        # so the interpreter's last flush does not fail again.
+        if stdout is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FINDINGS
+
+
+def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     start = time.perf_counter()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out_dir = Path(args.out)
@@ -233,21 +256,30 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
     scope = tuple(cfg.env for cfg in configs) if args.envs else None
     try:
+        if args.check or args.diff:
+            impacts = impact.assess(configs, files, out_dir)  # what updating each deployed stack does
         if args.check:
+            if refused := impact.refusals(impacts, REFUSED_BY_CHECK):
+                return _refuse(refused, "", stderr)
             code = _check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
             if code == EXIT_OK and build_cache:
                 build_cache.record(fingerprint, out_dir, len(configs))
             return code
         if args.diff:
-            for line in diff.report(files, out_dir, out_shown, scope):
-                print(line, file=stdout)
-            return EXIT_OK
+            return _diff(args, impacts, files, out_dir, out_shown, scope, stdout)
+    except BrokenPipeError:
+        raise  # the reader of --diff went away; not a problem with the out folder
     except OSError as exc:
         print(f"cannot read {out_shown}: {exc.filename or out_shown}: {exc.strerror or exc}", file=stderr)
         return EXIT_BAD_INPUT
-
     try:
         with emit.build_lock(out_dir, on_wait=lambda: print("waiting for another build to finish...", file=stderr)):
+            # Under the lock: the impact on the out folder this build replaces, not on an earlier one.
+            impacts = impact.assess(configs, files, out_dir)
+            if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
+                return _refuse(refused, "; nothing was written", stderr)
+            for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
+                print(line, file=stderr)
             emit.write_tree(files, out_dir, scope)
     except (emit.EmitError, OSError) as exc:
         if isinstance(exc, emit.EmitError) or not exc.strerror:
@@ -263,6 +295,25 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
     for note in notes:
         print(note, file=stdout)
     return EXIT_OK
+
+
+def _diff(args: argparse.Namespace, impacts: Sequence[impact.EnvImpact], files: dict[str, str], out_dir: Path,
+          out_shown: str, scope: tuple[str, ...] | None, stdout: TextIO) -> int:
+    """--diff: the impact on each deployed stack first (or as JSON), then the unified diffs."""
+    if args.format == "json":
+        print(impact.as_json(impacts), file=stdout)
+    else:
+        for line in [*impact.describe(impacts), *diff.report(files, out_dir, out_shown, scope)]:
+            print(line, file=stdout)
+    changed = args.exit_code and emit.stale_files(files, out_dir, scope)
+    return EXIT_FINDINGS if changed else EXIT_OK
+
+
+def _refuse(lines: Sequence[str], consequence: str, stderr: TextIO) -> int:
+    for line in lines:
+        print(f"refused: {line}", file=stderr)
+    print(f"{len(lines)} refused hazard(s) in the update of a deployed stack{consequence}", file=stderr)
+    return EXIT_BAD_INPUT
 
 
 def _check(files: dict[str, str], out_dir: Path, out_shown: str, scope: tuple[str, ...] | None, count: int,

@@ -15,7 +15,6 @@ RETAIN, DELETE = "Retain", "Delete"
 # block the retry ("already exists"). DeletionPolicy attribute, CloudFormation User Guide;
 # UpdateReplacePolicy has no such value, and keeps Retain.
 RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
-RETAINED_POLICIES = (RETAIN, RETAIN_EXCEPT_ON_CREATE)
 
 
 def tags(cfg: EnvConfig, **extra: str) -> Tags:

@@ -182,8 +182,8 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
         ProductParameter(ph.EXCLUDE_CHARACTERS, "Excluded password characters", "Never in generated passwords "
                          "(the default suits every engine).", default=_excluded_characters(),
                          max_length=_model_max_length(SecretsParams, "exclude_characters")),
-        _switch(ph.RETAIN, "Retain on delete", "Keep secrets, key and logs when terminated. Changing it later "
-                "replaces them (new passwords).", "true"),
+        _switch(ph.RETAIN, "Retain on delete", "Keep secrets and key when terminated (the log group is always "
+                "kept: RDS fixes its name). Changing it later replaces them (new passwords).", "true"),
     ]),
     *((f"Database user {i}" + (" (required)" if i == 1 else " (optional)"), _user(i)) for i in slots(ph.USER_SLOTS)),
     ("Tags (Environment is added)", [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from awacs.aws import Action, Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleConstraint, Portfolio,
@@ -37,6 +37,12 @@ SECURITY_GROUP_RULES = _ACCOUNT % ("ec2", "security-group-rule/*")
 VPCS = _ACCOUNT % ("ec2", "vpc/*")
 STACK_ROLES = _GLOBAL % ("iam", "role/SC-*")
 STACK_POLICIES = _GLOBAL % ("iam", "policy/SC-*")
+ATTACHABLE = tuple(_GLOBAL % ("iam", f"{kind}/*") for kind in ("role", "user", "group"))
+# Deleting an AWS::IAM::ManagedPolicy that is attached (the client policy: its users attach it
+# to their Lambda roles) makes CloudFormation's handler detach it from every role, user and
+# group first (the type's delete handler permissions, in its resource schema); those can be
+# anywhere in the account, so the condition limits it to the product's own policies.
+DETACH_ACTIONS = ("iam:DetachGroupPolicy", "iam:DetachRolePolicy", "iam:DetachUserPolicy")
 LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + facts.LOG_GROUP_NAME_FORMAT.format(proxy_name="*"))
 RDS = _ACCOUNT % ("rds", "*")  # proxies, endpoints, target groups and the databases they register
 STACKS = _ACCOUNT % ("cloudformation", "stack/SC-*")
@@ -72,8 +78,9 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "AWS::EC2::SecurityGroupIngress": [],  # covered by AWS::EC2::SecurityGroup
     "AWS::EC2::SecurityGroupEgress": [],
     "AWS::IAM::Role": [
+        # AttachRolePolicy: the proxy role lists its managed policy (detaching: DETACH_ACTIONS).
         (("iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy",
-          "iam:DetachRolePolicy", "iam:GetRole", "iam:GetRolePolicy",
+          "iam:GetRole", "iam:GetRolePolicy",
           "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
           "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"),
          (STACK_ROLES,)),
@@ -110,10 +117,10 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
 # Handler permissions the product's resources never need (features it does not use), so the
 # launch role does not get them. The test compares the table with cfn-lint's resource schemas.
 NOT_NEEDED = {
-    "iam:AttachRolePolicy", "iam:DetachRolePolicy",  # the proxy role has no managed policies
+    "iam:AttachRolePolicy",  # the proxy role has no managed policies
     "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
     "iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy",  # the client policy is
-    "iam:DetachGroupPolicy", "iam:DetachUserPolicy",  # attached by its users, not by the stack
+    # attached by its users, not by the stack (but detached by it when deleted: DETACH_ACTIONS)
     "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",
     "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:CreateLogDelivery",
     "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:PutIndexPolicy", "logs:DeleteIndexPolicy",
@@ -161,6 +168,11 @@ def launch_policy(resource_types: set[str]) -> PolicyDocument:
         _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,),
                    **{"iam:PassedToService": facts.RDS_SERVICE_PRINCIPAL}),
     ]
+    if "AWS::IAM::ManagedPolicy" in resource_types:
+        statements.append(Statement(
+            Sid="DetachProductPoliciesToDeleteThem", Effect=Allow, Action=[_action(a) for a in DETACH_ACTIONS],
+            Resource=[Sub(r) for r in ATTACHABLE],
+            Condition=Condition([ArnLike({"iam:PolicyARN": Sub(STACK_POLICIES)})])))
     for resources, actions in sorted(grouped.items(), key=lambda item: _scope_name(item[0])):
         statements.append(_statement(_scope_name(resources), tuple(sorted(actions)), resources))
     return PolicyDocument(Version="2012-10-17", Statement=statements)

@@ -2,6 +2,13 @@
 (without the AWS::LanguageExtensions transform, which a product launch cannot expand), so each
 retained resource gets a twin ``<id>Deletable`` with Delete policies, and exactly one of the two
 is created (conditions ``Retain`` / ``DoNotRetain``). References pick the twin that exists.
+
+Not a resource whose name the template fixes (the proxy's log group ``/aws/rds/proxy/<name>``,
+the name RDS Proxy writes to): flipping RetainOnDelete on a provisioned product would create the
+other twin while the first still holds the name, and CloudFormation's update fails ("already
+exists"; https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
+Such a resource stays one resource with the retained policies whatever RetainOnDelete says: its
+data is kept after termination, and provisioning the same proxy name again needs it deleted first.
 """
 
 from __future__ import annotations
@@ -9,7 +16,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..builders.common import METADATA_NAMESPACE, RETAINED_POLICIES
+from ..aws_facts import DEFAULT_REGION, RETAIN_POLICIES
+from ..builders.common import METADATA_NAMESPACE
+from ..impact.schemas import resource_schema
 from . import conditions as C
 from . import tree as T
 from .placeholders import DELETABLE_SUFFIX
@@ -18,9 +27,17 @@ SECTIONS = ("Resources", "Outputs")
 READY_SUFFIX = "Ready"
 
 
+def fixed_name(entry: dict[str, Any]) -> bool:
+    """Whether the resource's own name is set in the template (the provider schema says which
+    property is the name; the product is one template for every region, so us-east-1's)."""
+    names = resource_schema(DEFAULT_REGION, entry["Type"]).name_properties
+    return any(name in entry.get("Properties", {}) for name in names)
+
+
 def split_retained(result: dict[str, Any], conditions: C.Conditions) -> None:
     resources = result["Resources"]
-    retained = sorted(i for i, r in resources.items() if r.get("DeletionPolicy") in RETAINED_POLICIES)
+    retained = sorted(i for i, r in resources.items()
+                      if r.get("DeletionPolicy") in RETAIN_POLICIES and not fixed_name(r))
     guards: dict[str, str | None] = {}
     for logical_id in retained:
         keep = resources[logical_id]

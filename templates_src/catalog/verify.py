@@ -4,8 +4,10 @@ Both templates are resolved (``resolve.resolve``) and normalised (``resolve.comp
 compared resource by resource and output by output. The build runs this for every env before it
 writes a provisioning-parameters.json, and the tests run it for the examples and more shapes.
 
-One difference is expected and skipped: an output's Description cannot use functions, so the
-product's per-user outputs (secret, client policy) describe the parameter (``User1Name``), not the username.
+Two differences are expected and skipped: an output's Description cannot use functions, so the
+product's per-user outputs (secret, client policy) describe the parameter (``User1Name``), not the username; and a
+retained resource with a fixed name (the log group) keeps its retained policies in the product
+whatever RetainOnDelete says (``twins``: it cannot have a twin).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import difflib
 import json
 from typing import Any
 
+from ..aws_facts import RETAIN_POLICIES
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.model import EnvConfig
 from ..stack import build_template
-from . import provisioning
+from . import provisioning, twins
 from .resolve import comparable, resolve
 
 
@@ -60,6 +63,10 @@ def launch_differences(cfg: EnvConfig, product: dict[str, Any], values: dict[str
     """``Resources.<id>`` / ``Outputs.<id>`` -> diff, for what the launch would get wrong
     (``own_body``: the env's template as a dict, if already built; neither is changed)."""
     want, got = dedicated(cfg, own_body), launched(cfg, product, values)
+    for logical_id, entry in got["Resources"].items():
+        if logical_id in want["Resources"] and entry.get("DeletionPolicy") in RETAIN_POLICIES and twins.fixed_name(entry):
+            want["Resources"][logical_id] = {**want["Resources"][logical_id], **{
+                k: entry[k] for k in ("DeletionPolicy", "UpdateReplacePolicy") if k in entry}}
     found = {f"Resources.{k}": v for k, v in differences(want["Resources"], got["Resources"]).items()}
     outputs = differences(_comparable_outputs(cfg, want["Outputs"]), _comparable_outputs(cfg, got["Outputs"]))
     return {**found, **{f"Outputs.{k}": v for k, v in outputs.items()}}

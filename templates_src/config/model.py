@@ -15,6 +15,7 @@ from typing import Any
 from .. import aws_facts as facts
 from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily, IamAuth, RotationStrategy,
                          SessionPinningFilter)
+from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 
 _REQUIRED = dataclasses.MISSING
@@ -291,6 +292,11 @@ class EnvConfig:
     waivers: WaiverParams = key(
         "Reasons for weakening a secure default; each is recorded in the template's Metadata.",
         default=WaiverParams(),
+    )
+    accept: tuple[AcceptedHazard, ...] = key(
+        "Hazards of the next update of the deployed stack that are intended (regenerates-secret, update-fails, "
+        "replaces-retained, breaks-export): the build refuses them otherwise. Remove once deployed.",
+        default=(), unique=True,
     )
     env: str = internal("The environment name: the params file's stem.")
     source: str = internal("The params file, as shown in messages and headers.")

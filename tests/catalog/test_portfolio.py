@@ -89,8 +89,19 @@ def test_the_launch_role_is_scoped() -> None:
     assert unscoped == {"cloudformation:ValidateTemplate", "s3:GetObject", "kms:CreateKey", "kms:ListAliases",
                         "secretsmanager:GetRandomPassword", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
                         "ec2:DescribeSecurityGroupRules", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies"}
-    iam = {a: r for a, r in granted.items() if a.startswith("iam:")}
+    iam = {a: r for a, r in granted.items() if a.startswith("iam:") and a not in portfolio.DETACH_ACTIONS}
     assert all(r["Fn::Sub"].split(":")[-1] in ("role/SC-*", "policy/SC-*") for rs in iam.values() for r in rs)
+
+
+def test_the_launch_role_may_detach_only_the_products_policies() -> None:
+    """Deleting an attached client policy detaches it from its users' roles first: any role, user or
+    group of the account, but only for the product's own policies (policy/SC-*)."""
+    role = by_type("AWS::IAM::Role")
+    [statement] = [s for s in role["Policies"][0]["PolicyDocument"]["Statement"]
+                   if set(s["Action"]) & set(portfolio.DETACH_ACTIONS)]
+    assert sorted(statement["Action"]) == sorted(portfolio.DETACH_ACTIONS)
+    assert [r["Fn::Sub"].rsplit(":", 1)[-1] for r in statement["Resource"]] == ["role/*", "user/*", "group/*"]
+    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": portfolio.STACK_POLICIES}}}
 
 
 def test_the_factory_file_is_a_factory_portfolio_of_this_version() -> None:

@@ -1,0 +1,299 @@
+"""Compare two templates of one stack, resource by resource, as CloudFormation would update it.
+
+Per resource: ``add``, ``remove``, ``modify`` (in place) or ``replace``, with the create-only
+properties that force the replacement (from the provider schema of the env's region), and the
+named hazards (``templates_src.hazards``). Sources of the behaviours relied on:
+- Update behaviours: a change to a create-only property replaces the resource; "CloudFormation
+  creates the replacement resource first, and then changes references from other dependent
+  resources to point to the replacement resource" and then deletes (or retains) the old one
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-update-behaviors.html,
+  .../TemplateReference/aws-attribute-updatereplacepolicy.html). So a Ref or GetAtt to a
+  replaced resource changes the referencing property too, which may replace that resource in
+  turn (propagated here until nothing more changes).
+- Custom names: a resource with a name the template fixes cannot be replaced while the name
+  stays the same (``schemas.ResourceSchema.name_properties``). A name that is not the type's
+  primaryIdentifier lives inside its parent when the parent is named by another create-only
+  property (the target group ``default`` of a proxy): a new parent means a new, free scope. A
+  primaryIdentifier "uniquely identifies an instance of the resource" (resource-type-schema.html)
+  in the account and region, so it collides whatever its parent.
+- Retained resources: UpdateReplacePolicy (on replacement) and DeletionPolicy (on removal from
+  the template) ``Retain``/``RetainExceptOnCreate`` keep the old resource outside the stack
+  (aws-attribute-deletionpolicy.html).
+- Exports: "You can't modify or remove an output value that is referenced by another stack"
+  and export names are unique per account and region
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import aws_facts as facts
+from ..hazards import Hazard
+from . import OUTPUT_TYPE
+from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_schema
+from .template import Resource, Template, references
+
+MISSING: Any = object()  # value_at: no value at that path
+
+
+class Action(str, enum.Enum):
+    ADD = "add"
+    REMOVE = "remove"
+    MODIFY = "modify"
+    REPLACE = "replace"
+
+
+@dataclass(frozen=True)
+class Finding:
+    hazard: Hazard
+    property: str   # the property (or output, policy) it is about; "" for the whole resource
+    detail: str     # what would happen, for a reviewer
+    advice: str     # what to do
+
+
+@dataclass(frozen=True)
+class Change:
+    logical_id: str
+    type: str
+    action: Action
+    replacement_properties: tuple[str, ...] = ()
+    changed_properties: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    caused_by: tuple[str, ...] = ()  # replaced resources whose new ids alone force this replacement
+
+    @property
+    def hazards(self) -> tuple[str, ...]:
+        return tuple(sorted({f.hazard.value for f in self.findings}))
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What updating the stack from one template to the other does."""
+
+    changes: tuple[Change, ...] = ()
+    replaced: frozenset[str] = field(default_factory=frozenset)
+
+    def findings(self) -> list[tuple[Change, Finding]]:
+        return [(change, finding) for change in self.changes for finding in change.findings]
+
+
+def schema_for(region: str, type_name: str) -> ResourceSchema:
+    try:
+        return resource_schema(region, type_name)
+    except SchemaNotFound:
+        return unknown_schema(type_name)
+
+
+def _mark(value: Any, replaced: frozenset[str] | set[str]) -> Any:
+    """``value`` with every reference to a replaced resource wrapped, so it compares as changed."""
+    if not replaced:
+        return value
+    if isinstance(value, dict):
+        if ("Ref" in value or "Fn::GetAtt" in value or "Fn::Sub" in value) and any(
+                ref in replaced for ref in references(value)):
+            return {"(replacement of)": value}
+        return {k: _mark(v, replaced) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark(v, replaced) for v in value]
+    return value
+
+
+def value_at(properties: Any, path: str) -> Any:
+    """The value at a schema property path (``A/B``, ``A/*/B``), MISSING when absent."""
+    values = [properties]
+    for part in path.split("/"):
+        found = []
+        for value in values:
+            if part == "*" and isinstance(value, list):
+                found.extend(value)
+            elif isinstance(value, dict) and part in value:
+                found.append(value[part])
+        if not found:
+            return MISSING
+        values = found
+    return values if "*" in path.split("/") else values[0]
+
+
+def _replacement_properties(old: Resource, new: Resource, schema: ResourceSchema, replaced: set[str]) -> list[str]:
+    if old.type != new.type:
+        return ["Type"]
+    marked = _mark(new.properties, replaced)
+    return [path for path in schema.create_only if value_at(old.properties, path) != value_at(marked, path)]
+
+
+def _causes(old: Resource | None, new: Resource | None, replacement: list[str], replaced: set[str]) -> tuple[str, ...]:
+    """The replaced resources that a replacement is due to, when no create-only value changed by itself."""
+    assert old is not None and new is not None
+    if any(value_at(old.properties, p) != value_at(new.properties, p) for p in replacement if p != "Type"):
+        return ()
+    return tuple(sorted({ref for p in replacement for ref in references(value_at(new.properties, p)) if ref in replaced}))
+
+
+def _changed_properties(old: Resource, new: Resource, replaced: set[str]) -> list[str]:
+    marked = _mark(new.properties, replaced)
+    names = sorted(set(old.properties) | set(marked))
+    changed = [n for n in names if old.properties.get(n, MISSING) != marked.get(n, MISSING)]
+    attributes = sorted(set(old.attributes) | set(new.attributes))
+    changed += [f"({a})" for a in attributes if old.attributes.get(a) != _mark(new.attributes.get(a), replaced)]
+    return changed
+
+
+def _fixed_name_collisions(old: Resource, new: Resource, schema: ResourceSchema, replaced: set[str],
+                           replacement: list[str]) -> list[Finding]:
+    if replacement == ["Type"]:
+        return [Finding(Hazard.UPDATE_FAILS, "Type", f"the type changes from {old.type} to {new.type}, which "
+                        "CloudFormation cannot update", "give the new resource a new logical id")]
+    marked = _mark(new.properties, replaced)
+    # A new parent (another create-only property now naming a replacement) is a new scope for the name.
+    new_parent = any(
+        path not in schema.name_properties and any(ref in replaced for ref in references(value_at(new.properties, path)))
+        for path in replacement)
+    findings = []
+    for name in schema.name_properties:
+        before, after = value_at(old.properties, name), value_at(marked, name)
+        # A primaryIdentifier is unique in the account and region whatever the parent (the
+        # endpoint's DBProxyEndpointName); another name may live inside its parent.
+        scoped = new_parent and name not in schema.primary_identifier
+        if before is MISSING or before != after or scoped:
+            continue
+        forced = ", ".join(p for p in replacement if p != name)
+        findings.append(Finding(
+            Hazard.UPDATE_FAILS, name,
+            f"{forced} can only be set at creation, so CloudFormation must replace it, but the "
+            f"replacement would take the name {name}={_shown(before)} that the old one still holds: "
+            f"the update fails and rolls back",
+            f"change {name} in the same change, or delete the stack and create it again",
+        ))
+    return findings
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        value = value["Fn::Sub"]  # an export name like ${AWS::StackName}-ProxyArn
+    return repr(value) if isinstance(value, str) else "(an expression)"
+
+
+def _retained(policy: Any) -> bool:
+    return policy in facts.RETAIN_POLICIES
+
+
+def _resource_findings(action: Action, old: Resource | None, new: Resource | None, schema: ResourceSchema,
+                       replaced: set[str], replacement: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    type_name = (new or old).type  # type: ignore[union-attr]
+    if action is Action.REPLACE:
+        assert old is not None and new is not None
+        findings += _fixed_name_collisions(old, new, schema, replaced, replacement)
+        policy = new.attribute("UpdateReplacePolicy") or old.attribute("UpdateReplacePolicy")
+        if _retained(policy):
+            findings.append(Finding(
+                Hazard.REPLACES_RETAINED, "(UpdateReplacePolicy)",
+                f"it is replaced and UpdateReplacePolicy {policy} keeps the old one outside the stack (an "
+                "orphan that still holds its name and data)",
+                "delete the old one by hand after the update, once nothing uses it"))
+        if type_name in facts.ENDPOINT_TYPES:
+            findings.append(Finding(
+                Hazard.CHANGES_ENDPOINT, "",
+                "it is replaced: a new endpoint host, ARN and prx- resource id",
+                "point clients at the new endpoint; rds-db:connect grants on the old prx- id stop working"))
+    if action is Action.REMOVE:
+        assert old is not None
+        policy = old.attribute("DeletionPolicy")
+        if _retained(policy):
+            findings.append(Finding(
+                Hazard.REPLACES_RETAINED, "(DeletionPolicy)",
+                f"it leaves the template and DeletionPolicy {policy} keeps it outside the stack (an orphan "
+                "that still holds its name: creating it again with that name fails)",
+                "delete it by hand after the update, or import it into a stack"))
+    if type_name == facts.SECRET_TYPE and new is not None and old is not None:
+        generated = facts.GENERATED_SECRET_PROPERTY
+        if generated in new.properties and (
+                action is Action.REPLACE or old.properties.get(generated) != new.properties.get(generated)):
+            why = "it is replaced" if action is Action.REPLACE else f"{generated} changes"
+            findings.append(Finding(
+                Hazard.REGENERATES_SECRET, generated,
+                f"{why}, so Secrets Manager generates a new password while the database keeps the old one: "
+                "the proxy can no longer log in as this user",
+                "set the new password in the database right after the deploy (create-db-users.sh), "
+                "or keep the secret's generator settings"))
+    return findings
+
+
+def _output_changes(old: Template, new: Template, replaced: set[str]) -> list[Change]:
+    changes = []
+    for name in sorted(set(old.outputs) | set(new.outputs)):
+        before, after = old.outputs.get(name), new.outputs.get(name)
+        if before is None:
+            changes.append(Change(name, OUTPUT_TYPE, Action.ADD))
+            continue
+        value = _mark(after.value, replaced) if after else MISSING
+        if after is not None and before.value == value and before.export == after.export:
+            continue
+        findings = []
+        if before.export is not None:
+            if after is None or after.export is None:
+                how = "is removed"
+            elif after.export != before.export:
+                how = f"is renamed to {_shown(after.export)}"
+            else:
+                how = "changes value" + (" (it refers to a replaced resource)" if value != after.value else "")
+            findings.append(Finding(
+                Hazard.BREAKS_EXPORT, name,
+                f"the export {_shown(before.export)} {how}: CloudFormation refuses the update while another "
+                "stack imports it, and a stack that imported it loses its value",
+                "move every importing stack off it first (aws cloudformation list-imports --export-name ...)"))
+        action = Action.REMOVE if after is None else Action.MODIFY
+        changes.append(Change(name, OUTPUT_TYPE, action, findings=tuple(findings)))
+    return changes
+
+
+def analyse(old: Template, new: Template, region: str) -> Impact:
+    """What updating a stack deployed from ``old`` to ``new`` does, in ``region``."""
+    common = [lid for lid in new.resources if lid in old.resources]
+    schemas = {lid: schema_for(region, res.type) for lid, res in {**old.resources, **new.resources}.items()}
+    replaced: dict[str, list[str]] = {}
+    grew = True
+    while grew:  # replacements propagate through references until nothing more is replaced
+        grew = False
+        for lid in common:
+            if lid not in replaced:
+                props = _replacement_properties(old.resources[lid], new.resources[lid], schemas[lid], set(replaced))
+                if props:
+                    replaced[lid] = props
+                    grew = True
+    gone = set(replaced)
+    changes: list[Change] = []
+    for lid in sorted(set(old.resources) | set(new.resources)):
+        before, after = old.resources.get(lid), new.resources.get(lid)
+        if before is None:
+            action, changed = Action.ADD, []
+        elif after is None:
+            action, changed = Action.REMOVE, []
+        else:
+            changed = _changed_properties(before, after, gone)
+            action = Action.REPLACE if lid in replaced else Action.MODIFY
+            if not changed and action is Action.MODIFY:
+                continue
+        replacement = replaced.get(lid, [])
+        findings = _resource_findings(action, before, after, schemas[lid], gone, replacement)
+        causes = _causes(before, after, replacement, gone) if replacement else ()
+        changes.append(Change(lid, (after or before).type, action, tuple(replacement), tuple(changed),  # type: ignore[union-attr]
+                              tuple(findings), causes))
+    changes += _output_changes(old, new, gone)
+    return Impact(tuple(changes), frozenset(gone))
+
+
+def deletion_leftovers(template: Template, region: str) -> list[tuple[str, str, Any]]:
+    """What deleting the stack leaves behind that would block creating it again: each retained
+    resource with a name the template fixes, as (logical id, name property, name)."""
+    left = []
+    for lid, res in sorted(template.resources.items()):
+        if not _retained(res.attribute("DeletionPolicy")):
+            continue
+        for name in schema_for(region, res.type).name_properties:
+            if (value := value_at(res.properties, name)) is not MISSING:
+                left.append((lid, name, value))
+    return left

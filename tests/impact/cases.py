@@ -1,0 +1,55 @@
+"""The environments the impact tests replay, and each key changed alone, computed once per run."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from builders.envs import CLUSTER, NO_RETAIN, OWN_KEY, ROTATION, merged
+from conftest import PARAMS
+from templates_src.config.model import EnvConfig
+from templates_src.impact.keytable import examples
+from templates_src.impact.template import Template
+from templates_src.impact.variants import KeyPath, key_paths, load_tree, variant
+from templates_src.render import template_yaml
+from templates_src.stack import build_template
+
+FIXTURES: dict[str, dict[str, Any]] = {
+    "cluster-read-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}),
+    "not-retained-own-key": merged(NO_RETAIN, OWN_KEY),
+    "rotating": merged(ROTATION),
+}
+Variant = tuple[KeyPath, Any, EnvConfig]
+
+
+@cache
+def cases() -> tuple[tuple[str, EnvConfig, tuple[Variant, ...]], ...]:
+    """(name, config, its key variants) for every example env and every fixture."""
+    found: list[tuple[str, EnvConfig, dict[str, Any]]] = [(cfg.env, cfg, tree) for cfg, tree in examples(PARAMS)]
+    for name, tree in FIXTURES.items():
+        cfg = load_tree(tree, "fixture")
+        assert cfg is not None, name
+        found.append((name, cfg, tree))
+    return tuple((name, cfg, tuple((path, *v) for path in key_paths() if (v := variant(cfg, path, tree))))
+                 for name, cfg, tree in found)
+
+
+def example_cases() -> tuple[tuple[str, EnvConfig, tuple[Variant, ...]], ...]:
+    return tuple(case for case in cases() if case[0] not in FIXTURES)
+
+
+_TEXTS: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
+def built(cfg: EnvConfig) -> tuple[str, dict[str, Any]]:
+    """The template of ``cfg``, as the build writes it and as a dict (once per config)."""
+    key = repr(cfg)
+    if key not in _TEXTS:
+        template = build_template(cfg)
+        body = template.to_dict()
+        _TEXTS[key] = (template_yaml(cfg, template, body), body)
+    return _TEXTS[key]
+
+
+def template_of(cfg: EnvConfig) -> Template:
+    return Template.from_tree(built(cfg)[1])
