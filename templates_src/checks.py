@@ -34,6 +34,8 @@ from .lint_cache import (  # noqa: F401 - re-exported
 FAILING_SEVERITIES = ("error", "warning")
 
 POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
+# The project's policies as cfn-lint rules; their findings are reported under their Guard names.
+PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks"]
@@ -83,8 +85,11 @@ class LintOptions:
     ignore_checks: tuple[str, ...] = ()
     mandatory_checks: tuple[str, ...] = ()
     extra_inputs: tuple[Path, ...] = ()
-    # CloudFormation Guard rules checked after cfn-lint; their violations are findings too.
+    # CloudFormation Guard rules checked after cfn-lint (an organisation's); their violations are
+    # findings too.
     policy_files: tuple[Path, ...] = ()
+    # The project's policies (lint_rules): off for a template whose settings are parameters.
+    project_policies: bool = True
 
 
 @dataclass(frozen=True)
@@ -138,12 +143,16 @@ def _rules() -> Any:
     if rules is None:
         from cfnlint.runner import Runner
 
-        rules = _loaded_rules[key] = Runner(_config("us-east-1", LintOptions())).rules
+        from cfnlint.config import ConfigMixIn
+
+        # cfn-lint's rules and the project's policies as rules of its own (lint_rules).
+        config = ConfigMixIn(regions=["us-east-1"], append_rules=[PROJECT_RULES_MODULE])
+        rules = _loaded_rules[key] = Runner(config).rules
     return rules
 
 
 def _options_for(job: LintJob, options: LintOptions) -> LintOptions:
-    return options if job.policies else dataclasses.replace(options, policy_files=())
+    return options if job.policies else dataclasses.replace(options, policy_files=(), project_policies=False)
 
 
 def _lint_text(text: str, region: str, options: LintOptions,
@@ -158,11 +167,11 @@ def _lint_text(text: str, region: str, options: LintOptions,
     if template is not None and not matches:
         values = _deployment_values(template, parameters) if parameters else None
         matches = list(run_template_by_data(template, _config(region, options, values), rules))
-    raws = {
-        (match.linenumber, match.rule.id, match.rule.severity, match.message)
-        for match in matches
-        if match.rule.severity in options.failing_severities
-    }
+    raws = set()
+    for match in matches:
+        policy = getattr(match.rule, "policy", None)  # one of the project's policies (lint_rules)
+        if match.rule.severity in options.failing_severities and (policy is None or options.project_policies):
+            raws.add((match.linenumber, policy or match.rule.id, match.rule.severity, match.message))
     if options.policy_files and template is not None:
         from .policies import check_policies
 

@@ -186,12 +186,18 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
 def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     options = checks.LintOptions()
     before = checks.context_digest(options)
-    for name in ("checks.py", "policies.py", "lint_cache.py"):
+    for name in lint_cache._PRODUCERS:
         (tmp_path / name).write_bytes(Path(checks.__file__).with_name(name).read_bytes())
     monkeypatch.setattr(lint_cache, "__file__", str(tmp_path / "lint_cache.py"))
     assert checks.context_digest(options) == before
-    (tmp_path / "checks.py").write_text((tmp_path / "checks.py").read_text() + "\n# an edit\n")
-    assert checks.context_digest(options) != before
+    # Any module that produces findings, the project's policies included.
+    assert {"checks.py", "policies.py", "policy_rules.py", "lint_rules.py"} <= set(lint_cache._PRODUCERS)
+    for name in ("checks.py", "policy_rules.py", "lint_rules.py"):
+        source = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(source + "\n# an edit\n")
+        assert checks.context_digest(options) != before, name
+        (tmp_path / name).write_text(source)
+    assert checks.context_digest(options) == before
 
 
 @pytest.mark.parametrize("content", [
