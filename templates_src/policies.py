@@ -138,14 +138,21 @@ def _rs_importable() -> bool:
 
 
 @functools.cache
-def guard_engine() -> GuardEngine | None:
-    """The Guard engine installed here: cfn-guard-rs if importable, else a cfn-guard 3 executable
-    on PATH, else None."""
-    if _rs_importable():
-        return GuardRs()
+def available_engines() -> tuple[GuardEngine, ...]:
+    """Every Guard engine installed here, preferred first: cfn-guard-rs if importable (in-process),
+    then a cfn-guard 3 executable on PATH."""
+    engines: list[GuardEngine] = [GuardRs()] if _rs_importable() else []
     executable = shutil.which(GUARD_EXECUTABLE, path=os.environ.get("PATH"))
     version = _cli_version(executable) if executable else None
-    return GuardCli(executable, version) if executable and version else None
+    if executable and version:
+        engines.append(GuardCli(executable, version))
+    return tuple(engines)
+
+
+def guard_engine() -> GuardEngine | None:
+    """The Guard engine policy files run with here (None: there is none)."""
+    engines = available_engines()
+    return engines[0] if engines else None
 
 
 def require_engine(policies: Iterable[Path]) -> GuardEngine | None:

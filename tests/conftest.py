@@ -31,6 +31,14 @@ def example_configs() -> dict:
 
 
 @functools.cache
+def example_files() -> dict[str, str]:
+    """Every output file of the examples (as ``build.py --params EXAMPLES`` writes), in memory."""
+    from templates_src.cli import build_files
+
+    return build_files(list(example_configs().values()))
+
+
+@functools.cache
 def example_template_text(env: str) -> str:
     """An example environment's template as the build writes it, built in memory."""
     from templates_src.render import template_yaml
@@ -38,6 +46,18 @@ def example_template_text(env: str) -> str:
 
     cfg = example_configs()[env]
     return template_yaml(cfg, build_template(cfg))
+
+
+NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
+
+
+def with_each_engine(test):
+    """Run a test once with each Guard engine installed here (cfn-guard-rs, cfn-guard 3 on PATH);
+    skipped, saying why, where there is none (scripts/test runs the suite where there is)."""
+    from templates_src.policies import available_engines
+
+    engines = available_engines() or [pytest.param(None, marks=pytest.mark.skip(NO_ENGINE))]
+    return pytest.mark.parametrize("engine", engines, ids=lambda e: e.name if e else "none")(test)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What each committed environment ships beside its template, checked against the template."""
+"""What each example environment ships beside its template, checked against the template."""
 
 from __future__ import annotations
 
@@ -9,30 +9,33 @@ import pytest
 from cfn_flip import load_yaml
 
 from templates_src import aws_facts as facts
-from templates_src.config import load_environments
 from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, TEMPLATE_CONFIGURATION_FILE, TEMPLATE_FILE)
 
-from conftest import GENERATED, PARAMS
+from conftest import example_configs, example_files
 
-CONFIGS = {cfg.env: cfg for cfg in load_environments(PARAMS, "params")}
+CONFIGS = example_configs()
 ENVS = sorted(CONFIGS)
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body uploaded without S3
 
 
+def _file(env: str, name: str) -> str:
+    return example_files()[f"{env}/{name}"]
+
+
 def _template(env: str) -> dict:
-    return json.loads(json.dumps(load_yaml((GENERATED / env / TEMPLATE_FILE).read_text())))
+    return json.loads(json.dumps(load_yaml(_file(env, TEMPLATE_FILE))))
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_template_fits_the_console_upload_limit(env):
-    assert len((GENERATED / env / TEMPLATE_FILE).read_bytes()) <= CONSOLE_UPLOAD_LIMIT
+    assert len(_file(env, TEMPLATE_FILE).encode()) <= CONSOLE_UPLOAD_LIMIT
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_parameter_files_name_exactly_the_templates_parameters(env):
     parameters = _template(env)["Parameters"]
-    create_stack = json.loads((GENERATED / env / PARAMETERS_FILE).read_text())
-    configuration = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())
+    create_stack = json.loads(_file(env, PARAMETERS_FILE))
+    configuration = json.loads(_file(env, TEMPLATE_CONFIGURATION_FILE))
     assert sorted(p["ParameterKey"] for p in create_stack) == sorted(parameters)
     assert sorted(configuration["Parameters"]) == sorted(parameters)
     # The defaults are the env's values, so the console upload needs no typing.
@@ -58,7 +61,7 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
     resources = _template(env)["Resources"]
     protected = sorted(f"LogicalResourceId/{name}" for name, r in resources.items()
                        if r["Type"] in ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup"))
-    policy = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())["StackPolicy"]
+    policy = json.loads(_file(env, TEMPLATE_CONFIGURATION_FILE))["StackPolicy"]
     [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Action"] == ["Update:Replace", "Update:Delete"] and deny["Resource"] == protected
     assert any(r.endswith("Secret") for r in protected) and "LogicalResourceId/ProxyLogGroup" in protected
@@ -67,7 +70,7 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
 @pytest.mark.parametrize("env", ENVS)
 def test_deploy_guide_uses_the_envs_real_names(env):
     cfg = CONFIGS[env]
-    guide = (GENERATED / env / DEPLOY_GUIDE_FILE).read_text()
+    guide = _file(env, DEPLOY_GUIDE_FILE)
     assert f"--stack-name {cfg.stack_name}" in guide and f"--region {cfg.region}" in guide
     assert "--capabilities CAPABILITY_IAM" in guide
     for output in _template(env)["Outputs"]:

@@ -14,9 +14,9 @@ import pytest
 
 from templates_src import checks, cli, lint_cache, report, workers
 
-from conftest import GENERATED, PARAMS, run_main, write_synthetic_envs
+from conftest import PARAMS, example_configs, example_template_text, run_main, write_synthetic_envs
 
-DEV = (GENERATED / "dev" / "rds-proxy.yaml").read_text(encoding="utf-8")
+DEV = example_template_text("dev")
 # An engine family RDS Proxy does not have: the resource schema's enum rejects it.
 BROKEN = DEV.replace("EngineFamily: MYSQL", "EngineFamily: ORACLE", 1)
 BROKEN_LINE = DEV[: DEV.index("EngineFamily: MYSQL")].count("\n") + 1
@@ -46,7 +46,7 @@ def test_a_template_that_does_not_parse_is_a_finding() -> None:
 
 
 def test_workers_find_exactly_what_one_process_finds(tmp_path: Path) -> None:
-    jobs = [job(path.read_text(encoding="utf-8"), file=str(path)) for path in sorted(GENERATED.glob("*/rds-proxy.yaml"))]
+    jobs = [job(example_template_text(env), file=f"out/{env}/rds-proxy.yaml") for env in sorted(example_configs())]
     jobs.append(job(BROKEN, file="x/broken.yaml"))
     alone = checks.lint(jobs)
     session = checks.LintSession(workers=2)

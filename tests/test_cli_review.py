@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PARAMS, run_main, snapshot, write_synthetic_envs
+from conftest import NO_ENGINE, PARAMS, run_main, snapshot, write_synthetic_envs
 from templates_src import policies, policy_rules
 
-NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
 needs_engine = pytest.mark.skipif(policies.guard_engine() is None, reason=NO_ENGINE)
 
 OTHER_SG = "sg-0a1b2c3d4e5f60799"

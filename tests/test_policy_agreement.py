@@ -5,7 +5,7 @@
 - Each rule of the table is a rule of the .guard file its ``policy`` names, with the same name,
   messages and patterns; the .guard files hold no other top-level rule.
 - On the corpus of planted violations (``policy_corpus``) each form fails exactly the rules the
-  table names. Guard runs where an engine is installed (cfn-guard-rs, or cfn-guard 3 on PATH).
+  table names. Guard runs with each engine installed (cfn-guard-rs, cfn-guard 3 on PATH): each must agree.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import pytest
 
 from policy_corpus import CASES, apply, dev_template
 from templates_src import policy_rules
-from templates_src.policies import PROJECT_POLICIES, check_policies, guard_engine, policy_files
+from conftest import with_each_engine
+from templates_src.policies import PROJECT_POLICIES, check_policies, policy_files
 
 GUARD_FILES = {p.stem: p for p in policy_files(PROJECT_POLICIES)}
-ENGINE = guard_engine()
-NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
 
 
 def _top_level_rules(text: str) -> set[str]:
@@ -62,22 +61,22 @@ def test_the_cfn_lint_rules_fail_exactly_the_planted_rules(case, edits, rules):
     assert all(v.message.startswith("Violation") for v in found)
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
+@with_each_engine
 @pytest.mark.parametrize("case, edits, rules", CASES, ids=[c[0] for c in CASES])
-def test_the_guard_files_fail_exactly_the_planted_rules(case, edits, rules):
+def test_the_guard_files_fail_exactly_the_planted_rules(case, edits, rules, engine):
     text = json.dumps(apply(dev_template(), edits), indent=2)
-    findings = check_policies(text, GUARD_FILES.values(), ENGINE)
+    findings = check_policies(text, GUARD_FILES.values(), engine)
     assert {f"{f.policy}/{f.rule}" for f in findings} == rules
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
-def test_both_forms_point_at_the_same_values():
+@with_each_engine
+def test_both_forms_point_at_the_same_values(engine):
     """Where both forms report a violation of a planted value, they name the same path."""
     edits = [("{proxy}.Properties.RequireTLS", False), ("{secret}.DeletionPolicy", "Delete"),
              ("WorldIngress", CASES[[c[0] for c in CASES].index("ingress-0.0.0.0/0")][1][0][1])]
     template = apply(dev_template(), edits)
     python = {(v.rule, v.pointer) for v in policy_rules.violations(template)}
-    guard = {(f"{f.policy}/{f.rule}", f.path) for f in check_policies(json.dumps(template), GUARD_FILES.values(), ENGINE)}
+    guard = {(f"{f.policy}/{f.rule}", f.path) for f in check_policies(json.dumps(template), GUARD_FILES.values(), engine)}
     assert python == guard
 
 

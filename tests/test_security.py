@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import example_configs, example_template_text
+from conftest import example_configs, example_template_text, with_each_engine
 from templates_src import checks, policy_rules
-from templates_src.policies import PolicyError, check_policies, guard_engine, policy_files, run_policies
+from templates_src.policies import PolicyError, check_policies, policy_files
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
 from builders.envs import (ALTERNATING, ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
@@ -29,8 +29,6 @@ from builders.envs import (ALTERNATING, ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_CONFIGS = example_configs()
-ENGINE = guard_engine()
-NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
 
 # Shapes beyond the examples, all with the secure defaults (so every scanner and policy must pass).
 SECURE_VARIANTS = {
@@ -171,21 +169,21 @@ ORG_RULE = ("rule proxies_have_an_owner {\n"
             "}\n")
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
-def test_a_long_report_is_read_whole():
+@with_each_engine
+def test_a_long_report_is_read_whole(engine):
     """200 failing Auth entries make Guard's report far longer than 8 KiB: every one is found."""
     from policy_corpus import apply, dev_template
 
     auth = [{"AuthScheme": "SECRETS", "SecretArn": {"Ref": "AppUserSecret"}, "IAMAuth": "DISABLED",
              "ClientPasswordAuthType": "MYSQL_NATIVE_PASSWORD", "Description": f"user {i}"} for i in range(200)]
     text = json.dumps(apply(dev_template(), [("{proxy}.Properties.Auth", auth)]), indent=2)
-    findings = check_policies(text, policy_files(), ENGINE)
+    findings = check_policies(text, policy_files(), engine)
     assert {f.path for f in findings} == {f"/Resources/Proxy/Properties/Auth/{i}/IAMAuth" for i in range(200)}
     assert {f.rule for f in findings} == {"rds_proxy_auth_iam_required"}
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
-def test_an_organisation_folder_of_policies_is_enforced_too(tmp_path):
+@with_each_engine
+def test_an_organisation_folder_of_policies_is_enforced_too(tmp_path, engine):
     org = tmp_path / "org-policies"
     org.mkdir()
     (org / "tags.guard").write_text(ORG_RULE, encoding="utf-8")
@@ -193,25 +191,25 @@ def test_an_organisation_folder_of_policies_is_enforced_too(tmp_path):
     files = policy_files(org)
     assert [p.name for p in files] == ["tags.guard"]
     text = example_template_text("dev")
-    findings = check_policies(text, files)  # one per tag that is not the owner tag
+    findings = check_policies(text, files, engine)  # one per tag that is not the owner tag
     assert {(f"{f.policy}/{f.rule}", f.message) for f in findings} == {
         ("tags/proxies_have_an_owner", "Violation: every proxy needs an owner tag")}
     assert all(text.splitlines()[f.line - 1].strip().startswith("- Key:") for f in findings)
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
+@with_each_engine
 @pytest.mark.parametrize("content", ["rule broken {\n  Resources.*[ Type == \n}\n", "not guard at all {"])
-def test_a_broken_policy_file_is_an_error_not_a_pass(tmp_path, content):
+def test_a_broken_policy_file_is_an_error_not_a_pass(tmp_path, content, engine):
     bad = tmp_path / "broken.guard"
     bad.write_text(content, encoding="utf-8")
     with pytest.raises(PolicyError, match="broken.guard"):
-        run_policies(example_template_text("dev"), [bad])
+        check_policies(example_template_text("dev"), [bad], engine)
 
 
-@pytest.mark.skipif(ENGINE is None, reason=NO_ENGINE)
-def test_unreadable_template_is_an_error():
+@with_each_engine
+def test_unreadable_template_is_an_error(engine):
     with pytest.raises(PolicyError, match="cannot be read"):
-        run_policies("Resources: [unclosed", policy_files())
+        check_policies("Resources: [unclosed", policy_files(), engine)
 
 
 def test_without_an_engine_policy_files_are_refused_not_skipped(monkeypatch, tmp_path):
