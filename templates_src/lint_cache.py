@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
 CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
-_PRODUCERS = ("checks.py", "policies.py", "lint_cache.py", "policy_rules.py", "lint_rules.py")
+_PRODUCERS = ("checks.py", "policies.py", "guard_engines.py", "lint_cache.py", "policy_rules.py", "lint_rules.py")
 
 
 # --- cache keys -------------------------------------------------------------------------------
