@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .policy_rules import RULES
+
 # The cache lives in lint_cache; its names stay importable from here for the CLI and the tests.
 from .lint_cache import (  # noqa: F401 - re-exported
     CACHE_ENV_VAR, CACHE_FORMAT, LintCache, _file_digest, cache_key, cfn_lint_versions, cfnlintrc_files,
@@ -36,6 +38,7 @@ FAILING_SEVERITIES = ("error", "warning")
 POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
 # The project's policies as cfn-lint rules; their findings are reported under their Guard names.
 PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
+PROJECT_RULE_IDS = tuple(rule.lint_id for rule in RULES)
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks"]
@@ -132,6 +135,9 @@ def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None
     for name in ("include_checks", "ignore_checks", "mandatory_checks"):
         if getattr(options, name):
             kwargs[name] = list(getattr(options, name))
+    if options.project_policies:
+        # Mandatory: no ignore_checks (a .cfnlintrc's included) can switch the policies off.
+        kwargs["mandatory_checks"] = [*kwargs.get("mandatory_checks", []), *PROJECT_RULE_IDS]
     return ConfigMixIn(**kwargs)
 
 
@@ -141,9 +147,8 @@ def _rules() -> Any:
     key = tuple((str(path), _file_digest(path)) for path in cfnlintrc_files())
     rules = _loaded_rules.get(key)
     if rules is None:
-        from cfnlint.runner import Runner
-
         from cfnlint.config import ConfigMixIn
+        from cfnlint.runner import Runner
 
         # cfn-lint's rules and the project's policies as rules of its own (lint_rules).
         config = ConfigMixIn(regions=["us-east-1"], append_rules=[PROJECT_RULES_MODULE])

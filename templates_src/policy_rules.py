@@ -22,13 +22,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .aws_facts import USERNAME_PATTERN
+
 Path = tuple[str | int, ...]
 Check = Callable[[Mapping[str, Any]], Iterator[tuple[Path, str]]]
 
 # --- patterns (each appears, anchored, in its .guard twin) ------------------------------------
 
-# A database user name as RDS IAM auth takes it (aws_facts.USERNAME_PATTERN, unanchored).
-USER = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+# A database user name as the params take it, unanchored.
+USER = USERNAME_PATTERN.removeprefix("^").removesuffix("$")
 _CONNECT_PREFIX = r"arn:\$\{AWS::Partition\}:rds-db:\$\{AWS::Region\}:\$\{AWS::AccountId\}:dbuser:"
 # The client form: the proxy's prx-... id (a Sub variable), one named user.
 CONNECT_VIA_PROXY = _CONNECT_PREFIX + r"\$\{ProxyId\}/" + USER

@@ -403,3 +403,12 @@ def test_parameter_file_values_are_part_of_the_key_and_lists_are_split() -> None
     template = {"Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Port": {"Type": "Number"}}}
     assert checks._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
         "Subnets": ["subnet-1", "subnet-2"], "Port": "3306"}
+
+
+def test_a_cfnlintrc_cannot_switch_the_projects_policies_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cfn-lint reads .cfnlintrc by itself; the project's policies are mandatory checks."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks:\n  - E9101\n  - E3\n")
+    text = DEV.replace("RequireTLS: true", "RequireTLS: false")
+    raws, _ = checks._lint_text(text, "eu-west-1", checks.LintOptions())
+    assert [raw[1] for raw in raws] == ["proxy/rds_proxy_requires_tls"]

@@ -98,7 +98,7 @@ def test_organisation_policies_without_an_engine_are_refused_with_how_to_get_one
     assert "pip install 'rds-proxy-cfn[guard]'" in result.err and "cfn-guard 3 executable on PATH" in result.err
     assert snapshot(out) == before
     # Without policy files of its own the build needs no engine: the project's are cfn-lint rules.
-    assert run_main("--params", str(params), "--out", str(out), "--jobs", "1").code == 0
+    assert run_main("--params", str(params), "--out", str(out), "--jobs", "1", "dev").code == 0
 
 
 def test_the_projects_policies_fail_the_build_in_the_lint_pass(project, monkeypatch):
