@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .policy_rules import RULES
+
 # The cache lives in lint_cache; its names stay importable from here for the CLI and the tests.
 from .lint_cache import (  # noqa: F401 - re-exported
     CACHE_ENV_VAR, CACHE_FORMAT, LintCache, _file_digest, cache_key, cfn_lint_versions, cfnlintrc_files,
@@ -34,6 +36,9 @@ from .lint_cache import (  # noqa: F401 - re-exported
 FAILING_SEVERITIES = ("error", "warning")
 
 POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
+# The project's policies as cfn-lint rules; their findings are reported under their Guard names.
+PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
+PROJECT_RULE_IDS = tuple(rule.lint_id for rule in RULES)
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks"]
@@ -83,8 +88,11 @@ class LintOptions:
     ignore_checks: tuple[str, ...] = ()
     mandatory_checks: tuple[str, ...] = ()
     extra_inputs: tuple[Path, ...] = ()
-    # CloudFormation Guard rules checked after cfn-lint; their violations are findings too.
+    # CloudFormation Guard rules checked after cfn-lint (an organisation's); their violations are
+    # findings too.
     policy_files: tuple[Path, ...] = ()
+    # The project's policies (lint_rules): off for a template whose settings are parameters.
+    project_policies: bool = True
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,9 @@ def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None
     for name in ("include_checks", "ignore_checks", "mandatory_checks"):
         if getattr(options, name):
             kwargs[name] = list(getattr(options, name))
+    if options.project_policies:
+        # Mandatory: no ignore_checks (a .cfnlintrc's included) can switch the policies off.
+        kwargs["mandatory_checks"] = [*kwargs.get("mandatory_checks", []), *PROJECT_RULE_IDS]
     return ConfigMixIn(**kwargs)
 
 
@@ -136,14 +147,17 @@ def _rules() -> Any:
     key = tuple((str(path), _file_digest(path)) for path in cfnlintrc_files())
     rules = _loaded_rules.get(key)
     if rules is None:
+        from cfnlint.config import ConfigMixIn
         from cfnlint.runner import Runner
 
-        rules = _loaded_rules[key] = Runner(_config("us-east-1", LintOptions())).rules
+        # cfn-lint's rules and the project's policies as rules of its own (lint_rules).
+        config = ConfigMixIn(regions=["us-east-1"], append_rules=[PROJECT_RULES_MODULE])
+        rules = _loaded_rules[key] = Runner(config).rules
     return rules
 
 
 def _options_for(job: LintJob, options: LintOptions) -> LintOptions:
-    return options if job.policies else dataclasses.replace(options, policy_files=())
+    return options if job.policies else dataclasses.replace(options, policy_files=(), project_policies=False)
 
 
 def _lint_text(text: str, region: str, options: LintOptions,
@@ -158,11 +172,11 @@ def _lint_text(text: str, region: str, options: LintOptions,
     if template is not None and not matches:
         values = _deployment_values(template, parameters) if parameters else None
         matches = list(run_template_by_data(template, _config(region, options, values), rules))
-    raws = {
-        (match.linenumber, match.rule.id, match.rule.severity, match.message)
-        for match in matches
-        if match.rule.severity in options.failing_severities
-    }
+    raws = set()
+    for match in matches:
+        policy = getattr(match.rule, "policy", None)  # one of the project's policies (lint_rules)
+        if match.rule.severity in options.failing_severities and (policy is None or options.project_policies):
+            raws.add((match.linenumber, policy or match.rule.id, match.rule.severity, match.message))
     if options.policy_files and template is not None:
         from .policies import check_policies
 

@@ -34,12 +34,14 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 ORGANISATION_POLICIES = PROJECT_POLICIES / "org"  # drop your organisation's .guard files here
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body the console and CLI take without S3
 PRODUCT_CACHE_ENTRY = "service-catalog-product"
+CONSOLE_COMMAND = "rds-proxy-cfn"  # pyproject.toml [project.scripts]
 
 
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, like every other error of this tool (argparse prints the whole usage).
-        self.exit(EXIT_BAD_INPUT, f"build.py: error: {message} (see python build.py --help)\n")
+        how = "python build.py" if self.prog == "build.py" else self.prog
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {how} --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -54,7 +56,8 @@ def _positive_int(text: str) -> int:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = _ArgumentParser(
-        prog="build.py",
+        # The console command (pip's [project.scripts] entry) or the build.py entry point.
+        prog=CONSOLE_COMMAND if Path(sys.argv[0]).name == CONSOLE_COMMAND else "build.py",
         description="Generate RDS Proxy CloudFormation templates from per-environment params files.",
     )
     parser.add_argument("envs", nargs="*", metavar="ENV", help="environments to build (default: all)")
@@ -139,8 +142,12 @@ def _build_cache(args: argparse.Namespace, params_dir: Path, policies: Sequence[
 
 
 def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
-    folders = [PROJECT_POLICIES, *([ORGANISATION_POLICIES] if ORGANISATION_POLICIES.is_dir() else []),
+    """The organisation's .guard files (policies/org/, --policies), enforced with a Guard engine.
+    The project's own policies are cfn-lint rules (lint_rules): they need no engine."""
+    folders = [*([ORGANISATION_POLICIES] if ORGANISATION_POLICIES.is_dir() else []),
                *(Path(folder) for folder in extra)]
+    if not folders:
+        return ()
     files = tuple(policy_files(*folders))
     validate_policies(files)
     return files

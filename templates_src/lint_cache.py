@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
 CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
-_PRODUCERS = ("checks.py", "policies.py", "lint_cache.py")
+_PRODUCERS = ("checks.py", "policies.py", "guard_engines.py", "lint_cache.py", "policy_rules.py", "lint_rules.py")
 
 
 # --- cache keys -------------------------------------------------------------------------------
@@ -68,12 +68,11 @@ def cfn_lint_versions() -> dict[str, str | None]:
 
 
 def _guard_version() -> str | None:
-    from importlib import metadata
+    """The Guard engine that runs policy files here, by name and version (None: there is none)."""
+    from .policies import guard_engine
 
-    try:
-        return metadata.version("cfn-guard-rs")
-    except metadata.PackageNotFoundError:
-        return None
+    engine = guard_engine()
+    return f"{engine.name} {engine.version}" if engine else None
 
 
 def context_digest(options: LintOptions) -> str:
@@ -83,6 +82,7 @@ def context_digest(options: LintOptions) -> str:
         "format": CACHE_FORMAT,
         "sources": {name: _file_digest(Path(__file__).with_name(name)) for name in _PRODUCERS},
         "guard": _guard_version() if options.policy_files else None,
+        "project_policies": options.project_policies,
         "python": ".".join(map(str, sys.version_info[:3])),
         "versions": cfn_lint_versions(),
         "failing_severities": sorted(options.failing_severities),

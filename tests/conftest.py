@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -12,8 +13,51 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PARAMS = ROOT / "params"
+# The environments the tests exercise the generator on: a copy of the shipped examples, so the
+# suite passes whatever params/ holds (a fork keeps its own environments there). Only the golden
+# check compares generated/ with params/ itself (USER_PARAMS, tests/test_golden.py).
+EXAMPLES = ROOT / "tests" / "fixtures" / "params" / "examples"
+PARAMS = EXAMPLES
+USER_PARAMS = ROOT / "params"
 GENERATED = ROOT / "generated"
+
+
+@functools.cache
+def example_configs() -> dict:
+    """The example environments (EXAMPLES), validated, by name."""
+    from templates_src.config import load_environments
+
+    return {cfg.env: cfg for cfg in load_environments(EXAMPLES, "params")}
+
+
+@functools.cache
+def example_files() -> dict[str, str]:
+    """Every output file of the examples (as ``build.py --params EXAMPLES`` writes), in memory."""
+    from templates_src.cli import build_files
+
+    return build_files(list(example_configs().values()))
+
+
+@functools.cache
+def example_template_text(env: str) -> str:
+    """An example environment's template as the build writes it, built in memory."""
+    from templates_src.render import template_yaml
+    from templates_src.stack import build_template
+
+    cfg = example_configs()[env]
+    return template_yaml(cfg, build_template(cfg))
+
+
+NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
+
+
+def with_each_engine(test):
+    """Run a test once with each Guard engine installed here (cfn-guard-rs, cfn-guard 3 on PATH);
+    skipped, saying why, where there is none (scripts/test runs the suite where there is)."""
+    from templates_src.policies import available_engines
+
+    engines = available_engines() or [pytest.param(None, marks=pytest.mark.skip(NO_ENGINE))]
+    return pytest.mark.parametrize("engine", engines, ids=lambda e: e.name if e else "none")(test)
 
 
 @dataclass

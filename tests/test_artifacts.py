@@ -1,33 +1,35 @@
-"""What each committed environment ships beside its template, checked against the template."""
+"""What each example environment ships beside its template, checked against the template."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from cfn_flip import load_yaml
 
 from templates_src import aws_facts as facts
-from templates_src.config import load_environments
 from templates_src.builders import outputs
 from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
-from conftest import GENERATED, PARAMS
+from conftest import example_configs, example_files
 
-CONFIGS = {cfg.env: cfg for cfg in load_environments(PARAMS, "params")}
+CONFIGS = example_configs()
 ENVS = sorted(CONFIGS)
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body uploaded without S3
 
 
+def _file(env: str, name: str) -> str:
+    return example_files()[f"{env}/{name}"]
+
+
 def _template(env: str) -> dict:
-    return json.loads(json.dumps(load_yaml((GENERATED / env / TEMPLATE_FILE).read_text())))
+    return json.loads(json.dumps(load_yaml(_file(env, TEMPLATE_FILE))))
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_template_fits_the_console_upload_limit(env):
-    assert len((GENERATED / env / TEMPLATE_FILE).read_bytes()) <= CONSOLE_UPLOAD_LIMIT
+    assert len(_file(env, TEMPLATE_FILE).encode()) <= CONSOLE_UPLOAD_LIMIT
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -35,8 +37,8 @@ def test_no_parameters_so_every_path_deploys_the_params(env):
     """The template has no Parameters (every value is in it); the parameter files stay, empty,
     so commands and pipelines that pass them keep working."""
     assert "Parameters" not in _template(env)
-    assert json.loads((GENERATED / env / PARAMETERS_FILE).read_text()) == []
-    configuration = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())
+    assert json.loads(_file(env, PARAMETERS_FILE)) == []
+    configuration = json.loads(_file(env, TEMPLATE_CONFIGURATION_FILE))
     assert configuration["Parameters"] == {} and configuration["Tags"] == CONFIGS[env].tags
 
 
@@ -45,9 +47,9 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
     resources = _template(env)["Resources"]
     protected = sorted(f"LogicalResourceId/{name}" for name, r in resources.items()
                        if r["Type"] in ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup"))
-    policy = json.loads((GENERATED / env / TEMPLATE_CONFIGURATION_FILE).read_text())["StackPolicy"]
+    policy = json.loads(_file(env, TEMPLATE_CONFIGURATION_FILE))["StackPolicy"]
     # The CLI path (deploy.sh, DEPLOY.md's create-stack) applies the same policy.
-    assert json.loads((GENERATED / env / STACK_POLICY_FILE).read_text()) == policy
+    assert json.loads(_file(env, STACK_POLICY_FILE)) == policy
     [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Action"] == ["Update:Replace", "Update:Delete"] and deny["Resource"] == protected
     assert "LogicalResourceId/ProxyLogGroup" in protected
@@ -57,7 +59,7 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
 @pytest.mark.parametrize("env", ENVS)
 def test_deploy_guide_uses_the_envs_real_names(env):
     cfg = CONFIGS[env]
-    guide = (GENERATED / env / DEPLOY_GUIDE_FILE).read_text()
+    guide = _file(env, DEPLOY_GUIDE_FILE)
     assert f"--stack-name {cfg.stack_name}" in guide and f"--region {cfg.region}" in guide
     assert "--capabilities CAPABILITY_IAM" in guide
     for output in _template(env)["Outputs"]:

@@ -103,8 +103,12 @@ def test_the_fingerprint_covers_code_policies_and_versions(tmp_path, monkeypatch
 def test_library_versions_are_read_as_importlib_metadata_reads_them():
     from importlib import metadata
 
-    for name in build_cache.DISTRIBUTIONS:
-        assert build_cache._version(name) == metadata.version(name)
+    for name in build_cache.DISTRIBUTIONS:  # cfn-guard-rs is there only where it has wheels
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = None
+        assert build_cache._version(name) == expected, name
     assert build_cache._version("no-such-distribution") is None
 
 

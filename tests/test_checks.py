@@ -14,9 +14,9 @@ import pytest
 
 from templates_src import checks, cli, lint_cache, report, workers
 
-from conftest import GENERATED, PARAMS, run_main, write_synthetic_envs
+from conftest import PARAMS, example_configs, example_template_text, run_main, write_synthetic_envs
 
-DEV = (GENERATED / "dev" / "rds-proxy.yaml").read_text(encoding="utf-8")
+DEV = example_template_text("dev")
 # An engine family RDS Proxy does not have: the resource schema's enum rejects it.
 BROKEN = DEV.replace("EngineFamily: MYSQL", "EngineFamily: ORACLE", 1)
 BROKEN_LINE = DEV[: DEV.index("EngineFamily: MYSQL")].count("\n") + 1
@@ -46,7 +46,7 @@ def test_a_template_that_does_not_parse_is_a_finding() -> None:
 
 
 def test_workers_find_exactly_what_one_process_finds(tmp_path: Path) -> None:
-    jobs = [job(path.read_text(encoding="utf-8"), file=str(path)) for path in sorted(GENERATED.glob("*/rds-proxy.yaml"))]
+    jobs = [job(example_template_text(env), file=f"out/{env}/rds-proxy.yaml") for env in sorted(example_configs())]
     jobs.append(job(BROKEN, file="x/broken.yaml"))
     alone = checks.lint(jobs)
     session = checks.LintSession(workers=2)
@@ -186,12 +186,18 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
 def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     options = checks.LintOptions()
     before = checks.context_digest(options)
-    for name in ("checks.py", "policies.py", "lint_cache.py"):
+    for name in lint_cache._PRODUCERS:
         (tmp_path / name).write_bytes(Path(checks.__file__).with_name(name).read_bytes())
     monkeypatch.setattr(lint_cache, "__file__", str(tmp_path / "lint_cache.py"))
     assert checks.context_digest(options) == before
-    (tmp_path / "checks.py").write_text((tmp_path / "checks.py").read_text() + "\n# an edit\n")
-    assert checks.context_digest(options) != before
+    # Any module that produces findings, the project's policies included.
+    assert {"checks.py", "policies.py", "policy_rules.py", "lint_rules.py"} <= set(lint_cache._PRODUCERS)
+    for name in ("checks.py", "policy_rules.py", "lint_rules.py"):
+        source = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(source + "\n# an edit\n")
+        assert checks.context_digest(options) != before, name
+        (tmp_path / name).write_text(source)
+    assert checks.context_digest(options) == before
 
 
 @pytest.mark.parametrize("content", [
@@ -400,3 +406,12 @@ def test_parameter_file_values_are_part_of_the_key_and_lists_are_split() -> None
     template = {"Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Port": {"Type": "Number"}}}
     assert checks._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
         "Subnets": ["subnet-1", "subnet-2"], "Port": "3306"}
+
+
+def test_a_cfnlintrc_cannot_switch_the_projects_policies_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cfn-lint reads .cfnlintrc by itself; the project's policies are mandatory checks."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks:\n  - E9101\n  - E3\n")
+    text = DEV.replace("RequireTLS: true", "RequireTLS: false")
+    raws, _ = checks._lint_text(text, "eu-west-1", checks.LintOptions())
+    assert [raw[1] for raw in raws] == ["proxy/rds_proxy_requires_tls"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,7 +37,7 @@ def test_build_all_writes_every_env_and_the_marker(built: Path) -> None:
     tree = snapshot(built)
     required = {f"{env}/{name}" for env in ENVS for name in ENV_FILES} | {MARKER_FILE}
     assert required <= set(tree)
-    assert set(tree) == set(snapshot(GENERATED))  # and nothing else than the committed build has
+    assert {path for path in tree if "/" not in path} == {MARKER_FILE, "params.schema.json"}  # nothing else
     assert {path.split("/")[0] for path in tree if "/" in path} == {*ENVS, "service-catalog"}
     assert all(tree.values())  # no empty file
     assert _siblings(built) == ["out"]  # no scratch folder left beside it
@@ -129,12 +132,15 @@ def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path)
 
 def test_out_elsewhere_and_params_elsewhere_relative_to_cwd(tmp_path: Path, params_copy: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    # Run from another folder (holding a copy of params/) with relative paths: --params defaults to
-    # that copy, and the output is the committed one byte for byte (nothing depends on the folder).
+    # Run from another folder (holding a copy of the params) with relative paths: --params defaults
+    # to that copy, and the output is the same byte for byte wherever it goes (the files name the
+    # params as given, so the reference is built with the same --params).
+    reference = tmp_path / "reference"
+    assert run_build("--no-lint", "--params", "params", "--out", str(reference), cwd=tmp_path).code == 0
     monkeypatch.chdir(tmp_path)
     result = run_main("--no-lint", "--out", "elsewhere/generated")
     assert result.code == 0, result.err
-    assert snapshot(tmp_path / "elsewhere" / "generated") == snapshot(GENERATED)
+    assert snapshot(tmp_path / "elsewhere" / "generated") == snapshot(reference)
     assert "elsewhere/generated/dev/" in result.out
 
 
@@ -194,7 +200,8 @@ def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: p
 
 
 def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
-    # A fresh lint cache, so cfn-lint really runs on every template.
+    # A fresh lint cache, so cfn-lint really runs on every template: the user's params (params/,
+    # whatever it holds) give the committed generated/.
     result = run_build("--out", str(tmp_path / "out"), env={"RDS_PROXY_CFN_CACHE_DIR": str(tmp_path / "cache")})
     assert result.code == 0, result.err
     assert snapshot(tmp_path / "out") == snapshot(GENERATED)
@@ -210,6 +217,8 @@ def test_two_builds_give_identical_bytes(built: Path, tmp_path: Path) -> None:
 
 
 def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Path, params_copy: Path) -> None:
+    unedited = tmp_path / "unedited"
+    assert run_build("--no-lint", "--params", "params", "--out", str(unedited), cwd=tmp_path).code == 0
     # Non-ASCII text in the params, so an encoding taken from the locale would show.
     dev = params_copy / "dev.yaml"
     dev.write_text(dev.read_text(encoding="utf-8").replace("Schema migrations (DDL)", "Schéma migrations — DDL"),
@@ -224,8 +233,8 @@ def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Pat
         trees.append(snapshot(tmp_path / out))
     assert trees[0] == trees[1]
     assert "Description: Schéma migrations — DDL\n".encode() in trees[0]["dev/rds-proxy.yaml"]
-    # Everything but the edited env equals the committed output.
-    committed = snapshot(GENERATED)
+    # Everything but the edited env equals the build of the unedited params.
+    committed = snapshot(unedited)
     assert {k: v for k, v in trees[0].items() if not k.startswith("dev/")} == \
         {k: v for k, v in committed.items() if not k.startswith("dev/")}
 
@@ -235,3 +244,28 @@ def test_committed_generated_is_current() -> None:
     result = run_build("--check", cwd=ROOT)
     assert result.code == 0, result.err
     assert "generated is up to date" in result.out
+
+
+def test_the_console_command_is_build_py(tmp_path: Path) -> None:
+    """``pip install`` puts ``rds-proxy-cfn`` beside the interpreter: same options, same output,
+    its own name in its messages."""
+    command = Path(sys.executable).parent / "rds-proxy-cfn"
+    assert command.is_file(), "pip install -e . makes the console command (pyproject.toml [project.scripts])"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(command), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+    shutil.copytree(PARAMS, tmp_path / "params")
+    built = run("--no-lint", "--out", "by-command")
+    assert built.returncode == 0, built.stderr
+    assert run_build("--no-lint", "--out", "by-build-py", cwd=tmp_path).code == 0
+    assert snapshot(tmp_path / "by-command") == snapshot(tmp_path / "by-build-py")
+    checked = run("--check", "--no-lint", "--out", "by-command")
+    assert (checked.returncode, checked.stdout.strip()) == (0, f"by-command is up to date ({len(ENVS)} environment(s))")
+    usage = run("--help")
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: rds-proxy-cfn [-h]")
+    for option in ("--params", "--out", "--check", "--diff", "--no-lint", "--no-cache", "--policies", "--jobs"):
+        assert option in usage.stdout
+    wrong = run("--no-such-flag")
+    assert wrong.returncode == 2 and wrong.stderr.startswith("rds-proxy-cfn: error: ")
+    assert "(see rds-proxy-cfn --help)" in wrong.stderr

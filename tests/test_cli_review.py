@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PARAMS, run_main, snapshot, write_synthetic_envs
+from conftest import NO_ENGINE, PARAMS, run_main, snapshot, write_synthetic_envs
+from templates_src import policies, policy_rules
+
+needs_engine = pytest.mark.skipif(policies.guard_engine() is None, reason=NO_ENGINE)
 
 OTHER_SG = "sg-0a1b2c3d4e5f60799"
 
@@ -66,6 +69,7 @@ rule proxies_tagged_with_owner when %proxies !empty {
 """
 
 
+@needs_engine
 def test_organisation_policies_fail_the_build_and_name_the_line(project, tmp_path):
     params, out = project
     org = tmp_path / "org-policies"
@@ -75,11 +79,44 @@ def test_organisation_policies_fail_the_build_and_name_the_line(project, tmp_pat
     result = run_main("--params", str(params), "--out", str(out), "--policies", str(org), "--no-cache")
     assert result.code == 1
     findings = [line for line in result.err.splitlines() if "tags/proxies_tagged_with_owner" in line]
-    assert {line.split(":")[0] for line in findings} == {f"{out}/{path.stem}/rds-proxy.yaml"
-                                                         for path in params.glob("[!_]*.yaml")}
+    assert {line.split(":")[0] for line in findings} == {f"{out}/{p.stem}/rds-proxy.yaml"
+                                                         for p in params.glob("[!_]*.yaml")}
     assert snapshot(out) == before
 
 
+def test_organisation_policies_without_an_engine_are_refused_with_how_to_get_one(project, tmp_path, monkeypatch):
+    """Simulated absence (as on CPython 3.13 with no cfn-guard on PATH): exit 2, one line, never a pass."""
+    params, out = project
+    org = tmp_path / "org-policies"
+    org.mkdir()
+    (org / "tags.guard").write_text(ORG_RULE)
+    monkeypatch.setattr(policies, "guard_engine", lambda: None)
+    before = snapshot(out)
+    result = run_main("--params", str(params), "--out", str(out), "--policies", str(org))
+    assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
+    assert result.err.startswith(f"bad policy: {org / 'tags.guard'}: no CloudFormation Guard engine")
+    assert "pip install 'rds-proxy-cfn[guard]'" in result.err and "cfn-guard 3 executable on PATH" in result.err
+    assert snapshot(out) == before
+    # Without policy files of its own the build needs no engine: the project's are cfn-lint rules.
+    assert run_main("--params", str(params), "--out", str(out), "--jobs", "1", "dev").code == 0
+
+
+def test_the_projects_policies_fail_the_build_in_the_lint_pass(project, monkeypatch):
+    """A rule that every template breaks (here: only DeletionPolicy Delete counts as retained)
+    fails the build with exit 1, each finding as file:line: <policy>/<rule>: message (path)."""
+    params, out = project
+    monkeypatch.setattr(policy_rules, "DELETION_POLICIES", ("Delete",))
+    before = snapshot(out)
+    result = run_main("--params", str(params), "--out", str(out), "--jobs", "1", "--no-cache", "dev")
+    assert result.code == 1
+    findings = [line for line in result.err.splitlines() if "retention/secrets_key_and_logs_retained" in line]
+    assert findings and all(line.startswith(f"{out}/dev/rds-proxy.yaml:") for line in findings)
+    assert any(line.endswith("(/Resources/ProxySecretsKey/DeletionPolicy)") for line in findings)
+    assert result.err.splitlines()[-1].endswith("cfn-lint or policy finding(s); nothing was written")
+    assert snapshot(out) == before
+
+
+@needs_engine
 def test_a_broken_policy_file_is_bad_input(project, tmp_path):
     params, out = project
     org = tmp_path / "org-policies"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -28,7 +29,7 @@ from templates_src.stack import build_template
 
 from conftest import GENERATED, ROOT
 
-PACKAGE = ROOT / ".cache" / "control-tower" / "package"
+PACKAGE = Path(os.environ.get("RDS_PROXY_CFN_CONTROL_TOWER", ROOT / ".cache" / "control-tower" / "package"))
 VARIANTS = {
     "mysql": (TWO_USERS,),
     "postgres-cluster-ro": (POSTGRES, CLUSTER, {"target": {"read_only_endpoint": True},

@@ -18,7 +18,7 @@ import yaml
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 
-EXAMPLE_PARAMS = Path(__file__).resolve().parents[2] / "params"
+EXAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "fixtures" / "params" / "examples"  # conftest.EXAMPLES
 ENV = "test"
 PROXY_NAME = "orders-test"
 CLIENT_SG = "sg-0a1b2c3d4e5f60733"

@@ -20,7 +20,7 @@ from templates_src.config.model import EnvConfig
 from builders.envs import merge_into
 
 ROOT = Path(__file__).resolve().parents[2]
-PARAMS = ROOT / "params"
+PARAMS = ROOT / "tests" / "fixtures" / "params" / "examples"  # conftest.EXAMPLES
 REASON = "throwaway test stacks, ticket TEST-1"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
 

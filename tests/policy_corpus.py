@@ -1,0 +1,211 @@
+"""Planted violations (and planted non-violations) of the project's policies, as a table.
+
+Each case edits the example ``dev`` template (built in memory from the example params) and
+names the rules that must then fail, none for an edit the rules must accept. Both forms of the
+policies are held to it: the cfn-lint rules the build runs (``policy_rules``) and their Guard
+twins in ``policies/*.guard``. Resources are named by role (``{client}``: the first client
+policy, ``{secret}``: the first secret, ...) so the table does not depend on logical ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from typing import Any
+
+from conftest import example_template_text
+
+CONNECT = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:%s/app_user"
+DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVWXY1"
+CLUSTER_RESOURCE_ID = "cluster-ABCDEFGHIJKLMNOPQRSTUV2"
+
+
+@cache
+def dev_template() -> str:
+    """The dev template as JSON, long-form intrinsics (as Guard reads it)."""
+    from cfn_flip import load_yaml
+
+    return json.dumps(load_yaml(example_template_text("dev")))
+
+
+def roles(template: dict[str, Any]) -> dict[str, str]:
+    """Logical ids by role, found by type and shape."""
+    resources = template["Resources"]
+
+    def first(kind: str, test=lambda r: True, nth: int = 0) -> str:
+        return [n for n, r in sorted(resources.items()) if r["Type"] == kind and test(r)][nth]
+
+    connect = lambda r: "rds-db:connect" in json.dumps(r)  # noqa: E731
+    return {
+        "proxy": first("AWS::RDS::DBProxy"),
+        "client": first("AWS::IAM::ManagedPolicy", connect),
+        "role": first("AWS::IAM::Role", lambda r: "rds.amazonaws.com" in json.dumps(r)),
+        "secret": first("AWS::SecretsManager::Secret"),
+        "secret2": first("AWS::SecretsManager::Secret", nth=1),
+        "key": first("AWS::KMS::Key"),
+        "logs": first("AWS::Logs::LogGroup"),
+        "sg": first("AWS::EC2::SecurityGroup"),
+        "ingress": first("AWS::EC2::SecurityGroupIngress", lambda r: "SourceSecurityGroupId" in r["Properties"]),
+    }
+
+
+def _world_rule(family: str, cidr: str) -> dict:
+    return {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+        "GroupId": {"Fn::GetAtt": ["ProxySecurityGroup", "GroupId"]}, "IpProtocol": "tcp",
+        "FromPort": 3306, "ToPort": 3306, "Description": "planted", family: cidr}}
+
+
+def _waive(rule: str, reason: Any = "legacy client, see TICKET-123") -> dict:
+    return {"RdsProxyCfn": {"Waivers": {rule: reason}}}
+
+
+def _role_connect(resource: Any) -> dict:
+    """An inline policy of the proxy role allowing rds-db:connect on ``resource``."""
+    return {"PolicyName": "connect-to-database", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "rds-db:connect", "Resource": resource}]}}
+
+
+def _database_policy(resource: Any) -> dict:
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["rds-db:connect"], "Resource": [resource]}]}}}
+
+
+_STMT = "{client}.Properties.PolicyDocument.Statement.0"
+_PROXY_ID = _STMT + ".Resource.0.Fn::Sub.1.ProxyId"
+_APPEND = object()  # as a value: append the edit's item to the list at the path
+
+# (case, edits as (path under Resources, new value; None deletes), the rules that must fail)
+CASES: list[tuple[str, list[tuple[str, Any]], set[str]]] = [
+    ("unchanged", [], set()),
+    # proxy
+    ("require-tls-false", [("{proxy}.Properties.RequireTLS", False)], {"proxy/rds_proxy_requires_tls"}),
+    ("require-tls-missing", [("{proxy}.Properties.RequireTLS", None)], {"proxy/rds_proxy_requires_tls"}),
+    ("require-tls-as-text", [("{proxy}.Properties.RequireTLS", "true")], {"proxy/rds_proxy_requires_tls"}),
+    ("iam-auth-disabled", [("{proxy}.Properties.Auth.1.IAMAuth", "DISABLED")], {"proxy/rds_proxy_auth_iam_required"}),
+    ("iam-auth-missing", [("{proxy}.Properties.Auth.0.IAMAuth", None)], {"proxy/rds_proxy_auth_iam_required"}),
+    ("end-to-end-iam-no-auth", [("{proxy}.Properties.Auth", None), ("{proxy}.Properties.DefaultAuthScheme", "IAM_AUTH")],
+     set()),
+    ("no-auth-no-scheme", [("{proxy}.Properties.Auth", None)], {"proxy/rds_proxy_auth_iam_required"}),
+    ("no-auth-scheme-none", [("{proxy}.Properties.Auth", None), ("{proxy}.Properties.DefaultAuthScheme", "NONE")],
+     {"proxy/rds_proxy_auth_iam_required"}),
+    ("end-to-end-iam-with-a-weak-entry", [("{proxy}.Properties.DefaultAuthScheme", "IAM_AUTH"),
+                                          ("{proxy}.Properties.Auth.0.IAMAuth", "DISABLED")],
+     {"proxy/rds_proxy_auth_iam_required"}),
+    ("empty-auth", [("{proxy}.Properties.Auth", [])], {"proxy/rds_proxy_auth_iam_required"}),
+    # network
+    ("ingress-0.0.0.0/0", [("WorldIngress", _world_rule("CidrIp", "0.0.0.0/0"))],
+     {"network/no_world_open_ingress_resources"}),
+    ("ingress-::/0", [("WorldIngress", _world_rule("CidrIpv6", "::/0"))], {"network/no_world_open_ingress_resources"}),
+    ("ingress-10.0.0.0/8", [("NarrowIngress", _world_rule("CidrIp", "10.0.0.0/8"))], set()),
+    ("client-rule-opened", [("{ingress}.Properties.SourceSecurityGroupId", None),
+                            ("{ingress}.Properties.CidrIp", "0.0.0.0/0")], {"network/no_world_open_ingress_resources"}),
+    ("inline-ingress-open", [("{sg}.Properties.SecurityGroupIngress",
+                              [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306}])],
+     {"network/no_world_open_inline_ingress"}),
+    ("inline-ingress-v6-open", [("{sg}.Properties.SecurityGroupIngress",
+                                 [{"CidrIpv6": "::/0", "IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306}])],
+     {"network/no_world_open_inline_ingress"}),
+    # secrets
+    ("secret-string", [("{secret}.Properties.SecretString", '{"username": "app_user", "password": "hunter2"}')],
+     {"secrets/no_plaintext_secret_string"}),
+    ("secret-string-instead", [("{secret2}.Properties.GenerateSecretString", None),
+                               ("{secret2}.Properties.SecretString", "hunter2")], {"secrets/no_plaintext_secret_string"}),
+    ("password-in-template", [("{secret}.Properties.GenerateSecretString.SecretStringTemplate",
+                               '{"username": "app_user", "password": "hunter2"}')], {"secrets/no_plaintext_secret_string"}),
+    # retention
+    ("retain-except-on-create", [("{secret}.DeletionPolicy", "RetainExceptOnCreate"),
+                                 ("{key}.DeletionPolicy", "RetainExceptOnCreate"),
+                                 ("{logs}.DeletionPolicy", "RetainExceptOnCreate")], set()),
+    ("secret-deleted", [("{secret}.DeletionPolicy", "Delete")], {"retention/secrets_key_and_logs_retained"}),
+    ("secret-snapshot", [("{secret}.DeletionPolicy", "Snapshot")], {"retention/secrets_key_and_logs_retained"}),
+    ("key-replaced", [("{key}.UpdateReplacePolicy", "Delete")], {"retention/secrets_key_and_logs_retained"}),
+    ("replace-except-on-create", [("{key}.UpdateReplacePolicy", "RetainExceptOnCreate")],
+     {"retention/secrets_key_and_logs_retained"}),
+    ("log-group-unprotected", [("{logs}.DeletionPolicy", None)], {"retention/secrets_key_and_logs_retained"}),
+    # iam: the client form
+    ("connect-anywhere", [(_STMT + ".Resource", ["*"])], {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-anywhere-single", [(_STMT + ".Resource", "*")], {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-any-user", [(_STMT + ".Resource.0.Fn::Sub.0", CONNECT.replace("/app_user", "/*") % "${ProxyId}")],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-fixed-proxy", [(_STMT + ".Resource.0", {"Fn::Sub": CONNECT % "prx-0123456789abcdef0"})],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-proxy-variable-unbound", [(_STMT + ".Resource.0", {"Fn::Sub": CONNECT % "${ProxyId}"})],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-other-id", [(_PROXY_ID, {"Ref": "AWS::StackName"})], {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-other-attribute", [(_PROXY_ID + ".Fn::Select.1.Fn::Split.1.Fn::GetAtt", "Proxy.Endpoint")],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-dotted-getatt", [(_PROXY_ID + ".Fn::Select.1.Fn::Split.1.Fn::GetAtt", "Proxy.DBProxyArn")], set()),
+    ("connect-other-field", [(_PROXY_ID + ".Fn::Select.0", 5)], {"iam/client_policy_scoped_to_proxy"}),
+    ("rds-db-wildcard-action", [(_STMT + ".Action", ["rds-db:*"])], {"iam/client_policy_scoped_to_proxy"}),
+    ("connect-and-more", [(_STMT + ".Action", ["rds-db:connect", "rds-db:*"])], {"iam/client_policy_scoped_to_proxy"}),
+    # iam: the proxy role's end-to-end IAM form (an inline policy or a managed policy)
+    ("role-connects-to-instance", [("{role}.Properties.Policies", _APPEND,
+                                    _role_connect({"Fn::Sub": CONNECT % DB_RESOURCE_ID}))], set()),
+    ("role-connects-to-cluster", [("{role}.Properties.Policies", _APPEND,
+                                   _role_connect([{"Fn::Sub": CONNECT % CLUSTER_RESOURCE_ID}]))], set()),
+    ("managed-policy-connects-to-database", [("DatabasePolicy", _database_policy({"Fn::Sub": CONNECT % DB_RESOURCE_ID}))],
+     set()),
+    ("role-connects-anywhere", [("{role}.Properties.Policies", _APPEND, _role_connect("*"))],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("role-connects-as-any-user", [("{role}.Properties.Policies", _APPEND, _role_connect(
+        {"Fn::Sub": CONNECT.replace("app_user", "*") % DB_RESOURCE_ID}))], {"iam/client_policy_scoped_to_proxy"}),
+    ("role-connects-to-any-database", [("{role}.Properties.Policies", _APPEND, _role_connect(
+        {"Fn::Sub": CONNECT % "*"}))], {"iam/client_policy_scoped_to_proxy"}),
+    ("role-connects-to-a-proxy-id-string", [("{role}.Properties.Policies", _APPEND, _role_connect(
+        {"Fn::Sub": CONNECT % "prx-0123456789abcdef0"}))], {"iam/client_policy_scoped_to_proxy"}),
+    ("role-connects-by-fixed-arn", [("{role}.Properties.Policies", _APPEND, _role_connect(
+        "arn:aws:rds-db:eu-west-1:111122223333:dbuser:" + DB_RESOURCE_ID + "/app_user"))],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("role-connects-in-another-account", [("{role}.Properties.Policies", _APPEND, _role_connect(
+        {"Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:444455556666:dbuser:" + DB_RESOURCE_ID + "/app_user"}))],
+     {"iam/client_policy_scoped_to_proxy"}),
+    ("managed-policy-connects-to-any-database", [("DatabasePolicy", _database_policy({"Fn::Sub": CONNECT % "db-*"}))],
+     {"iam/client_policy_scoped_to_proxy"}),
+    # waivers: a reason recorded in the weakened resource's Metadata
+    ("tls-waived", [("{proxy}.Properties.RequireTLS", False), ("{proxy}.Metadata", _waive("rds_proxy_requires_tls"))],
+     set()),
+    ("iam-auth-waived", [("{proxy}.Properties.Auth.1.IAMAuth", "DISABLED"),
+                         ("{proxy}.Metadata", _waive("rds_proxy_auth_iam_required"))], set()),
+    ("secret-retention-waived", [("{secret}.DeletionPolicy", "Delete"),
+                                 ("{secret}.Metadata", _waive("secrets_key_and_logs_retained"))], set()),
+    ("blank-reason", [("{proxy}.Properties.RequireTLS", False), ("{proxy}.Metadata", _waive("rds_proxy_requires_tls", " "))],
+     {"proxy/rds_proxy_requires_tls"}),
+    ("reason-not-text", [("{proxy}.Properties.RequireTLS", False),
+                         ("{proxy}.Metadata", _waive("rds_proxy_requires_tls", ["a reason"]))],
+     {"proxy/rds_proxy_requires_tls"}),
+    ("other-rule-waived", [("{proxy}.Properties.RequireTLS", False),
+                           ("{proxy}.Metadata", _waive("rds_proxy_auth_iam_required"))], {"proxy/rds_proxy_requires_tls"}),
+    ("waiver-on-another-resource", [("{secret}.DeletionPolicy", "Delete"),
+                                    ("{secret2}.Metadata", _waive("secrets_key_and_logs_retained"))],
+     {"retention/secrets_key_and_logs_retained"}),
+    ("world-ingress-is-not-waivable", [("WorldIngress", {**_world_rule("CidrIp", "0.0.0.0/0"),
+                                                         "Metadata": _waive("no_world_open_ingress_resources")})],
+     {"network/no_world_open_ingress_resources"}),
+    ("secret-string-is-not-waivable", [("{secret}.Properties.SecretString", "hunter2"),
+                                       ("{secret}.Metadata", _waive("no_plaintext_secret_string"))],
+     {"secrets/no_plaintext_secret_string"}),
+    ("connect-is-not-waivable", [(_STMT + ".Resource", ["*"]),
+                                 ("{client}.Metadata", _waive("client_policy_scoped_to_proxy"))],
+     {"iam/client_policy_scoped_to_proxy"}),
+]
+
+
+def apply(template_json: str, edits: list[tuple]) -> dict[str, Any]:
+    """The template with the edits made; paths name resources by role (see ``roles``)."""
+    template = json.loads(template_json)
+    names = roles(template)
+    for path, value, *item in edits:
+        *parents, last = path.format(**names).split(".")
+        node = template["Resources"]
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if value is None:
+            del node[int(last) if isinstance(node, list) else last]
+        elif value is _APPEND:
+            node[last] = [*node.get(last, []), copy.deepcopy(item[0])]
+        elif isinstance(node, list):
+            node[int(last)] = copy.deepcopy(value)
+        else:
+            node[last] = copy.deepcopy(value)
+    return template
