@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, catalog, checks, diff, emit, render, report
+from . import __version__, catalog, checks, diff, emit, guards, render, report
 from .aws_facts import DEFAULT_REGION
 from .build_cache import BuildCache, CodeCache, fingerprint
 from .config import EnvConfig, ParamsErrors, load_environments
@@ -135,12 +135,17 @@ def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
     return files
 
 
+@guards.one_line_errors
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     start = time.perf_counter()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
     params_dir = Path(args.params)
+    if guards.params_inside_out(params_dir, out_dir):
+        print(f"build.py: error: the params folder {args.params!r} is inside the out folder {args.out!r}, which a "
+              "build replaces; keep params outside --out", file=stderr)
+        return EXIT_BAD_INPUT
 
     try:
         policies = () if args.no_lint else _policy_files(args.policies)
