@@ -159,6 +159,15 @@ SECRET_ARN_PATTERN = (
 )
 TAG_KEY_PATTERN = r"^(?!aws:)[\w\s.:/=+@-]{1,128}$"
 TAG_VALUE_MAX = 256
+# "Maximum number of tags per resource: 50" (AWS::SecretsManager::Secret Tags, the RDS and KMS
+# tagging pages, cfn-lint's resource schemas); aws:-prefixed tags do not count. Every resource
+# carries Environment and a secret also DatabaseUser (builders/common.py, secrets.py).
+MAX_TAGS_PER_RESOURCE = 50
+TAGS_ADDED_BY_BUILD = 2
+# AWS publishes no length limit for a target group's InitQuery (RDS API,
+# ConnectionPoolConfiguration); a SET list is a line. The bound keeps megabytes of text out of a
+# template (a 900 KB query made a 113 s lint).
+INIT_QUERY_MAX = 2048
 
 DEFAULT_REGION = "us-east-1"
 ENVIRONMENT_TAG = "Environment"

@@ -36,7 +36,11 @@ def _digest_files(paths: Iterable[Path], root: Path | None = None) -> list[tuple
     listed = []
     for path in paths:
         name = str(path.relative_to(root)) if root else str(path.resolve())
-        listed.append((name, hashlib.sha256(path.read_bytes()).hexdigest()))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # an unreadable params file: the build reports it in its words
+            data = f"unreadable: {exc.strerror}".encode()
+        listed.append((name, hashlib.sha256(data).hexdigest()))
     return listed
 
 

@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, catalog, checks, diff, emit, render, report
+from . import __version__, catalog, checks, diff, emit, guards, render, report
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -153,6 +153,7 @@ def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
     return files
 
 
+@guards.one_line_errors
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     try:
         return _main(argv, stdout, stderr)
@@ -171,6 +172,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
     params_dir = Path(args.params)
+    if guards.params_inside_out(params_dir, out_dir):
+        print(f"build.py: error: the params folder {args.params!r} is inside the out folder {args.out!r}, which a "
+              "build replaces; keep params outside --out", file=stderr)
+        return EXIT_BAD_INPUT
 
     try:
         policies = () if args.no_lint else _policy_files(args.policies)

@@ -44,7 +44,17 @@ class UserGrants:
 
 # What create-db-users.sh puts in a password placeholder: a Python program reading the secret's
 # JSON on stdin (argv: username, "md5" for a POSTGRES_MD5 user), printing SQL-literal-safe text.
-_READ = 'import json, sys; p = json.load(sys.stdin)["password"]; '
+# A password with a control character is refused: a newline could end sqlcmd's string at a GO
+# line, and no generated password has one (Secrets Manager uses printable ASCII).
+_READ = ('import json, sys; p = json.load(sys.stdin)["password"]\n'
+         'if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in p):\n'
+         '    sys.exit("create-db-users.sh: the password of " + sys.argv[1] + " holds a control character; refused")\n')
+# Replaces every placeholder of db-users.sql in one pass: stdin is the SQL, then placeholder and
+# password pairs, each ended by NUL (no shell value can hold one).
+SUBSTITUTE = ('import re, sys\n'
+              'sql, *pairs = sys.stdin.buffer.read().split(b"\\0")[:-1]\n'
+              'table = dict(zip(pairs[0::2], pairs[1::2]))\n'
+              'sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table[m.group()], sql))\n')
 PASSWORD_FILTERS: dict[EngineFamily, str] = {
     # Inside '...' MySQL reads \ as an escape (unless NO_BACKSLASH_ESCAPES) and '' as a quote.
     EngineFamily.MYSQL: _READ + r"""print(p.replace("\\", "\\\\").replace("'", "''"), end="")""",

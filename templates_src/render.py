@@ -26,9 +26,10 @@ from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
 from .config.auth_rules import end_to_end_iam
 from .config.rules import iam_users
-from .db_users import PASSWORD_FILTERS, user_grants
+from .db_users import PASSWORD_FILTERS, SUBSTITUTE, user_grants
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
+from .escaping import comment_text, markdown_text
 from .builders import names
 from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGIN, POSTGRES_IAM_ROLE, UserRole
 
@@ -75,7 +76,7 @@ def template_yaml(cfg: EnvConfig, template: Template, body: dict[str, Any] | Non
     """``body``: ``template.to_dict()`` when the caller has it already (it is not changed)."""
     body = template.to_dict() if body is None else body
     ordered = ordered_body(body)
-    header = HEADER.format(source=cfg.source, env=cfg.env, script=DEPLOY_SCRIPT_FILE, guide=DEPLOY_GUIDE_FILE,
+    header = HEADER.format(source=comment_text(cfg.source), env=cfg.env, script=DEPLOY_SCRIPT_FILE, guide=DEPLOY_GUIDE_FILE,
                            stack=cfg.stack_name, capabilities=" ".join(capabilities(template)))
     return header + cfn_yaml(ordered)
 
@@ -176,6 +177,8 @@ def _jinja() -> jinja2.Environment:
         autoescape=False,  # Markdown and shell, not HTML
     )
     env.filters["shell"] = shlex.quote
+    env.filters["comment"] = comment_text  # params-derived text in a header comment
+    env.filters["markdown"] = markdown_text  # free text in DEPLOY.md
     return env
 
 
@@ -238,6 +241,7 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
         "iam": iam,
         "plan": deploy_plan(cfg),
         "password_filter": PASSWORD_FILTERS[cfg.engine_family],
+        "substitute": SUBSTITUTE,
         "password_form": "a SCRAM-SHA-256 verifier of the password" if cfg.engine_family is EngineFamily.POSTGRESQL
                          else "the password",
         "password_plugin": MYSQL_PASSWORD_PLUGIN,

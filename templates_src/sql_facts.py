@@ -80,4 +80,35 @@ MYSQL_PASSWORD_PLUGIN = "caching_sha2_password"
 # authentication": MySQL's AWSAuthenticationPlugin, PostgreSQL's rds_iam role.
 MYSQL_IAM_PLUGIN = "AWSAuthenticationPlugin"
 POSTGRES_IAM_ROLE = "rds_iam"
-PASSWORD_PLACEHOLDER = "__PASSWORD_{username}__"
+# Where db-users.sql holds a user's password until create-db-users.sh replaces it. Its < and >
+# can be in no identifier (SQL_IDENTIFIER_PATTERN, USERNAME_PATTERN) and are escaped in every
+# header (templates_src/escaping.py), so the one place the text occurs is the password's own
+# literal; the closing > keeps the placeholder of user a from being a prefix of that of a__b.
+PASSWORD_PLACEHOLDER = "<password of {username}>"
+
+# Database users params may not name, per engine, compared case-insensitively: the master user
+# (RDS's defaults: admin for MySQL, MariaDB and SQL Server, postgres for PostgreSQL), the users
+# RDS makes and manages itself and the engines' built-in accounts and roles. db-users.sql resets
+# the password of each user it names and grants to it, so naming one of these would reset the
+# master's (or RDS's own) password to a secret a client can read, and hand IAM callers the
+# account. Sources: RDS User Guide, "Master user account privileges" and "Understanding
+# predefined users" (MySQL: rdsadmin, rdsrepladmin; PostgreSQL: rdsadmin, rds_superuser,
+# rds_replication, rds_iam, rds_password, rdstopmgr...); MySQL Reference Manual, "Reserved
+# Accounts" (root, mysql.sys, mysql.session, mysql.infoschema); PostgreSQL, CREATE ROLE ("pg_"
+# names are reserved; PUBLIC is no role); SQL Server, "Server-level roles" and "Principals" (sa,
+# public, guest, dbo, sys, INFORMATION_SCHEMA) and RDS for SQL Server's rdsa.
+_COMMON_RESERVED = ("admin", "rdsadmin", "rdsrepladmin", "root")
+RESERVED_USERNAMES: dict[EngineFamily, frozenset[str]] = {
+    EngineFamily.MYSQL: frozenset(_COMMON_RESERVED + (
+        "mysql.sys", "mysql.session", "mysql.infoschema", "rds_superuser_role", "rdsproxyadmin")),
+    EngineFamily.POSTGRESQL: frozenset(_COMMON_RESERVED + (
+        "postgres", "rds_superuser", "rds_replication", "rds_iam", "rds_password", "rds_ad", "rdstopmgr",
+        "rds_extension", "public", "none", "current_user", "session_user", "current_role")),
+    EngineFamily.SQLSERVER: frozenset(_COMMON_RESERVED + (
+        "sa", "rdsa", "public", "guest", "dbo", "sys", "information_schema")),
+}
+RESERVED_USERNAME_PREFIXES: dict[EngineFamily, tuple[str, ...]] = {
+    EngineFamily.MYSQL: ("mysql.",),
+    EngineFamily.POSTGRESQL: ("pg_",),
+    EngineFamily.SQLSERVER: ("##",),
+}

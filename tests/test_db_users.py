@@ -23,10 +23,10 @@ def test_mysql_users_and_role_grants():
     # caching_sha2_password whatever the client-to-proxy auth type (mysql_native_password is
     # deprecated in 8.0 and gone in 9.0).
     assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH caching_sha2_password "
-            "BY '__PASSWORD_app_user__';") in sql
+            "BY '<password of app_user>';") in sql
     assert "mysql_native_password" not in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO 'app_user'@'%';" in sql
-    assert "IDENTIFIED WITH caching_sha2_password BY '__PASSWORD_reader__'" in sql
+    assert "IDENTIFIED WITH caching_sha2_password BY '<password of reader>'" in sql
     assert "GRANT SELECT ON `shop`.* TO 'reader'@'%';" in sql
     assert "TO 'plain'" not in sql  # no role, no privileges: created, granted nothing
 
@@ -40,14 +40,14 @@ def test_postgres_splits_privileges_by_where_they_apply():
     assert 'ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "owner";' in sql
     # Passwords arrive pre-hashed (create-db-users.sh derives a verifier), so no
     # password_encryption setting is needed: an md5 user gets an md5 hash in its placeholder.
-    assert "ALTER ROLE \"legacy\" WITH LOGIN PASSWORD '__PASSWORD_legacy__';" in sql
+    assert "ALTER ROLE \"legacy\" WITH LOGIN PASSWORD '<password of legacy>';" in sql
     assert "password_encryption" not in sql
 
 
 def test_sqlserver_logins_users_and_schema_grants():
     sql = _sql(SQLSERVER, {"target": {"schema_name": "sales"}},
                {"users": [{"username": "migrator", "role": "migration"}]})
-    assert "CREATE LOGIN [migrator] WITH PASSWORD = N'__PASSWORD_migrator__';" in sql
+    assert "CREATE LOGIN [migrator] WITH PASSWORD = N'<password of migrator>';" in sql
     assert "USE [shop];" in sql and "CREATE USER [migrator] FOR LOGIN [migrator];" in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE, ALTER, REFERENCES ON SCHEMA::[sales] TO [migrator];" in sql
     assert "GRANT CREATE TABLE, CREATE VIEW, CREATE PROCEDURE TO [migrator];" in sql
@@ -60,8 +60,8 @@ def test_script_fills_every_placeholder_from_a_secret(engine):
         {"username": "legacy", "secret_arn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf"}]})
     files = db_users_files(cfg)
     script = files[DB_USERS_SCRIPT_FILE]
-    for placeholder in ("__PASSWORD_app_user__", "__PASSWORD_legacy__"):
-        assert placeholder in files[DB_USERS_SQL_FILE] and f"/{placeholder}/" in script
+    for placeholder in ("<password of app_user>", "<password of legacy>"):
+        assert placeholder in files[DB_USERS_SQL_FILE] and f"values+=('{placeholder}' \"$value\")" in script
     # The stack's secret by logical id (the stack has no outputs yet while it waits for this
     # script), a brought secret by its ARN.
     assert "value=$(password AppUserSecret app_user)" in script
@@ -86,7 +86,7 @@ def test_end_to_end_iam_users_have_no_password(engine, created):
     cfg = make_cfg(DB, *engine, END_TO_END_IAM, {"users": [{"username": "app_user", "role": "app"}]})
     files = db_users_files(cfg)
     assert created in files[DB_USERS_SQL_FILE]
-    assert "__PASSWORD_" not in files[DB_USERS_SQL_FILE]
+    assert "<password of " not in files[DB_USERS_SQL_FILE]
     assert "secretsmanager" not in files[DB_USERS_SCRIPT_FILE]
 
 

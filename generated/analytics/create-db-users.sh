@@ -39,7 +39,10 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
 # shellcheck disable=SC2016  # the Python program is single-quoted on purpose
 password() {  # what db-users.sql gets in the password's place, from the secret's JSON on stdin
   aws secretsmanager get-secret-value --region "$region" --secret-id "$(secret_arn "$1")" \
-    --query SecretString --output text | python3 -c 'import json, sys; p = json.load(sys.stdin)["password"]; import base64, hashlib, hmac, os; u = sys.argv[1]; b = lambda x: base64.b64encode(x).decode()
+    --query SecretString --output text | python3 -c 'import json, sys; p = json.load(sys.stdin)["password"]
+if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in p):
+    sys.exit("create-db-users.sh: the password of " + sys.argv[1] + " holds a control character; refused")
+import base64, hashlib, hmac, os; u = sys.argv[1]; b = lambda x: base64.b64encode(x).decode()
 if sys.argv[2:] == ['"'"'md5'"'"']:
     print('"'"'md5'"'"' + hashlib.md5((p + u).encode()).hexdigest(), end='"'"''"'"')
 else:
@@ -49,10 +52,17 @@ else:
 }
 
 sql=$(cat "$here/db-users.sql")
-# The replacement is quoted so bash 5.2 reads no & in it as the matched text.
-value=$(password EtlWriterSecret etl_writer); sql=${sql//__PASSWORD_etl_writer__/"$value"}
-value=$(password AnalystSecret analyst); sql=${sql//__PASSWORD_analyst__/"$value"}
-unset value
+# Every placeholder is replaced in one pass, so a password that holds another user's placeholder
+# stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
+values=()
+value=$(password EtlWriterSecret etl_writer); values+=('<password of etl_writer>' "$value")
+value=$(password AnalystSecret analyst); values+=('<password of analyst>' "$value")
+sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
+sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
+table = dict(zip(pairs[0::2], pairs[1::2]))
+sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table[m.group()], sql))
+')
+unset value values
 
 printf '%s\n' "$sql" | psql "host=$DB_HOST port=5433 dbname=analytics user=$DB_ADMIN_USER sslmode=verify-full sslrootcert='$RDS_CA_BUNDLE'" --quiet
 echo "database users of analytics-pg are in place: etl_writer, analyst"

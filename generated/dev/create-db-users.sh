@@ -39,14 +39,24 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
 # shellcheck disable=SC2016  # the Python program is single-quoted on purpose
 password() {  # what db-users.sql gets in the password's place, from the secret's JSON on stdin
   aws secretsmanager get-secret-value --region "$region" --secret-id "$(secret_arn "$1")" \
-    --query SecretString --output text | python3 -c 'import json, sys; p = json.load(sys.stdin)["password"]; print(p.replace("\\", "\\\\").replace("'"'"'", "'"'"''"'"'"), end="")' "$2" "${3:-}"
+    --query SecretString --output text | python3 -c 'import json, sys; p = json.load(sys.stdin)["password"]
+if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in p):
+    sys.exit("create-db-users.sh: the password of " + sys.argv[1] + " holds a control character; refused")
+print(p.replace("\\", "\\\\").replace("'"'"'", "'"'"''"'"'"), end="")' "$2" "${3:-}"
 }
 
 sql=$(cat "$here/db-users.sql")
-# The replacement is quoted so bash 5.2 reads no & in it as the matched text.
-value=$(password AppUserSecret app_user); sql=${sql//__PASSWORD_app_user__/"$value"}
-value=$(password MigratorSecret migrator); sql=${sql//__PASSWORD_migrator__/"$value"}
-unset value
+# Every placeholder is replaced in one pass, so a password that holds another user's placeholder
+# stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
+values=()
+value=$(password AppUserSecret app_user); values+=('<password of app_user>' "$value")
+value=$(password MigratorSecret migrator); values+=('<password of migrator>' "$value")
+sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
+sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
+table = dict(zip(pairs[0::2], pairs[1::2]))
+sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table[m.group()], sql))
+')
+unset value values
 
 # MySQL's client names the verified-TLS option --ssl-mode=VERIFY_IDENTITY; the MariaDB client that
 # Amazon Linux and Debian ship as mysql has no --ssl-mode and verifies with --ssl-verify-server-cert.

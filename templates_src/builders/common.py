@@ -20,7 +20,7 @@ RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
 def tags(cfg: EnvConfig, **extra: str) -> Tags:
     """The env's tags (Environment included) plus per-resource ones, sorted for stable output."""
     merged = {**cfg.tags, **extra}
-    return Tags(**dict(sorted(merged.items())))
+    return Tags(dict(sorted(merged.items())))  # a dict, not **: a tag key may be any word, even self
 
 
 # The Guard rules (policies/*.guard) each params waiver exempts. The reason is written on the

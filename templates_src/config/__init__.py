@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
-from . import cross_env, rules
+from . import cross_env, exposure_rules, rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .merge import merge_documents
 from .model import EnvConfig
@@ -41,7 +41,7 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
                                                         f"{stem}{PARAMS_SUFFIX}"))
         elif entry.endswith(PARAMS_SUFFIX):
             env = entry[: -len(PARAMS_SUFFIX)]
-            if re.match(ENV_NAME_PATTERN, env):
+            if re.fullmatch(ENV_NAME_PATTERN, env):  # not re.match: its $ matches before a final newline
                 names.append(env)
             else:
                 errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is not a valid environment name "
@@ -71,6 +71,7 @@ def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tu
         return None, validator.errors, merged
     cfg = dataclasses.replace(built, env=env, source=shown)
     rules.check(cfg, validator.error)
+    exposure_rules.check(cfg, validator.error)
     if validator.errors:
         return None, validator.errors, merged
     return rules.resolve(cfg), [], merged

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .text_rules import printable
+
+def shown_file(name: str) -> str:
+    """A file name for an error line: as is, or quoted with its unprintable characters escaped
+    (a name holding a newline or an escape sequence would forge lines of the output)."""
+    return name if name.isprintable() else repr(name)
+
+
 # A key path inside a params file: ("pool", "max_connections_percent") or ("users", 1, "username").
 KeyPath = tuple[str | int, ...]
 
@@ -30,9 +38,12 @@ class ParamsError:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
+        file = shown_file(self.file)
+        where = f"{file}:{self.line}:{self.col}" if self.line else file
         key = format_path(self.path)
-        return f"{where}: {key}: {self.message}" if key else f"{where}: {self.message}"
+        # Values in messages are repr()s already; escaping the whole line again costs nothing and
+        # keeps any text that slipped through from forging a line or sending a terminal escape.
+        return printable(f"{where}: {key}: {self.message}" if key else f"{where}: {self.message}")
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.col, self.message)

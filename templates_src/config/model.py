@@ -182,7 +182,8 @@ class PoolParams:
         default=120, minimum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[0],
         maximum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[1],
     )
-    init_query: str | None = key("SQL run on each new database connection.", default=None)
+    init_query: str | None = key("SQL run on each new database connection.", default=None,
+                                 max_length=facts.INIT_QUERY_MAX)
     session_pinning_filters: tuple[SessionPinningFilter, ...] = key(
         "Session state that does not pin a client to a connection (EXCLUDE_VARIABLE_SETS, MYSQL only).",
         default=(), unique=True,

@@ -17,6 +17,7 @@ from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
 from .auth_rules import auth_scheme_ok
+from .text_rules import MIN_REASON_WORDS, is_reason
 from .validate import suggest
 
 Report = Callable[[KeyPath, str], None]
@@ -163,7 +164,7 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
         path = ("tags", name)
         if name == facts.ENVIRONMENT_TAG:
             report(path, f"{facts.ENVIRONMENT_TAG} is set from the file name ({cfg.env}); remove it")
-        elif not re.match(facts.TAG_KEY_PATTERN, name):
+        elif not re.fullmatch(facts.TAG_KEY_PATTERN, name):
             report(path, f"{name!r} is not a valid tag key (1-128 letters, digits, spaces and _.:/=+-@; not aws:)")
         if len(value) > facts.TAG_VALUE_MAX:
             report(path, f"the value is {len(value)} characters long (at most {facts.TAG_VALUE_MAX})")
@@ -254,8 +255,9 @@ def _weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
             continue
         if name not in weakened:
             report(("waivers", name), "nothing to waive (the secure default is in place); remove it")
-        elif len(reason.strip()) < MIN_WAIVER_REASON:
-            report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters)")
+        elif len(reason.strip()) < MIN_WAIVER_REASON or not is_reason(reason):
+            report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters and "
+                                      f"{MIN_REASON_WORDS} words)")
 
 
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from .errors import KeyPath, ParamsError
+from .text_rules import text_problem
 
 Locate = Callable[[KeyPath], tuple[str, int, int]]
 
@@ -146,6 +147,9 @@ class Validator:
             if not isinstance(value, str):
                 self.error(path + (name,), f"expected text, got {describe(value)}{_quote_hint(value)}")
                 ok = False
+            elif problem := text_problem(name) or text_problem(value):
+                self.error(path + (name,), f"the {'key' if text_problem(name) else 'value'} {problem}")
+                ok = False
         return dict(sorted(raw.items())) if ok else _INVALID
 
     def _scalar(self, tp: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
@@ -191,10 +195,14 @@ class Validator:
         if max_length is not None and len(raw) > max_length:
             self.error(path, f"is {len(raw)} characters long (at most {max_length})")
             return False
-        if pattern is not None and not re.match(pattern, raw):
-            fixes = [fix for fix in (f(raw) for f in _NEAR_MISS_FIXES) if re.match(pattern, fix)]
+        # fullmatch: a pattern's $ also matches before a final newline ("dev\n" would pass re.match).
+        if pattern is not None and not re.fullmatch(pattern, raw):
+            fixes = [fix for fix in (f(raw) for f in _NEAR_MISS_FIXES) if re.fullmatch(pattern, fix)]
             hint = f" (did you mean {fixes[0]!r}?)" if fixes else ""
             self.error(path, f"{_shown(raw)} is not allowed{hint} (allowed: {meta.get('pattern_doc') or pattern})")
+            return False
+        if pattern is None and (problem := text_problem(raw)):
+            self.error(path, problem)
             return False
         return True
 

@@ -139,8 +139,15 @@ def _meta(path: KeyPath) -> tuple[Any, dict[str, Any]]:
     return unwrap_optional(field_types(cls)[path[-1]])[0], dict(field.metadata)
 
 
+# Keys whose valid values a text variation cannot find (a region cfn-lint has schemas for).
+ALTERNATIVES: dict[KeyPath, tuple[Any, ...]] = {("region",): ("us-west-2", "eu-west-1")}
+
+
 def candidates(path: KeyPath, current: Any, region: str) -> Iterator[Any]:
     """Values to try instead of ``current`` (a params value, None when absent), best first."""
+    if path in ALTERNATIVES and current is not None:
+        yield from (value for value in ALTERNATIVES[path] if value != current)
+        return
     tp, meta = _meta(path)
     origin = typing.get_origin(tp)
     if current is None or current in ((), [], {}):

@@ -1,0 +1,87 @@
+"""Rules against params written to do harm: privileged usernames, the internet let in by
+halves, regions the linter cannot check, more tags than AWS takes.
+
+Same shape as ``rules``: each rule is ``(config, report)``, run after the single-key checks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from .. import aws_facts as facts
+from ..sql_facts import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
+from .errors import KeyPath
+from .model import EnvConfig
+from .validate import suggest
+
+Report = Callable[[KeyPath, str], None]
+
+
+def _no_reserved_usernames(cfg: EnvConfig, report: Report) -> None:
+    reserved = RESERVED_USERNAMES[cfg.engine_family]
+    prefixes = RESERVED_USERNAME_PREFIXES[cfg.engine_family]
+    for index, user in enumerate(cfg.users):
+        name = user.username.lower()
+        if name in reserved or name.startswith(prefixes):
+            report(("users", index, "username"),
+                   f"{user.username!r} is a reserved or administrative {cfg.engine_family.value} user: db-users.sql "
+                   "would reset its password and grant to it; name the application's own user")
+
+
+def _clients_not_the_whole_internet(cfg: EnvConfig, report: Report) -> None:
+    """Ranges that together are every address (0.0.0.0/1 + 128.0.0.0/1) open the proxy as surely
+    as 0.0.0.0/0 does; the single /0 is refused by ``rules``."""
+    by_version: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
+    for cidr in cfg.network.allowed_cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue  # rules reports it
+        if network.prefixlen:
+            by_version[network.version].append(network)
+    for version, whole in ((4, "0.0.0.0/0"), (6, "::/0")):
+        if by_version[version] and ipaddress.ip_network(whole) in ipaddress.collapse_addresses(by_version[version]):
+            report(("network", "allowed_cidrs"),
+                   f"together the IPv{version} ranges are {whole}, the whole internet; refused (name the client ranges)")
+
+
+@cache
+def lint_regions() -> frozenset[str]:
+    """The regions the installed cfn-lint has resource schemas for (one file each). Linting for
+    any other region fails inside cfn-lint, and CloudFormation has no such region to deploy to."""
+    spec = importlib.util.find_spec("cfnlint")  # finds the package without importing it (fast)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    providers = Path(next(iter(spec.submodule_search_locations))) / "data" / "schemas" / "providers"
+    return frozenset(p.stem for p in providers.glob("*.json") if p.stem != "sam")
+
+
+def _region_known(cfg: EnvConfig, report: Report) -> None:
+    known = lint_regions()
+    if known and cfg.region not in known:
+        report(("region",), f"{cfg.region!r} is not a region cfn-lint knows{suggest(cfg.region, sorted(known))} "
+                            f"(it has resource schemas for {len(known)} regions, e.g. us-east-1, eu-west-1)")
+
+
+def _tags_within_limit(cfg: EnvConfig, report: Report) -> None:
+    allowed = facts.MAX_TAGS_PER_RESOURCE - facts.TAGS_ADDED_BY_BUILD
+    if len(cfg.tags or {}) > allowed:
+        report(("tags",), f"has {len(cfg.tags)} tags; at most {allowed} (AWS allows {facts.MAX_TAGS_PER_RESOURCE} per "
+                          f"resource and the build adds Environment and, on secrets, DatabaseUser)")
+
+
+RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
+    _no_reserved_usernames,
+    _clients_not_the_whole_internet,
+    _region_known,
+    _tags_within_limit,
+)
+
+
+def check(cfg: EnvConfig, report: Report) -> None:
+    for rule in RULES:
+        rule(cfg, report)
