@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
-from . import cross_env, exposure_rules, rules
+from . import cross_env, rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .merge import merge_documents
 from .model import EnvConfig
@@ -70,8 +70,7 @@ def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tu
     if built is INVALID:
         return None, validator.errors, merged
     cfg = dataclasses.replace(built, env=env, source=shown)
-    rules.check(cfg, validator.error)
-    exposure_rules.check(cfg, validator.error)
+    rules.check(cfg, validator.error)  # exposure_rules' too (rules.RULES lists them)
     if validator.errors:
         return None, validator.errors, merged
     return rules.resolve(cfg), [], merged

@@ -81,7 +81,3 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _tags_within_limit,
 )
 
-
-def check(cfg: EnvConfig, report: Report) -> None:
-    for rule in RULES:
-        rule(cfg, report)

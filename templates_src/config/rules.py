@@ -16,6 +16,7 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
+from . import exposure_rules
 from .auth_rules import auth_scheme_ok
 from .text_rules import MIN_REASON_WORDS, is_reason
 from .validate import suggest
@@ -275,6 +276,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _grants_ok,
     _rotation_ok,
     auth_scheme_ok,
+    *exposure_rules.RULES,
 )
 
 
