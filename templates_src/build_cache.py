@@ -1,5 +1,6 @@
 """The no-op --check: recognise "nothing changed since a build that passed" without rebuilding;
-and the cache of results that depend on the code alone (``CodeCache``).
+the cache of results that depend on the code alone (``CodeCache``) and of those that depend
+on the code and one environment's config (``ConfigResults``).
 
 A successful build or --check records a fingerprint of everything its output depends on (every
 file of the params folder, every file of this package, the policy and .cfnlintrc files, the
@@ -170,3 +171,52 @@ class CodeCache:
                     older.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+class ConfigResults:
+    """JSON results of a pure function of one environment's validated config and the code, by
+    name: ``get``/``put`` under a key hashing ``code_digest()``, the name and ``repr(cfg)`` (the
+    frozen dataclasses' repr lists every field, so equal reprs are equal configs). Used for each
+    env's rendered files and Service Catalog launch check (``workers.render_all``): the same until
+    the env's params or the code change. A cache that cannot be read or written is an empty one;
+    beyond ``max_entries`` the oldest entries not used by this build are dropped (``prune``)."""
+
+    def __init__(self, folder: Path, name: str, max_entries: int = 2000) -> None:
+        self.folder = folder / f"{name}-v1"
+        self.salt = f"{code_digest()}\n{name}\n"
+        self.max_entries = max_entries
+
+    def key(self, cfg: object) -> str:
+        return hashlib.sha256(f"{self.salt}{cfg!r}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, key: str) -> object | None:
+        try:
+            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, value: object) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f"{key}.{os.getpid()}.tmp"
+            temporary.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+            temporary.replace(self.folder / f"{key}.json")
+        except (OSError, ValueError):  # ValueError: text JSON or UTF-8 cannot hold
+            pass
+
+    def prune(self, used: Iterable[str]) -> None:
+        prune_oldest(self.folder, {f"{key}.json" for key in used}, self.max_entries)
+
+
+def prune_oldest(folder: Path, keep: set[str], max_entries: int) -> None:
+    """Delete the oldest ``*.json`` files of ``folder`` beyond ``max_entries``, except those named
+    in ``keep``; a folder that cannot be listed or changed is left as it is (caches only)."""
+    try:
+        entries = list(folder.glob("*.json"))
+        if len(entries) <= max_entries:
+            return
+        stale = sorted((path.stat().st_mtime_ns, path) for path in entries if path.name not in keep)
+        for _, path in stale[: len(entries) - max_entries]:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

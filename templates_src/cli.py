@@ -25,7 +25,7 @@ from . import __version__, catalog, checks, diff, emit, guards, render, report
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
-from .build_cache import BuildCache, CodeCache, fingerprint
+from .build_cache import BuildCache, CodeCache, ConfigResults, fingerprint
 from .config import EnvConfig, ParamsErrors, load_environments
 from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_policies
 from .workers import render_all
@@ -34,6 +34,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 ORGANISATION_POLICIES = PROJECT_POLICIES / "org"  # drop your organisation's .guard files here
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body the console and CLI take without S3
 PRODUCT_CACHE_ENTRY = "service-catalog-product"
+RENDER_CACHE_ENTRY = "rendered"  # build_cache.ConfigResults: each env's files and launch check
+JINJA_CACHE_FOLDER = "jinja-v1"  # the .j2 files compiled (render.prepare_templates)
 CONSOLE_COMMAND = "rds-proxy-cfn"  # pyproject.toml [project.scripts]
 
 
@@ -205,6 +207,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     product = service_catalog_product(cache_dir)
     files: dict[str, str] = {**render.render_shared(), **product.files}
     launch_check = partial(catalog.launch_mismatches, product_body=product.body)
+    kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500) if cache_dir else None
+    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None)
     mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
     catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg)), DEFAULT_REGION)
@@ -217,7 +221,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
             order.append(-1)
             yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
-        for rendered in render_all(configs, workers, launch_check):
+        for rendered in render_all(configs, workers, launch_check, kept):
             cfg, row = rendered.cfg, rows[rendered.index]
             files.update(rendered.files)
             mismatches[cfg.env] = rendered.checked or []
@@ -259,6 +263,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     finally:
         jobs.close()
         progress.clear()
+    if kept:
+        kept.prune(kept.key(cfg) for cfg in configs)
     offered, notes = catalog_configs(configs, mismatches)
     files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files))
     for row, cfg in zip(rows, configs):

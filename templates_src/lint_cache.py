@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .build_cache import prune_oldest
+
 if TYPE_CHECKING:
     from .checks import LintJob, LintOptions, _Raw
 
@@ -159,13 +161,4 @@ class LintCache:
 
     def prune(self, used: Iterable[str]) -> None:
         """Delete the oldest entries beyond ``max_entries``, except those of ``used`` keys."""
-        try:
-            entries = list(self.folder.glob("*.json"))
-            if len(entries) <= self.max_entries:
-                return
-            keep = {f"{key}.json" for key in used}
-            stale = sorted((p.stat().st_mtime_ns, p) for p in entries if p.name not in keep)
-            for _, path in stale[: len(entries) - self.max_entries]:
-                path.unlink()
-        except OSError:
-            pass
+        prune_oldest(self.folder, {f"{key}.json" for key in used}, self.max_entries)

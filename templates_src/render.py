@@ -7,12 +7,14 @@ CloudFormation's conventional order, no timestamps or paths from this machine.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import yaml
 from cfn_flip import cfn_literal_parser, config
 from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
@@ -187,12 +189,35 @@ DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
 
 
-def prepare_templates() -> None:
-    """Compile every jinja template now (~20 ms): forked render workers then share them instead
-    of each compiling its own."""
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """The .j2 files compiled, kept between builds (speed only: the output is the same). Jinja
+    keys each entry by the template's name and checks a digest of its source and the Python
+    version before using it; a cache that cannot be read or written is an empty one."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def prepare_templates(bytecode_dir: Path | None = None) -> None:
+    """Compile every jinja template now: forked render workers then share them instead of each
+    compiling its own. With ``bytecode_dir``, compiled templates are kept there and read back by
+    the next build (compiling them takes ~80 ms, reading them back ~2 ms)."""
+    environment = _jinja()
+    if bytecode_dir is not None and environment.bytecode_cache is None:
+        environment.bytecode_cache = _TemplateCache(str(bytecode_dir))
     for name in (DEPLOY_GUIDE_TEMPLATE, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
                  *(c["template"] for c in DB_CLIENTS.values())):
-        _jinja().get_template(name)
+        environment.get_template(name)
 
 
 def deploy_guide(cfg: EnvConfig, template: Template) -> str:

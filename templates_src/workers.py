@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import render
+from .build_cache import ConfigResults
 from .config import EnvConfig
 from .stack import build_template
 
@@ -47,7 +48,34 @@ def _render_one(index: int, cfg: EnvConfig, check: EnvCheck | None = None) -> Re
     return Rendered(index, cfg, files, len(template.resources), time.perf_counter() - start, checked)
 
 
-def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int], check: EnvCheck | None) -> tuple[int, int]:
+def _recalled(found: object, check: EnvCheck | None) -> tuple[dict[str, str], int, list[str] | None] | None:
+    """A kept render of the right shape (files, resource count, and check result when asked)."""
+    if not isinstance(found, dict) or not isinstance(files := found.get("files"), dict):
+        return None
+    resources, checked = found.get("resources"), found.get("checked")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()) or not isinstance(resources, int):
+        return None
+    if (checked is None) != (check is None) or not (checked is None or all(isinstance(c, str) for c in checked)):
+        return None
+    return files, resources, checked
+
+
+def _render_or_recall(index: int, cfg: EnvConfig, check: EnvCheck | None, kept: ConfigResults | None) -> Rendered:
+    """``_render_one``, or what it gave for an equal config and the same code before (``kept``):
+    an env's files are a function of its validated config and the code alone."""
+    if kept is None:
+        return _render_one(index, cfg, check)
+    start, key = time.perf_counter(), kept.key(cfg)
+    if recalled := _recalled(kept.get(key), check):
+        files, resources, checked = recalled
+        return Rendered(index, cfg, files, resources, time.perf_counter() - start, checked)
+    rendered = _render_one(index, cfg, check)
+    kept.put(key, {"files": rendered.files, "resources": rendered.resources, "checked": rendered.checked})
+    return rendered
+
+
+def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int], check: EnvCheck | None,
+                   kept: ConfigResults | None) -> tuple[int, int]:
     """Fork a child that renders ``share`` and pickles each result into a pipe: (pid, read end)."""
     read, write = os.pipe()
     try:
@@ -62,7 +90,7 @@ def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int], check: En
             os.close(read)
             results = []
             for index in share:  # all first: a write to the pipe blocks until the parent reads
-                rendered = _render_one(index, configs[index], check)
+                rendered = _render_or_recall(index, configs[index], check, kept)
                 results.append(pickle.dumps(
                     (index, rendered.files, rendered.resources, rendered.seconds, rendered.checked),
                     protocol=pickle.HIGHEST_PROTOCOL))
@@ -82,9 +110,11 @@ def _reap(pid: int) -> None:
         pass
 
 
-def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck | None = None) -> Iterator[Rendered]:
+def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck | None = None,
+               kept: ConfigResults | None = None) -> Iterator[Rendered]:
     """Every environment rendered (and ``check``ed), each once, in no particular order (``index``
-    says which).
+    says which). ``kept``: earlier renders, read where the config and the code are the same, and
+    added to (--no-cache: None).
 
     With several workers and many environments, this process renders one share and forked
     children render the others (they inherit the loaded configs and modules); whatever a child
@@ -93,7 +123,7 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
     count = min(workers, len(configs))
     if count < 2 or len(configs) < PARALLEL_RENDER_MIN_ENVS or not hasattr(os, "fork"):
         for index, cfg in enumerate(configs):
-            yield _render_one(index, cfg, check)
+            yield _render_or_recall(index, cfg, check, kept)
         return
 
     render.prepare_templates()  # once here rather than once in every child
@@ -104,12 +134,12 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
     gc.freeze()
     for share in shares[1:]:
         try:
-            children.append((*_fork_renderer(configs, share, check), share))
+            children.append((*_fork_renderer(configs, share, check, kept), share))
         except OSError:
             shares[0] = [*shares[0], *share]  # cannot fork: render that share here
     try:
         for index in shares[0]:
-            yield _render_one(index, configs[index], check)
+            yield _render_or_recall(index, configs[index], check, kept)
         while children:
             pid, read, share = children[0]
             delivered = set()
@@ -126,7 +156,7 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
             children.pop(0)
             for index in share:
                 if index not in delivered:
-                    yield _render_one(index, configs[index], check)
+                    yield _render_or_recall(index, configs[index], check, kept)
     finally:
         gc.unfreeze()
         for pid, read, _ in children:  # only when the caller stopped early or an error is on its way

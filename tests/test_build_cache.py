@@ -188,3 +188,124 @@ def catalog_product(entry: Path):
     from templates_src import catalog
 
     return catalog.Product.from_json(json.loads(entry.read_text()))
+
+
+# --- each env's files and launch check, kept by config and code (workers.render_all) --------------
+
+def _rendered_entries(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / f"{cli.RENDER_CACHE_ENTRY}-v1").glob("*.json"))
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from templates_src import workers
+
+    rendered, real = [], workers._render_one
+
+    def counting(index, cfg, check=None):
+        rendered.append(cfg.env)
+        return real(index, cfg, check)
+
+    monkeypatch.setattr(workers, "_render_one", counting)
+    return rendered
+
+
+def test_an_unchanged_env_is_not_rendered_again(project, tmp_path, monkeypatch):
+    params, out = project  # the fixture's build kept every env's render
+    envs = sorted(p.stem for p in params.glob("[!_]*.yaml"))
+    assert len(_rendered_entries(tmp_path)) == len(envs)
+    before = snapshot(out)
+    shutil.rmtree(out)
+    rendered = _count_renders(monkeypatch)
+    assert _build(params, out).code == 0
+    assert rendered == [] and snapshot(out) == before
+    # One env's params change: that env alone is rendered, and its files are its new ones.
+    text = (params / "dev.yaml").read_text()
+    (params / "dev.yaml").write_text(text.replace("log_retention_days: 14", "log_retention_days: 30"))
+    result = _build(params, out)
+    assert result.code == 0, result.err
+    assert rendered == ["dev"]
+    assert "RetentionInDays: 30" in (out / "dev" / "rds-proxy.yaml").read_text()
+    assert {k: v for k, v in snapshot(out).items() if not k.startswith("dev/")} == \
+        {k: v for k, v in before.items() if not k.startswith("dev/")}
+
+
+@pytest.mark.parametrize("change", ["code", "corrupt", "wrong-shape", "no-check-result", "no-cache"])
+def test_a_kept_render_is_used_only_for_the_same_code_and_when_whole(project, tmp_path, monkeypatch, change):
+    params, out = project
+    before, extra = snapshot(out), ()
+    entries = _rendered_entries(tmp_path)
+    stored = {entry: entry.read_bytes() for entry in entries}
+    if change == "code":
+        monkeypatch.setattr(build_cache, "code_digest", lambda: "0" * 64)
+    elif change == "corrupt":
+        for entry in entries:
+            entry.write_text("{not json")
+    elif change == "wrong-shape":  # files that are not text, a count that is not a number
+        for number, entry in enumerate(entries):
+            entry.write_text(['{"files": {"dev/template.yaml": 1}, "resources": 3, "checked": []}',
+                              '{"files": {}, "resources": "3", "checked": []}',
+                              '{"files": {}, "resources": 3, "checked": [1]}',
+                              '[]'][number % 4])
+    elif change == "no-check-result":  # kept by a render that ran no launch check
+        for entry in entries:
+            entry.write_text('{"files": {}, "resources": 3, "checked": null}')
+    else:
+        extra = ("--no-cache",)
+    rendered = _count_renders(monkeypatch)
+    assert _build(params, out, *extra).code == 0
+    assert sorted(rendered) == sorted(p.stem for p in params.glob("[!_]*.yaml"))
+    assert snapshot(out) == before
+    if change == "no-cache":  # neither read nor written
+        assert {entry: entry.read_bytes() for entry in _rendered_entries(tmp_path)} == stored
+    elif change == "code":  # kept beside the old code's entries
+        assert len(_rendered_entries(tmp_path)) == 2 * len(entries)
+    else:  # written again whole
+        assert all(entry.read_bytes() == stored[entry] for entry in _rendered_entries(tmp_path))
+
+
+def test_kept_renders_beyond_the_limit_are_dropped_oldest_first_but_never_this_builds(tmp_path):
+    results = build_cache.ConfigResults(tmp_path, "thing", max_entries=3)
+    for number in range(5):
+        results.put(f"old{number}", {"n": number})
+    results.put("mine", {"n": "mine"})
+    results.prune(["old0", "mine"])
+    assert sorted(p.stem for p in results.folder.glob("*.json")) == ["mine", "old0", "old4"]
+    assert results.get("mine") == {"n": "mine"} and results.get("old1") is None
+
+
+def test_the_key_tells_configs_apart_and_names_apart(project):
+    from templates_src.config import load_environments
+
+    params, _ = project
+    configs = load_environments(params, "params")
+    results = build_cache.ConfigResults(Path("unused"), "rendered")
+    keys = {results.key(cfg) for cfg in configs}
+    assert len(keys) == len(configs)
+    assert results.key(configs[0]) == build_cache.ConfigResults(Path("x"), "rendered").key(configs[0])
+    assert results.key(configs[0]) != build_cache.ConfigResults(Path("x"), "other").key(configs[0])
+
+
+def test_compiled_templates_are_kept_and_a_bad_entry_is_compiled_again(project, tmp_path):
+    import subprocess
+    import sys
+
+    params, out = project
+    cache = tmp_path / "cache"
+
+    def build() -> None:  # in a fresh process: this one holds compiled templates in memory already
+        shutil.rmtree(out)
+        shutil.rmtree(cache / f"{cli.RENDER_CACHE_ENTRY}-v1")  # or nothing would be rendered
+        done = subprocess.run([sys.executable, str(Path(cli.__file__).parents[1] / "build.py"), "--no-lint",
+                               "--params", str(params), "--out", str(out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    before = snapshot(out)
+    build()
+    kept = sorted((cache / cli.JINJA_CACHE_FOLDER).glob("*.cache"))
+    assert len(kept) == 7  # DEPLOY.md, the two scripts, three SQL dialects, the SQL header
+    assert snapshot(out) == before
+    for entry in kept:
+        entry.write_bytes(b"j2 not bytecode")
+    build()
+    assert snapshot(out) == before
+    assert all(entry.read_bytes() != b"j2 not bytecode" for entry in kept)
