@@ -166,4 +166,4 @@ def comparable(sections: dict[str, dict[str, Any]], ids: dict[str, str] | None =
     result = T.rename_ids(sections, mapping)
     result["Resources"] = _inline_dependency_handles(
         {k: _without_waivers(v) for k, v in result["Resources"].items()})
-    return T.transform(T.transform(result, _scalars_as_text), _tags_sorted)
+    return T.transform(result, lambda node: _tags_sorted(_scalars_as_text(node)))  # one walk: both are per node
