@@ -213,10 +213,10 @@ def test_huge_file_through_build_py(workdir: Path) -> None:
 def test_python_tags_are_never_executed(tagged: str, workdir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     marker = tmp_path_factory.mktemp("elsewhere") / "executed"
     value = tagged.format(marker=marker)
-    write_params(workdir, {"dev.yaml": BASE + f"x: {value}\n"})
+    write_params(workdir, {"dev.yaml": BASE + f"stack_name: {value}\n"})
     tag = value.split()[0].replace("!!", "tag:yaml.org,2002:")
     kind = "plain lists only" if value.endswith("]") else "plain values only"
-    assert_refused(run_main(*ARGS), [f"params/dev.yaml:12:4: x: the tag {tag} is not allowed ({kind})"])
+    assert_refused(run_main(*ARGS), [f"params/dev.yaml:12:13: stack_name: the tag {tag} is not allowed ({kind})"])
     assert not marker.exists(), "a tag was executed"
 
 

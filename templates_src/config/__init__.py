@@ -62,13 +62,15 @@ def _locator(doc: Document):
 
 def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tuple[EnvConfig | None, list[ParamsError], Document]:
     doc, errors = load(path, shown)
-    if errors:
+    if doc.data is None:  # not a params tree at all (unreadable, not YAML, not a mapping)
         return None, errors, doc
+    # The loader's problems (a YAML 1.1 boolean, a tag) leave REPORTED values behind: validation
+    # goes on around them, so the file's other problems come out in the same run.
     merged = merge_documents(defaults, doc)
     validator = Validator(_locator(merged))
     built = validator.build(EnvConfig, merged.data, ())
-    if built is INVALID:
-        return None, validator.errors, merged
+    if built is INVALID or errors:
+        return None, errors + validator.errors, merged
     cfg = dataclasses.replace(built, env=env, source=shown)
     rules.check(cfg, validator.error)  # exposure_rules' too (rules.RULES lists them)
     if validator.errors:
@@ -90,8 +92,9 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
     defaults_path = params_dir / DEFAULTS_FILE
     if defaults_path.exists():
         defaults, defaults_errors = load(defaults_path, f"{shown_dir}/{DEFAULTS_FILE}")
-        if defaults_errors:  # every environment would be judged against a broken base
+        if defaults.data is None:  # every environment would be judged against a broken base
             raise ParamsErrors(errors + defaults_errors)
+        errors += defaults_errors  # values it reported are REPORTED in every env: no second message
 
     building = list(dict.fromkeys(wanted or names))
     configs, neighbours, docs = [], [], {}

@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import KeyPath, ParamsError
 from .text_rules import text_problem
+from .yaml_loader import REPORTED
 
 Locate = Callable[[KeyPath], tuple[str, int, int]]
 
@@ -100,6 +101,8 @@ class Validator:
         return cls(**values) if ok else _INVALID
 
     def value(self, tp: Any, raw: Any, path: KeyPath, meta: typing.Mapping[str, Any]) -> Any:
+        if raw is REPORTED:  # the loader said what is wrong with it
+            return _INVALID
         tp, optional = unwrap_optional(tp)
         if raw is None:
             if optional:
@@ -144,7 +147,9 @@ class Validator:
             return _INVALID
         ok = True
         for name, value in raw.items():
-            if not isinstance(value, str):
+            if value is REPORTED:
+                ok = False
+            elif not isinstance(value, str):
                 self.error(path + (name,), f"expected text, got {describe(value)}{_quote_hint(value)}")
                 ok = False
             elif problem := text_problem(name) or text_problem(value):

@@ -53,6 +53,18 @@ class Document:
     marks: dict[KeyPath, Mark] = field(default_factory=dict)
 
 
+class _Reported:
+    """The value of a node whose problem the loader has reported already (a YAML 1.1 boolean, a
+    tag): validation goes on around it, so every other problem of the file comes out in the same
+    run, and treats it as invalid without a second message."""
+
+    def __repr__(self) -> str:
+        return "<reported>"
+
+
+REPORTED: Any = _Reported()
+
+
 class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -75,7 +87,7 @@ class _Converter:
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
                 self.error(node, path, f"the tag {node.tag} is not allowed (plain lists only)")
-                return None
+                return REPORTED
             items = []
             for index, item in enumerate(node.value):
                 self.marks[path + (index,)] = self._mark(item)
@@ -83,10 +95,10 @@ class _Converter:
             return items
         return self._scalar(node, path)
 
-    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any] | None:
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> Any:
         if node.tag != _MAP:
             self.error(node, path, f"the tag {node.tag} is not allowed (plain mappings only)")
-            return None
+            return REPORTED
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
@@ -115,28 +127,28 @@ class _Converter:
             if node.value.lower() in ("true", "false"):
                 return node.value.lower() == "true"
             self.error(node, path, f"{node.value!r} is a YAML 1.1 boolean; write true or false, or quote it")
-            return None
+            return REPORTED
         if tag == _INT:
             return self._int(node, path)
         if tag == _FLOAT:
             return _SCALAR_CONSTRUCTOR.construct_yaml_float(node)
         if tag == _TAG + "timestamp":
             self.error(node, path, f"{node.value!r} reads as a date; quote it if it is text")
-            return None
+            return REPORTED
         self.error(node, path, f"the tag {tag} is not allowed (plain values only)")
-        return None
+        return REPORTED
 
-    def _int(self, node: ScalarNode, path: KeyPath) -> int | None:
+    def _int(self, node: ScalarNode, path: KeyPath) -> Any:
         if not _DECIMAL_INT.fullmatch(node.value):
             value = _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
             self.error(node, path, f"{node.value!r} reads as the number {value} in YAML 1.1 (octal, hex, binary "
                                    f"or base 60); write {value}, or quote it if it is text")
-            return None
+            return REPORTED
         try:
             return int(node.value.replace("_", ""))
         except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
             self.error(node, path, f"a number with {len(node.value)} digits is far too large")
-            return None
+            return REPORTED
 
     def _mark(self, node: Node) -> Mark:
         return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
