@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, adopt, catalog, checks, diff, emit, guards, render, report, stacksets
+from . import __version__, catalog, checks, diff, emit, guards, import_command, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -168,47 +168,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         return EXIT_FINDINGS
 
 
-def parse_import_args(argv: Sequence[str]) -> argparse.Namespace:
-    prog = CONSOLE_COMMAND if Path(sys.argv[0]).name == CONSOLE_COMMAND else "build.py"
-    parser = _ArgumentParser(prog=f"{prog} import", description=(
-        "Adopt a proxy made by hand: read the AWS CLI's describe output saved in DIR, write params/ENV.yaml "
-        "and, into DIR, what CloudFormation's resource import needs (IMPORT.md says the steps)."))
-    parser.add_argument("env", metavar="ENV", help="the environment to write (params/ENV.yaml must not exist)")
-    parser.add_argument("--from", dest="source", required=True, metavar="DIR",
-                        help="folder holding describe-db-proxies.json, describe-db-proxy-target-groups.json, "
-                             "describe-db-proxy-targets.json, describe-security-groups.json and optionally "
-                             "describe-db-proxy-endpoints.json")
-    parser.add_argument("--params", default="params", metavar="DIR", help="params folder (default: params)")
-    return parser.parse_args(argv)
-
-
-def _import(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
-    """``import ENV --from DIR``: one line per problem and exit 2, nothing written; or the files."""
-    args = parse_import_args(argv)
-    params_dir, source = Path(args.params), Path(args.source)
-    params_shown, source_shown = args.params.rstrip("/") or "/", args.source.rstrip("/") or "/"
-    try:
-        files = adopt.adopt(args.env, source, source_shown, params_dir, params_shown)
-        adopt.write(files, params_dir / f"{args.env}.yaml")
-    except ParamsErrors as exc:
-        for error in exc.errors:
-            print(error, file=stderr)
-        print(f"{len(exc.errors)} problem(s) in the describe output; nothing was written", file=stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"cannot write: {exc.filename}: {exc.strerror or exc}", file=stderr)
-        return EXIT_BAD_INPUT
-    for path in files:
-        print(f"wrote {path}", file=stdout)
-    print(f"next: read {source_shown}/{adopt.GUIDE_FILE}, then run {CONSOLE_COMMAND} {args.env}", file=stdout)
-    return EXIT_OK
-
-
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "import":  # an env named "import" builds with: build.py --params params import
-        return _import(argv[1:], stdout, stderr)
+        return import_command.run(argv[1:], stdout, stderr)
     args = parse_args(argv)
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
