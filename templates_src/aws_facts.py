@@ -250,3 +250,6 @@ STACK_SET_TEMPLATE_BODY_MAX = 51_200
 # The default roles of self-managed stack sets (User Guide, "Grant self-managed permissions").
 STACK_SET_ADMINISTRATION_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 STACK_SET_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
+# A stack set's tags (propagated to its stacks) allow fewer characters than a resource's: no @, and
+# a value of at least one character (provider schema, definitions.Tag).
+STACK_SET_TAG_KEY_PATTERN = r"^(?!aws:)[a-zA-Z0-9\s:_./=+-]+$"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -120,6 +121,11 @@ def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report
                                                   "one stack instance per account and region")
                 seen.setdefault(slot, g)
     _operation_fits(cfg, report)
+    for name, value in (cfg.tags or {}).items():
+        if not re.fullmatch(facts.STACK_SET_TAG_KEY_PATTERN, name):
+            report(("tags", name), f"{name!r} cannot tag a stack set (letters, digits, spaces and _.:/=+- only)")
+        elif not value:
+            report(("tags", name), "a stack set's tag needs a value (at least one character)")
     for instance in instance_configs(cfg):
         if instance.region != cfg.region or instance.overridden:  # else the env itself: its rules ran
             env_rules(instance.cfg, _relocated(instance, report))
