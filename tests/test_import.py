@@ -186,6 +186,8 @@ BAD = {
                       "'0.0.0.0/0' opens the proxy to the whole internet"),
     "two-proxies": (lambda f: (f / P).write_text(json.dumps({"DBProxies": _json(f / P)["DBProxies"] * 2})),
                     "describe/describe-db-proxies.json: DBProxies: describes 2 proxies"),
+    "no-users": (_set(P, ("DBProxies", 0, "Auth"), []),
+                 "describe/describe-db-proxies.json: users: has 0 item(s); at least 1 required"),
     "end-to-end-iam": (_set(P, ("DBProxies", 0, "DefaultAuthScheme"), "IAM_AUTH"),
                        "describe/describe-db-proxies.json: DBProxies[0].DefaultAuthScheme: 'IAM_AUTH': end-to-end IAM"),
 }
@@ -202,6 +204,20 @@ def test_bad_describe_output_is_one_line_exit_2_nothing_written(tmp_path, case):
     assert "Traceback" not in result.err
     assert not list(params.iterdir())
     assert not (source / "IMPORT.md").exists() and not (source / "resources-to-import.json").exists()
+
+
+def test_a_symlink_in_place_of_an_output_is_refused(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    result, _, source, params = _import(tmp_path, "mysql-instance",
+                                        edit=lambda folder: (folder / "IMPORT.md").symlink_to(outside))
+    assert result.code == 2 and "describe/IMPORT.md: is a symbolic link" in result.err
+    assert outside.read_text() == "keep\n" and not list(params.iterdir())
+
+
+def test_arguments_are_one_line_and_exit_2(tmp_path):
+    result = run_main("import", "orders")
+    assert result.code == 2 and len(result.err.splitlines()) == 1 and "--from" in result.err
 
 
 def test_an_existing_params_file_is_never_replaced(tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
 from ..config import PARAMS_SUFFIX, ParamsError, ParamsErrors, load_environments
+from ..config.errors import format_path
 from ..escaping import comment_text
 from ..render import _jinja, cfn_yaml, json_text, ordered_body
 from ..stack import build_template
@@ -32,8 +33,9 @@ TEMPLATE_HEADER = """\
 """
 
 
-def _at_source(error: ParamsError, adopted: to_params.Adopted, written: str) -> ParamsError:
-    """A problem the loader found in the written params file, at the describe field of its value."""
+def _at_source(error: ParamsError, adopted: to_params.Adopted, written: str, proxies_file: str) -> ParamsError:
+    """A problem the loader found in the written params file, at the describe field of its value
+    (or, for a value no field gave, on the proxies file with the params key: that file is not written)."""
     if error.file != written:
         return error
     for end in range(len(error.path), 0, -1):
@@ -42,7 +44,8 @@ def _at_source(error: ParamsError, adopted: to_params.Adopted, written: str) -> 
             # A list kept whole (subnets, filters) has its items where the describe output has them.
             rest = error.path[end:] if isinstance(source.value, list) else ()
             return ParamsError(source.file, 0, 0, (*source.path, *rest), error.message)
-    return error
+    return ParamsError(proxies_file, 0, 0, (), f"{format_path(error.path)}: {error.message}" if error.path
+                       else error.message)
 
 
 def adopt(env: str, from_dir: Path, from_shown: str, params_dir: Path, params_shown: str) -> dict[Path, str]:
@@ -75,7 +78,8 @@ def adopt(env: str, from_dir: Path, from_shown: str, params_dir: Path, params_sh
         try:
             cfg = load_environments(Path(tmp), params_shown, [env])[0]
         except ParamsErrors as exc:
-            raise ParamsErrors([_at_source(e, adopted, written) for e in exc.errors]) from None
+            proxies_file = f"{from_shown}/{describe.PROXIES_FILE}"
+            raise ParamsErrors([_at_source(e, adopted, written, proxies_file) for e in exc.errors]) from None
     body = build_template(cfg).to_dict()
     plan = import_stack.plan(cfg, body, described)
     template_header = TEMPLATE_HEADER.format(env=env, source=comment_text(from_shown), guide=GUIDE_FILE)
@@ -83,12 +87,18 @@ def adopt(env: str, from_dir: Path, from_shown: str, params_dir: Path, params_sh
         cfg=cfg, plan=plan, source=from_shown, params_file=written, files={
             "template": IMPORT_TEMPLATE_FILE, "resources": RESOURCES_FILE},
         guessed=[u.username for i, u in enumerate(cfg.users) if ("users", i, "username") in adopted.comments])
-    return {
+    files = {
         target: text,
         from_dir / IMPORT_TEMPLATE_FILE: template_header + cfn_yaml(ordered_body(plan.template)),
         from_dir / RESOURCES_FILE: json_text(plan.resources),
         from_dir / GUIDE_FILE: guide,
     }
+    # Written with open(): a symlink planted under one of these names would take the text elsewhere.
+    linked = [ParamsError(f"{from_shown}/{p.name}", 0, 0, (), "is a symbolic link; remove it (the import writes this file)")
+              for p in files if p != target and p.is_symlink()]
+    if linked:
+        raise ParamsErrors(linked)
+    return files
 
 
 def write(files: dict[Path, str], params_file: Path) -> None:
