@@ -216,8 +216,11 @@ def test_a_symlink_in_place_of_an_output_is_refused(tmp_path):
 
 
 def test_arguments_are_one_line_and_exit_2(tmp_path):
-    result = run_main("import", "orders")
-    assert result.code == 2 and len(result.err.splitlines()) == 1 and "--from" in result.err
+    from conftest import run_build
+
+    result = run_build("import", "orders", cwd=tmp_path)
+    assert result.code == 2 and len(result.err.splitlines()) == 1 and "--from" in result.err, result.err
+    assert "Traceback" not in result.err
 
 
 def test_an_existing_params_file_is_never_replaced(tmp_path):
