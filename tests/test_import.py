@@ -58,9 +58,9 @@ def test_imported_params_build_lint_clean(tmp_path, case):
     text = template_yaml(cfg, build_template(cfg))
     matches = lint(text, config=ManualArgs(include_checks=["I"], regions=[cfg.region]))
     assert [f"{m.linenumber}: {m.rule.id}: {m.message}" for m in matches] == []
-    import_text = (source / "import-template.yaml").read_text()
-    matches = lint(import_text, config=ManualArgs(include_checks=["I"], regions=[cfg.region]))
-    assert [f"{m.linenumber}: {m.rule.id}: {m.message}" for m in matches] == []
+    for name in ("import-template.yaml", "prepare-template.yaml"):
+        matches = lint((source / name).read_text(), config=ManualArgs(include_checks=["I"], regions=[cfg.region]))
+        assert [f"{name}:{m.linenumber}: {m.rule.id}: {m.message}" for m in matches] == []
 
 
 def _expected_proxy(proxy: dict) -> dict:
@@ -110,6 +110,17 @@ def test_imported_resources_are_what_the_describe_output_says(tmp_path, case):
     assert {k: v for k, v in built["ProxyTargetGroup"]["Properties"].items() if k != "DBProxyName"} == want_group
     for entry in imported.values():
         assert entry["DeletionPolicy"] == "Retain"
+    # Step 2 creates everything else while the proxy keeps its role and groups; step 3 (the env's
+    # template) differs from it only there.
+    prepare = json.loads(json.dumps(load_yaml((source / "prepare-template.yaml").read_text())))["Resources"]
+    assert set(prepare) == set(built)
+    assert {k: prepare["Proxy"]["Properties"][k] for k in MOVED_BY_THE_UPDATE} == \
+        {k: want_proxy[k] for k in MOVED_BY_THE_UPDATE}
+    for logical_id, entry in built.items():
+        moved = {"Proxy", "ProxyReadOnlyEndpoint"}
+        strip = (lambda e: {**e, "Properties": {k: v for k, v in e["Properties"].items() if k not in MOVED_BY_THE_UPDATE}}) \
+            if logical_id in moved else (lambda e: e)
+        assert strip(prepare[logical_id]) == strip(entry), logical_id
     endpoints = _json(source / "describe-db-proxy-endpoints.json")["DBProxyEndpoints"] \
         if (source / "describe-db-proxy-endpoints.json").exists() else []
     read_only = [e for e in endpoints if e["TargetRole"] == "READ_ONLY"]

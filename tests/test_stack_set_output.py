@@ -1,5 +1,5 @@
-"""The committed stack set templates (generated/<env>/stack-set.yaml) and a service-managed
-variant: cfn-lint with informational rules, checkov and AWS Control Tower's proactive controls
+"""The examples' stack set templates (generated/<env>/stack-set.yaml, built from the tests' copy of
+the examples, as the fork check needs) and service-managed and CIDR variants: cfn-lint with informational rules, checkov and AWS Control Tower's proactive controls
 find nothing; the template is the StackSet with the member template by URL."""
 
 from __future__ import annotations
@@ -9,19 +9,19 @@ import json
 import pytest
 from cfn_flip import load_yaml
 
-from conftest import GENERATED
+from conftest import example_configs
 from templates_src.stacksets import STACK_SET_FILE, stack_set_files
 from templates_src.stacksets import template as T
 
 from builders.envs import make_cfg
 from catalog.test_stack_instances import VARIANTS
 
-COMMITTED = sorted(GENERATED.glob(f"*/{STACK_SET_FILE}"))
+EXAMPLES = {env: cfg for env, cfg in sorted(example_configs().items()) if cfg.stack_set is not None}
 
 
 def _templates():
-    for path in COMMITTED:
-        yield f"example/{path.parent.name}", path.read_text(encoding="utf-8"), "eu-west-1"
+    for env, cfg in EXAMPLES.items():
+        yield f"example/{env}", stack_set_files(cfg)[f"{env}/{STACK_SET_FILE}"], cfg.region
     for name, change in VARIANTS.items():
         cfg = make_cfg(change)
         yield f"variant/{name}", stack_set_files(cfg)[f"{cfg.env}/{STACK_SET_FILE}"], cfg.region
@@ -31,8 +31,8 @@ TEMPLATES = list(_templates())
 
 
 def test_an_example_deploys_through_a_stack_set_to_several_accounts_and_regions():
-    assert COMMITTED
-    body = json.loads(json.dumps(load_yaml(COMMITTED[0].read_text())))
+    assert EXAMPLES
+    body = json.loads(json.dumps(load_yaml(TEMPLATES[0][1])))
     groups = body["Resources"][T.STACK_SET_ID]["Properties"]["StackInstancesGroup"]
     accounts = {a for g in groups for a in g["DeploymentTargets"].get("Accounts", [])}
     regions = {r for g in groups for r in g["Regions"]}

@@ -24,12 +24,19 @@ from ..stack import build_template
 from . import describe, import_stack, to_params, yaml_out
 
 IMPORT_TEMPLATE_FILE = "import-template.yaml"
+PREPARE_TEMPLATE_FILE = "prepare-template.yaml"
 RESOURCES_FILE = "resources-to-import.json"
 GUIDE_FILE = "IMPORT.md"
 GUIDE_TEMPLATE = "import.md.j2"
 TEMPLATE_HEADER = """\
 # Written by `rds-proxy-cfn import {env}` from {source}: step 1 of {guide} (an IMPORT change set).
 # The proxy's resources as they run, to adopt them unchanged; then update to generated/{env}/rds-proxy.yaml.
+"""
+
+
+PREPARE_HEADER = """\
+# Written by `rds-proxy-cfn import {env}`: step 2 of {guide}. generated/{env}/rds-proxy.yaml with the proxy
+# still on its own role and security groups, so that everything it moves to in step 3 exists first.
 """
 
 
@@ -85,11 +92,13 @@ def adopt(env: str, from_dir: Path, from_shown: str, params_dir: Path, params_sh
     template_header = TEMPLATE_HEADER.format(env=env, source=comment_text(from_shown), guide=GUIDE_FILE)
     guide = _jinja().get_template(GUIDE_TEMPLATE).render(
         cfg=cfg, plan=plan, source=from_shown, params_file=written, files={
-            "template": IMPORT_TEMPLATE_FILE, "resources": RESOURCES_FILE},
+            "template": IMPORT_TEMPLATE_FILE, "resources": RESOURCES_FILE, "prepare": PREPARE_TEMPLATE_FILE},
         guessed=[u.username for i, u in enumerate(cfg.users) if ("users", i, "username") in adopted.comments])
     files = {
         target: text,
         from_dir / IMPORT_TEMPLATE_FILE: template_header + cfn_yaml(ordered_body(plan.template)),
+        from_dir / PREPARE_TEMPLATE_FILE: PREPARE_HEADER.format(env=env, guide=GUIDE_FILE)
+        + cfn_yaml(ordered_body(plan.prepare)),
         from_dir / RESOURCES_FILE: json_text(plan.resources),
         from_dir / GUIDE_FILE: guide,
     }

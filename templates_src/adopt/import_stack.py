@@ -12,8 +12,13 @@ So adoption takes two steps:
    with the properties the describe output gives (its own role and security groups), all
    ``DeletionPolicy: Retain``, no outputs; ``resources-to-import.json`` names each by the
    identifier its provider schema's ``primaryIdentifier`` says (cfn-lint's data);
-2. an ordinary update to the env's own template, which creates the rest (``fresh``) and moves the
-   proxy to the template's role and security group, in place (neither property is create-only).
+2. an update to ``prepare-template.yaml``: the env's own template, but the proxy (and endpoint)
+   still on their own role and security groups: it creates the rest (``fresh``) while nothing
+   uses it yet (the env template orders the proxy after its log group only, so in one update the
+   proxy could switch to the new role before its policy exists, or to the new group before the
+   database's ingress rule from it);
+3. an update to the env's own template: the proxy moves to the template's role and security
+   group, in place (neither property is create-only in the provider schema).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ IMPORT_POLICY = "Retain"  # a failed or rolled-back import must leave the live p
 @dataclass(frozen=True)
 class ImportPlan:
     template: dict[str, Any]
+    prepare: dict[str, Any]  # step 2: everything, the proxy still on its own role and groups
     resources: list[dict[str, Any]]  # aws cloudformation create-change-set --resources-to-import
     fresh: list[tuple[str, str]]  # (logical id, type) the update creates
     notes: list[str]  # what the operator must know (an endpoint that cannot be imported, ...)
@@ -99,4 +105,11 @@ def plan(cfg: EnvConfig, body: dict[str, Any], d: Described) -> ImportPlan:
                 "Description": f"Import of RDS Proxy {cfg.proxy.name} as it runs (step 1 of IMPORT.md)",
                 "Resources": chosen}
     fresh = sorted((i, r["Type"]) for i, r in resources.items() if i not in chosen)
-    return ImportPlan(template, to_import, fresh, notes)
+    prepare = copy.deepcopy(body)
+    for logical_id in (names.PROXY, names.READ_ONLY_ENDPOINT):
+        if logical_id in chosen and logical_id in prepare["Resources"]:
+            own = chosen[logical_id]["Properties"]
+            prepare["Resources"][logical_id]["Properties"].update(
+                {k: own[k] for k in ("RoleArn", "VpcSecurityGroupIds") if k in own})
+    prepare["Description"] = f"{body.get('Description', '')} (step 2 of IMPORT.md: the proxy still on its own role and groups)"
+    return ImportPlan(template, prepare, to_import, fresh, notes)
