@@ -71,7 +71,9 @@ def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tu
         return None, validator.errors, merged
     cfg = dataclasses.replace(built, env=env, source=shown)
     rules.check(cfg, validator.error)  # exposure_rules' too (rules.RULES lists them)
-    stack_set_rules.check(cfg, validator.error, rules.check)  # and every rule again on each stack instance
+    # The stack set's rules, and every rule again on each stack instance (not while the env itself
+    # has problems: each would come back once per instance).
+    stack_set_rules.check(cfg, validator.error, None if validator.errors else rules.check)
     if validator.errors:
         return None, validator.errors, merged
     return rules.resolve(cfg), [], merged

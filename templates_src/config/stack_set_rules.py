@@ -92,8 +92,8 @@ def _relocated(instance: Instance, report: Report) -> Report:
     return relocate
 
 
-def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report], None]) -> None:
-    """The stack set's rules, and ``env_rules`` (rules.check) on every instance."""
+def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report], None] | None) -> None:
+    """The stack set's rules, and ``env_rules`` (rules.check; None: not) on every instance."""
     stack_set = cfg.stack_set
     if stack_set is None:
         return
@@ -126,7 +126,7 @@ def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report
             report(("tags", name), f"{name!r} cannot tag a stack set (letters, digits, spaces and _.:/=+- only)")
         elif not value:
             report(("tags", name), "a stack set's tag needs a value (at least one character)")
-    for instance in instance_configs(cfg):
+    for instance in instance_configs(cfg) if env_rules is not None else ():
         if instance.region != cfg.region or instance.overridden:  # else the env itself: its rules ran
             env_rules(instance.cfg, _relocated(instance, report))
 
