@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, catalog, checks, diff, emit, guards, render, report
+from . import __version__, catalog, checks, diff, emit, guards, import_command, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -96,6 +96,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def build_files(configs: Sequence[EnvConfig], workers: int = 1) -> dict[str, str]:
     """Every output file of the given environments, by path relative to the out folder."""
     product = catalog.build_product(__version__)
+    if problems := stacksets.launch_problems(configs, product.body):
+        raise ParamsErrors(problems)
     files: dict[str, str] = render.render_shared()
     mismatches: dict[str, list[str]] = {}
     check = partial(catalog.launch_mismatches, product_body=product.body)
@@ -170,7 +172,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
 
 def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     start = time.perf_counter()
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "import":  # an env named "import" builds with: build.py --params params import
+        return import_command.run(argv[1:], stdout, stderr)
+    args = parse_args(argv)
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
     params_dir = Path(args.params)
@@ -205,6 +210,11 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     # The product, portfolio and factory files (no env's provisioning file yet: which envs the
     # product can launch is checked as each env is rendered, in the render workers).
     product = service_catalog_product(cache_dir)
+    if problems := stacksets.launch_problems(configs, product.body):  # an instance the product cannot be
+        for error in problems:
+            print(error, file=stderr)
+        print(f"{len(problems)} problem(s) in params; nothing was written", file=stderr)
+        return EXIT_BAD_INPUT
     files: dict[str, str] = {**render.render_shared(), **product.files}
     launch_check = partial(catalog.launch_mismatches, product_body=product.body)
     kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500) if cache_dir else None
@@ -233,6 +243,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             deployed = json.loads(rendered.files[f"{cfg.env}/{render.PARAMETERS_FILE}"])
             yield checks.LintJob(f"{out_shown}/{cfg.env}/{render.TEMPLATE_FILE}", text, cfg.region,
                                  parameters=tuple((p["ParameterKey"], p["ParameterValue"]) for p in deployed))
+            if cfg.stack_set is not None:  # the stack set's template, in the region it is made in
+                order.append(-1)
+                path = f"{cfg.env}/{stacksets.STACK_SET_FILE}"
+                yield checks.LintJob(f"{out_shown}/{path}", rendered.files[path], cfg.region, policies=False)
 
     def on_result(submitted: int, result: checks.LintResult) -> None:
         index = order[submitted]

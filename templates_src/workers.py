@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import render
+from . import render, stacksets
 from .build_cache import ConfigResults
 from .config import EnvConfig
 from .stack import build_template
@@ -44,6 +44,9 @@ def _render_one(index: int, cfg: EnvConfig, check: EnvCheck | None = None) -> Re
     template = build_template(cfg)
     body = template.to_dict()
     files = render.render_env(cfg, template, body)
+    if cfg.stack_set is not None:  # the stack set's files, and its section of DEPLOY.md
+        files.update(stacksets.stack_set_files(cfg))
+        files[f"{cfg.env}/{render.DEPLOY_GUIDE_FILE}"] += stacksets.guide_section(cfg)
     checked = check(cfg, body) if check else None
     return Rendered(index, cfg, files, len(template.resources), time.perf_counter() - start, checked)
 

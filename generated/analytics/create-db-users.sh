@@ -12,12 +12,14 @@
 #
 #   DB_ADMIN_USER=admin PGPASSWORD=... bash generated/analytics/create-db-users.sh
 #
+# For a stack set instance (or a Service Catalog launch) of this environment: RDS_PROXY_STACK (its
+# stack id), RDS_PROXY_REGION and RDS_PROXY_PRODUCT=1 (its secrets have the product's logical ids).
 # DB_HOST defaults to the instance's endpoint; RDS_CA_BUNDLE to the region's bundle,
 # downloaded from the RDS trust store.
 set -euo pipefail
 
-region=eu-central-1
-stack=rds-proxy-analytics
+region=${RDS_PROXY_REGION:-eu-central-1}
+stack=${RDS_PROXY_STACK:-rds-proxy-analytics}
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DB_ADMIN_USER:?set DB_ADMIN_USER to a database user that may create users and grant}"
 : "${DB_HOST:=$(aws rds describe-db-instances --db-instance-identifier analytics-pg-db \
@@ -34,6 +36,10 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
     *) aws cloudformation describe-stack-resource --region "$region" --stack-name "$stack" \
          --logical-resource-id "$1" --query StackResourceDetail.PhysicalResourceId --output text ;;
   esac
+}
+
+secret_id() {  # the env stack's logical id of a secret, or with RDS_PROXY_PRODUCT=1 the product's
+  if [ -n "${RDS_PROXY_PRODUCT:-}" ]; then printf '%s' "$2"; else printf '%s' "$1"; fi
 }
 
 # shellcheck disable=SC2016  # the Python program is single-quoted on purpose
@@ -55,8 +61,8 @@ sql=$(cat "$here/db-users.sql")
 # Every placeholder is replaced in one pass, so a password that holds another user's placeholder
 # stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
 values=()
-value=$(password EtlWriterSecret etl_writer); values+=('<password of etl_writer>' "$value")
-value=$(password AnalystSecret analyst); values+=('<password of analyst>' "$value")
+value=$(password "$(secret_id EtlWriterSecret User1Secret)" etl_writer); values+=('<password of etl_writer>' "$value")
+value=$(password "$(secret_id AnalystSecret User2Secret)" analyst); values+=('<password of analyst>' "$value")
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))

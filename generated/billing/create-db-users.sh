@@ -10,11 +10,13 @@
 #
 #   DB_ADMIN_USER=admin PGPASSWORD=... bash generated/billing/create-db-users.sh
 #
+# For a stack set instance (or a Service Catalog launch) of this environment: RDS_PROXY_STACK (its
+# stack id), RDS_PROXY_REGION and RDS_PROXY_PRODUCT=1 (its secrets have the product's logical ids).
 # DB_HOST defaults to the instance's endpoint; RDS_CA_BUNDLE to the region's bundle,
 # downloaded from the RDS trust store.
 set -euo pipefail
 
-region=eu-west-1
+region=${RDS_PROXY_REGION:-eu-west-1}
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DB_ADMIN_USER:?set DB_ADMIN_USER to a database user that may create users and grant}"
 : "${DB_HOST:=$(aws rds describe-db-instances --db-instance-identifier billing-pg-db \

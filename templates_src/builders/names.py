@@ -51,3 +51,13 @@ def ingress_from_security_group(group_id: str) -> str:
 def ingress_from_cidr(cidr: str) -> str:
     # Keep every character's meaning so two ranges never share a name: . -> D, / -> P, : -> C.
     return "ProxyIngressFromCidr" + re.sub(r"[./:]", lambda m: {".": "D", "/": "P", ":": "C"}[m.group()], cidr)
+
+
+# The Service Catalog product (and so every stack set instance) names resources by slot, not by
+# username (catalog/placeholders.py uses these): user i's secret is User<i>Secret, or its
+# <id>Deletable twin when RetainOnDelete is false (catalog/twins.py).
+DELETABLE_SUFFIX = "Deletable"
+
+
+def product_user_secret(index: int, retained: bool = True) -> str:
+    return f"User{index}Secret" + ("" if retained else DELETABLE_SUFFIX)

@@ -43,7 +43,7 @@ KMS_KEY = "KmsKeyArn"
 PASSWORD_LENGTH = "PasswordLength"
 EXCLUDE_CHARACTERS = "ExcludeCharacters"
 RETAIN = "RetainOnDelete"
-DELETABLE_SUFFIX = "Deletable"  # the twin of a retained resource, created when RetainOnDelete is false
+DELETABLE_SUFFIX = names.DELETABLE_SUFFIX  # the twin of a retained resource, created when RetainOnDelete is false
 USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType")
 
 
@@ -109,7 +109,7 @@ class Slot:
 
 
 def user_secret_id(index: int) -> str:
-    return f"User{index}Secret"
+    return names.product_user_secret(index)
 
 
 def user_output_id(index: int) -> str:

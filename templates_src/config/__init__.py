@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
-from . import cross_env, rules
+from . import cross_env, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .merge import merge_documents
 from .model import EnvConfig
@@ -73,6 +73,9 @@ def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tu
         return None, errors + validator.errors, merged
     cfg = dataclasses.replace(built, env=env, source=shown)
     rules.check(cfg, validator.error)  # exposure_rules' too (rules.RULES lists them)
+    # The stack set's rules, and every rule again on each stack instance (not while the env itself
+    # has problems: each would come back once per instance).
+    stack_set_rules.check(cfg, validator.error, None if validator.errors else rules.check)
     if validator.errors:
         return None, validator.errors, merged
     return rules.resolve(cfg), [], merged

@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Sequence
 from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
 from .errors import KeyPath, ParamsError
 from .model import EnvConfig
+from .stack_set_rules import instance_configs
 
 Locate = Callable[[EnvConfig, KeyPath], tuple[str, int, int]]
 
@@ -51,4 +52,52 @@ def check(configs: Sequence[EnvConfig], locate: Locate,
                 report(cfg, ("pool", "max_connections_percent"),
                        f"proxies on database {database!r} in {region} share its max_connections and ask "
                        f"for {total}% together ({parts}); at most {limit}%")
+    errors += _stack_sets(configs, locate, report_on)
+    return errors
+
+
+def _stack_sets(configs: Sequence[EnvConfig], locate: Locate, report_on: Collection[str] | None) -> list[ParamsError]:
+    """The same rules per account (or OU) and region for stack instances: two stack sets must not
+    put two proxies of one name, or more than the database's connections, in one account and
+    region; and stack set names are unique in the region of the stack set itself. (An env's own
+    stack has no account in its params: it is not compared with instances. Deploy an env either
+    as its stack or through its stack set, in one account, not both.)"""
+    errors: list[ParamsError] = []
+    names: dict[tuple[str, str], EnvConfig] = {}
+    proxies: dict[tuple[str, str, str], tuple[EnvConfig, int]] = {}
+    budgets: dict[tuple[str, str, bool, str], list[tuple[EnvConfig, int, int]]] = defaultdict(list)
+    for cfg in configs:
+        if cfg.stack_set is None:
+            continue
+        wanted = report_on is None or cfg.env in report_on
+        slot = (cfg.region, cfg.stack_set.name or "")
+        if slot in names and wanted:
+            errors.append(ParamsError(*locate(cfg, ("stack_set",)), ("stack_set", "name"),
+                                      f"stack set name {slot[1]!r} is also used by {names[slot].source} in {cfg.region}"))
+        names.setdefault(slot, cfg)
+        for instance in instance_configs(cfg):
+            target = instance.cfg.target
+            database = (target.db_cluster_identifier or target.db_instance_identifier or "").lower()
+            for account in instance.targets:
+                where = (account, instance.region, instance.cfg.proxy.name)
+                if where in proxies and proxies[where][0].env != cfg.env and wanted:
+                    other = proxies[where][0]
+                    errors.append(ParamsError(*locate(cfg, ("stack_set", "instances", instance.group)),
+                                              ("stack_set", "instances", instance.group),
+                                              f"proxy name {where[2]!r} in {account} {instance.region} is also a stack "
+                                              f"instance of {other.source}"))
+                proxies.setdefault(where, (cfg, instance.group))
+                budgets[(account, instance.region, bool(target.db_cluster_identifier), database)].append(
+                    (cfg, instance.group, instance.cfg.pool.max_connections_percent))
+    limit = MAX_CONNECTIONS_PERCENT_RANGE[1]
+    for (account, region, _, database), sharing in budgets.items():
+        total = sum(percent for _, _, percent in sharing)
+        if len({c.env for c, _, _ in sharing}) > 1 and total > limit:
+            parts = " + ".join(f"{c.env} {percent}" for c, _, percent in sharing)
+            for cfg, group, _ in sharing:
+                if report_on is None or cfg.env in report_on:
+                    errors.append(ParamsError(*locate(cfg, ("pool", "max_connections_percent")),
+                                              ("pool", "max_connections_percent"),
+                                              f"stack instances on database {database!r} in {account} {region} share its "
+                                              f"max_connections and ask for {total}% together ({parts}); at most {limit}%"))
     return errors

@@ -8,77 +8,15 @@ field documented as derived is None.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from .. import aws_facts as facts
 from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily, IamAuth, RotationStrategy,
                          SessionPinningFilter)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
-
-_REQUIRED = dataclasses.MISSING
-
-# What each identifier pattern of aws_facts allows, in words, for error messages.
-PATTERN_DOCS = {
-    facts.PROXY_NAME_PATTERN: "a lowercase letter first, then lowercase letters, digits and single hyphens, "
-                              "no hyphen at the end",
-    facts.DB_IDENTIFIER_PATTERN: "a letter first, then letters, digits and single hyphens, no hyphen at the end, "
-                                 "at most 63 characters",
-    facts.USERNAME_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
-    facts.STACK_NAME_PATTERN: "a letter first, then letters, digits and hyphens, at most 128 characters",
-    facts.REGION_PATTERN: "a region code like us-east-1 or eu-west-1",
-    facts.VPC_ID_PATTERN: "vpc- and 8 or 17 lowercase hex digits",
-    facts.SUBNET_ID_PATTERN: "subnet- and 8 or 17 lowercase hex digits",
-    facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
-    facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
-    SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
-    r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
-    facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "
-                                  "cluster-... (DbClusterResourceId) for a cluster, upper case",
-    facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
-}
-
-
-def key(
-    doc: str,
-    *,
-    default: Any = _REQUIRED,
-    minimum: int | None = None,
-    maximum: int | None = None,
-    choices: tuple[Any, ...] | None = None,
-    pattern: str | None = None,
-    max_length: int | None = None,
-    min_items: int | None = None,
-    max_items: int | None = None,
-    unique: bool = False,
-    derived: str | None = None,
-) -> Any:
-    """Declare one params key: its documentation, default and constraints."""
-    meta = {
-        "doc": doc,
-        "minimum": minimum,
-        "maximum": maximum,
-        "choices": choices,
-        "pattern": pattern,
-        "pattern_doc": PATTERN_DOCS.get(pattern) if pattern else None,
-        "max_length": max_length,
-        "min_items": min_items,
-        "max_items": max_items,
-        "unique": unique,
-        "derived": derived,
-    }
-    if default is _REQUIRED:
-        return dataclasses.field(metadata=meta)
-    if isinstance(default, (list, dict)):
-        raise TypeError("use tuples for list defaults; mutable defaults are shared")
-    return dataclasses.field(default=default, metadata=meta)
-
-
-def internal(doc: str) -> Any:
-    """A field the loader fills in, never read from a params file."""
-    return dataclasses.field(default="", metadata={"doc": doc, "internal": True})
+from .model_keys import PATTERN_DOCS, key, internal  # noqa: F401 - the schema's declarations
+from .stack_set_model import StackSetParams
 
 
 @dataclass(frozen=True)
@@ -293,6 +231,10 @@ class EnvConfig:
     waivers: WaiverParams = key(
         "Reasons for weakening a secure default; each is recorded in the template's Metadata.",
         default=WaiverParams(),
+    )
+    stack_set: StackSetParams | None = key(
+        "Deploy this environment to many accounts and regions through a CloudFormation stack set "
+        "(generated/<env>/stack-set.yaml; its member template is the Service Catalog product).", default=None,
     )
     accept: tuple[AcceptedHazard, ...] = key(
         "Hazards of the next update of the deployed stack that are intended (regenerates-secret, update-fails, "

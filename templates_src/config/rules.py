@@ -312,13 +312,18 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         target = dataclasses.replace(target, port=engine.port)
     if target.schema_name is None:
         target = dataclasses.replace(target, schema_name=DEFAULT_SCHEMA[cfg.engine_family])
+    stack_name = cfg.stack_name or f"rds-proxy-{cfg.env}"
+    stack_set = cfg.stack_set
+    if stack_set is not None and stack_set.name is None:
+        stack_set = dataclasses.replace(stack_set, name=stack_name)
     return dataclasses.replace(
         cfg,
+        stack_set=stack_set,
         users=users,
         pool=pool,
         secrets=secrets,
         target=target,
-        stack_name=cfg.stack_name or f"rds-proxy-{cfg.env}",
+        stack_name=stack_name,
         tags={facts.ENVIRONMENT_TAG: cfg.env, **(cfg.tags or {})},
     )
 

@@ -1,0 +1,191 @@
+"""The stack set's own rules, and its instances as environments.
+
+``instance_configs`` moves the environment to each instance's region with that group's overrides:
+what a single-account environment deployed there would be. Every per-environment rule then runs
+on each instance (``check``), so an instance is held to exactly what an environment is; a problem
+is reported at the override that caused it, or at the environment's key with the instance named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import aws_facts as facts
+from ..aws_facts import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from .errors import KeyPath
+from .model import EnvConfig
+from .stack_set_model import OVERRIDDEN_KEYS, StackInstancesParams
+
+Report = Callable[[KeyPath, str], None]
+# The longest an instance can wait for its database users (builders/users_ready.py), in minutes.
+UsersReadyMinutes = int
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One (group, region) of a stack set: its targets (accounts or OUs) share its values."""
+
+    group: int
+    region_index: int
+    targets: tuple[str, ...]
+    cfg: EnvConfig
+    overridden: frozenset[str]  # the override fields this instance's group sets
+
+    @property
+    def region(self) -> str:
+        return self.cfg.region
+
+    @property
+    def path(self) -> KeyPath:
+        return ("stack_set", "instances", self.group)
+
+
+def _moved(cfg: EnvConfig, group: StackInstancesParams, region: str) -> EnvConfig:
+    sections: dict[str, dict[str, object]] = {}
+    for field, (section, name) in OVERRIDDEN_KEYS.items():
+        value = getattr(group.overrides, field)
+        if value is not None:
+            sections.setdefault(section, {})[name] = value
+    # An instance names one database: overriding one identifier drops the environment's other kind.
+    target = sections.get("target", {})
+    if "db_instance_identifier" in target:
+        target.setdefault("db_cluster_identifier", None)
+    elif "db_cluster_identifier" in target:
+        target.setdefault("db_instance_identifier", None)
+    changes = {section: dataclasses.replace(getattr(cfg, section), **values) for section, values in sections.items()}
+    return dataclasses.replace(cfg, region=region, stack_set=None, **changes)
+
+
+def targets(group: StackInstancesParams) -> tuple[str, ...]:
+    """What a group deploys to: its OUs when it has any (accounts then filter them), else its accounts."""
+    return group.organizational_units or group.accounts
+
+
+def instance_configs(cfg: EnvConfig) -> list[Instance]:
+    """Every (group, region) of the env's stack set as an environment (none without a stack set)."""
+    if cfg.stack_set is None:
+        return []
+    return [Instance(g, r, targets(group), _moved(cfg, group, region),
+                     frozenset(f for f in OVERRIDDEN_KEYS if getattr(group.overrides, f) is not None))
+            for g, group in enumerate(cfg.stack_set.instances) for r, region in enumerate(group.regions)]
+
+
+def _relocated(instance: Instance, report: Report) -> Report:
+    """A report for a rule run on an instance: at the override or region that made the value, else
+    at the environment's key, saying which instance."""
+    overridden = {keys: field for field, keys in OVERRIDDEN_KEYS.items()}
+
+    def relocate(path: KeyPath, message: str) -> None:
+        field = overridden.get(tuple(path[:2]))  # type: ignore[arg-type]
+        where = f"in stack instance {instance.region} of stack_set.instances[{instance.group}]"
+        if path[:1] == ("region",):
+            report((*instance.path, "regions", instance.region_index), message)
+        elif field is not None and field in instance.overridden:
+            report((*instance.path, "overrides", field, *path[2:]), message)
+        else:
+            report(path, f"{where}: {message}")
+
+    return relocate
+
+
+def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report], None] | None) -> None:
+    """The stack set's rules, and ``env_rules`` (rules.check; None: not) on every instance."""
+    stack_set = cfg.stack_set
+    if stack_set is None:
+        return
+    service = stack_set.permission_model is PermissionModel.SERVICE_MANAGED
+    if not service:
+        if stack_set.call_as is CallAs.DELEGATED_ADMIN:
+            report(("stack_set", "call_as"), "DELEGATED_ADMIN is for SERVICE_MANAGED stack sets only")
+        if stack_set.auto_deployment:
+            report(("stack_set", "auto_deployment"), "needs permission_model SERVICE_MANAGED (accounts joining an OU)")
+    if not stack_set.retain_stacks_on_account_removal and not stack_set.auto_deployment:
+        report(("stack_set", "retain_stacks_on_account_removal"), "only has an effect with auto_deployment: true")
+    if stack_set.max_concurrent > stack_set.failure_tolerance + facts.MAX_CONCURRENT_ABOVE_TOLERANCE:
+        report(("stack_set", "max_concurrent"),
+               f"{stack_set.max_concurrent} is more than failure_tolerance + 1 ({stack_set.failure_tolerance + 1}): "
+               "StackSets' strict failure tolerance never runs more accounts at once")
+    seen: dict[tuple[str, str], int] = {}
+    for g, group in enumerate(stack_set.instances):
+        path = ("stack_set", "instances", g)
+        _targets_ok(group, service, path, report)
+        for r, region in enumerate(group.regions):
+            for target in targets(group):
+                slot = (target, region)
+                if slot in seen:
+                    report((*path, "regions", r), f"{target} in {region} is also in stack_set.instances[{seen[slot]}]: "
+                                                  "one stack instance per account and region")
+                seen.setdefault(slot, g)
+    _operation_fits(cfg, report)
+    for name, value in (cfg.tags or {}).items():
+        if not re.fullmatch(facts.STACK_SET_TAG_KEY_PATTERN, name):
+            report(("tags", name), f"{name!r} cannot tag a stack set (letters, digits, spaces and _.:/=+- only)")
+        elif not value:
+            report(("tags", name), "a stack set's tag needs a value (at least one character)")
+    for instance in instance_configs(cfg) if env_rules is not None else ():
+        if instance.region != cfg.region or instance.overridden:  # else the env itself: its rules ran
+            env_rules(instance.cfg, _relocated(instance, report))
+
+
+def _targets_ok(group: StackInstancesParams, service: bool, path: KeyPath, report: Report) -> None:
+    if service:
+        if not group.organizational_units:
+            report((*path, "organizational_units"), "missing: SERVICE_MANAGED stack sets deploy to OUs (or the "
+                                                    "root); name accounts beside them with account_filter")
+        elif group.accounts and group.account_filter is None:
+            report((*path, "account_filter"), "missing: accounts beside OUs need INTERSECTION, DIFFERENCE or UNION")
+        if group.account_filter is not None and not group.accounts:
+            report((*path, "account_filter"), "has no accounts to filter by; remove it or list accounts")
+        return
+    if group.organizational_units:
+        report((*path, "organizational_units"), "OUs need permission_model SERVICE_MANAGED (AWS Organizations)")
+    if not group.accounts:
+        report((*path, "accounts"), "missing: SELF_MANAGED stack sets deploy to accounts (12-digit ids, quoted)")
+    if group.account_filter is not None:
+        report((*path, "account_filter"), "is for SERVICE_MANAGED stack sets only")
+
+
+def operation_minutes(cfg: EnvConfig, wait_minutes: UsersReadyMinutes) -> int | None:
+    """The longest the first deploy can take when every instance waits its full time for its
+    database users (None with OUs: how many accounts they hold is known only to Organizations)."""
+    stack_set = cfg.stack_set
+    if stack_set is None or any(g.organizational_units for g in stack_set.instances):
+        return None
+    per_region: dict[str, int] = {}
+    for group in stack_set.instances:
+        for region in group.regions:
+            per_region[region] = per_region.get(region, 0) + len(group.accounts)
+    rounds = [math.ceil(count / stack_set.max_concurrent) for count in per_region.values()]
+    total = max(rounds) if stack_set.region_concurrency is RegionConcurrency.PARALLEL else sum(rounds)
+    return total * wait_minutes
+
+
+def _operation_fits(cfg: EnvConfig, report: Report) -> None:
+    from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS  # data only; builders import config
+
+    minutes = operation_minutes(cfg, USERS_READY_TIMEOUT_SECONDS // 60)
+    if minutes is not None and minutes > facts.STACK_SET_HANDLER_TIMEOUT_MINUTES:
+        report(("stack_set", "max_concurrent"),
+               f"in the worst case the first deploy takes {minutes} minutes (each instance may wait "
+               f"{USERS_READY_TIMEOUT_SECONDS // 60} for its database users), more than the "
+               f"{facts.STACK_SET_HANDLER_TIMEOUT_MINUTES} the stack set's handler waits; raise max_concurrent "
+               "(with failure_tolerance) or split the instances over several environments")
+
+
+def describe_targets(group: StackInstancesParams) -> str:
+    """The targets in words, for DEPLOY.md: ``111122223333, 444455556666`` or ``ou-... (INTERSECTION 1111...)``."""
+    if not group.organizational_units:
+        return ", ".join(group.accounts)
+    ous = ", ".join(group.organizational_units)
+    if group.account_filter is None:
+        return ous
+    verb = {AccountFilterType.INTERSECTION: "only", AccountFilterType.DIFFERENCE: "except",
+            AccountFilterType.UNION: "and"}[group.account_filter]
+    return f"{ous} ({verb} {', '.join(group.accounts)})"
+
+
+__all__ = ["Instance", "check", "describe_targets", "instance_configs", "operation_minutes", "targets"]
