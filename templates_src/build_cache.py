@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
+from .out_tree import read_regular, walk
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 FORMAT = "build-cache-v1"
 # Distributions whose version can change what is generated or what passes.
@@ -108,7 +110,12 @@ def tree_digest(out_dir: Path) -> str | None:
     """Every file of the out folder, path and bytes, hashed; None when there is no folder."""
     if not out_dir.is_dir():
         return None
-    return hashlib.sha256(json.dumps(_digest_files(_files(out_dir), out_dir)).encode()).hexdigest()
+    try:
+        files, others = walk(out_dir)  # links and special files by kind, never read (out_tree)
+        listed = [(path, hashlib.sha256(read_regular(out_dir / path)).hexdigest()) for path in files]
+    except OSError:  # unreadable: no shortcut; the full path reports it
+        return None
+    return hashlib.sha256(json.dumps([listed, others]).encode()).hexdigest()
 
 
 class BuildCache:

@@ -40,15 +40,17 @@ def _group(path: str) -> str:
 
 
 def report(files: Mapping[str, str], out_dir: Path, out_shown: str, scope: tuple[str, ...] | None) -> list[str]:
-    wanted, found = compared(files, out_dir, scope)
+    wanted, found, others = compared(files, out_dir, scope)
     expected = {path: data.decode() for path, data in wanted.items()}
     present = {path: data.decode("utf-8", errors="replace") for path, data in found.items()}
     paths = sorted(set(expected) | set(present))
     changed = [p for p in paths if expected.get(p) != present.get(p)]
-    if not changed:
+    if not changed and not others:
         return [f"{out_shown}: no changes"]
 
-    lines: list[str] = []
+    # A link or special file is named, never read: its target may be anything (credentials).
+    lines = [f"{out_shown}/{p}: {what} in the out folder, not followed; a build removes it"
+             for p, what in others.items()]
     for group in sorted({_group(p) for p in changed}):
         in_group = [p for p in changed if _group(p) == group]
         added = sum(p not in present for p in in_group)

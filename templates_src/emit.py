@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .out_tree import read_regular, unfollowed, walk
+
 MARKER_FILE = ".rds-proxy-cfn"
 MARKER_TEXT = "This folder is written by rds-proxy-cfn (python build.py); every build replaces it whole.\n"
 
@@ -34,19 +36,15 @@ class EmitError(Exception):
 
 
 def read_tree(out_dir: Path) -> dict[str, bytes]:
-    """Every file under the out folder, by relative path with forward slashes."""
-    if not out_dir.is_dir():
-        return {}
-    return {
-        path.relative_to(out_dir).as_posix(): path.read_bytes()
-        for path in sorted(out_dir.rglob("*"))
-        if path.is_file()
-    }
+    """Every regular file under the out folder, by relative path with forward slashes; links and
+    special files are not read (``out_tree``)."""
+    return {path: read_regular(out_dir / path) for path in walk(out_dir)[0]}
 
 
-def compared(expected: Mapping[str, str], out_dir: Path,
-             scope: tuple[str, ...] | None) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The files a build would write and those of the out folder it answers for, as bytes.
+def compared(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] | None
+             ) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, str]]:
+    """The files a build would write and those of the out folder it answers for, as bytes, and
+    what in the out folder is a link or a special file (by kind: never read).
 
     ``scope`` limits the out folder's side to these top-level folders (a build of some
     environments) and the shared files the build produces; None takes the whole folder.
@@ -56,11 +54,13 @@ def compared(expected: Mapping[str, str], out_dir: Path,
     wanted = {path: text.encode() for path, text in expected.items()}
     # Read under a shared lock: a build swapping the folder mid-read would show a mix of two builds.
     with _shared_lock(out_dir):
-        tree = read_tree(out_dir)
-    # A build of some environments still produces the shared files (outside any env folder).
-    present = {path: data for path, data in tree.items()
-               if scope is None or path.split("/", 1)[0] in scope or path in wanted}
-    return wanted, present
+        tree, others = read_tree(out_dir), unfollowed(out_dir)
+
+    def answered(path: str) -> bool:  # a build of some environments still produces the shared files
+        return scope is None or path.split("/", 1)[0] in scope or path in wanted
+
+    return (wanted, {p: data for p, data in tree.items() if answered(p)},
+            {p: what for p, what in others.items() if answered(p)})
 
 
 def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] | None) -> list[str]:
@@ -69,11 +69,12 @@ def stale_files(expected: Mapping[str, str], out_dir: Path, scope: tuple[str, ..
     ``scope`` limits the comparison to these top-level folders (a build of some environments);
     None compares the whole out folder.
     """
-    wanted, present = compared(expected, out_dir, scope)
+    wanted, present, others = compared(expected, out_dir, scope)
     problems = [f"{p} (stale)" for p in sorted(wanted) if p in present and present[p] != wanted[p]]
-    problems += [f"{p} (missing)" for p in sorted(wanted) if p not in present]
+    problems += [f"{p} (missing)" for p in sorted(wanted) if p not in present and p not in others]
     problems += [f"{p} (not produced by this build)" for p in sorted(present) if p not in wanted]
-    return problems
+    problems += [f"{p} ({what}: not followed; a build removes it)" for p, what in others.items()]
+    return sorted(problems)
 
 
 @contextlib.contextmanager
@@ -189,6 +190,15 @@ def _linkable(path: Path | str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
+def _real(path: Path) -> bool:
+    """A real folder or a regular file (not a link to one, not a FIFO or device)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) or stat.S_ISREG(mode)
+
+
 def _carry_over(source: str, destination: str) -> str:
     """copytree's copy function: a hard link where it can (no data written again), else a copy."""
     if _linkable(source):
@@ -240,9 +250,11 @@ def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] |
                 # Only what this build does not write: carried-over files are links to the current
                 # build's, and writing through one would change the current build before the swap.
                 written = {out_dir / relative for relative in files}
+                # Links and special files are not carried over: copytree would copy a link's target
+                # into the new tree (or block on a FIFO); a full build drops them the same way.
                 shutil.copytree(out_dir, staging, copy_function=_carry_over, ignore=lambda folder, entries: [
                     e for e in entries if (Path(folder) == out_dir and (e in scope or e == MARKER_FILE))
-                    or Path(folder, e) in written])
+                    or Path(folder, e) in written or not _real(Path(folder, e))])
             except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
                 source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
                 raise EmitError(f"cannot carry over {source}: {why}") from None

@@ -307,18 +307,6 @@ def test_refuses_a_non_empty_folder_without_the_marker(tmp_path: Path) -> None:
         assert snapshot(out) == before and beside(out) == ["docs"]
 
 
-def test_a_file_that_cannot_be_carried_over_is_one_line(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    build(PARAMS, out)
-    os.mkfifo(out / "staging" / "pipe")  # copying a pipe fails (it would block a reader)
-    before = snapshot(out)
-    result = run_main("--no-lint", "dev", "--params", str(PARAMS), "--out", str(out))
-    assert result.code == 2
-    pipe = out / "staging" / "pipe"
-    assert result.err == f"cannot write {out}: cannot carry over {pipe}: `{pipe}` is a named pipe\n"
-    assert snapshot(out) == before and beside(out) == ["out"]
-
-
 def test_an_empty_existing_folder_is_fine(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -18,6 +18,7 @@ from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..builders.users_ready import users_ready_ids
 from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
+from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from . import placeholders as ph
 from .placeholders import slots
@@ -59,6 +60,10 @@ def product_limits(cfg: EnvConfig) -> list[ParamsError]:
     if cfg.secrets.rotation_days is not None:
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))
+    if end_to_end_iam(cfg):
+        problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
+                                                           "Catalog product (it always logs in to the database with "
+                                                           "generated secrets)"))
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..config.model import EnvConfig
 from ..emit import MARKER_FILE
+from ..out_tree import read_regular
 from ..hazards import REFUSED_BY_BUILD, Hazard
 from ..render import TEMPLATE_FILE
 from . import OUTPUT_TYPE
@@ -61,9 +62,14 @@ def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], out_dir: Path
     for cfg in configs:
         path = f"{cfg.env}/{TEMPLATE_FILE}"
         try:
-            old = (out_dir / path).read_bytes()
+            old = read_regular(out_dir / path, out_dir)
         except (FileNotFoundError, NotADirectoryError):
             continue  # a new environment: its first deploy creates everything
+        except OSError as exc:  # a link (never followed: out_tree) or a special file
+            accepted = frozenset(Hazard(h.value) for h in cfg.accept)
+            impacts.append(EnvImpact(cfg.env, cfg.source, accepted,
+                                     error=f"cannot read the committed template: {exc.strerror or exc}"))
+            continue
         new = files[path]
         if old == new.encode():
             continue

@@ -52,6 +52,9 @@ def test_the_product_does_not_claim_to_launch_end_to_end_iam() -> None:
     got, so the build gives that env a note, not a provisioning file."""
     cfg = make_cfg(END_TO_END_IAM)
     assert verify.launch_differences(cfg, product_body())
+    # and the build's note says why, in one reason rather than a list of differing resources
+    [limit] = provisioning.product_limits(cfg)
+    assert limit.path == ("proxy", "default_auth_scheme") and "end-to-end IAM" in limit.message
 
 
 @pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
