@@ -158,7 +158,10 @@ SECRET_ARN_PATTERN = (
     r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$"
 )
 TAG_KEY_PATTERN = r"^(?!aws:)[\w\s.:/=+@-]{1,128}$"
-TAG_VALUE_MAX = 256
+# The smallest tag value limit of the resource types the env's tags land on: 128 for
+# AWS::RDS::DBProxy and DBProxyEndpoint (TagFormat.Value maxLength in their provider schemas),
+# 256 for the rest. tests/test_limits.py checks it against the schemas cfn-lint ships.
+TAG_VALUE_MAX = 128
 # "Maximum number of tags per resource: 50" (AWS::SecretsManager::Secret Tags, the RDS and KMS
 # tagging pages, cfn-lint's resource schemas); aws:-prefixed tags do not count. Every resource
 # carries Environment and a secret also DatabaseUser (builders/common.py, secrets.py).

@@ -59,7 +59,9 @@ SUBSTITUTE = ('import re, sys\n'
               'table = dict(zip(pairs[0::2], pairs[1::2]))\n'
               'sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table[m.group()], sql))\n')
 PASSWORD_FILTERS: dict[EngineFamily, str] = {
-    # Inside '...' MySQL reads \ as an escape (unless NO_BACKSLASH_ESCAPES) and '' as a quote.
+    # Inside '...' MySQL reads \ as an escape and '' as a quote; db-users.mysql.sql.j2 first drops
+    # NO_BACKSLASH_ESCAPES from the session's sql_mode, under which \\ would stay two characters
+    # (https://dev.mysql.com/doc/refman/8.0/en/string-literals.html).
     EngineFamily.MYSQL: _READ + r"""print(p.replace("\\", "\\\\").replace("'", "''"), end="")""",
     # PostgreSQL stores a pre-hashed password as given (CREATE ROLE, "PASSWORD": an already
     # encrypted string is stored as is), so the server and its statement log never see the

@@ -278,7 +278,7 @@ EDGES: dict[str, dict[str, str | bytes]] = {
                                + "    client_password_auth_type: POSTGRES_MD5\n"},
     "key-and-secret-in-region": {"dev.yaml": BASE + f"    secret_arn: {SECRET_ARN}\n"
                                              f"secrets:\n  kms_key_arn: {KEY_ARN}\n"},
-    "tag-key-128-value-256": {"dev.yaml": BASE + "tags:\n  " + "k" * 128 + ": " + "v" * 256 + "\n"},
+    "tag-key-128-value-128": {"dev.yaml": BASE + "tags:\n  " + "k" * 128 + ": " + "v" * 128 + "\n"},
     "tag-environment-lowercase": {"dev.yaml": BASE + "tags:\n  environment: shared\n"},
     "description-1000-chars": {"dev.yaml": BASE + "    description: " + "d" * 1000 + "\n"},
     "yaml-aliases-and-standard-tags": {"dev.yaml": sub(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
@@ -117,3 +119,69 @@ def test_script_verifies_the_server_certificate(engine, verified):
     script = db_users_files(make_cfg(DB, *engine))[DB_USERS_SCRIPT_FILE]
     assert verified in script
     assert "sslmode=require" not in script and "--ssl-mode=REQUIRED" not in script
+
+
+# --- MySQL string literals: the same password whatever the server's sql_mode -----------------------
+
+_MYSQL_ESCAPES = {"0": "\0", "'": "'", '"': '"', "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a",
+                  "\\": "\\", "%": "\\%", "_": "\\_"}  # \% and \_ keep their backslash
+
+
+def _mysql_literal(text: str, backslash_escapes: bool) -> str:
+    """The value MySQL reads from '<text>' (https://dev.mysql.com/doc/refman/8.0/en/string-literals.html,
+    Table 11.1): '' is a quote; with backslash escapes (sql_mode without NO_BACKSLASH_ESCAPES)
+    \\x is the table's character, or x for any other."""
+    value, i = [], 0
+    while i < len(text):
+        if text[i] == "'":
+            assert text[i + 1] == "'", f"an unescaped quote ends the literal at {i}: {text!r}"
+            value.append("'")
+            i += 2
+        elif text[i] == "\\" and backslash_escapes:
+            value.append(_MYSQL_ESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            value.append(text[i])
+            i += 1
+    return "".join(value)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None, derandomize=True)
+def test_a_mysql_password_literal_reads_back_as_the_password(password: str) -> None:
+    """Every character Secrets Manager's generator can put in a password (printable ASCII; with
+    ``exclude_characters: ""`` that includes \\ and ')."""
+    import contextlib
+    import io
+    import json
+    import sys
+
+    from templates_src.aws_facts import EngineFamily
+    from templates_src.db_users import PASSWORD_FILTERS
+
+    # The filter as the script runs it (python3 -c FILTER USER, the secret's JSON on stdin), in
+    # this process: a subprocess per example would take most of a minute.
+    stdout, argv, stdin = io.StringIO(), sys.argv, sys.stdin
+    sys.argv, sys.stdin = ["-c", "app_user"], io.StringIO(json.dumps({"password": password}))
+    try:
+        with contextlib.redirect_stdout(stdout):
+            exec(PASSWORD_FILTERS[EngineFamily.MYSQL], {"__name__": "__main__"})
+    finally:
+        sys.argv, sys.stdin = argv, stdin
+    assert _mysql_literal(stdout.getvalue(), backslash_escapes=True) == password
+
+
+def test_mysql_sql_turns_backslash_escapes_on_before_any_password() -> None:
+    """The filter escapes for backslash escapes; under NO_BACKSLASH_ESCAPES a \\\\ would be two
+    characters, so the session drops that mode first, in a statement that reads the same in both."""
+    sql = _sql()
+    statements = [line for line in sql.splitlines() if line and not line.startswith("--")]
+    assert statements[0] == ("SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), "
+                             "',NO_BACKSLASH_ESCAPES,', ','));")
+    assert "\\" not in statements[0]
+    assert any("IDENTIFIED WITH" in line and "BY '<password of" in line for line in statements[1:])
+    # what the statement computes, for the modes a server may have
+    for mode, left in [("NO_BACKSLASH_ESCAPES", ""), ("STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES", "STRICT_TRANS_TABLES"),
+                       ("NO_BACKSLASH_ESCAPES,ANSI_QUOTES,ONLY_FULL_GROUP_BY", "ANSI_QUOTES,ONLY_FULL_GROUP_BY"),
+                       ("ANSI_QUOTES", "ANSI_QUOTES"), ("", "")]:
+        assert f",{mode},".replace(",NO_BACKSLASH_ESCAPES,", ",").strip(",") == left

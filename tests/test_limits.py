@@ -24,3 +24,27 @@ def test_most_users_fit_the_output_limit(tmp_path: Path) -> None:
     assert len([o for o in template["Outputs"] if o.endswith("ClientPolicyArn")]) == facts.MAX_USERS
     assert len(template["Outputs"]) <= facts.MAX_OUTPUTS_PER_TEMPLATE
     assert len(template["Resources"]) <= 500
+
+
+def test_the_tag_value_limit_is_the_smallest_of_the_tagged_resources_schemas() -> None:
+    """An env's tags land on every resource that takes tags; a value the validator accepts must
+    fit each one's provider schema (AWS::RDS::DBProxy allows 128 characters, most others 256), or
+    the build would pass --no-lint and fail cfn-lint (E3033) or the deploy."""
+    import json
+
+    from templates_src.impact import schemas
+
+    configs = load_environments(PARAMS, "params")
+    tagged = {(cfg.region, entry["Type"]) for cfg in configs
+              for entry in build_template(cfg).to_dict()["Resources"].values()
+              if "Tags" in entry.get("Properties", {})}
+    assert {"AWS::RDS::DBProxy", "AWS::KMS::Key", "AWS::SecretsManager::Secret"} <= {t for _, t in tagged}
+    limits = {}
+    for region, type_name in tagged:
+        digest = schemas._provider_index(region)[type_name]
+        raw = json.loads((schemas._data_dir() / "resources" / f"{digest}.json").read_text(encoding="utf-8"))
+        tag = raw["definitions"][raw["properties"]["Tags"]["items"]["$ref"].rsplit("/", 1)[-1]]
+        if (value := tag["properties"]["Value"].get("maxLength")) is not None:
+            limits[type_name] = value
+    assert limits["AWS::RDS::DBProxy"] == 128
+    assert facts.TAG_VALUE_MAX == min(limits.values())

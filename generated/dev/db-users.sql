@@ -5,6 +5,10 @@
 -- from that user's secret, in memory: this file never holds a password. Safe to run again (it
 -- creates missing users, resets passwords to the secrets' and grants again).
 
+-- Passwords below are escaped for backslash escapes in '...'; with NO_BACKSLASH_ESCAPES in the
+-- server's sql_mode a \\ would stay two characters. This session drops that mode first (the
+-- statement holds no backslash, so it reads the same in either mode).
+SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','));
 
 -- app_user (role app)
 CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of app_user>';
