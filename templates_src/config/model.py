@@ -263,6 +263,15 @@ class WaiverParams:
         "Why the proxy's logs are kept under a year (proxy.log_retention_days below 365): required then.",
         default=None, max_length=500,
     )
+    world_egress: str | None = key(
+        "Why egress may go to any address (0.0.0.0/0): neither network.database_security_group_id nor "
+        "network.database_cidr given, or rotation functions calling Secrets Manager: required then.",
+        default=None, max_length=500,
+    )
+    rotation: str | None = key(
+        "Why generated secrets are not rotated (no secrets.rotation_days): required then.",
+        default=None, max_length=500,
+    )
 
 
 @dataclass(frozen=True)
