@@ -58,9 +58,9 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
     if not database_destination_known(cfg):
         # Egress to 0.0.0.0/0 is what the Guard Rules Registry's
         # EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE (and the project's no_world_open_egress) flag.
-        weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given, "
-                                                  "so the proxy's egress would allow the database port to every "
-                                                  "address (0.0.0.0/0); give one of them")
+        weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given "
+                                                  "(give one), so the proxy's egress would allow the database port "
+                                                  "to every address (0.0.0.0/0)")
     elif rotates(cfg):
         # The hosted rotation functions call the Secrets Manager API: its VPC endpoint or, through
         # a NAT gateway, its public addresses; neither is known here, so the rule names any address.
@@ -72,8 +72,8 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         # a rotation schedule. Rotation is not turned on by itself: it needs a route from the
         # subnets to Secrets Manager and the SecretsManager transform (which the Service Catalog
         # product does not carry), so no rotation is a choice the params state.
-        weakened["rotation"] = (("secrets",), "no secrets.rotation_days: the generated secrets would never be "
-                                              "rotated; set rotation_days")
+        weakened["rotation"] = (("secrets", "rotation_days"), "missing, so the generated secrets are never rotated "
+                                                              "(set it to rotate them)")
     return weakened
 
 
