@@ -57,18 +57,28 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
     """The rotation functions' group: to the database, and HTTPS to the Secrets Manager API."""
     if cfg.secrets.rotation_days is None:
         return []
-    # The functions call Secrets Manager's API; the destination is its VPC endpoint or a NAT,
-    # neither known here, so the rule is limited by port.
+    # The functions call Secrets Manager's API: at its interface VPC endpoint when its group is
+    # given (and a rule on that group lets them in), else at whatever the subnets route to (the
+    # endpoint or a NAT gateway), so the rule is limited by port only (waivers.world_egress).
+    endpoint = cfg.network.secrets_manager_endpoint_security_group_id
     https = SecurityGroupRule(
-        IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT, CidrIp="0.0.0.0/0",
-        Description="Rotation functions to the Secrets Manager API (VPC endpoint or NAT)",
+        IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
+        Description="Rotation functions to the Secrets Manager API " + ("(its VPC endpoint)" if endpoint else
+                                                                       "(VPC endpoint or NAT)"),
+        **({"DestinationSecurityGroupId": endpoint} if endpoint else {"CidrIp": "0.0.0.0/0"}),
     )
     group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
                                f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
                                f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https],
-                               to_any_address=True)
+                               to_any_address=not (endpoint and database_destination_known(cfg)))
+    endpoint_ingress = [SecurityGroupIngress(
+        names.ENDPOINT_INGRESS_FROM_ROTATION,
+        GroupId=endpoint, IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
+        SourceSecurityGroupId=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
+        Description=f"Secret rotation of RDS Proxy {cfg.proxy.name} to the Secrets Manager endpoint",
+    )] if endpoint else []
     return [group, *_database_ingress(cfg, names.ROTATION_SECURITY_GROUP, names.DATABASE_INGRESS_FROM_ROTATION,
-                                      f"Secret rotation of RDS Proxy {cfg.proxy.name}")]
+                                      f"Secret rotation of RDS Proxy {cfg.proxy.name}"), *endpoint_ingress]
 
 
 def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:

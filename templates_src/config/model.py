@@ -128,6 +128,11 @@ class NetworkParams:
         "The database's security group: when given, a rule lets the proxy in.", default=None,
         pattern=facts.SECURITY_GROUP_ID_PATTERN,
     )
+    secrets_manager_endpoint_security_group_id: str | None = key(
+        "With secrets.rotation_days: the security group of the VPC's Secrets Manager interface endpoint, the "
+        "only destination of the rotation functions' HTTPS egress (otherwise any address; a rule lets them in).",
+        default=None, pattern=facts.SECURITY_GROUP_ID_PATTERN,
+    )
     database_cidr: str | None = key(
         "Without database_security_group_id: the range (IPv4 or IPv6) the database's addresses are in, "
         "the only destination of the proxy's egress (otherwise any address on the database port).",

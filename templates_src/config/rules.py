@@ -203,6 +203,10 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
                "(the proxy keeps client connections open while a password changes)")
         return
     if secrets.rotation_days is None:
+        if cfg.network.secrets_manager_endpoint_security_group_id:
+            report(("network", "secrets_manager_endpoint_security_group_id"),
+                   "has no effect without secrets.rotation_days (only rotation functions call Secrets Manager); "
+                   "remove it or set rotation_days")
         if secrets.rotation_superuser_secret_arn or alternating:
             what = "rotation_superuser_secret_arn" if secrets.rotation_superuser_secret_arn else "rotation_strategy"
             report(("secrets", what), "has no effect without secrets.rotation_days; remove it or set rotation_days")

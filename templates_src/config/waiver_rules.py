@@ -61,12 +61,13 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given "
                                                   "(give one), so the proxy's egress would allow the database port "
                                                   "to every address (0.0.0.0/0)")
-    elif rotates(cfg):
+    elif rotates(cfg) and not cfg.network.secrets_manager_endpoint_security_group_id:
         # The hosted rotation functions call the Secrets Manager API: its VPC endpoint or, through
-        # a NAT gateway, its public addresses; neither is known here, so the rule names any address.
+        # a NAT gateway, its public addresses; without the endpoint's group the rule names any address.
         weakened["world_egress"] = (("secrets", "rotation_days"),
-                                    "rotation functions reach the Secrets Manager API over HTTPS at any address "
-                                    "(0.0.0.0/0: its VPC endpoint or a NAT gateway, neither known here)")
+                                    "rotation functions would reach the Secrets Manager API over HTTPS at any "
+                                    "address (0.0.0.0/0; give network.secrets_manager_endpoint_security_group_id "
+                                    "to reach only its VPC endpoint)")
     if has_generated_secrets(cfg) and cfg.secrets.rotation_days is None:
         # The Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK flags a secret without
         # a rotation schedule. Rotation is not turned on by itself: it needs a route from the

@@ -54,8 +54,11 @@ NO_RETAIN = {"secrets": {"retain_on_delete": False}, "waivers": {"retain_on_dele
 TWO_USERS = {"users": [{"username": "app_user", "description": "Application user"},
                        {"username": "migrator"}]}
 SUPERUSER_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/admin-AbCdEf"
+ENDPOINT_SG = "sg-0a1b2c3d4e5f60755"  # the Secrets Manager interface endpoint's group
+ROTATION = {"secrets": {"rotation_days": 30}, "network": {"secrets_manager_endpoint_security_group_id": ENDPOINT_SG}}
 ROTATION_EGRESS_REASON = "no Secrets Manager endpoint group known yet (TICKET-8)"
-ROTATION = {"secrets": {"rotation_days": 30}, "waivers": {"world_egress": ROTATION_EGRESS_REASON}}
+# Rotation whose functions reach Secrets Manager at any address (a NAT gateway, or an endpoint not named).
+ROTATION_ANY_ADDRESS = {"secrets": {"rotation_days": 30}, "waivers": {"world_egress": ROTATION_EGRESS_REASON}}
 NO_ROTATION = "passwords rotated by the platform team (TICKET-5)"
 # Neither the database's group nor its range: egress to any address on the database port.
 ANY_DATABASE_ADDRESS = {"network": {"database_security_group_id": None},
