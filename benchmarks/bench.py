@@ -82,8 +82,6 @@ def env_params(i: int) -> str:
     ]
     if i % 2:
         lines.append(f"  database_security_group_id: sg-{i:016x}4")
-    else:  # the other half names the database's range (one of the two, or a world_egress waiver)
-        lines.append(f"  database_cidr: 10.{i % 250}.0.0/24")
     lines.append("target:")
     if cluster:
         lines += [f"  db_cluster_identifier: bench-{i:03d}-aurora", "  read_only_endpoint: true"]
@@ -93,6 +91,8 @@ def env_params(i: int) -> str:
     for user in range(1 + i % 3):
         lines += [f"  - username: user_{user}", f"    description: Synthetic user {user}"]
     lines += ["waivers:", "  rotation: synthetic benchmark environment, never deployed"]  # generated, not rotated
+    if not i % 2:  # the other half keeps egress to any address on the database port, waived
+        lines += ["  world_egress: synthetic benchmark environment, never deployed"]
     if RETENTION_DAYS[i % len(RETENTION_DAYS)] < 365:  # under a year needs its reason (Control Tower)
         lines += ["  log_retention: synthetic benchmark environment, logs never read"]
     return "\n".join(lines) + "\n"
