@@ -90,8 +90,11 @@ def env_params(i: int) -> str:
     lines += ["pool:", f"  max_connections_percent: {40 + i % 50}", "users:"]
     for user in range(1 + i % 3):
         lines += [f"  - username: user_{user}", f"    description: Synthetic user {user}"]
+    lines += ["waivers:", "  rotation: synthetic benchmark environment, never deployed"]  # generated, not rotated
+    if not i % 2:  # the other half keeps egress to any address on the database port, waived
+        lines += ["  world_egress: synthetic benchmark environment, never deployed"]
     if RETENTION_DAYS[i % len(RETENTION_DAYS)] < 365:  # under a year needs its reason (Control Tower)
-        lines += ["waivers:", "  log_retention: synthetic benchmark environment, logs never read"]
+        lines += ["  log_retention: synthetic benchmark environment, logs never read"]
     return "\n".join(lines) + "\n"
 
 

@@ -18,14 +18,16 @@ non-blank string (written there by the params' ``waivers``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .aws_facts import USERNAME_PATTERN
+from . import policy_registry
+from .policy_support import BLANK, WORLD, Check, Path  # noqa: F401 (re-exported for the rule table's readers)
+from .policy_support import at as _at, each as _each, get as _get, matches as _matches
+from .policy_support import resources_of as _resources, waived as _waived
 
-Path = tuple[str | int, ...]
-Check = Callable[[Mapping[str, Any]], Iterator[tuple[Path, str]]]
 
 # --- patterns (each appears, anchored, in its .guard twin) ------------------------------------
 
@@ -40,9 +42,7 @@ CONNECT_VIA_PROXY = _CONNECT_PREFIX + r"\$\{ProxyId\}/" + USER
 CONNECT_TO_DATABASE = _CONNECT_PREFIX + r"(db|cluster)-[A-Za-z0-9]+/" + USER
 # !GetAtt 'Proxy.DBProxyArn' as Guard's own CLI reads short-form YAML.
 GETATT_DOTTED = r"[A-Za-z0-9]+\.DBProxyArn"
-WORLD = r"/0"  # a CIDR of prefix length 0: every address
 PASSWORD_KEY = r'"password"'
-BLANK = r"\s*"
 
 RETAINED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup")
 DELETION_POLICIES = ("Retain", "RetainExceptOnCreate")  # RetainExceptOnCreate: a failed create cleans up
@@ -79,6 +79,7 @@ MESSAGES = {
     "secret_string": "Violation: a secret carries a plaintext SecretString",
     "secret_generated": "Violation: a secret must be generated (GenerateSecretString)",
     "secret_template": "Violation: the SecretStringTemplate of a generated secret must not contain a password",
+    **policy_registry.MESSAGES,
 }
 
 
@@ -86,41 +87,6 @@ def _say(key: str, fix: str = "") -> str:
     return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-def _resources(template: Mapping[str, Any], types: tuple[str, ...]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    resources = template.get("Resources")
-    if not isinstance(resources, Mapping):
-        return
-    for name, resource in resources.items():
-        if isinstance(resource, Mapping) and resource.get("Type") in types:
-            yield str(name), resource
-
-
-def _waived(resource: Mapping[str, Any], rule: str) -> bool:
-    metadata = resource.get("Metadata")
-    waivers = metadata.get("RdsProxyCfn", {}).get("Waivers", {}) if isinstance(metadata, Mapping) else {}
-    reason = waivers.get(rule) if isinstance(waivers, Mapping) else None
-    return isinstance(reason, str) and not re.fullmatch(BLANK, reason)
-
-
-def _each(value: Any) -> list[tuple[int | None, Any]] | None:
-    """Guard's ``x[*]``: (index, item) of a list, the value itself if single; None if empty."""
-    if isinstance(value, list):
-        return list(enumerate(value)) or None
-    return [(None, value)]
-
-
-def _at(path: Path, index: int | None) -> Path:
-    return path if index is None else (*path, index)
-
-
-def _get(node: Any, key: str) -> Any:
-    return node.get(key) if isinstance(node, Mapping) else None
-
-
-def _matches(pattern: str, value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 # --- proxy ------------------------------------------------------------------------------------
@@ -307,14 +273,23 @@ RULES: tuple[PolicyRule, ...] = (
                "Every RDS Proxy user logs in with an IAM token", _auth_iam_required),
     PolicyRule("E9201", "iam", "client_policy_scoped_to_proxy", False,
                "rds-db:connect only on named users of this proxy or database", _client_policy_scoped),
+    PolicyRule("E9202", "iam", "no_inline_policies", False,
+               "No inline policies on roles, users or groups (registry IAM_NO_INLINE_POLICY_CHECK)",
+               policy_registry.no_inline_policies),
     PolicyRule("E9301", "network", "no_world_open_ingress_resources", False,
                "No SecurityGroupIngress from 0.0.0.0/0 or ::/0", _no_world_ingress_resources),
     PolicyRule("E9302", "network", "no_world_open_inline_ingress", False,
                "No inline security group ingress from 0.0.0.0/0 or ::/0", _no_world_inline_ingress),
+    PolicyRule("E9303", "network", "no_world_open_egress", True,
+               "No security group egress to 0.0.0.0/0 or ::/0 (registry EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE)",
+               policy_registry.no_world_open_egress),
     PolicyRule("E9401", "retention", "secrets_key_and_logs_retained", True,
                "Secrets, KMS keys and log groups outlive the stack", _retained),
     PolicyRule("E9501", "secrets", "no_plaintext_secret_string", False,
                "No password in a template: secrets are generated", _no_plaintext_secret),
+    PolicyRule("E9502", "secrets", "generated_secrets_rotated", True,
+               "Every secret has a rotation schedule (registry SECRETSMANAGER_ROTATION_ENABLED_CHECK)",
+               policy_registry.generated_secrets_rotated),
 )
 BY_LINT_ID = {rule.lint_id: rule for rule in RULES}
 

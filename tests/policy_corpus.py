@@ -56,6 +56,18 @@ def _world_rule(family: str, cidr: str) -> dict:
         "FromPort": 3306, "ToPort": 3306, "Description": "planted", family: cidr}}
 
 
+def _egress_resource(family: str, cidr: str) -> dict:
+    return {"Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
+        "GroupId": {"Fn::GetAtt": ["ProxySecurityGroup", "GroupId"]}, "IpProtocol": "tcp",
+        "FromPort": 3306, "ToPort": 3306, "Description": "planted", family: cidr}}
+
+
+def _schedule(secret: str) -> dict:
+    """A rotation schedule of ``secret`` (a role placeholder, filled in by ``apply``)."""
+    return {"Type": "AWS::SecretsManager::RotationSchedule", "Properties": {
+        "SecretId": {"Ref": secret}, "RotationRules": {"AutomaticallyAfterDays": 30}}}
+
+
 def _waive(rule: str, reason: Any = "legacy client, see TICKET-123") -> dict:
     return {"RdsProxyCfn": {"Waivers": {rule: reason}}}
 
@@ -72,6 +84,9 @@ def _database_policy(resource: Any) -> dict:
 
 
 _STMT = "{client}.Properties.PolicyDocument.Statement.0"
+# The dev secrets record their rotation waiver here (params waivers.rotation).
+_SECRET_WAIVERS = "{secret}.Metadata.RdsProxyCfn.Waivers"
+_SG_EGRESS = "{sg}.Properties.SecurityGroupEgress.0"
 _PROXY_ID = _STMT + ".Resource.0.Fn::Sub.1.ProxyId"
 _APPEND = object()  # as a value: append the edit's item to the list at the path
 
@@ -141,34 +156,69 @@ CASES: list[tuple[str, list[tuple[str, Any]], set[str]]] = [
     ("connect-and-more", [(_STMT + ".Action", ["rds-db:connect", "rds-db:*"])], {"iam/client_policy_scoped_to_proxy"}),
     # iam: the proxy role's end-to-end IAM form (an inline policy or a managed policy)
     ("role-connects-to-instance", [("{role}.Properties.Policies", _APPEND,
-                                    _role_connect({"Fn::Sub": CONNECT % DB_RESOURCE_ID}))], set()),
+                                    _role_connect({"Fn::Sub": CONNECT % DB_RESOURCE_ID}))], {"iam/no_inline_policies"}),
     ("role-connects-to-cluster", [("{role}.Properties.Policies", _APPEND,
-                                   _role_connect([{"Fn::Sub": CONNECT % CLUSTER_RESOURCE_ID}]))], set()),
+                                   _role_connect([{"Fn::Sub": CONNECT % CLUSTER_RESOURCE_ID}]))], {"iam/no_inline_policies"}),
     ("managed-policy-connects-to-database", [("DatabasePolicy", _database_policy({"Fn::Sub": CONNECT % DB_RESOURCE_ID}))],
      set()),
     ("role-connects-anywhere", [("{role}.Properties.Policies", _APPEND, _role_connect("*"))],
-     {"iam/client_policy_scoped_to_proxy"}),
+     {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("role-connects-as-any-user", [("{role}.Properties.Policies", _APPEND, _role_connect(
-        {"Fn::Sub": CONNECT.replace("app_user", "*") % DB_RESOURCE_ID}))], {"iam/client_policy_scoped_to_proxy"}),
+        {"Fn::Sub": CONNECT.replace("app_user", "*") % DB_RESOURCE_ID}))], {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("role-connects-to-any-database", [("{role}.Properties.Policies", _APPEND, _role_connect(
-        {"Fn::Sub": CONNECT % "*"}))], {"iam/client_policy_scoped_to_proxy"}),
+        {"Fn::Sub": CONNECT % "*"}))], {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("role-connects-to-a-proxy-id-string", [("{role}.Properties.Policies", _APPEND, _role_connect(
-        {"Fn::Sub": CONNECT % "prx-0123456789abcdef0"}))], {"iam/client_policy_scoped_to_proxy"}),
+        {"Fn::Sub": CONNECT % "prx-0123456789abcdef0"}))], {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("role-connects-by-fixed-arn", [("{role}.Properties.Policies", _APPEND, _role_connect(
         "arn:aws:rds-db:eu-west-1:111122223333:dbuser:" + DB_RESOURCE_ID + "/app_user"))],
-     {"iam/client_policy_scoped_to_proxy"}),
+     {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("role-connects-in-another-account", [("{role}.Properties.Policies", _APPEND, _role_connect(
         {"Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:444455556666:dbuser:" + DB_RESOURCE_ID + "/app_user"}))],
-     {"iam/client_policy_scoped_to_proxy"}),
+     {"iam/client_policy_scoped_to_proxy", "iam/no_inline_policies"}),
     ("managed-policy-connects-to-any-database", [("DatabasePolicy", _database_policy({"Fn::Sub": CONNECT % "db-*"}))],
      {"iam/client_policy_scoped_to_proxy"}),
+    # registry intents: no inline policies, no world egress, every secret rotated
+    ("inline-policy-on-role", [("{role}.Properties.Policies", _APPEND, {"PolicyName": "extra", "PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}})],
+     {"iam/no_inline_policies"}),
+    ("empty-inline-policies", [("{role}.Properties.Policies", [])], set()),
+    ("egress-to-every-ipv4-address", [(_SG_EGRESS + ".DestinationSecurityGroupId", None),
+                                      (_SG_EGRESS + ".CidrIp", "0.0.0.0/0")], {"network/no_world_open_egress"}),
+    ("egress-to-every-ipv6-address", [(_SG_EGRESS + ".DestinationSecurityGroupId", None),
+                                      (_SG_EGRESS + ".CidrIpv6", "::/0")], {"network/no_world_open_egress"}),
+    ("egress-to-a-range", [(_SG_EGRESS + ".DestinationSecurityGroupId", None), (_SG_EGRESS + ".CidrIp", "10.9.0.0/24")],
+     set()),
+    ("egress-resource-to-every-address", [("WorldEgress", _egress_resource("CidrIp", "0.0.0.0/0"))],
+     {"network/no_world_open_egress"}),
+    ("egress-resource-to-a-range", [("NarrowEgress", _egress_resource("CidrIpv6", "2001:db8::/48"))], set()),
+    ("world-egress-waived", [(_SG_EGRESS + ".DestinationSecurityGroupId", None), (_SG_EGRESS + ".CidrIp", "0.0.0.0/0"),
+                             ("{sg}.Metadata", _waive("no_world_open_egress"))], set()),
+    ("world-egress-waiver-blank", [(_SG_EGRESS + ".DestinationSecurityGroupId", None),
+                                   (_SG_EGRESS + ".CidrIp", "0.0.0.0/0"),
+                                   ("{sg}.Metadata", _waive("no_world_open_egress", "  "))],
+     {"network/no_world_open_egress"}),
+    ("egress-resource-waived", [("WorldEgress", {**_egress_resource("CidrIp", "0.0.0.0/0"),
+                                                 "Metadata": _waive("no_world_open_egress")})], set()),
+    ("secret-not-rotated", [(_SECRET_WAIVERS + ".generated_secrets_rotated", None)],
+     {"secrets/generated_secrets_rotated"}),
+    ("rotation-waiver-blank", [(_SECRET_WAIVERS + ".generated_secrets_rotated", " ")],
+     {"secrets/generated_secrets_rotated"}),
+    ("secret-rotated", [(_SECRET_WAIVERS + ".generated_secrets_rotated", None), ("Rotation", _schedule("{secret}"))],
+     set()),
+    ("schedule-of-another-secret", [(_SECRET_WAIVERS + ".generated_secrets_rotated", None),
+                                    ("Rotation", _schedule("{secret2}"))], {"secrets/generated_secrets_rotated"}),
+    ("schedule-by-arn-string", [(_SECRET_WAIVERS + ".generated_secrets_rotated", None),
+                                ("Rotation", {**_schedule("{secret}"), "Properties": {
+                                    "SecretId": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:x-AbCdEf",
+                                    "RotationRules": {"AutomaticallyAfterDays": 30}}})],
+     {"secrets/generated_secrets_rotated"}),
     # waivers: a reason recorded in the weakened resource's Metadata
     ("tls-waived", [("{proxy}.Properties.RequireTLS", False), ("{proxy}.Metadata", _waive("rds_proxy_requires_tls"))],
      set()),
     ("iam-auth-waived", [("{proxy}.Properties.Auth.1.IAMAuth", "DISABLED"),
                          ("{proxy}.Metadata", _waive("rds_proxy_auth_iam_required"))], set()),
     ("secret-retention-waived", [("{secret}.DeletionPolicy", "Delete"),
-                                 ("{secret}.Metadata", _waive("secrets_key_and_logs_retained"))], set()),
+                                 (_SECRET_WAIVERS + ".secrets_key_and_logs_retained", "throwaway, TICKET-123")], set()),
     ("blank-reason", [("{proxy}.Properties.RequireTLS", False), ("{proxy}.Metadata", _waive("rds_proxy_requires_tls", " "))],
      {"proxy/rds_proxy_requires_tls"}),
     ("reason-not-text", [("{proxy}.Properties.RequireTLS", False),
@@ -177,13 +227,14 @@ CASES: list[tuple[str, list[tuple[str, Any]], set[str]]] = [
     ("other-rule-waived", [("{proxy}.Properties.RequireTLS", False),
                            ("{proxy}.Metadata", _waive("rds_proxy_auth_iam_required"))], {"proxy/rds_proxy_requires_tls"}),
     ("waiver-on-another-resource", [("{secret}.DeletionPolicy", "Delete"),
-                                    ("{secret2}.Metadata", _waive("secrets_key_and_logs_retained"))],
+                                    (_SECRET_WAIVERS.replace("{secret}", "{secret2}") + ".secrets_key_and_logs_retained",
+                                     "throwaway, TICKET-123")],
      {"retention/secrets_key_and_logs_retained"}),
     ("world-ingress-is-not-waivable", [("WorldIngress", {**_world_rule("CidrIp", "0.0.0.0/0"),
                                                          "Metadata": _waive("no_world_open_ingress_resources")})],
      {"network/no_world_open_ingress_resources"}),
     ("secret-string-is-not-waivable", [("{secret}.Properties.SecretString", "hunter2"),
-                                       ("{secret}.Metadata", _waive("no_plaintext_secret_string"))],
+                                       (_SECRET_WAIVERS + ".no_plaintext_secret_string", "legacy, TICKET-123")],
      {"secrets/no_plaintext_secret_string"}),
     ("connect-is-not-waivable", [(_STMT + ".Resource", ["*"]),
                                  ("{client}.Metadata", _waive("client_policy_scoped_to_proxy"))],
@@ -196,6 +247,7 @@ def apply(template_json: str, edits: list[tuple]) -> dict[str, Any]:
     template = json.loads(template_json)
     names = roles(template)
     for path, value, *item in edits:
+        value = _filled(value, names)
         *parents, last = path.format(**names).split(".")
         node = template["Resources"]
         for part in parents:
@@ -209,3 +261,14 @@ def apply(template_json: str, edits: list[tuple]) -> dict[str, Any]:
         else:
             node[last] = copy.deepcopy(value)
     return template
+
+
+def _filled(value: Any, names: dict[str, str]) -> Any:
+    """A planted value with role placeholders (a string that is exactly ``{secret}``) named."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in names:
+        return names[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: _filled(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, names) for v in value]
+    return value

@@ -49,6 +49,7 @@ def after(anchor: str, lines: str, text: str = BASE) -> str:
 
 
 CLUSTER = sub("db_instance_identifier: orders-dev-db", "db_cluster_identifier: orders-dev-aurora")
+DB_GROUP = "  database_security_group_id: sg-0a1b2c3d4e5f60744\n"
 SQLSERVER = sub("engine_family: MYSQL", "engine_family: SQLSERVER")
 
 
@@ -157,7 +158,7 @@ GENERATED: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     ),
     "not-utf8-latin-1": (
         {"dev.yaml": (BASE + "    description: Café team\n").encode("latin-1")},
-        ["params/dev.yaml:12:21: the file is not UTF-8 text (save it as UTF-8)"],
+        ["params/dev.yaml:15:21: the file is not UTF-8 text (save it as UTF-8)"],
     ),
     "not-utf8-utf-16": (
         {"dev.yaml": BASE.encode("utf-16")},
@@ -173,7 +174,7 @@ GENERATED: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     ),
     "escape-character": (
         {"dev.yaml": BASE + "tags:\n  team: \x1b[31mpayments\n"},
-        ["params/dev.yaml:13:9: invalid YAML: the character #x001b is not allowed in YAML (remove it)"],
+        ["params/dev.yaml:16:9: invalid YAML: the character #x001b is not allowed in YAML (remove it)"],
     ),
     "number-with-5001-digits": (
         {"dev.yaml": proxy("  idle_client_timeout: 1" + "0" * 5000 + "\n")},
@@ -186,7 +187,7 @@ GENERATED: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
     "alias-bomb-of-mappings": (
         {"dev.yaml": BASE + "a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x, k9: x}\n"
          + "".join(f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))},
-        ["params/dev.yaml:12:40: refused: the file expands to more than 20000 values (an alias bomb?)"],
+        ["params/dev.yaml:15:19: refused: the file expands to more than 20000 values (an alias bomb?)"],
     ),
 }
 
@@ -216,7 +217,7 @@ def test_python_tags_are_never_executed(tagged: str, workdir: Path, tmp_path_fac
     write_params(workdir, {"dev.yaml": BASE + f"stack_name: {value}\n"})
     tag = value.split()[0].replace("!!", "tag:yaml.org,2002:")
     kind = "plain lists only" if value.endswith("]") else "plain values only"
-    assert_refused(run_main(*ARGS), [f"params/dev.yaml:12:13: stack_name: the tag {tag} is not allowed ({kind})"])
+    assert_refused(run_main(*ARGS), [f"params/dev.yaml:15:13: stack_name: the tag {tag} is not allowed ({kind})"])
     assert not marker.exists(), "a tag was executed"
 
 
@@ -224,9 +225,13 @@ def test_python_tags_are_never_executed(tagged: str, workdir: Path, tmp_path_fac
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/app_user-AbCdEf"
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
-def WAIVE(*names: str) -> str:
-    """A waivers section giving a reason for each weakened default named."""
-    return "waivers:\n" + "".join(f"  {name}: legacy client, tracked in TICKET-42\n" for name in names)
+def waive(text: str, *names: str) -> str:
+    """``text`` (BASE or a variant) with a reason in its waivers section for each weakened
+    default named."""
+    return after("waivers:", "".join(f"  {name}: legacy client, tracked in TICKET-42\n" for name in names), text)
+
+
+NO_ROTATION_WAIVER = '  rotation: "passwords rotated by the platform team (TICKET-5)"\n'
 
 
 USERS_MAX = sub("  - username: app_user\n", "".join(f"  - username: user_{i:03d}\n" for i in range(facts.MAX_USERS)))
@@ -245,8 +250,8 @@ EDGES: dict[str, dict[str, str | bytes]] = {
     "password-length-128": {"dev.yaml": BASE + "secrets:\n  password_length: 128\n"},
     "port-1150": {"dev.yaml": after("db_instance_identifier", "  port: 1150\n")},
     "port-65535": {"dev.yaml": after("db_instance_identifier", "  port: 65535\n")},
-    "log-retention-1": {"dev.yaml": proxy("  log_retention_days: 1\n") + "waivers:\n"
-                        "  log_retention: scratch proxy, logs never read\n"},
+    "log-retention-1": {"dev.yaml": after("waivers:", "  log_retention: scratch proxy, logs never read\n",
+                                          proxy("  log_retention_days: 1\n"))},
     "log-retention-3653": {"dev.yaml": proxy("  log_retention_days: 3653\n")},
     "proxy-name-1-char": {"dev.yaml": sub("name: orders-dev", "name: o")},
     "proxy-name-63-chars": {"dev.yaml": sub("name: orders-dev", "name: orders-" + "x" * 56)},
@@ -260,23 +265,25 @@ EDGES: dict[str, dict[str, str | bytes]] = {
     "short-resource-ids": {"dev.yaml": sub("vpc-0a1b2c3d4e5f60718", "vpc-0a1b2c3d", sub(
         "[subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]", "[subnet-0a1b2c3d, subnet-0a1b2c3e]"))},
     "stack-name-128-chars": {"dev.yaml": BASE + "stack_name: orders-" + "p" * 121 + "\n"},
-    "iam-auth-enabled-on-sqlserver": {"dev.yaml": proxy("  iam_auth: ENABLED\n", SQLSERVER)
-                                      + "    client_password_auth_type: SQL_SERVER_AUTHENTICATION\n"
-                                      + WAIVE("iam_auth")},
-    "require-tls-false-without-iam-users": {"dev.yaml": proxy("  require_tls: false\n  iam_auth: DISABLED\n")
-                                            + WAIVE("iam_auth", "require_tls")},
-    "require-tls-false-with-iam-enabled-on-sqlserver": {"dev.yaml": proxy(
-        "  require_tls: false\n  iam_auth: ENABLED\n", SQLSERVER) + WAIVE("iam_auth", "require_tls")},
-    "waivers-with-reasons": {"dev.yaml": BASE + "    iam_auth: DISABLED\nsecrets:\n  retain_on_delete: false\n"
-                             + WAIVE("iam_auth", "retain_on_delete")},
+    "iam-auth-enabled-on-sqlserver": {"dev.yaml": waive(proxy("  iam_auth: ENABLED\n", SQLSERVER), "iam_auth")
+                                      + "    client_password_auth_type: SQL_SERVER_AUTHENTICATION\n"},
+    "require-tls-false-without-iam-users": {"dev.yaml": waive(proxy("  require_tls: false\n  iam_auth: DISABLED\n"),
+                                                              "iam_auth", "require_tls")},
+    "require-tls-false-with-iam-enabled-on-sqlserver": {"dev.yaml": waive(proxy(
+        "  require_tls: false\n  iam_auth: ENABLED\n", SQLSERVER), "iam_auth", "require_tls")},
+    "waivers-with-reasons": {"dev.yaml": waive(BASE, "iam_auth", "retain_on_delete")
+                             + "    iam_auth: DISABLED\nsecrets:\n  retain_on_delete: false\n"},
     "clients-by-cidr-only": {"dev.yaml": sub("  client_security_group_ids: [sg-0a1b2c3d4e5f60733]\n",
                                              "  allowed_cidrs: [10.20.30.40/32, \"2001:db8::1/128\", 0.0.0.0/1]\n")},
-    "database-cidr-widest-ipv4": {"dev.yaml": after("  client_security_group_ids:", "  database_cidr: 0.0.0.0/1\n")},
-    "database-cidr-host-ipv6": {"dev.yaml": after("  client_security_group_ids:", "  database_cidr: \"2001:db8::1/128\"\n")},
+    "database-cidr-widest-ipv4": {"dev.yaml": sub(DB_GROUP, "  database_cidr: 0.0.0.0/1\n")},
+    "database-cidr-host-ipv6": {"dev.yaml": sub(DB_GROUP, "  database_cidr: \"2001:db8::1/128\"\n")},
+    "database-anywhere-waived": {"dev.yaml": waive(sub(DB_GROUP, ""), "world_egress")},
+    "rotation-with-egress-waived": {"dev.yaml": waive(sub(NO_ROTATION_WAIVER, ""), "world_egress")
+                                    + "secrets:\n  rotation_days: 30\n"},
     "session-pinning-on-mysql": {"dev.yaml": pool("  session_pinning_filters: [EXCLUDE_VARIABLE_SETS]\n")},
     "auth-type-postgres-md5": {"dev.yaml": sub("engine_family: MYSQL", "engine_family: POSTGRESQL")
                                + "    client_password_auth_type: POSTGRES_MD5\n"},
-    "key-and-secret-in-region": {"dev.yaml": BASE + f"    secret_arn: {SECRET_ARN}\n"
+    "key-and-secret-in-region": {"dev.yaml": sub("waivers:\n" + NO_ROTATION_WAIVER, "") + f"    secret_arn: {SECRET_ARN}\n"
                                              f"secrets:\n  kms_key_arn: {KEY_ARN}\n"},
     "tag-key-128-value-128": {"dev.yaml": BASE + "tags:\n  " + "k" * 128 + ": " + "v" * 128 + "\n"},
     "tag-environment-lowercase": {"dev.yaml": BASE + "tags:\n  environment: shared\n"},

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from cfn_flip import load_yaml
 
-from builders.envs import (CLUSTER, DB_SG, END_TO_END_IAM, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES,
-                           ROTATION, SQLSERVER, TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN,
+                           OWN_KEY, POSTGRES, ROTATION, ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
 from templates_src.stack import build_template
 
 from conftest import GENERATED, ROOT
@@ -37,6 +37,7 @@ VARIANTS = {
     "sqlserver-rotation": (SQLSERVER, ROTATION),
     "own-key-existing-secret": (OWN_KEY, {"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]}),
     "end-to-end-iam": (POSTGRES, TWO_USERS, END_TO_END_IAM),
+    "egress-to-any-address-waived": (ANY_DATABASE_ADDRESS, ROTATION_ANY_ADDRESS),
     "weakened-but-waived": (NO_IAM, NO_RETAIN, {"proxy": {"log_retention_days": 7},
                                                "waivers": {"log_retention": "scratch stacks, deleted each night"}}),
 }

@@ -134,6 +134,7 @@ def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "") -
     params.mkdir()
     scheme = "{name: e2e, default_auth_scheme: IAM_AUTH}" if iam else "{name: e2e}"
     resource_id = "database_resource_id: db-ABCDEFGHIJKLMNOPQRSTUVW012, " if iam else ""
+    waivers = "" if iam else 'waivers: {rotation: "the test database lives one run (E2E-1)"}\n'  # secrets not rotated
     (params / "e2e.yaml").write_text(textwrap.dedent(f"""\
         engine_family: POSTGRESQL
         region: eu-west-1
@@ -142,7 +143,9 @@ def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "") -
           vpc_id: vpc-0a1b2c3d4e5f60718
           subnet_ids: [subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]
           client_security_group_ids: [sg-0a1b2c3d4e5f60733]
+          database_security_group_id: sg-0a1b2c3d4e5f60744
         target: {{db_instance_identifier: shop-db, port: {port}, {resource_id}database_name: shop}}
+        {waivers}
         users:
           - {{username: {prefix}app_user, role: app}}
           - {{username: {prefix}reader, role: readonly}}

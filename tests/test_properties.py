@@ -83,8 +83,11 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
         },
         "users": user_entries,
     }
-    if draw(st.booleans()):
+    destination = draw(st.sampled_from(["group", "cidr", "any address"]))
+    if destination == "group":
         params["network"]["database_security_group_id"] = draw(_aws_id("sg"))
+    elif destination == "cidr":
+        params["network"]["database_cidr"] = draw(st.sampled_from(["10.9.0.0/24", "2001:db8:9::/48"]))
     if draw(st.booleans()):
         params["target"]["port"] = draw(st.integers(*facts.PORT_RANGE))
     if cluster and len(params["proxy"]["name"]) <= 60:
@@ -100,6 +103,9 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
         waivers["retain_on_delete"] = "throwaway stacks, tracked in TICKET-7"
     if params["proxy"]["log_retention_days"] < facts.MIN_LOG_RETENTION_DAYS:
         waivers["log_retention"] = "short-lived logs, tracked in TICKET-9"
+    if destination == "any address":
+        waivers["world_egress"] = "database addresses not fixed yet, tracked in TICKET-11"
+    waivers["rotation"] = "rotation waits for the endpoint, tracked in TICKET-12"  # every user's secret is generated
     if waivers:
         params["waivers"] = waivers
     if draw(st.booleans()):

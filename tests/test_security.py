@@ -14,6 +14,7 @@ existing secret, SQL Server, ...).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from templates_src import checks, policy_rules
 from templates_src.policies import PolicyError, check_policies, policy_files
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
-from builders.envs import (ROTATION, CLUSTER, DB_SG, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
-                                 TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, LEGACY_SECRET_ARN,
+                           NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_CONFIGS = example_configs()
@@ -40,14 +41,19 @@ SECURE_VARIANTS = {
     "sqlserver": (SQLSERVER, {"target": {"port": 1500}}),
     "rotation-single-user": (ROTATION, {"network": {"database_security_group_id": DB_SG}}),
     "rotation-cluster": (POSTGRES, CLUSTER, ROTATION),
-    "database-cidr-rotation": (ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}}),
+    "database-cidr-rotation": (ROTATION, {"network": {"database_security_group_id": None,
+                                                      "database_cidr": "10.20.0.0/22"}}),
     "end-to-end-iam-mysql-cluster": (CLUSTER, TWO_USERS, {"proxy": {"default_auth_scheme": "IAM_AUTH"},
                                                           "target": {"database_resource_id": "cluster-ABCDEF0123456789"}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {
-    "no-iam-no-tls": ((NO_IAM,), {"proxy/rds_proxy_requires_tls", "proxy/rds_proxy_auth_iam_required"}),
-    "not-retained": ((NO_RETAIN,), {"retention/secrets_key_and_logs_retained"}),
+    "no-iam-no-tls": ((NO_IAM, ROTATION), {"proxy/rds_proxy_requires_tls", "proxy/rds_proxy_auth_iam_required"}),
+    "not-retained": ((NO_RETAIN, ROTATION), {"retention/secrets_key_and_logs_retained"}),
+    "not-rotated": ((), {"secrets/generated_secrets_rotated"}),
+    "egress-to-any-address": ((ANY_DATABASE_ADDRESS, ROTATION_ANY_ADDRESS), {"network/no_world_open_egress"}),
+    "short-logs": ((ROTATION, {"proxy": {"log_retention_days": 7},
+                               "waivers": {"log_retention": "scratch stacks, deleted each night"}}), set()),
 }
 
 
@@ -107,6 +113,52 @@ def test_checkov_reports_no_failed_check(name, text, region, tmp_path):
     if "AWS::KMS::Key" in text:
         expected |= {"CKV_AWS_7", "CKV_AWS_33"}
     assert expected <= {c.check_id for c in report.passed_checks}
+
+
+def _checkov(text: str, folder: Path):
+    from checkov.cloudformation.runner import Runner
+    from checkov.runner_filter import RunnerFilter
+
+    path = folder / TEMPLATE_FILE
+    path.write_text(text, encoding="utf-8")
+    return Runner().run(root_folder=None, files=[str(path)], runner_filter=RunnerFilter(framework=["cloudformation"]))
+
+
+@pytest.mark.parametrize("name", sorted(WEAKENED_VARIANTS))
+def test_waivers_skip_exactly_the_checkov_checks_they_weaken(name, tmp_path):
+    """With its checkov skips stripped (all waiver Metadata), a waived variant fails exactly the
+    checks CHECKOV_SKIPS lists for its waivers (none with checkov 3.3.30: no CloudFormation check
+    of it sees what a waiver weakens); with them, checkov skips those and fails nothing."""
+    from templates_src.builders.common import CHECKOV_SKIPS
+
+    overrides, _ = WEAKENED_VARIANTS[name]
+    cfg = make_cfg(*overrides)
+    text = template_yaml(cfg, build_template(cfg))
+    waived = {waiver for waiver, reason in dataclasses.asdict(cfg.waivers).items() if reason}
+    assert waived
+    listed = {check for waiver in waived for check in CHECKOV_SKIPS.get(waiver, ())}
+    stripped = _checkov(_without_waivers(text), tmp_path)
+    assert {c.check_id for c in stripped.failed_checks} == listed
+    report = _checkov(text, tmp_path)
+    assert report.failed_checks == []
+    assert {c.check_id for c in report.skipped_checks} == listed
+
+
+def test_a_checkov_skip_is_written_where_checkov_reads_it(monkeypatch, tmp_path):
+    """The skip format, proved on checkov itself: listing CKV_AWS_66 (log retention set) for the
+    log_retention waiver makes checkov report it skipped on the log group with the waiver's reason."""
+    from templates_src.builders import common
+
+    monkeypatch.setitem(common.CHECKOV_SKIPS, "log_retention", ("CKV_AWS_66",))
+    overrides, _ = WEAKENED_VARIANTS["short-logs"]
+    cfg = make_cfg(*overrides)
+    text = template_yaml(cfg, build_template(cfg))
+    assert "checkov:" in text
+    report = _checkov(text, tmp_path)
+    assert report.failed_checks == []
+    assert [(c.check_id, c.resource) for c in report.skipped_checks] == [("CKV_AWS_66", "AWS::Logs::LogGroup.ProxyLogGroup")]
+    assert "CKV_AWS_66" not in {c.check_id for c in report.passed_checks}
+    assert report.skipped_checks[0].check_result.get("suppress_comment") == "scratch stacks, deleted each night"
 
 
 # --- the project's policies ------------------------------------------------------------------

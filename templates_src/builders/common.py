@@ -30,13 +30,25 @@ WAIVED_POLICY_RULES = {
     "iam_auth": "rds_proxy_auth_iam_required",
     "retain_on_delete": "secrets_key_and_logs_retained",
     "log_retention": "cloudwatch_log_group_retention_period_check",  # Control Tower CT.CLOUDWATCH.PR.2
+    "world_egress": "no_world_open_egress",
+    "rotation": "generated_secrets_rotated",
 }
-# The AWS Control Tower proactive controls (their Guard rule names) a waiver turns off, recorded
-# where cfn-guard reads suppressions: the resource's Metadata.guard.SuppressedRules.
+# The AWS Control Tower proactive controls and AWS Guard Rules Registry rules (their Guard rule
+# names) a waiver turns off, recorded where cfn-guard reads suppressions: the resource's
+# Metadata.guard.SuppressedRules (each registry rule skips a resource listing its name there).
 SUPPRESSED_CONTROLS = {
     "log_retention": ("cloudwatch_log_group_retention_period_check",),  # CT.CLOUDWATCH.PR.2
     "require_tls": ("rds_proxy_tls_check",),  # CT.RDS.PR.26
+    "world_egress": ("EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE",),  # registry, amazon_ec2/
+    "rotation": ("SECRETSMANAGER_ROTATION_ENABLED_CHECK",),  # registry, secrets_manager/
 }
+# The checkov check ids a waiver turns off, recorded where checkov reads
+# skips: the resource's Metadata.checkov.skip, [{id, comment}] with the waiver's reason as the
+# comment. checkov 3.3.30 (pinned) has no CloudFormation check that any waiver weakens: its
+# egress, rotation and retention checks are CKV_AWS_23 (rule descriptions), CKV_AWS_7 (KMS key
+# rotation, always on) and CKV_AWS_66 (a retention is set, any length), all still passing;
+# tests/test_security.py fails when a checkov upgrade starts failing a waived variant.
+CHECKOV_SKIPS: dict[str, tuple[str, ...]] = {}
 METADATA_NAMESPACE = "RdsProxyCfn"
 
 
@@ -50,6 +62,9 @@ def waiver_metadata(cfg: EnvConfig, *waivers: str) -> dict[str, dict]:
     suppressed = sorted(rule for name in given for rule in SUPPRESSED_CONTROLS.get(name, ()))
     if suppressed:
         metadata["guard"] = {"SuppressedRules": suppressed}
+    skips = sorted((check, getattr(cfg.waivers, name)) for name in given for check in CHECKOV_SKIPS.get(name, ()))
+    if skips:
+        metadata["checkov"] = {"skip": [{"id": check, "comment": reason} for check, reason in skips]}
     return {"Metadata": metadata}
 
 

@@ -18,6 +18,7 @@ READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
 LOG_GROUP = "ProxyLogGroup"
 ROTATION_SECURITY_GROUP = "RotationSecurityGroup"
 DATABASE_INGRESS_FROM_ROTATION = "DatabaseIngressFromRotation"
+ENDPOINT_INGRESS_FROM_ROTATION = "SecretsManagerEndpointIngressFromRotation"
 
 
 def secret(username: str) -> str:

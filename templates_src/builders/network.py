@@ -14,8 +14,9 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRu
 
 from ..aws_facts import ENGINES, HTTPS_PORT
 from ..config.model import EnvConfig
+from ..config.waiver_rules import database_destination_known
 from . import names
-from .common import tags
+from .common import tags, waiver_metadata
 
 # A security group created without egress rules allows all outbound traffic; naming egress rules
 # in the group itself removes that default (AWS::EC2::SecurityGroup, SecurityGroupEgress), so
@@ -31,19 +32,23 @@ NetworkResource = SecurityGroup | SecurityGroupIngress
 
 
 def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
-                       egress: list[SecurityGroupRule]) -> SecurityGroup:
+                       egress: list[SecurityGroupRule], to_any_address: bool) -> SecurityGroup:
+    """A group with exactly these egress rules; one reaching any address records the
+    world_egress waiver that allowed it (validation refuses such a group without one)."""
     return SecurityGroup(
         title,
         GroupDescription=description,
         VpcId=cfg.network.vpc_id,
         SecurityGroupEgress=egress,
         Tags=tags(cfg, Name=name),
+        **(waiver_metadata(cfg, "world_egress") if to_any_address else {}),
     )
 
 
 def build_network(cfg: EnvConfig) -> list[NetworkResource]:
     group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.env})",
-                               f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy")])
+                               f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy")],
+                               to_any_address=not database_destination_known(cfg))
     return [group, *_client_ingress(cfg),
             *_database_ingress(cfg, names.SECURITY_GROUP, names.DATABASE_INGRESS, f"RDS Proxy {cfg.proxy.name}")]
 
@@ -52,17 +57,28 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
     """The rotation functions' group: to the database, and HTTPS to the Secrets Manager API."""
     if cfg.secrets.rotation_days is None:
         return []
-    # The functions call Secrets Manager's API; the destination is its VPC endpoint or a NAT,
-    # neither known here, so the rule is limited by port.
+    # The functions call Secrets Manager's API: at its interface VPC endpoint when its group is
+    # given (and a rule on that group lets them in), else at whatever the subnets route to (the
+    # endpoint or a NAT gateway), so the rule is limited by port only (waivers.world_egress).
+    endpoint = cfg.network.secrets_manager_endpoint_security_group_id
     https = SecurityGroupRule(
-        IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT, CidrIp="0.0.0.0/0",
-        Description="Rotation functions to the Secrets Manager API (VPC endpoint or NAT)",
+        IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
+        Description="Rotation functions to the Secrets Manager API " + ("(its VPC endpoint)" if endpoint else
+                                                                       "(VPC endpoint or NAT)"),
+        **({"DestinationSecurityGroupId": endpoint} if endpoint else {"CidrIp": "0.0.0.0/0"}),
     )
     group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
                                f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
-                               f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https])
+                               f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https],
+                               to_any_address=not (endpoint and database_destination_known(cfg)))
+    endpoint_ingress = [SecurityGroupIngress(
+        names.ENDPOINT_INGRESS_FROM_ROTATION,
+        GroupId=endpoint, IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
+        SourceSecurityGroupId=GetAtt(names.ROTATION_SECURITY_GROUP, "GroupId"),
+        Description=f"Secret rotation of RDS Proxy {cfg.proxy.name} to the Secrets Manager endpoint",
+    )] if endpoint else []
     return [group, *_database_ingress(cfg, names.ROTATION_SECURITY_GROUP, names.DATABASE_INGRESS_FROM_ROTATION,
-                                      f"Secret rotation of RDS Proxy {cfg.proxy.name}")]
+                                      f"Secret rotation of RDS Proxy {cfg.proxy.name}"), *endpoint_ingress]
 
 
 def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
@@ -91,7 +107,7 @@ def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
 
 def _database_egress(cfg: EnvConfig, who: str) -> SecurityGroupRule:
     """Egress to the database port: to the database's group, else the range its addresses are
-    in, else (neither given: the destination is unknown here) any address."""
+    in, else (neither given, which needs waivers.world_egress) any address."""
     port = cfg.target.port
     database_group, database_cidr = cfg.network.database_security_group_id, cfg.network.database_cidr
     if database_group:

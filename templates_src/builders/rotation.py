@@ -43,10 +43,15 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
         TargetId=target_id,
     )
     secrets = cfg.secrets
+    # The secret itself, as the Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK
+    # looks for it (a RotationSchedule whose SecretId is a Ref of the Secret), and after the
+    # attachment, so rotation starts only once the secret knows its database (AWS::SecretsManager
+    # ::RotationSchedule, CloudFormation Template Reference: "Add a DependsOn attribute to the
+    # RotationSchedule resource that uses a SecretTargetAttachment").
+    ready = waits_for_users(cfg).get("DependsOn", [])
     schedule = RotationSchedule(
         names.secret_rotation(user.username),
-        # Through the attachment, so rotation starts only once the secret knows its database.
-        SecretId=Ref(attachment),
+        SecretId=Ref(names.secret(user.username)),
         HostedRotationLambda=HostedRotationLambda(
             RotationType=facts.ROTATION_TYPES[(cfg.engine_family, secrets.rotation_strategy)],
             VpcSubnetIds=comma_joined(cfg.network.subnet_ids),
@@ -62,6 +67,6 @@ def _rotate(cfg: EnvConfig, user: UserParams) -> list[SecretTargetAttachment | R
         # step, which needs the user to exist, and the schedule is created only in the stack's
         # second phase, after the users.
         RotateImmediatelyOnUpdate=False,
-        **waits_for_users(cfg),
+        DependsOn=[attachment.title, *ready],
     )
     return [attachment, schedule]

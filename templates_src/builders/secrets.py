@@ -37,7 +37,7 @@ def _secret(cfg: EnvConfig, user: UserParams) -> Secret:
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg, DatabaseUser=user.username),
         **keep_on_delete(cfg),
-        **waiver_metadata(cfg, "retain_on_delete"),
+        **waiver_metadata(cfg, "retain_on_delete", "rotation"),
     )
 
 

@@ -66,6 +66,11 @@ class NetworkParams:
         "The database's security group: when given, a rule lets the proxy in.", default=None,
         pattern=facts.SECURITY_GROUP_ID_PATTERN,
     )
+    secrets_manager_endpoint_security_group_id: str | None = key(
+        "With secrets.rotation_days: the security group of the VPC's Secrets Manager interface endpoint, the "
+        "only destination of the rotation functions' HTTPS egress (otherwise any address; a rule lets them in).",
+        default=None, pattern=facts.SECURITY_GROUP_ID_PATTERN,
+    )
     database_cidr: str | None = key(
         "Without database_security_group_id: the range (IPv4 or IPv6) the database's addresses are in, "
         "the only destination of the proxy's egress (otherwise any address on the database port).",
@@ -199,6 +204,15 @@ class WaiverParams:
     )
     log_retention: str | None = key(
         "Why the proxy's logs are kept under a year (proxy.log_retention_days below 365): required then.",
+        default=None, max_length=500,
+    )
+    world_egress: str | None = key(
+        "Why egress may go to any address (0.0.0.0/0): neither network.database_security_group_id nor "
+        "network.database_cidr given, or rotation functions calling Secrets Manager: required then.",
+        default=None, max_length=500,
+    )
+    rotation: str | None = key(
+        "Why generated secrets are not rotated (no secrets.rotation_days): required then.",
         default=None, max_length=500,
     )
 

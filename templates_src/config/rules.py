@@ -16,9 +16,8 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules
+from . import exposure_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
-from .text_rules import MIN_REASON_WORDS, is_reason
 from .validate import suggest
 
 Report = Callable[[KeyPath, str], None]
@@ -204,6 +203,10 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
                "(the proxy keeps client connections open while a password changes)")
         return
     if secrets.rotation_days is None:
+        if cfg.network.secrets_manager_endpoint_security_group_id:
+            report(("network", "secrets_manager_endpoint_security_group_id"),
+                   "has no effect without secrets.rotation_days (only rotation functions call Secrets Manager); "
+                   "remove it or set rotation_days")
         if secrets.rotation_superuser_secret_arn or alternating:
             what = "rotation_superuser_secret_arn" if secrets.rotation_superuser_secret_arn else "rotation_strategy"
             report(("secrets", what), "has no effect without secrets.rotation_days; remove it or set rotation_days")
@@ -212,53 +215,6 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
         report(("secrets", "rotation_superuser_secret_arn"), "only used by rotation_strategy alternating_users")
     if all(user.secret_arn for user in cfg.users):
         report(("secrets", "rotation_days"), "nothing to rotate: every user brings its own secret_arn")
-
-
-MIN_WAIVER_REASON = 10
-WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention")
-
-
-def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
-    """Each secure default this env turns off: waiver key -> (where, what was set)."""
-    weakened: dict[str, tuple[KeyPath, str]] = {}
-    for index, user in enumerate(cfg.users):
-        own = user.iam_auth is not None
-        value = user.iam_auth or cfg.proxy.iam_auth
-        if value is not IamAuth.REQUIRED:
-            where = ("users", index, "iam_auth") if own else ("proxy", "iam_auth")
-            weakened.setdefault("iam_auth", (where, f"{value.value} turns off the secure default (REQUIRED)"))
-    if not cfg.proxy.require_tls:
-        weakened["require_tls"] = (("proxy", "require_tls"), "false turns off the secure default (true)")
-    if not cfg.secrets.retain_on_delete:
-        weakened["retain_on_delete"] = (("secrets", "retain_on_delete"), "false turns off the secure default (true)")
-    if cfg.proxy.log_retention_days < facts.MIN_LOG_RETENTION_DAYS:
-        weakened["log_retention"] = (("proxy", "log_retention_days"),
-                                     f"{cfg.proxy.log_retention_days} is under a year, which AWS Control Tower's "
-                                     f"CT.CLOUDWATCH.PR.2 refuses (the default is {facts.MIN_LOG_RETENTION_DAYS})")
-    return weakened
-
-
-def _weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
-    # Turning a secure default off is allowed, but only with a reason a reviewer can read.
-    weakened = weakened_defaults(cfg)
-    engine = ENGINES[cfg.engine_family]
-    for name, (path, what) in weakened.items():
-        # Settings another rule already refuses need fixing, not a waiver: say nothing more.
-        refused = (name == "iam_auth" and any((u.iam_auth or cfg.proxy.iam_auth) not in engine.iam_auth_values
-                                              for u in cfg.users)) or (
-            name == "require_tls" and any((u.iam_auth or cfg.proxy.iam_auth) is IamAuth.REQUIRED
-                                          for u in cfg.users))
-        if getattr(cfg.waivers, name) is None and not refused:
-            report(path, f"{what}; add waivers.{name}: <the reason> to allow it")
-    for name in WAIVABLE:
-        reason = getattr(cfg.waivers, name)
-        if reason is None:
-            continue
-        if name not in weakened:
-            report(("waivers", name), "nothing to waive (the secure default is in place); remove it")
-        elif len(reason.strip()) < MIN_WAIVER_REASON or not is_reason(reason):
-            report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters and "
-                                      f"{MIN_REASON_WORDS} words)")
 
 
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
@@ -272,7 +228,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _database_destination,
     _key_and_secrets_in_region,
     _tags_ok,
-    _weakened_defaults_waived,
+    waiver_rules.weakened_defaults_waived,
     _grants_ok,
     _rotation_ok,
     auth_scheme_ok,

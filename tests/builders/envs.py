@@ -1,9 +1,15 @@
 """Build a validated ``EnvConfig`` from a small dict, through the real params loader.
 
 Each test states only what it varies (``make_cfg({"proxy": {"require_tls": False}})``); the
-rest comes from ``BASE``, a minimal MySQL-instance environment. The dict is written as a params
-folder and loaded with ``load_environments``, so every config a builder test sees is one the
-validator accepts and ``rules.resolve`` has completed.
+rest comes from ``BASE``, a minimal MySQL-instance environment whose proxy reaches the
+database's security group. The dict is written as a params folder and loaded with
+``load_environments``, so every config a builder test sees is one the validator accepts and
+``rules.resolve`` has completed.
+
+BASE's generated secrets are not rotated, which needs ``waivers.rotation``: ``merged`` adds
+``NO_ROTATION`` whenever the merged env still generates secrets without ``rotation_days`` and
+names no rotation waiver, so fragments that turn rotation on (``ROTATION``) or bring every
+secret need not take it out again. A test of the refusal itself loads its dict with ``load_cfg``.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ BASE: dict[str, Any] = {
     "engine_family": "MYSQL",
     "region": "eu-west-1",
     "proxy": {"name": PROXY_NAME},
-    "network": {"vpc_id": VPC, "subnet_ids": SUBNETS, "client_security_group_ids": [CLIENT_SG]},
+    "network": {"vpc_id": VPC, "subnet_ids": SUBNETS, "client_security_group_ids": [CLIENT_SG],
+                "database_security_group_id": DB_SG},
     "target": {"db_instance_identifier": "orders-test-db"},
     "users": [{"username": "app_user", "description": "Application user"}],
 }
@@ -47,7 +54,15 @@ NO_RETAIN = {"secrets": {"retain_on_delete": False}, "waivers": {"retain_on_dele
 TWO_USERS = {"users": [{"username": "app_user", "description": "Application user"},
                        {"username": "migrator"}]}
 SUPERUSER_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders/admin-AbCdEf"
-ROTATION = {"secrets": {"rotation_days": 30}}
+ENDPOINT_SG = "sg-0a1b2c3d4e5f60755"  # the Secrets Manager interface endpoint's group
+ROTATION = {"secrets": {"rotation_days": 30}, "network": {"secrets_manager_endpoint_security_group_id": ENDPOINT_SG}}
+ROTATION_EGRESS_REASON = "no Secrets Manager endpoint group known yet (TICKET-8)"
+# Rotation whose functions reach Secrets Manager at any address (a NAT gateway, or an endpoint not named).
+ROTATION_ANY_ADDRESS = {"secrets": {"rotation_days": 30}, "waivers": {"world_egress": ROTATION_EGRESS_REASON}}
+NO_ROTATION = "passwords rotated by the platform team (TICKET-5)"
+# Neither the database's group nor its range: egress to any address on the database port.
+ANY_DATABASE_ADDRESS = {"network": {"database_security_group_id": None},
+                        "waivers": {"world_egress": "database range not fixed yet (TICKET-9)"}}
 ALTERNATING = {"secrets": {"rotation_days": 7, "rotation_strategy": "alternating_users",
                            "rotation_superuser_secret_arn": SUPERUSER_SECRET_ARN}}
 DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVW012"
@@ -62,6 +77,11 @@ def merged(*overrides: dict[str, Any]) -> dict[str, Any]:
     result = copy.deepcopy(BASE)
     for override in overrides:
         merge_into(result, override)
+    end_to_end = result.get("proxy", {}).get("default_auth_scheme") == "IAM_AUTH"
+    generates = not end_to_end and any("secret_arn" not in user for user in result.get("users", []))
+    waivers = result.get("waivers", {})
+    if generates and "rotation_days" not in result.get("secrets", {}) and "rotation" not in waivers:
+        result["waivers"] = {**waivers, "rotation": NO_ROTATION}
     return result
 
 

@@ -8,8 +8,8 @@ from templates_src.builders import network, rotation
 from templates_src.config import ParamsErrors
 from templates_src.stack import build_template
 
-from .envs import (ALTERNATING, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, SUBNETS,
-                   TWO_USERS, make_cfg)
+from .envs import (ALTERNATING, ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION,
+                   ROTATION_ANY_ADDRESS, ROTATION_EGRESS_REASON, SQLSERVER, SUBNETS, TWO_USERS, ENDPOINT_SG, make_cfg)
 
 
 def _resources(*overrides) -> dict:
@@ -31,7 +31,10 @@ def test_single_user_rotation_of_each_generated_secret():
         "SecretId": {"Ref": "AppUserSecret"}, "TargetId": "orders-test-db",
         "TargetType": "AWS::RDS::DBInstance"}}
     schedule = resources["MigratorSecretRotation"]["Properties"]
-    assert schedule["SecretId"] == {"Ref": "MigratorSecretAttachment"}
+    # The secret itself by Ref (what the Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK
+    # looks for), after its attachment (DependsOn, next test).
+    assert schedule["SecretId"] == {"Ref": "MigratorSecret"}
+    assert "Metadata" not in resources["MigratorSecret"]  # rotated: nothing waived
     assert schedule["RotationRules"] == {"AutomaticallyAfterDays": 30}
     assert schedule["HostedRotationLambda"] == {
         "RotationType": "MySQLSingleUser",
@@ -62,7 +65,7 @@ def test_rotation_waits_for_the_users_and_never_runs_at_create():
     [ready] = [k for k, v in resources.items() if v["Type"] == "AWS::CloudFormation::WaitCondition"]
     schedule = resources["AppUserSecretRotation"]
     assert schedule["Properties"]["RotateImmediatelyOnUpdate"] is False
-    assert schedule["DependsOn"] == [ready]
+    assert schedule["DependsOn"] == ["AppUserSecretAttachment", ready]
 
 
 def test_alternating_users_is_refused():
@@ -78,25 +81,43 @@ def test_brought_secrets_are_not_rotated():
 
 @pytest.mark.parametrize("database_group", [None, DB_SG])
 def test_rotation_security_group_reaches_database_and_api_only(database_group):
-    overrides = (ROTATION, {"network": {"database_security_group_id": database_group}}) if database_group else (ROTATION,)
+    overrides = (ROTATION,) if database_group else (ANY_DATABASE_ADDRESS, ROTATION_ANY_ADDRESS)
     resources = _resources(*overrides)
     group = resources["RotationSecurityGroup"]["Properties"]
     database, api = group["SecurityGroupEgress"]  # nothing else: no default allow-all
     assert (api["FromPort"], api["ToPort"], api["IpProtocol"]) == (443, 443, "tcp")
     assert database["FromPort"] == database["ToPort"] == 3306
     if database_group:
-        assert database["DestinationSecurityGroupId"] == DB_SG
-        ingress = resources["DatabaseIngressFromRotation"]["Properties"]
-        assert ingress["GroupId"] == DB_SG
-        assert ingress["SourceSecurityGroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}
+        # Database and endpoint named: no address outside them, nothing waived.
+        assert database["DestinationSecurityGroupId"] == DB_SG and api["DestinationSecurityGroupId"] == ENDPOINT_SG
+        assert "CidrIp" not in api and "Metadata" not in resources["RotationSecurityGroup"]
+        for title, target in (("DatabaseIngressFromRotation", DB_SG), ("SecretsManagerEndpointIngressFromRotation",
+                                                                       ENDPOINT_SG)):
+            ingress = resources[title]["Properties"]
+            assert ingress["GroupId"] == target
+            assert ingress["SourceSecurityGroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}
     else:
         assert database["CidrIp"] == "0.0.0.0/0" and "DatabaseIngressFromRotation" not in resources
+        assert api["CidrIp"] == "0.0.0.0/0" and "SecretsManagerEndpointIngressFromRotation" not in resources
+        # The rules go to any address: the waiver that allows it is recorded on the group.
+        assert api_waiver(resources) == ROTATION_EGRESS_REASON
     ingress_rules = [r for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"
                      and r["Properties"]["GroupId"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}]
     assert ingress_rules == []  # nothing connects to the rotation functions
 
 
+def test_an_endpoint_group_without_rotation_is_refused():
+    with pytest.raises(ParamsErrors, match="secrets_manager_endpoint_security_group_id: has no effect"):
+        make_cfg({"network": {"secrets_manager_endpoint_security_group_id": ENDPOINT_SG}})
+
+
 def test_rotation_egress_to_the_database_range_when_given():
-    resources = _resources(ROTATION, {"network": {"database_cidr": "10.20.0.0/22"}})
+    resources = _resources(ROTATION, {"network": {"database_security_group_id": None, "database_cidr": "10.20.0.0/22"}})
     [database, _] = resources["RotationSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert database["CidrIp"] == "10.20.0.0/22" and "DatabaseIngressFromRotation" not in resources
+
+
+def api_waiver(resources: dict) -> str:
+    metadata = resources["RotationSecurityGroup"]["Metadata"]
+    assert metadata["guard"] == {"SuppressedRules": ["EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE"]}
+    return metadata["RdsProxyCfn"]["Waivers"]["no_world_open_egress"]

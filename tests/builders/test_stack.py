@@ -15,7 +15,7 @@ from templates_src.stack import build_template
 from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)
 
-CORE = {"ProxySecurityGroup", "ProxyIngressFromSg0a1b2c3d4e5f60733", "ProxyRole",
+CORE = {"ProxySecurityGroup", "ProxyIngressFromSg0a1b2c3d4e5f60733", "DatabaseIngressFromProxy", "ProxyRole",
         "ProxyRolePolicy", "ProxyLogGroup", "Proxy", "ProxyTargetGroup"}
 READY = {"WAIT"}  # the users-ready wait condition and its handle (ids carry a digest of the users)
 KEY = {"ProxySecretsKey", "ProxySecretsKeyAlias"}

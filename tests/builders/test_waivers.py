@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from templates_src.stack import build_template
 
-from .envs import NO_IAM, NO_RETAIN, make_cfg
+from .envs import NO_IAM, NO_RETAIN, NO_ROTATION, ROTATION, TWO_USERS, make_cfg
 
 REASON = "legacy client, tracked in TICKET-42"
 
@@ -14,13 +14,14 @@ def _waivers(resource: dict) -> dict:
 
 
 def test_secure_defaults_record_no_waivers():
-    template = build_template(make_cfg()).to_dict()
+    """Rotated secrets, egress to the database's group and the Secrets Manager endpoint only."""
+    template = build_template(make_cfg(ROTATION)).to_dict()
     assert "RdsProxyCfn" not in template.get("Metadata", {})
     assert all("Metadata" not in resource for resource in template["Resources"].values())
 
 
 def test_iam_and_tls_waivers_sit_on_the_proxy():
-    template = build_template(make_cfg(NO_IAM)).to_dict()
+    template = build_template(make_cfg(NO_IAM, ROTATION)).to_dict()
     assert _waivers(template["Resources"]["Proxy"]) == {
         "rds_proxy_auth_iam_required": REASON, "rds_proxy_requires_tls": REASON}
     assert template["Metadata"]["RdsProxyCfn"]["Waivers"] == {"iam_auth": REASON, "require_tls": REASON}
@@ -29,10 +30,20 @@ def test_iam_and_tls_waivers_sit_on_the_proxy():
 
 
 def test_retention_waiver_sits_on_every_deleted_resource():
-    template = build_template(make_cfg(NO_RETAIN)).to_dict()
+    template = build_template(make_cfg(NO_RETAIN, ROTATION)).to_dict()
     waived = sorted(name for name, res in template["Resources"].items() if _waivers(res))
     assert waived == ["AppUserSecret", "ProxyLogGroup", "ProxySecretsKey"]
     for name in waived:
         assert template["Resources"][name]["DeletionPolicy"] == "Delete"
         assert _waivers(template["Resources"][name]) == {
             "secrets_key_and_logs_retained": "throwaway test stacks (TICKET-7)"}
+
+
+def test_no_rotation_waiver_sits_on_every_generated_secret_with_the_registry_suppression():
+    template = build_template(make_cfg(TWO_USERS)).to_dict()
+    secrets = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    assert sorted(secrets) == ["AppUserSecret", "MigratorSecret"]
+    for secret in secrets.values():
+        assert secret["Metadata"] == {"RdsProxyCfn": {"Waivers": {"generated_secrets_rotated": NO_ROTATION}},
+                                      "guard": {"SuppressedRules": ["SECRETSMANAGER_ROTATION_ENABLED_CHECK"]}}
+    assert template["Metadata"]["RdsProxyCfn"]["Waivers"] == {"rotation": NO_ROTATION}

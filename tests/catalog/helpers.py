@@ -41,6 +41,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "pool": {"max_idle_connections_percent": 0},
         "users": [{"username": "app", "client_password_auth_type": "POSTGRES_MD5"}],
         "tags": {"team": "spaces and = signs", "cost-center": ""},
+        "waivers": {"world_egress": REASON},  # the product's egress without the database's group
     },
     "sqlserver-without-iam": {
         "engine_family": "SQLSERVER",

@@ -1,0 +1,101 @@
+"""Secure defaults a params file turns off, and the waivers that must give the reason.
+
+Each weakening names its waiver key (``waivers.<key>``); the builders write the reason into the
+weakened resource's Metadata (builders/common.py), where the project's policies, Guard's
+``SuppressedRules`` and checkov's ``skip`` read it. A weakening without its waiver, or a waiver
+with nothing to waive, is refused. Same shape as ``rules``: ``(config, report)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import aws_facts as facts
+from ..aws_facts import ENGINES, IamAuth
+from .auth_rules import end_to_end_iam
+from .errors import KeyPath
+from .model import EnvConfig
+from .text_rules import MIN_REASON_WORDS, is_reason
+
+Report = Callable[[KeyPath, str], None]
+
+MIN_WAIVER_REASON = 10
+WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention", "world_egress", "rotation")
+
+
+def has_generated_secrets(cfg: EnvConfig) -> bool:
+    """The stack generates at least one secret (secrets scheme, a user without secret_arn)."""
+    return not end_to_end_iam(cfg) and any(not user.secret_arn for user in cfg.users)
+
+
+def database_destination_known(cfg: EnvConfig) -> bool:
+    """The proxy's egress can name the database: its group or the range of its addresses."""
+    return bool(cfg.network.database_security_group_id or cfg.network.database_cidr)
+
+
+def rotates(cfg: EnvConfig) -> bool:
+    """Rotation functions are made (rotation_days, and a generated secret to rotate)."""
+    return cfg.secrets.rotation_days is not None and has_generated_secrets(cfg)
+
+
+def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
+    """Each secure default this env turns off: waiver key -> (where, what was set)."""
+    weakened: dict[str, tuple[KeyPath, str]] = {}
+    for index, user in enumerate(cfg.users):
+        own = user.iam_auth is not None
+        value = user.iam_auth or cfg.proxy.iam_auth
+        if value is not IamAuth.REQUIRED:
+            where = ("users", index, "iam_auth") if own else ("proxy", "iam_auth")
+            weakened.setdefault("iam_auth", (where, f"{value.value} turns off the secure default (REQUIRED)"))
+    if not cfg.proxy.require_tls:
+        weakened["require_tls"] = (("proxy", "require_tls"), "false turns off the secure default (true)")
+    if not cfg.secrets.retain_on_delete:
+        weakened["retain_on_delete"] = (("secrets", "retain_on_delete"), "false turns off the secure default (true)")
+    if cfg.proxy.log_retention_days < facts.MIN_LOG_RETENTION_DAYS:
+        weakened["log_retention"] = (("proxy", "log_retention_days"),
+                                     f"{cfg.proxy.log_retention_days} is under a year, which AWS Control Tower's "
+                                     f"CT.CLOUDWATCH.PR.2 refuses (the default is {facts.MIN_LOG_RETENTION_DAYS})")
+    if not database_destination_known(cfg):
+        # Egress to 0.0.0.0/0 is what the Guard Rules Registry's
+        # EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE (and the project's no_world_open_egress) flag.
+        weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given "
+                                                  "(give one), so the proxy's egress would allow the database port "
+                                                  "to every address (0.0.0.0/0)")
+    elif rotates(cfg) and not cfg.network.secrets_manager_endpoint_security_group_id:
+        # The hosted rotation functions call the Secrets Manager API: its VPC endpoint or, through
+        # a NAT gateway, its public addresses; without the endpoint's group the rule names any address.
+        weakened["world_egress"] = (("secrets", "rotation_days"),
+                                    "rotation functions would reach the Secrets Manager API over HTTPS at any "
+                                    "address (0.0.0.0/0; give network.secrets_manager_endpoint_security_group_id "
+                                    "to reach only its VPC endpoint)")
+    if has_generated_secrets(cfg) and cfg.secrets.rotation_days is None:
+        # The Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK flags a secret without
+        # a rotation schedule. Rotation is not turned on by itself: it needs a route from the
+        # subnets to Secrets Manager and the SecretsManager transform (which the Service Catalog
+        # product does not carry), so no rotation is a choice the params state.
+        weakened["rotation"] = (("secrets", "rotation_days"), "missing, so the generated secrets are never rotated "
+                                                              "(set it to rotate them)")
+    return weakened
+
+
+def weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
+    # Turning a secure default off is allowed, but only with a reason a reviewer can read.
+    weakened = weakened_defaults(cfg)
+    engine = ENGINES[cfg.engine_family]
+    for name, (path, what) in weakened.items():
+        # Settings another rule already refuses need fixing, not a waiver: say nothing more.
+        refused = (name == "iam_auth" and any((u.iam_auth or cfg.proxy.iam_auth) not in engine.iam_auth_values
+                                              for u in cfg.users)) or (
+            name == "require_tls" and any((u.iam_auth or cfg.proxy.iam_auth) is IamAuth.REQUIRED
+                                          for u in cfg.users))
+        if getattr(cfg.waivers, name) is None and not refused:
+            report(path, f"{what}; add waivers.{name}: <the reason> to allow it")
+    for name in WAIVABLE:
+        reason = getattr(cfg.waivers, name)
+        if reason is None:
+            continue
+        if name not in weakened:
+            report(("waivers", name), "nothing to waive (the secure default is in place); remove it")
+        elif len(reason.strip()) < MIN_WAIVER_REASON or not is_reason(reason):
+            report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters and "
+                                      f"{MIN_REASON_WORDS} words)")
