@@ -111,6 +111,7 @@ def test_the_stack_set_template_says_what_the_params_say():
 
 def test_an_env_the_product_cannot_launch_gets_no_stack_set():
     cfg = make_cfg({"secrets": {"rotation_days": 30},
+                    "network": {"secrets_manager_endpoint_security_group_id": "sg-0a1b2c3d4e5f60755"},
                     "stack_set": {"instances": [{"accounts": ["111122223333"], "regions": ["eu-west-1"]}]}})
     problems = [str(p) for p in launch_problems([cfg], product_body())]
     assert problems and all("member template is the product" in p for p in problems)
