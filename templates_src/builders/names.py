@@ -51,3 +51,11 @@ def ingress_from_security_group(group_id: str) -> str:
 def ingress_from_cidr(cidr: str) -> str:
     # Keep every character's meaning so two ranges never share a name: . -> D, / -> P, : -> C.
     return "ProxyIngressFromCidr" + re.sub(r"[./:]", lambda m: {".": "D", "/": "P", ":": "C"}[m.group()], cidr)
+
+ALARM_TOPIC = "ProxyAlarmTopic"
+DASHBOARD = "ProxyDashboard"
+
+
+def alarm(what: str) -> str:
+    """``pool-saturation`` -> ``ProxyPoolSaturationAlarm``."""
+    return "Proxy" + "".join(part.capitalize() for part in what.split("-")) + "Alarm"

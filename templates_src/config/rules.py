@@ -16,7 +16,7 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules
+from . import exposure_rules, monitoring_rules
 from .auth_rules import auth_scheme_ok
 from .text_rules import MIN_REASON_WORDS, is_reason
 from .validate import suggest
@@ -155,6 +155,8 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
             report(path, f"the {what} is in {arn.split(':')[3]}, but the stack deploys to {cfg.region}")
 
     check(cfg.secrets.kms_key_arn, ("secrets", "kms_key_arn"), "key")
+    # Alarm actions notify topics of the alarm's own region (CloudWatch User Guide, "Alarm actions").
+    check(cfg.monitoring.alarm_topic_arn, ("monitoring", "alarm_topic_arn"), "topic")
     check(cfg.secrets.rotation_superuser_secret_arn, ("secrets", "rotation_superuser_secret_arn"), "secret")
     for index, user in enumerate(cfg.users):
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
@@ -215,7 +217,7 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
 
 
 MIN_WAIVER_REASON = 10
-WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention")
+WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention", "alarms")
 
 
 def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
@@ -235,6 +237,8 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         weakened["log_retention"] = (("proxy", "log_retention_days"),
                                      f"{cfg.proxy.log_retention_days} is under a year, which AWS Control Tower's "
                                      f"CT.CLOUDWATCH.PR.2 refuses (the default is {facts.MIN_LOG_RETENTION_DAYS})")
+    if not cfg.monitoring.alarms:
+        weakened["alarms"] = (("monitoring", "alarms"), "false turns off the secure default (true)")
     return weakened
 
 
@@ -277,6 +281,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _rotation_ok,
     auth_scheme_ok,
     *exposure_rules.RULES,
+    *monitoring_rules.RULES,
 )
 
 
@@ -312,12 +317,14 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         target = dataclasses.replace(target, port=engine.port)
     if target.schema_name is None:
         target = dataclasses.replace(target, schema_name=DEFAULT_SCHEMA[cfg.engine_family])
+    monitoring = monitoring_rules.resolve(cfg.monitoring, pool)
     return dataclasses.replace(
         cfg,
         users=users,
         pool=pool,
         secrets=secrets,
         target=target,
+        monitoring=monitoring,
         stack_name=cfg.stack_name or f"rds-proxy-{cfg.env}",
         tags={facts.ENVIRONMENT_TAG: cfg.env, **(cfg.tags or {})},
     )
