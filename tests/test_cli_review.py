@@ -56,8 +56,8 @@ def test_diff_names_files_that_would_appear_or_go(project):
     (params / "staging.yaml").unlink()
     result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
     summaries = [line for line in result.out.splitlines() if line.startswith(("qa:", "staging:"))]
-    assert summaries[0].startswith("qa: 9 file(s) added, 0 removed, 0 changed; resources: 16 added")
-    assert summaries[1].startswith("staging: 0 file(s) added, 9 removed, 0 changed; resources: 0 added, 19 removed")
+    assert summaries[0].startswith("qa: 9 file(s) added, 0 removed, 0 changed; resources: 24 added")
+    assert summaries[1].startswith("staging: 0 file(s) added, 9 removed, 0 changed; resources: 0 added, 27 removed")
 
 
 ORG_RULE = """\
