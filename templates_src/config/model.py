@@ -8,9 +8,7 @@ field documented as derived is None.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 from .. import aws_facts as facts
 from .. import connection_facts, monitoring_facts
@@ -18,71 +16,7 @@ from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily
                          SessionPinningFilter)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
-
-_REQUIRED = dataclasses.MISSING
-INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
-
-# What each identifier pattern of aws_facts allows, in words, for error messages.
-PATTERN_DOCS = {
-    facts.PROXY_NAME_PATTERN: "a lowercase letter first, then lowercase letters, digits and single hyphens, "
-                              "no hyphen at the end",
-    facts.DB_IDENTIFIER_PATTERN: "a letter first, then letters, digits and single hyphens, no hyphen at the end, "
-                                 "at most 63 characters",
-    facts.USERNAME_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
-    facts.STACK_NAME_PATTERN: "a letter first, then letters, digits and hyphens, at most 128 characters",
-    facts.REGION_PATTERN: "a region code like us-east-1 or eu-west-1",
-    facts.VPC_ID_PATTERN: "vpc- and 8 or 17 lowercase hex digits",
-    facts.SUBNET_ID_PATTERN: "subnet- and 8 or 17 lowercase hex digits",
-    facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
-    facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
-    monitoring_facts.SNS_TOPIC_ARN_PATTERN: "a topic ARN, arn:aws:sns:<region>:<12-digit account>:<topic name>",
-    INSTANCE_CLASS_PATTERN: "a DB instance class like db.r6g.large",
-    SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
-    r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
-    facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "
-                                  "cluster-... (DbClusterResourceId) for a cluster, upper case",
-    facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
-}
-
-
-def key(
-    doc: str,
-    *,
-    default: Any = _REQUIRED,
-    minimum: int | None = None,
-    maximum: int | None = None,
-    choices: tuple[Any, ...] | None = None,
-    pattern: str | None = None,
-    max_length: int | None = None,
-    min_items: int | None = None,
-    max_items: int | None = None,
-    unique: bool = False,
-    derived: str | None = None,
-) -> Any:
-    """Declare one params key: its documentation, default and constraints."""
-    meta = {
-        "doc": doc,
-        "minimum": minimum,
-        "maximum": maximum,
-        "choices": choices,
-        "pattern": pattern,
-        "pattern_doc": PATTERN_DOCS.get(pattern) if pattern else None,
-        "max_length": max_length,
-        "min_items": min_items,
-        "max_items": max_items,
-        "unique": unique,
-        "derived": derived,
-    }
-    if default is _REQUIRED:
-        return dataclasses.field(metadata=meta)
-    if isinstance(default, (list, dict)):
-        raise TypeError("use tuples for list defaults; mutable defaults are shared")
-    return dataclasses.field(default=default, metadata=meta)
-
-
-def internal(doc: str) -> Any:
-    """A field the loader fills in, never read from a params file."""
-    return dataclasses.field(default="", metadata={"doc": doc, "internal": True})
+from .model_keys import INSTANCE_CLASS_PATTERN, internal, key
 
 
 @dataclass(frozen=True)
