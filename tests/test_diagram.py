@@ -19,7 +19,7 @@ import pytest
 from templates_src import diagram
 
 from builders.envs import CLUSTER, END_TO_END_IAM, OWN_KEY, POSTGRES, SQLSERVER, make_cfg
-from conftest import GENERATED, ROOT, example_configs
+from conftest import GENERATED, ROOT, example_configs, example_files
 
 MODULES = Path(os.environ.get("RDS_PROXY_CFN_MERMAID", ROOT / ".cache" / "mermaid" / "node_modules"))
 PARSER = Path(__file__).parent / "mermaid_parse.mjs"
@@ -48,16 +48,19 @@ def _variants():
     )]
 
 
-def test_every_generated_deploy_guide_has_the_diagram_of_its_config():
+def test_every_deploy_guide_has_the_diagram_of_its_config():
+    files = example_files()
     for env, cfg in example_configs().items():
-        guide = (GENERATED / env / "DEPLOY.md").read_text(encoding="utf-8")
-        assert FENCE.findall(guide) == [diagram.mermaid(cfg)], env
+        assert FENCE.findall(files[f"{env}/DEPLOY.md"]) == [diagram.mermaid(cfg)], env
 
 
 def test_every_diagram_parses():
+    """The examples' and other shapes', and those committed in generated/ (whatever params/ holds)."""
     texts = [diagram.mermaid(cfg) for cfg in (*example_configs().values(), *_variants())]
-    texts += [FENCE.findall((GENERATED / env / "DEPLOY.md").read_text(encoding="utf-8"))[0]
-              for env in example_configs()]
+    committed = sorted(GENERATED.glob("*/DEPLOY.md"))
+    assert committed
+    texts += [text for path in committed for text in FENCE.findall(path.read_text(encoding="utf-8"))]
+    assert len(texts) == len(example_configs()) + len(_variants()) + len(committed)
     assert parse(texts) == [None] * len(texts)
 
 

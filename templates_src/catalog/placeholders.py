@@ -21,9 +21,9 @@ from ..builders.outputs import client_policy_output_name, secret_output_name
 from . import env_parameters as deploy
 from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
-# Slots: enough for every example env, and what fits CloudFormation's 51,200-byte template body
-# (a fourth user slot would add 6.4 KB: its secret and twin, Auth entry, policy entries, parameters,
-# conditions and rules).
+# Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
+# Auth entry, policy entries, parameters, conditions and rules). They were chosen to fit the
+# 51,200-byte inline template limit, which the product (read from S3) has outgrown since #16.
 USER_SLOTS = 3
 CLIENT_SECURITY_GROUP_SLOTS = 3
 IPV4_CIDR_SLOTS = 2
