@@ -14,8 +14,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from templates_src import diagram
 
 from builders.envs import CLUSTER, END_TO_END_IAM, OWN_KEY, POSTGRES, SQLSERVER, make_cfg

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from troposphere import Ref, Sub
+from troposphere import Ref
 from troposphere.cloudwatch import Alarm, Metric, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.sns import Topic
 
@@ -142,7 +142,3 @@ def build_alarms(cfg: EnvConfig) -> list[Alarm]:
         return []
     return [_alarm(cfg, spec) for spec in specs(cfg)]
 
-
-def source_arn(cfg: EnvConfig) -> Sub:
-    """The alarms of this proxy (aws:SourceArn of CloudWatch's calls to KMS)."""
-    return Sub(m.ALARM_ARN_SUB % cfg.proxy.name)
