@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, catalog, checks, diff, emit, guards, import_command, render, report, stacksets
+from . import __version__, budget, catalog, checks, diff, emit, guards, import_command, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -323,6 +323,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     if build_cache:
         build_cache.record(fingerprint, out_dir, len(configs))
     for line in report.summary(rows, time.perf_counter() - start, report.is_terminal(stdout)):
+        print(line, file=stdout)
+    for line in budget.summary_lines(configs):  # one per database: what its proxies may open together
         print(line, file=stdout)
     for note in notes:
         print(note, file=stdout)

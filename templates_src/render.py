@@ -20,7 +20,8 @@ from cfn_flip import cfn_literal_parser, config
 from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
 from troposphere import Template
 
-from . import yaml_writer
+from . import budget, diagram, yaml_writer
+from .builders import alarms, dashboard
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
 from .builders.network import proxy_port
 from .builders.outputs import client_policy_output_name, secret_output_name
@@ -241,6 +242,14 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         driver=DRIVERS[cfg.engine_family],
         capabilities=" ".join(capabilities(template)),
         files=_file_names(),
+        diagram=diagram.mermaid(cfg),
+        budget=budget.budget(cfg),
+        alarms=alarms.specs(cfg) if cfg.monitoring.alarms else [],
+        creates_topic=alarms.creates_topic(cfg),
+        topic_name=alarms.topic_name(cfg),
+        alarm_names={spec.what: alarms.alarm_name(cfg, spec.what) for spec in alarms.specs(cfg)},
+        alarm_conditions={spec.what: alarms.condition(spec) for spec in alarms.specs(cfg)},
+        dashboard=dashboard.dashboard_name(cfg),
     )
 
 

@@ -17,7 +17,7 @@ from troposphere import Template
 from . import __version__
 from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import iam, kms, logs, network, outputs, proxy, rotation, secrets, users_ready
+from .builders import alarms, dashboard, iam, kms, logs, network, outputs, proxy, rotation, secrets, users_ready
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -46,6 +46,9 @@ def build_template(cfg: EnvConfig) -> Template:
         *iam.build_client_policies(cfg),
         *network.build_rotation_network(cfg),
         *rotation.build_rotation(cfg),
+        *alarms.build_topic(cfg),
+        *alarms.build_alarms(cfg),
+        dashboard.build_dashboard(cfg),
     ]
     if cfg.secrets.rotation_days is not None:
         template.set_transform(facts.SECRETS_MANAGER_TRANSFORM)  # hosted rotation functions

@@ -266,7 +266,7 @@ def test_cli_uses_the_cache_and_no_cache_forces_a_cold_build(project: Path, fake
     assert first.code == 0, first.err
     envs = len(fake.calls)
     assert envs >= 2 and all(" lint passed " in line for line in first.out.splitlines()
-                             if not line.startswith("note: "))
+                             if not line.startswith(("note: ", "budget ")))
     entries = sorted((project / ".cache" / "rds-proxy-cfn" / "lint-v1").rglob("*.json"))
     assert len(entries) == envs
 
@@ -280,13 +280,14 @@ def test_cli_uses_the_cache_and_no_cache_forces_a_cold_build(project: Path, fake
 
     warm = run_main(*args)
     assert warm.code == 0 and len(fake.calls) == 2 * envs
-    assert all(" lint cached " in line for line in warm.out.splitlines() if not line.startswith("note: "))
+    assert all(" lint cached " in line for line in warm.out.splitlines()
+               if not line.startswith(("note: ", "budget ")))
 
 
 def test_cli_summary_has_a_line_per_env(project: Path) -> None:
     result = run_main("--no-lint", "--params", str(project / "params"), "--out", str(project / "out"))
     assert result.code == 0, result.err
-    lines = [line for line in result.out.splitlines() if not line.startswith("note: ")]
+    lines = [line for line in result.out.splitlines() if not line.startswith(("note: ", "budget "))]
     envs = sorted(p.stem for p in PARAMS.glob("[!_]*.yaml"))
     assert [line.split(": ", 1)[0] for line in lines] == envs
     for env, line in zip(envs, lines):
@@ -308,7 +309,7 @@ def test_cli_progress_and_total_only_on_a_terminal(project: Path, monkeypatch: p
     text = out.getvalue()
     count = len(list(PARAMS.glob("[!_]*.yaml")))
     assert "\r\033[K[1/%d] " % count in text and "\r\033[K[%d/%d] " % (count, count) in text
-    assert [line for line in text.splitlines() if not line.startswith("note: ")][-1].startswith(
+    assert [line for line in text.splitlines() if not line.startswith(("note: ", "budget "))][-1].startswith(
         f"{count} environment(s): ")
 
 

@@ -47,7 +47,7 @@ def test_build_prints_one_line_per_env(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
     assert result.code == 0
-    assert [line.split(":", 1)[0] for line in result.out.splitlines() if not line.startswith("note: ")] == ENVS
+    assert [line.split(":", 1)[0] for line in result.out.splitlines() if not line.startswith(("note: ", "budget "))] == ENVS
     assert result.err == ""
 
 
@@ -63,7 +63,8 @@ def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) ->
     result = run_main("--no-lint", "dev", "--params", str(params_copy), "--out", str(built))
 
     assert result.code == 0, result.err
-    assert result.out.startswith("dev: ") and len(result.out.splitlines()) == 1
+    assert result.out.startswith("dev: ") and len(result.out.splitlines()) == 2
+    assert result.out.splitlines()[1].startswith("budget instance orders-dev-db (eu-west-1): dev 50%")
     after = snapshot(built)
     assert set(after) == set(before)
     changed = {path for path in after if after[path] != before[path]}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from awacs import kms as kms_actions
-from awacs.aws import (Allow, ArnEquals, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement,
+from awacs.aws import (Allow, ArnEquals, ArnLike, Bool, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement,
                        StringEquals)
 from troposphere import AccountId, GetAtt, Ref, Sub
 from troposphere.kms import Alias, Key
 
 from .. import aws_facts as facts
+from .. import monitoring_facts
 from ..config.model import EnvConfig
 from ..config.auth_rules import end_to_end_iam
 from . import names
@@ -41,6 +42,15 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
                       "kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB),
                   })])),
     ]
+    # The alarm topic the stack creates is encrypted with this key: CloudWatch may use it for this
+    # proxy's alarms only (aws:SourceAccount and aws:SourceArn, monitoring_facts).
+    alarms_use = [
+        Statement(Sid="AlarmTopicEncryption", Effect=Allow,
+                  Principal=Principal("Service", [monitoring_facts.CLOUDWATCH_SERVICE_PRINCIPAL]),
+                  Action=[kms_actions.Decrypt, kms_actions.Action("GenerateDataKey*")], Resource=["*"],
+                  Condition=Condition([StringEquals("aws:SourceAccount", AccountId),
+                                       ArnLike("aws:SourceArn", Sub(monitoring_facts.ALARM_ARN_SUB % cfg.proxy.name))])),
+    ] if cfg.monitoring.alarms and not cfg.monitoring.alarm_topic_arn else []
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
@@ -60,6 +70,7 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
                       Principal=Principal("Service", [Sub(facts.LOGS_SERVICE_SUB)]),
                       Action=_USE_ACTIONS, Resource=["*"],
                       Condition=Condition([ArnEquals("kms:EncryptionContext:aws:logs:arn", log_group_arn)])),
+            *alarms_use,
         ],
     )
 

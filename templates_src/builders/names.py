@@ -62,3 +62,12 @@ DELETABLE_SUFFIX = "Deletable"
 
 def product_user_secret(index: int, retained: bool = True) -> str:
     return f"User{index}Secret" + ("" if retained else DELETABLE_SUFFIX)
+
+
+ALARM_TOPIC = "ProxyAlarmTopic"
+DASHBOARD = "ProxyDashboard"
+
+
+def alarm(what: str) -> str:
+    """``pool-saturation`` -> ``ProxyPoolSaturationAlarm``."""
+    return "Proxy" + "".join(part.capitalize() for part in what.split("-")) + "Alarm"

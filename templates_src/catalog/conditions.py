@@ -22,6 +22,8 @@ HAS_READ_ONLY_ENDPOINT = "HasReadOnlyEndpoint"
 HAS_INIT_QUERY = "HasInitQuery"
 HAS_SESSION_PINNING = "HasSessionPinning"
 ANY_IAM_USER = "AnyIamUser"
+HAS_ALARMS = "HasAlarms"
+CREATE_ALARM_TOPIC = "CreateAlarmTopic"
 
 
 def has_user(i: int) -> str | None:
@@ -147,6 +149,8 @@ def define() -> Conditions:
     c.add(HAS_READ_ONLY_ENDPOINT, equals(ph.READ_ONLY_ENDPOINT, "true"))
     c.add(HAS_INIT_QUERY, is_set(ph.INIT_QUERY))
     c.add(HAS_SESSION_PINNING, is_set(ph.SESSION_PINNING))
+    c.add(HAS_ALARMS, equals(ph.ALARMS, "true"))
+    c.add(CREATE_ALARM_TOPIC, equals(ph.ALARM_TOPIC, ""))
     for i in slots(ph.USER_SLOTS):
         user = has_user(i)
         if user:

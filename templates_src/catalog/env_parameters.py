@@ -8,12 +8,13 @@ placeholder configs pass ``Ref`` of them to the builders (placeholders.base_conf
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .. import aws_facts as facts
-from ..config.model import EnvConfig
+from ..config.model import EnvConfig, MonitoringParams
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,19 @@ class DeployParameter:
     applies: Callable[[EnvConfig], bool] = lambda cfg: True
     constraints: tuple[tuple[str, Any], ...] = ()
     constraint_description: str | None = None
+
+
+def _model_field(name: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(MonitoringParams) if f.name == name)
+
+
+def _model_doc(name: str) -> str:
+    return _model_field(name).metadata["doc"]
+
+
+def _model_range(name: str) -> tuple[int, int]:
+    meta = _model_field(name).metadata
+    return meta["minimum"], meta["maximum"]
 
 
 def _number(low: int, high: int) -> tuple[tuple[str, Any], ...]:
@@ -43,10 +57,16 @@ MAX_CONNECTIONS = "MaxConnectionsPercent"
 MAX_IDLE_CONNECTIONS = "MaxIdleConnectionsPercent"
 BORROW_TIMEOUT = "ConnectionBorrowTimeout"
 LOG_RETENTION = "LogRetentionInDays"
+MIN_AVAILABILITY = "AlarmMinAvailabilityPercent"
+POOL_SATURATION = "AlarmPoolSaturationPercent"
+BORROW_LATENCY = "AlarmBorrowLatencyMs"
+PINNED = "AlarmPinnedPercent"
+FAILED_LOGINS = "AlarmFailedLoginsPer5Minutes"
+DATABASE_FAILURES = "AlarmDatabaseConnectionFailuresPer5Minutes"
 
 # Console groups, in the order the console shows them.
-NETWORK, DATABASE, PROXY, POOL = "Network", "Database", "Proxy", "Connection pool"
-GROUP_ORDER = (NETWORK, DATABASE, PROXY, POOL)
+NETWORK, DATABASE, PROXY, POOL, MONITORING = "Network", "Database", "Proxy", "Connection pool", "Monitoring"
+GROUP_ORDER = (NETWORK, DATABASE, PROXY, POOL, MONITORING)
 
 DEPLOY_PARAMETERS: tuple[DeployParameter, ...] = (
     DeployParameter(VPC_ID, "AWS::EC2::VPC::Id", "The VPC of the database and the proxy.",
@@ -94,6 +114,17 @@ DEPLOY_PARAMETERS: tuple[DeployParameter, ...] = (
                     lambda c: c.proxy.log_retention_days, group=PROXY, label="Log retention (days)",
                     constraints=(("AllowedValues", facts.LOG_RETENTION_DAYS),),
                     constraint_description="one of CloudWatch Logs' retention periods"),
+    *(DeployParameter(name, "Number", _model_doc(field), (lambda f: lambda c: getattr(c.monitoring, f))(field),
+                      group=MONITORING, label=label, constraints=_number(*_model_range(field)),
+                      constraint_description=f"a number from {_model_range(field)[0]} to {_model_range(field)[1]}")
+      for name, field, label in (
+          (MIN_AVAILABILITY, "min_availability_percent", "Alarm: availability below (%)"),
+          (POOL_SATURATION, "pool_saturation_percent", "Alarm: pool use from (%)"),
+          (BORROW_LATENCY, "borrow_latency_ms", "Alarm: borrow latency above (ms)"),
+          (PINNED, "pinned_percent", "Alarm: pinned connections from (%)"),
+          (FAILED_LOGINS, "failed_auth_per_5_minutes", "Alarm: failed logins per 5 min above"),
+          (DATABASE_FAILURES, "database_setup_failures_per_5_minutes", "Alarm: database connection failures above"),
+      )),
 )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import aws_facts as facts
+from .. import monitoring_facts
 from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
 from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
@@ -184,6 +185,18 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
                          max_length=_model_max_length(SecretsParams, "exclude_characters")),
         _switch(ph.RETAIN, "Retain on delete", "Keep secrets and key when terminated (the log group is always "
                 "kept: RDS fixes its name). Changing it later replaces them (new passwords).", "true"),
+    ]),
+    ("Monitoring", [
+        _switch(ph.ALARMS, "Alarms", "Create the CloudWatch alarms (the dashboard is always made).", "true"),
+        _optional_id(ph.ALARM_TOPIC, "Alarm topic ARN", "The SNS topic alarms notify (in the stack's region); "
+                     "empty: the stack creates one, encrypted with its key.", monitoring_facts.SNS_TOPIC_ARN_PATTERN,
+                     "an SNS topic ARN"),
+        _deploy(deploy.MIN_AVAILABILITY, "Alarm: availability below (%)", default="95"),
+        _deploy(deploy.POOL_SATURATION, "Alarm: pool use from (%)", default="90"),
+        _deploy(deploy.BORROW_LATENCY, "Alarm: borrow latency above (ms)", default="12000"),
+        _deploy(deploy.PINNED, "Alarm: pinned connections from (%)", default="50"),
+        _deploy(deploy.FAILED_LOGINS, "Alarm: failed logins per 5 min above", default="10"),
+        _deploy(deploy.DATABASE_FAILURES, "Alarm: database connection failures above", default="0"),
     ]),
     *((f"Database user {i}" + (" (required)" if i == 1 else " (optional)"), _user(i)) for i in slots(ph.USER_SLOTS)),
     ("Tags (Environment is added)", [

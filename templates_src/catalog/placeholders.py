@@ -19,11 +19,11 @@ from ..aws_facts import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from . import env_parameters as deploy
-from ..config.model import EnvConfig, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
+from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
-# Slots: enough for every example env, and what fits CloudFormation's 51,200-byte template body
-# (a fourth user slot would add 6.4 KB: its secret and twin, Auth entry, policy entries, parameters,
-# conditions and rules).
+# Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
+# Auth entry, policy entries, parameters, conditions and rules). They were chosen to fit the
+# 51,200-byte inline template limit, which the product (read from S3) has outgrown since #16.
 USER_SLOTS = 3
 CLIENT_SECURITY_GROUP_SLOTS = 3
 IPV4_CIDR_SLOTS = 2
@@ -43,6 +43,8 @@ KMS_KEY = "KmsKeyArn"
 PASSWORD_LENGTH = "PasswordLength"
 EXCLUDE_CHARACTERS = "ExcludeCharacters"
 RETAIN = "RetainOnDelete"
+ALARMS = "Alarms"
+ALARM_TOPIC = "AlarmTopicArn"
 DELETABLE_SUFFIX = names.DELETABLE_SUFFIX  # the twin of a retained resource, created when RetainOnDelete is false
 USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType")
 
@@ -193,6 +195,15 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
                         session_pinning_filters=(Text(ph(SESSION_PINNING)),)),  # type: ignore[arg-type]
         secrets=SecretsParams(kms_key_arn=None, password_length=Ref(PASSWORD_LENGTH),  # type: ignore[arg-type]
                               exclude_characters=ph(EXCLUDE_CHARACTERS), retain_on_delete=True),
+        monitoring=MonitoringParams(
+            alarms=True, alarm_topic_arn=None,
+            min_availability_percent=Ref(deploy.MIN_AVAILABILITY),  # type: ignore[arg-type]
+            pool_saturation_percent=Ref(deploy.POOL_SATURATION),  # type: ignore[arg-type]
+            borrow_latency_ms=Ref(deploy.BORROW_LATENCY),  # type: ignore[arg-type]
+            pinned_percent=Ref(deploy.PINNED),  # type: ignore[arg-type]
+            failed_auth_per_5_minutes=Ref(deploy.FAILED_LOGINS),  # type: ignore[arg-type]
+            database_setup_failures_per_5_minutes=Ref(deploy.DATABASE_FAILURES),  # type: ignore[arg-type]
+        ),
         stack_name="service-catalog-product",
         env=ph(ENVIRONMENT),
         source="the Service Catalog product",

@@ -47,6 +47,9 @@ LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + facts.LOG_GROUP_NAME_FORMAT.form
 RDS = _ACCOUNT % ("rds", "*")  # proxies, endpoints, target groups and the databases they register
 STACKS = _ACCOUNT % ("cloudformation", "stack/SC-*")
 CHANGE_SETS = _ACCOUNT % ("cloudformation", "changeSet/*")
+ALARMS = _ACCOUNT % ("cloudwatch", "alarm:*")
+DASHBOARDS = _GLOBAL % ("cloudwatch", "dashboard/rds-proxy-*")  # dashboards have no region
+TOPICS = _ACCOUNT % ("sns", "rds-proxy-*-alarms")
 ANY = "*"
 
 # resource type -> [(actions, resources)], from the type's CloudFormation handler permissions.
@@ -110,6 +113,21 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
         (("rds:CreateDBProxyEndpoint", "rds:DeleteDBProxyEndpoint", "rds:DescribeDBProxyEndpoints",
           "rds:ModifyDBProxyEndpoint"), (RDS,)),
     ],
+    "AWS::CloudWatch::Alarm": [
+        (("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+          "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"), (ALARMS,)),
+    ],
+    "AWS::CloudWatch::Dashboard": [
+        (("cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard",
+          "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"), (DASHBOARDS,)),
+        (("cloudwatch:ListDashboards",), (ANY,)),
+    ],
+    "AWS::SNS::Topic": [
+        (("sns:CreateTopic", "sns:DeleteTopic", "sns:GetDataProtectionPolicy", "sns:GetTopicAttributes",
+          "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:SetTopicAttributes", "sns:TagResource",
+          "sns:UntagResource"), (TOPICS,)),
+        (("sns:ListTopics",), (ANY,)),
+    ],
     "AWS::CloudFormation::WaitConditionHandle": [],  # no API call
     "AWS::CloudFormation::WaitCondition": [],
 }
@@ -126,6 +144,9 @@ NOT_NEEDED = {
     "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:PutIndexPolicy", "logs:DeleteIndexPolicy",
     "logs:PutLogGroupDeletionProtection", "logs:PutBearerTokenAuthentication",
     "s3:REST.PUT.OBJECT", "firehose:TagDeliveryStream",
+    # The alarm topic has no subscriptions, data protection policy or delivery logging role in the
+    # template (subscribers are added after launch: DEPLOY.md).
+    "sns:Subscribe", "sns:Unsubscribe", "sns:PutDataProtectionPolicy", "iam:GetRole", "iam:PassRole",
 }
 
 STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
@@ -137,7 +158,8 @@ STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack",
 
 _SCOPE_NAMES = {KEYS: "Keys", ALIASES: "KeyAliases", SECRETS: "Secrets", SECURITY_GROUPS: "SecurityGroups",
                 SECURITY_GROUP_RULES: "Rules", VPCS: "InVpcs", STACK_ROLES: "StackRoles",
-                STACK_POLICIES: "StackPolicies", LOG_GROUPS: "ProxyLogGroups", RDS: "RdsProxies", ANY: "Unscoped"}
+                STACK_POLICIES: "StackPolicies", LOG_GROUPS: "ProxyLogGroups", RDS: "RdsProxies", ALARMS: "Alarms",
+                DASHBOARDS: "ProxyDashboards", TOPICS: "AlarmTopics", ANY: "Unscoped"}
 
 
 def _scope_name(resources: tuple[str, ...]) -> str:

@@ -59,6 +59,8 @@ FEATURES = [
     Feature(C.HAS_READ_ONLY_ENDPOINT, lambda cfg: ph.replace(cfg, "target", read_only_endpoint=False)),
     Feature(C.HAS_INIT_QUERY, lambda cfg: ph.replace(cfg, "pool", init_query=None)),
     Feature(C.HAS_SESSION_PINNING, lambda cfg: ph.replace(cfg, "pool", session_pinning_filters=())),
+    Feature(C.CREATE_ALARM_TOPIC, lambda cfg: ph.replace(cfg, "monitoring", alarm_topic_arn=ph.ph(ph.ALARM_TOPIC))),
+    Feature(C.HAS_ALARMS, lambda cfg: ph.replace(cfg, "monitoring", alarms=False)),
     *(f for i in ph.slots(ph.USER_SLOTS) for f in _user_features(i)),
 ]
 

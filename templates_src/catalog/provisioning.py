@@ -91,6 +91,8 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
         ph.PASSWORD_LENGTH: str(cfg.secrets.password_length),
         ph.EXCLUDE_CHARACTERS: cfg.secrets.exclude_characters or "",
         ph.RETAIN: _flag(cfg.secrets.retain_on_delete),
+        ph.ALARMS: _flag(cfg.monitoring.alarms),
+        ph.ALARM_TOPIC: cfg.monitoring.alarm_topic_arn or "",
         **_fill([ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)],
                 list(cfg.network.client_security_group_ids)),
         **_fill([ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)], _cidrs(cfg, 4)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 
+from .. import budget
 from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
 from .errors import KeyPath, ParamsError
 from .model import EnvConfig
@@ -36,22 +37,33 @@ def check(configs: Sequence[EnvConfig], locate: Locate,
                 report(cfg, path, f"{what} {slot[1]!r} is also used by {first[slot].source} in {cfg.region}")
             first.setdefault(slot, cfg)
 
-    # Proxies on one database share its max_connections: together they may not ask for more.
-    # RDS identifiers are case-insensitive (stored lowercase); instances and clusters are separate.
-    by_database: dict[tuple[str, bool, str], list[EnvConfig]] = defaultdict(list)
-    for cfg in configs:
-        target = cfg.target
-        database = (target.db_cluster_identifier or target.db_instance_identifier or "").lower()
-        by_database[(cfg.region, bool(target.db_cluster_identifier), database)].append(cfg)
+    # Proxies on one database share its max_connections: together they may not ask for more, and
+    # they must agree on what it is (an instance class or a parameter group value each).
     limit = MAX_CONNECTIONS_PERCENT_RANGE[1]
-    for (region, _, database), sharing in by_database.items():
-        total = sum(c.pool.max_connections_percent for c in sharing)
-        if len(sharing) > 1 and total > limit:
-            parts = " + ".join(f"{c.env} {c.pool.max_connections_percent}" for c in sharing)
+    for (region, _, database), sharing in budget.by_database(configs).items():
+        if len(sharing) < 2:
+            continue
+        budgets = [budget.budget(c) for c in sharing]
+        sizes = {b.max_connections for b in budgets if b.max_connections is not None}
+        if len(sizes) > 1:
+            parts = ", ".join(f"{b.env} {b.max_connections} ({b.source})" for b in budgets
+                              if b.max_connections is not None)
+            for cfg, b in zip(sharing, budgets):
+                if b.max_connections is not None:
+                    path = ("target", "max_connections" if cfg.target.max_connections else "instance_class")
+                    report(cfg, path, f"proxies on database {database!r} in {region} disagree about its "
+                                      f"max_connections: {parts}")
+        total = sum(b.percent for b in budgets)
+        if total > limit:
+            parts = " + ".join(f"{b.env} {b.percent}" for b in budgets)
+            absolute = ""
+            if len(sizes) == 1:
+                size = next(iter(sizes))
+                absolute = f", {sum(size * b.percent // 100 for b in budgets)} of its {size} connections"
             for cfg in sharing:
                 report(cfg, ("pool", "max_connections_percent"),
                        f"proxies on database {database!r} in {region} share its max_connections and ask "
-                       f"for {total}% together ({parts}); at most {limit}%")
+                       f"for {total}% together ({parts}{absolute}); at most {limit}%")
     errors += _stack_sets(configs, locate, report_on)
     return errors
 

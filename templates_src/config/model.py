@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import aws_facts as facts
+from .. import connection_facts, monitoring_facts
 from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily, IamAuth, RotationStrategy,
                          SessionPinningFilter)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
-from .model_keys import PATTERN_DOCS, key, internal  # noqa: F401 - the schema's declarations
+from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
 from .stack_set_model import StackSetParams
 
 
@@ -108,6 +109,16 @@ class TargetParams:
         "The schema the grants apply to (PostgreSQL and SQL Server).", default=None,
         pattern=SQL_IDENTIFIER_PATTERN, derived="public on POSTGRESQL, dbo on SQLSERVER",
     )
+    instance_class: str | None = key(
+        "The database's DB instance class (for a cluster: of each instance), e.g. db.r6g.large: with the "
+        "engine's default max_connections it sizes the connection budget.", default=None,
+        pattern=INSTANCE_CLASS_PATTERN,
+    )
+    max_connections: int | None = key(
+        "The database's max_connections when its parameter group sets it (wins over instance_class).",
+        default=None, minimum=connection_facts.MAX_CONNECTIONS_OVERRIDE_RANGE[0],
+        maximum=connection_facts.MAX_CONNECTIONS_OVERRIDE_RANGE[1],
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,41 @@ class PoolParams:
     session_pinning_filters: tuple[SessionPinningFilter, ...] = key(
         "Session state that does not pin a client to a connection (EXCLUDE_VARIABLE_SETS, MYSQL only).",
         default=(), unique=True,
+    )
+
+
+@dataclass(frozen=True)
+class MonitoringParams:
+    alarms: bool = key(
+        "Create the CloudWatch alarms (false needs waivers.alarms); the dashboard is always made.", default=True,
+    )
+    alarm_topic_arn: str | None = key(
+        "The SNS topic alarms notify; absent: the stack creates one, encrypted with the stack's key.",
+        default=None, pattern=monitoring_facts.SNS_TOPIC_ARN_PATTERN,
+    )
+    min_availability_percent: int = key(
+        "Alarm when the target's AvailabilityPercentage (Average) falls below this.", default=95,
+        minimum=1, maximum=100,
+    )
+    pool_saturation_percent: int = key(
+        "Alarm when DatabaseConnections reach this share of MaxDatabaseConnectionsAllowed (what the pool may open).",
+        default=90, minimum=1, maximum=100,
+    )
+    borrow_latency_ms: int | None = key(
+        "Alarm when DatabaseConnectionsBorrowLatency (Average) exceeds this many milliseconds.", default=None,
+        minimum=1, maximum=300_000, derived="a tenth of pool.connection_borrow_timeout, at least 100 ms",
+    )
+    pinned_percent: int = key(
+        "Alarm when DatabaseConnectionsCurrentlySessionPinned reach this share of MaxDatabaseConnectionsAllowed.",
+        default=50, minimum=1, maximum=100,
+    )
+    failed_auth_per_5_minutes: int = key(
+        "Alarm when more client logins than this fail in 5 minutes (ClientConnectionsSetupFailedAuth).",
+        default=10, minimum=0, maximum=1_000_000,
+    )
+    database_setup_failures_per_5_minutes: int = key(
+        "Alarm when more database connections than this fail to open in 5 minutes (DatabaseConnectionsSetupFailed).",
+        default=0, minimum=0, maximum=1_000_000,
     )
 
 
@@ -215,6 +261,9 @@ class WaiverParams:
         "Why generated secrets are not rotated (no secrets.rotation_days): required then.",
         default=None, max_length=500,
     )
+    alarms: str | None = key(
+        "Why the proxy has no alarms (monitoring.alarms false): required then.", default=None, max_length=500,
+    )
 
 
 @dataclass(frozen=True)
@@ -242,6 +291,7 @@ class EnvConfig:
     )
     pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
     secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
+    monitoring: MonitoringParams = key("CloudWatch alarms and where they notify.", default=MonitoringParams())
     waivers: WaiverParams = key(
         "Reasons for weakening a secure default; each is recorded in the template's Metadata.",
         default=WaiverParams(),

@@ -1,5 +1,5 @@
-"""``key``: how the params schema (``model``, ``stack_set_model``) declares a key, and the words
-for each identifier pattern in error messages."""
+"""How the params schema declares a key (``key``, ``internal``), and what each identifier pattern
+allows in words (for error messages). model.py declares the keys themselves."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import dataclasses
 from typing import Any
 
 from .. import aws_facts as facts
+from .. import monitoring_facts
 from ..sql_facts import SQL_IDENTIFIER_PATTERN
 
 _REQUIRED = dataclasses.MISSING
+INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
 
 # What each identifier pattern of aws_facts allows, in words, for error messages.
 PATTERN_DOCS = {
@@ -24,6 +26,8 @@ PATTERN_DOCS = {
     facts.SUBNET_ID_PATTERN: "subnet- and 8 or 17 lowercase hex digits",
     facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
     facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
+    monitoring_facts.SNS_TOPIC_ARN_PATTERN: "a topic ARN, arn:aws:sns:<region>:<12-digit account>:<topic name>",
+    INSTANCE_CLASS_PATTERN: "a DB instance class like db.r6g.large",
     SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
     r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
     facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "

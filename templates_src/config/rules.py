@@ -16,7 +16,7 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules, waiver_rules
+from . import exposure_rules, monitoring_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 
@@ -154,6 +154,8 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
             report(path, f"the {what} is in {arn.split(':')[3]}, but the stack deploys to {cfg.region}")
 
     check(cfg.secrets.kms_key_arn, ("secrets", "kms_key_arn"), "key")
+    # Alarm actions notify topics of the alarm's own region (CloudWatch User Guide, "Alarm actions").
+    check(cfg.monitoring.alarm_topic_arn, ("monitoring", "alarm_topic_arn"), "topic")
     check(cfg.secrets.rotation_superuser_secret_arn, ("secrets", "rotation_superuser_secret_arn"), "secret")
     for index, user in enumerate(cfg.users):
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
@@ -233,6 +235,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _rotation_ok,
     auth_scheme_ok,
     *exposure_rules.RULES,
+    *monitoring_rules.RULES,
 )
 
 
@@ -272,6 +275,7 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
     stack_set = cfg.stack_set
     if stack_set is not None and stack_set.name is None:
         stack_set = dataclasses.replace(stack_set, name=stack_name)
+    monitoring = monitoring_rules.resolve(cfg.monitoring, pool)
     return dataclasses.replace(
         cfg,
         stack_set=stack_set,
@@ -279,6 +283,7 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         pool=pool,
         secrets=secrets,
         target=target,
+        monitoring=monitoring,
         stack_name=stack_name,
         tags={facts.ENVIRONMENT_TAG: cfg.env, **(cfg.tags or {})},
     )

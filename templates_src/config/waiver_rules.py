@@ -20,7 +20,7 @@ from .text_rules import MIN_REASON_WORDS, is_reason
 Report = Callable[[KeyPath, str], None]
 
 MIN_WAIVER_REASON = 10
-WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention", "world_egress", "rotation")
+WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention", "world_egress", "rotation", "alarms")
 
 
 def has_generated_secrets(cfg: EnvConfig) -> bool:
@@ -75,6 +75,8 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         # product does not carry), so no rotation is a choice the params state.
         weakened["rotation"] = (("secrets", "rotation_days"), "missing, so the generated secrets are never rotated "
                                                               "(set it to rotate them)")
+    if not cfg.monitoring.alarms:
+        weakened["alarms"] = (("monitoring", "alarms"), "false turns off the secure default (true)")
     return weakened
 
 

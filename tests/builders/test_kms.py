@@ -42,11 +42,12 @@ def test_alias_names_the_proxy(key_resources):
     }
 
 
-def test_policy_has_exactly_the_five_statements(key_resources, policy):
+def test_policy_has_exactly_the_six_statements(key_resources, policy):
     document = props(key_resources["ProxySecretsKey"])["KeyPolicy"]
     assert document["Version"] == "2012-10-17"
     assert list(policy) == ["AccountAdministersKey", "UseThroughSecretsManagerOnly",
-                            "GrantsOnlyForAwsResources", "DenyGrantsExceptForAwsServices", "ProxyLogGroupEncryption"]
+                            "GrantsOnlyForAwsResources", "DenyGrantsExceptForAwsServices", "ProxyLogGroupEncryption",
+                            "AlarmTopicEncryption"]  # CloudWatch, for the alarm topic (test_alarms.py)
     assert [sid for sid, s in policy.items() if s["Effect"] != "Allow"] == ["DenyGrantsExceptForAwsServices"]
 
 
@@ -62,7 +63,7 @@ def test_no_wildcard_principal_that_allows(key_resources):
     document = props(key_resources["ProxySecretsKey"])["KeyPolicy"]
     allows = [s for s in document["Statement"] if s["Effect"] == "Allow"]
     principals = [value for statement in allows for name, value in walk(statement) if name == "Principal"]
-    assert len(principals) == 4
+    assert len(principals) == 5
     for principal in principals:
         assert principal != "*"
         assert "*" not in [v for _, v in walk(principal)]

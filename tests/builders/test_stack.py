@@ -15,14 +15,16 @@ from templates_src.stack import build_template
 from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)
 
+ALARMS = {"ProxyAvailabilityAlarm", "ProxyPoolSaturationAlarm", "ProxyBorrowLatencyAlarm", "ProxySessionPinningAlarm",
+          "ProxyFailedLoginsAlarm", "ProxyDatabaseConnectionFailuresAlarm", "ProxyAlarmTopic"}
 CORE = {"ProxySecurityGroup", "ProxyIngressFromSg0a1b2c3d4e5f60733", "DatabaseIngressFromProxy", "ProxyRole",
-        "ProxyRolePolicy", "ProxyLogGroup", "Proxy", "ProxyTargetGroup"}
+        "ProxyRolePolicy", "ProxyLogGroup", "Proxy", "ProxyTargetGroup", "ProxyDashboard"} | ALARMS
 READY = {"WAIT"}  # the users-ready wait condition and its handle (ids carry a digest of the users)
 KEY = {"ProxySecretsKey", "ProxySecretsKeyAlias"}
 PSEUDO = {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix",
           "AWS::NoValue", "AWS::NotificationARNs"}
 TAGGABLE = {"AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::EC2::SecurityGroup", "AWS::IAM::Role",
-            "AWS::Logs::LogGroup", "AWS::RDS::DBProxy", "AWS::RDS::DBProxyEndpoint"}
+            "AWS::Logs::LogGroup", "AWS::RDS::DBProxy", "AWS::RDS::DBProxyEndpoint", "AWS::SNS::Topic"}
 RETAINED = {"AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"}
 
 SHAPES = {

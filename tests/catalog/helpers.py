@@ -49,10 +49,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "target": {"port": 1433},
         "users": [{"username": "svc", "iam_auth": "ENABLED", "description": "${not a variable}"},
                   {"username": "report"}, {"username": "etl", "description": "Loads"}],
-        "waivers": {"require_tls": REASON, "iam_auth": REASON},
+        "waivers": {"require_tls": REASON, "iam_auth": REASON, "alarms": REASON},
+        "monitoring": {"alarms": False},  # the product's HasAlarms false (the dashboard stays)
     },
     "mysql-pinning-mixed-iam": {
         "pool": {"session_pinning_filters": ["EXCLUDE_VARIABLE_SETS"], "init_query": "SET NAMES utf8mb4"},
+        # A given topic with the stack's own key (CreateKey true, CreateAlarmTopic false).
+        "monitoring": {"alarm_topic_arn": "arn:aws:sns:eu-west-1:111122223333:ops-alarms", "pinned_percent": 5},
         "users": [{"username": "a_user", "iam_auth": "DISABLED"}, {"username": "b_user", "iam_auth": "DISABLED"},
                   {"username": "c_user"}],
         "waivers": {"iam_auth": REASON},

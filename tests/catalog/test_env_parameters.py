@@ -15,16 +15,22 @@ VALUES = {
 }
 
 
+ALARM_DEFAULTS = {"AlarmMinAvailabilityPercent": "95", "AlarmPoolSaturationPercent": "90", "AlarmPinnedPercent": "50",
+                  "AlarmFailedLoginsPer5Minutes": "10", "AlarmDatabaseConnectionFailuresPer5Minutes": "0"}
+
+
 @pytest.mark.parametrize("overrides, expected", [
     ((VALUES,), {
         "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBInstanceIdentifier": "orders-test-db",
         "DatabasePort": "3307", "IdleClientTimeout": "900", "MaxConnectionsPercent": "80",
         "MaxIdleConnectionsPercent": "40", "ConnectionBorrowTimeout": "30", "LogRetentionInDays": "365",
+        **ALARM_DEFAULTS, "AlarmBorrowLatencyMs": "3000",  # a tenth of the 30 s borrow timeout
     }),
     ((CLUSTER,), {
         "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBClusterIdentifier": "orders-test-aurora",
         "DatabasePort": "3306", "IdleClientTimeout": "1800", "MaxConnectionsPercent": "100",
         "MaxIdleConnectionsPercent": "50", "ConnectionBorrowTimeout": "120", "LogRetentionInDays": "365",
+        **ALARM_DEFAULTS, "AlarmBorrowLatencyMs": "12000",
     }),
 ])
 def test_provisioning_values_are_the_env_values(overrides, expected):

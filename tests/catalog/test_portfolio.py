@@ -88,7 +88,8 @@ def test_the_launch_role_is_scoped() -> None:
     # Actions AWS does not scope to a resource (or not to one known before it exists).
     assert unscoped == {"cloudformation:ValidateTemplate", "s3:GetObject", "kms:CreateKey", "kms:ListAliases",
                         "secretsmanager:GetRandomPassword", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
-                        "ec2:DescribeSecurityGroupRules", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies"}
+                        "ec2:DescribeSecurityGroupRules", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
+                        "cloudwatch:ListDashboards", "sns:ListTopics"}
     iam = {a: r for a, r in granted.items() if a.startswith("iam:") and a not in portfolio.DETACH_ACTIONS}
     assert all(r["Fn::Sub"].split(":")[-1] in ("role/SC-*", "policy/SC-*") for rs in iam.values() for r in rs)
 

@@ -175,7 +175,7 @@ def test_create_change_each_key_delete_and_create_again(index: int) -> None:
 # proxy.default_auth_scheme turns end-to-end IAM on or off, which needs (or forbids)
 # target.database_resource_id in the same change.
 CHANGE_ONLY_WITH_OTHERS = {"proxy.require_tls", "users[].iam_auth", "users[].privileges", "secrets.rotation_strategy",
-                           "secrets.rotation_superuser_secret_arn", "waivers.iam_auth", "waivers.require_tls",
+                           "secrets.rotation_superuser_secret_arn", "waivers.iam_auth", "waivers.require_tls", "waivers.alarms",
                            "proxy.default_auth_scheme"}
 
 
