@@ -190,6 +190,13 @@ def _linkable(path: Path | str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
+def _real_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _real(path: Path) -> bool:
     """A real folder or a regular file (not a link to one, not a FIFO or device)."""
     try:
@@ -227,7 +234,8 @@ def _write(path: Path, data: bytes, previous: Path) -> None:
 def _check_owned(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise EmitError(f"{out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER_FILE).is_file():
+    # The marker itself, not a link to some other folder's (out_tree): a link proves nothing.
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not _real_file(out_dir / MARKER_FILE):
         raise EmitError(f"refusing to replace {out_dir}: it is not empty and has no {MARKER_FILE} "
                         "marker (it was not written by build.py); choose another --out")
 

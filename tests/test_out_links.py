@@ -147,3 +147,17 @@ def test_the_reader_refuses_links_specials_and_linked_folders(tmp_path: Path) ->
     files, others = out_tree.walk(tmp_path)
     assert files == ["real/file"]
     assert others == {"folder": "a symbolic link", "link": "a symbolic link", "pipe": "a FIFO"}
+
+
+def test_a_linked_marker_does_not_make_a_folder_the_builds(tmp_path: Path) -> None:
+    """The marker says build.py wrote the folder and may replace it; a link to another build's
+    marker must not make someone's folder replaceable."""
+    real = tmp_path / "real"
+    assert _build(real).code == 0
+    theirs = tmp_path / "docs"
+    theirs.mkdir()
+    (theirs / "notes.md").write_text("mine\n")
+    (theirs / ".rds-proxy-cfn").symlink_to(real / ".rds-proxy-cfn")
+    result = _build(theirs)
+    assert result.code == 2 and "refusing to replace" in result.err
+    assert (theirs / "notes.md").read_text() == "mine\n"
