@@ -3,8 +3,8 @@
 Exit status: 0 success; 1 lint or policy findings, or stale output (--check); 2 bad input
 (params, arguments, policy files, an out folder that cannot be written).
 
-Steps: load and validate params -> the Service Catalog product (``catalog``; kept in the cache
-by code digest) -> render every environment and check that the product launches it as its own
+Steps: load and validate params, meanwhile the Service Catalog product (``product_step``: kept in
+the cache by code digest, else built in a forked child) -> render every environment and check that the product launches it as its own
 template (``workers``) -> lint each template with cfn-lint and the Guard policies, cached
 (``checks``) -> compare (--check, --diff) or write atomically (``emit``) -> summary (``report``).
 """
@@ -25,15 +25,15 @@ from . import __version__, budget, catalog, checks, diff, emit, guards, import_c
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
-from .build_cache import BuildCache, CodeCache, ConfigResults, fingerprint
+from .build_cache import BuildCache, ConfigResults, fingerprint
 from .config import EnvConfig, ParamsErrors, load_environments
 from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_policies
+from .product_step import ProductStep
 from .workers import render_all
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 ORGANISATION_POLICIES = PROJECT_POLICIES / "org"  # drop your organisation's .guard files here
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body the console and CLI take without S3
-PRODUCT_CACHE_ENTRY = "service-catalog-product"
 RENDER_CACHE_ENTRY = "rendered"  # build_cache.ConfigResults: each env's files and launch check
 JINJA_CACHE_FOLDER = "jinja-v1"  # the .j2 files compiled (render.prepare_templates)
 CONSOLE_COMMAND = "rds-proxy-cfn"  # pyproject.toml [project.scripts]
@@ -109,20 +109,6 @@ def build_files(configs: Sequence[EnvConfig], workers: int = 1) -> dict[str, str
     return files
 
 
-def service_catalog_product(cache_dir: Path | None) -> catalog.Product:
-    """The Service Catalog product. It depends on the code alone (``build_cache.code_digest``), so
-    it is kept in the cache folder: building it is ~75 ms, a sixth of a --no-lint build of 30 envs.
-    ``cache_dir`` None (--no-cache): build it, neither read nor write the cache."""
-    store = CodeCache(cache_dir) if cache_dir else None
-    cached = catalog.Product.from_json(store.load(PRODUCT_CACHE_ENTRY)) if store else None
-    if cached:
-        return cached
-    product = catalog.build_product(__version__)
-    if store:
-        store.store(PRODUCT_CACHE_ENTRY, product.to_json())
-    return product
-
-
 def catalog_configs(configs: Sequence[EnvConfig],
                     mismatches: Mapping[str, Sequence[str]] | None = None) -> tuple[list[EnvConfig], list[str]]:
     """The environments the Service Catalog product can launch, and a note for each one it can't
@@ -191,34 +177,37 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         if args.check and build_cache and (done := build_cache.up_to_date(fingerprint, out_dir)):
             print(f"{out_shown} is up to date ({done['environments']} environment(s))", file=stdout)
             return EXIT_OK
-        configs = load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)
+        # The product, portfolio and factory files, built (unless cached) while the params are read.
+        step = ProductStep(cache_dir)
+        try:
+            configs = load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)
+        except ParamsErrors:
+            step.cancel()
+            raise
     except ParamsErrors as exc:
-        for error in exc.errors:
-            print(error, file=stderr)
-        print(f"{len(exc.errors)} problem(s) in params; nothing was written", file=stderr)
+        report.problems(exc.errors, "params", stderr)
         return EXIT_BAD_INPUT
     except PolicyError as exc:
         print(f"bad policy: {exc}; nothing was written", file=stderr)
         return EXIT_BAD_INPUT
     if not configs:
+        step.cancel()
         print(f"{args.params}: no environments (add <env>.yaml files)", file=stderr)
         return EXIT_BAD_INPUT
 
     workers = args.jobs or checks.available_cpus()
     progress = report.Progress(stdout, len(configs), start)
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
-    # The product, portfolio and factory files (no env's provisioning file yet: which envs the
-    # product can launch is checked as each env is rendered, in the render workers).
-    product = service_catalog_product(cache_dir)
+    kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500) if cache_dir else None
+    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None)
+    # No env's provisioning file yet: which envs the product can launch is checked as each env
+    # is rendered, in the render workers.
+    product = step.product()
     if problems := stacksets.launch_problems(configs, product.body):  # an instance the product cannot be
-        for error in problems:
-            print(error, file=stderr)
-        print(f"{len(problems)} problem(s) in params; nothing was written", file=stderr)
+        report.problems(problems, "params", stderr)
         return EXIT_BAD_INPUT
     files: dict[str, str] = {**render.render_shared(), **product.files}
     launch_check = partial(catalog.launch_mismatches, product_body=product.body)
-    kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500) if cache_dir else None
-    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None)
     mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
     catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg)), DEFAULT_REGION)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import adopt
+from . import adopt, report
 from .config import ParamsErrors
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -40,9 +40,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         files = adopt.adopt(args.env, source, source_shown, params_dir, params_shown)
         adopt.write(files, params_dir / f"{args.env}.yaml")
     except ParamsErrors as exc:
-        for error in exc.errors:
-            print(error, file=stderr)
-        print(f"{len(exc.errors)} problem(s) in the describe output; nothing was written", file=stderr)
+        report.problems(exc.errors, "the describe output", stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:
         print(f"cannot write: {exc.filename}: {exc.strerror or exc}", file=stderr)

@@ -11,6 +11,13 @@ from typing import TextIO
 PROGRESS_AFTER_SECONDS = 1.0
 
 
+def problems(errors: Sequence[object], what: str, stream: TextIO) -> None:
+    """Bad input: every problem on its own line, then how many, and that nothing was written."""
+    for error in errors:
+        print(error, file=stream)
+    print(f"{len(errors)} problem(s) in {what}; nothing was written", file=stream)
+
+
 @dataclass
 class Row:
     """One environment's line of the summary."""

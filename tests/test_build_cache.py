@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from templates_src import build_cache, cli
+from templates_src import build_cache, cli, product_step, workers
 
 from conftest import PARAMS, run_main, snapshot
 
@@ -119,21 +120,34 @@ def _build(params: Path, out: Path, *extra: str):
 
 
 def _product_entries(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / "code-v1").glob(f"{cli.PRODUCT_CACHE_ENTRY}-*.json"))
+    return sorted((tmp_path / "cache" / "code-v1").glob(f"{product_step.PRODUCT_CACHE_ENTRY}-*.json"))
 
 
-def _count_product_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+class _Builds:
+    """Product builds, counted in a file: they happen in a forked child (product_step)."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def __bool__(self) -> bool:
+        return self.log.exists() and bool(self.log.read_text())
+
+    def pids(self) -> list[int]:
+        return [int(line) for line in self.log.read_text().split()] if self.log.exists() else []
+
+
+def _count_product_builds(monkeypatch: pytest.MonkeyPatch, log: Path) -> _Builds:
     from templates_src import catalog
 
-    built = []
     real = catalog.build_product
 
     def counting(version):
-        built.append(version)
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
         return real(version)
 
     monkeypatch.setattr(catalog, "build_product", counting)
-    return built
+    return _Builds(log)
 
 
 def test_the_product_is_built_once_per_code_and_read_back_the_same(project, tmp_path, monkeypatch):
@@ -150,7 +164,7 @@ def test_the_product_is_built_once_per_code_and_read_back_the_same(project, tmp_
     monkeypatch.setattr(catalog, "build_product", refuse)
     assert _build(params, out).code == 0
     assert snapshot(out) == before
-    cached = catalog.Product.from_json(build_cache.CodeCache(tmp_path / "cache").load(cli.PRODUCT_CACHE_ENTRY))
+    cached = catalog.Product.from_json(build_cache.CodeCache(tmp_path / "cache").load(product_step.PRODUCT_CACHE_ENTRY))
     monkeypatch.undo()
     assert cached == catalog.build_product()
 
@@ -170,14 +184,14 @@ def test_the_product_is_built_again_when_the_code_changed_or_the_entry_is_bad(pr
         entry.write_text('{"body": {}, "files": {"service-catalog/portfolio.yaml": "x"}}')
     else:
         extra = ("--no-cache",)
-    built = _count_product_builds(monkeypatch)
+    built = _count_product_builds(monkeypatch, tmp_path / "builds.log")
     assert _build(params, out, *extra).code == 0
     assert built and snapshot(out) == before
     entries = _product_entries(tmp_path)
     if change == "no-cache":  # neither read nor written
         assert entries == [entry] and entry.stat().st_mtime_ns == stored
     elif change == "code":  # the new code's entry replaces the old one
-        assert [p.name for p in entries] == [f"{cli.PRODUCT_CACHE_ENTRY}-{'0' * 64}.json"]
+        assert [p.name for p in entries] == [f"{product_step.PRODUCT_CACHE_ENTRY}-{'0' * 64}.json"]
     else:  # rewritten whole
         assert entries == [entry] and catalog_product(entry) is not None
 
@@ -309,3 +323,62 @@ def test_compiled_templates_are_kept_and_a_bad_entry_is_compiled_again(project, 
     build()
     assert snapshot(out) == before
     assert all(entry.read_bytes() != b"j2 not bytecode" for entry in kept)
+
+
+def test_the_product_is_built_in_a_child_while_the_params_are_read(project, tmp_path, monkeypatch):
+    params, out = project
+    before = snapshot(out)
+    built = _count_product_builds(monkeypatch, tmp_path / "builds.log")
+    assert _build(params, out, "--no-cache").code == 0
+    assert snapshot(out) == before
+    assert len(built.pids()) == 1 and built.pids()[0] != os.getpid()  # once, and not in this process
+
+
+def test_a_product_child_that_fails_is_built_here_instead(project, tmp_path, monkeypatch):
+    from templates_src import catalog
+
+    params, out = project
+    before = snapshot(out)
+    real, parent, log = catalog.build_product, os.getpid(), tmp_path / "builds.log"
+
+    def fails_in_a_child(version):
+        with log.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(version)
+
+    monkeypatch.setattr(catalog, "build_product", fails_in_a_child)
+    assert _build(params, out, "--no-cache").code == 0
+    assert snapshot(out) == before
+    pids = [int(p) for p in log.read_text().split()]
+    assert len(pids) == 2 and pids[0] != parent and pids[1] == parent
+
+
+def test_bad_params_stop_the_product_child(tmp_path, monkeypatch):
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "dev.yaml").write_text("engine_family: MYSQL\n")
+    started = []
+    real = workers.Background
+
+    class Recorded(real):
+        def __init__(self, fn):
+            super().__init__(fn)
+            started.append(self)
+
+    monkeypatch.setattr(product_step, "Background", Recorded)
+    assert _build(params, tmp_path / "out", "--no-cache").code == 2
+    [job] = started
+    assert job._child is None  # cancelled: killed and reaped (waitpid would raise on a reaped pid)
+
+
+def test_background_gives_the_childs_result_and_cancel_reaps_it():
+    job = workers.Background(lambda: ("from", os.getpid()))
+    word, pid = job.result()
+    assert word == "from" and pid != os.getpid()
+    slow = workers.Background(lambda: __import__("time").sleep(60))
+    pid = slow._child[0]
+    slow.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)

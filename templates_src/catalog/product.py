@@ -11,6 +11,7 @@ choose at launch (DeletionPolicy) becomes two copies of a resource, one of which
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,9 +77,9 @@ def build(cfg: EnvConfig) -> dict[str, Any]:
     if ready:
         renames.update({ready[0]: ph.USERS_READY_ID, ready[1]: ph.USERS_READY_HANDLE_ID})
     result = T.rename_ids(result, renames)
-    for name, sentinel in ph.SENTINELS.items():
-        result = T.replace_strings(result, sentinel, ph.ph(name))
-    return result
+    # No sentinel is part of another or of a placeholder, so replacing them all at once is
+    # replacing them one after another.
+    return T.replace_strings(result, {sentinel: ph.ph(name) for name, sentinel in ph.SENTINELS.items()})
 
 
 @cache
@@ -206,7 +207,8 @@ def _wrap_items(node: Any, slots: list[ph.Slot], guards: frozenset[str], conditi
         inner = guards
         if isinstance(item, dict) and "Fn::If" in item and item["Fn::If"][2] == T.NO_VALUE:
             inner = guards | {item["Fn::If"][0]}
-        owners = [slot for slot in slots if any(T.mentions(item, token) for token in _tokens(slot))]
+        text = json.dumps(item)  # once, not once per slot and token
+        owners = [slot for slot in slots if any(token in text for token in _tokens(slot))]
         if len(owners) == 1 and owners[0].condition \
                 and not any(conditions.implies(g, owners[0].condition) for g in inner):
             item = T.if_(owners[0].condition, item, T.NO_VALUE)

@@ -81,8 +81,23 @@ def transform(node: Any, fn: Callable[[Any], Any]) -> Any:
     return fn(node)
 
 
-def replace_strings(node: Any, old: str, new: str) -> Any:
-    return transform(node, lambda n: n.replace(old, new) if isinstance(n, str) else n)
+def replace_strings(node: Any, replacements: dict[str, str]) -> Any:
+    """Every occurrence of each key in every string replaced by its value, in one walk (the
+    product's builds each carry a dozen sentinels: one walk per sentinel was a fifth of its time)."""
+    if not replacements:
+        return node
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(replacements, key=len, reverse=True)))
+
+    def replace(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: replace(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [replace(v) for v in value]
+        if isinstance(value, str):
+            return pattern.sub(lambda m: replacements[m.group()], value)
+        return value
+
+    return replace(node)
 
 
 def rename_ids(sections: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
