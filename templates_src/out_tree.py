@@ -16,21 +16,27 @@ import os
 import stat
 from pathlib import Path
 
-_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
 
 
 class NotRegular(OSError):
-    """The path is a link, FIFO, socket or device: it is not read."""
+    """The path is a link, folder, FIFO, socket or device: it is not read. ``kind`` says which."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def read_regular(path: Path, root: Path | None = None) -> bytes:
-    """The bytes of a regular file, never through a link (``NotRegular`` otherwise). With
-    ``root``, every folder between it and the file must be a real folder too."""
+def read_regular(path: Path, root: Path | None = None, *, follow: bool = False, limit: int = -1) -> bytes:
+    """The bytes of a regular file (at most ``limit``), never through a link unless ``follow``
+    (``NotRegular`` otherwise). With ``root``, every folder between it and the file must be a real
+    folder too. Opened without blocking and checked before any read: opening a FIFO for reading
+    waits for a writer forever, a device never ends (the params loader reads with this too)."""
     if root is not None:
         folder = root
         for part in path.relative_to(root).parts[:-1]:
@@ -39,19 +45,20 @@ def read_regular(path: Path, root: Path | None = None) -> bytes:
             if stat.S_ISREG(mode):  # as opening through it would say
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
             if not stat.S_ISDIR(mode):
-                raise NotRegular(f"{folder} is {kind(mode)}")
+                raise NotRegular(f"{folder} is {kind(mode)}", kind(mode))
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:  # what O_NOFOLLOW answers for a link
-            raise NotRegular(f"{path} is a symbolic link") from None
+        if exc.errno == errno.ELOOP and not follow:  # what O_NOFOLLOW answers for a link
+            raise NotRegular(f"{path} is a symbolic link", "a symbolic link") from None
         raise
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotRegular(f"{path} is {kind(mode)}")
+            raise NotRegular(f"{path} is {kind(mode)}", kind(mode))
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
+            return handle.read(limit)
     finally:
         os.close(fd)
 

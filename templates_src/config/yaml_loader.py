@@ -8,9 +8,7 @@ and alias expansion is bounded so an "alias bomb" fails in milliseconds.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..out_tree import NotRegular, read_regular
 from .errors import KeyPath, ParamsError
 
 MAX_FILE_BYTES = 1_000_000  # a real params file is a few kilobytes
@@ -226,35 +225,14 @@ def parse(text: str, file: str) -> tuple[Document, list[ParamsError]]:
     return Document(file, data, converter.marks), converter.errors
 
 
-class _NotRegular(Exception):
-    pass
-
-
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
-          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
-
-
-def _read_regular_file(path: Path) -> bytes:
-    """The first MAX_FILE_BYTES + 1 bytes of a regular file. Opened without blocking and checked
-    before any read: opening a FIFO for reading waits for a writer forever, a device never ends."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise _NotRegular(f"the file is {next((k for test, k in _KINDS if test(mode)), 'not a regular file')}")
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
-
-
 def load(path: Path, shown_as: str) -> tuple[Document, list[ParamsError]]:
     """Read and parse one params file; ``shown_as`` is the name used in error messages."""
     try:
-        raw = _read_regular_file(path)
-    except _NotRegular as exc:
-        return Document(shown_as, None), [ParamsError(shown_as, 0, 0, (), f"refused: {exc} (params are plain files)")]
+        # A params file may be a link (the folder is the user's own); it must end in a plain file.
+        raw = read_regular(path, follow=True, limit=MAX_FILE_BYTES + 1)
+    except NotRegular as exc:
+        return Document(shown_as, None), [ParamsError(shown_as, 0, 0, (), f"refused: the file is {exc.kind} "
+                                                                          "(params are plain files)")]
     except OSError as exc:
         return Document(shown_as, None), [ParamsError(shown_as, 0, 0, (), f"cannot read the file: {exc.strerror}")]
     if len(raw) > MAX_FILE_BYTES:
