@@ -1,12 +1,12 @@
 """The command line: arguments, the order of the build's steps, exit codes, printing errors.
 
-Exit status: 0 success; 1 lint or policy findings, or stale output (--check); 2 bad input
-(params, arguments, policy files, an out folder that cannot be written).
+Exit status: see ``exit_codes``.
 
 Steps: load and validate params, meanwhile the Service Catalog product (``product_step``: kept in
-the cache by code digest, else built in a forked child) -> render every environment and check that the product launches it as its own
-template (``workers``) -> lint each template with cfn-lint and the Guard policies, cached
-(``checks``) -> compare (--check, --diff) or write atomically (``emit``) -> summary (``report``).
+the cache by code digest, else built in a forked child) -> render every environment and check
+that the product launches it as its own template (``workers``) -> lint each template with
+cfn-lint and the Guard policies, cached (``checks``) -> compare (--check, --diff: ``compare``)
+or write atomically (``emit``) -> summary (``report``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, budget, catalog, checks, diff, emit, guards, import_command, render, report, stacksets
+from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
+from . import __version__, budget, catalog, checks, compare, emit, guards, import_command, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -31,7 +32,6 @@ from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_poli
 from .product_step import ProductStep
 from .workers import render_all
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 ORGANISATION_POLICIES = PROJECT_POLICIES / "org"  # drop your organisation's .guard files here
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body the console and CLI take without S3
 RENDER_CACHE_ENTRY = "rendered"  # build_cache.ConfigResults: each env's files and launch check
@@ -281,13 +281,13 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             impacts = impact.assess(configs, files, out_dir)  # what updating each deployed stack does
         if args.check:
             if refused := impact.refusals(impacts, REFUSED_BY_CHECK):
-                return _refuse(refused, "", stderr)
-            code = _check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
+                return compare.refuse(refused, "", stderr)
+            code = compare.check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
             if code == EXIT_OK and build_cache:
                 build_cache.record(fingerprint, out_dir, len(configs))
             return code
         if args.diff:
-            return _diff(args, impacts, files, out_dir, out_shown, scope, stdout)
+            return compare.diff(args.format == "json", args.exit_code, impacts, files, out_dir, out_shown, scope, stdout)
     except BrokenPipeError:
         raise  # the reader of --diff went away; not a problem with the out folder
     except OSError as exc:
@@ -298,7 +298,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
             # Under the lock: the impact on the out folder this build replaces, not on an earlier one.
             impacts = impact.assess(configs, files, out_dir)
             if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
-                return _refuse(refused, "; nothing was written", stderr)
+                return compare.refuse(refused, "; nothing was written", stderr)
             for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
                 print(line, file=stderr)
             emit.write_tree(files, out_dir, scope)
@@ -317,35 +317,4 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         print(line, file=stdout)
     for note in notes:
         print(note, file=stdout)
-    return EXIT_OK
-
-
-def _diff(args: argparse.Namespace, impacts: Sequence[impact.EnvImpact], files: dict[str, str], out_dir: Path,
-          out_shown: str, scope: tuple[str, ...] | None, stdout: TextIO) -> int:
-    """--diff: the impact on each deployed stack first (or as JSON), then the unified diffs."""
-    if args.format == "json":
-        print(impact.as_json(impacts), file=stdout)
-    else:
-        for line in [*impact.describe(impacts), *diff.report(files, out_dir, out_shown, scope)]:
-            print(line, file=stdout)
-    changed = args.exit_code and emit.stale_files(files, out_dir, scope)
-    return EXIT_FINDINGS if changed else EXIT_OK
-
-
-def _refuse(lines: Sequence[str], consequence: str, stderr: TextIO) -> int:
-    for line in lines:
-        print(f"refused: {line}", file=stderr)
-    print(f"{len(lines)} refused hazard(s) in the update of a deployed stack{consequence}", file=stderr)
-    return EXIT_BAD_INPUT
-
-
-def _check(files: dict[str, str], out_dir: Path, out_shown: str, scope: tuple[str, ...] | None, count: int,
-           stdout: TextIO, stderr: TextIO) -> int:
-    stale = emit.stale_files(files, out_dir, scope)
-    for problem in stale:
-        print(f"{out_shown}/{problem}", file=stderr)
-    if stale:
-        print(f"{len(stale)} file(s) out of date; run: python build.py", file=stderr)
-        return EXIT_FINDINGS
-    print(f"{out_shown} is up to date ({count} environment(s))", file=stdout)
     return EXIT_OK

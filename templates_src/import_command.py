@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from . import adopt, report
 from .config import ParamsErrors
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
