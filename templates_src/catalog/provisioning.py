@@ -64,6 +64,12 @@ def product_limits(cfg: EnvConfig) -> list[ParamsError]:
         problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
                                                            "Catalog product (it always logs in to the database with "
                                                            "generated secrets)"))
+    # The product's roles, key and secrets are one shape for every launch; its launch role may not
+    # set a boundary (portfolio.py denies iam:PutRolePermissionsBoundary).
+    for name, value in sorted(vars(cfg.iam).items()):
+        if value:
+            problems.append((("iam", name), "the Service Catalog product does not take the iam: options "
+                                            "(launch the env's own template)"))
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "
