@@ -139,11 +139,13 @@ def test_deploy_guide_lists_the_options_and_the_role_policies():
     assert "## IAM options" not in render.deploy_guide(make_cfg(), build_template(make_cfg()))
 
 
-def test_the_product_does_not_take_the_iam_options():
-    cfg = make_cfg(iam(permissions_boundary_arn=BOUNDARY, secret_reader_arns=READERS))
-    assert sorted(p.path for p in product_limits(cfg)) == [("iam", "permissions_boundary_arn"),
+def test_the_product_takes_only_the_boundary_of_the_iam_options():
+    cfg = make_cfg(iam(permissions_boundary_arn=BOUNDARY, role_path=PATH, key_admin_arns=ADMINS,
+                       secret_reader_arns=READERS, proxy_role_arn=None))
+    assert sorted(p.path for p in product_limits(cfg)) == [("iam", "key_admin_arns"), ("iam", "role_path"),
                                                            ("iam", "secret_reader_arns")]
-    assert product_limits(make_cfg()) == []
+    assert product_limits(make_cfg(iam(proxy_role_arn=ROLE_ARN))) != []
+    assert product_limits(make_cfg(iam(permissions_boundary_arn=BOUNDARY))) == []
 
 
 def test_change_analysis_knows_the_new_create_only_properties():
