@@ -157,6 +157,29 @@ DB_RESOURCE_ID_PATTERN = r"^(?:db|cluster)-[A-Z0-9]{1,255}$"
 SECRET_ARN_PATTERN = (
     r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$"
 )
+# IAM (iam: section). The partitions an ARN may name, and each region's partition (AWS General
+# Reference, "Amazon Resource Names": aws, aws-cn for cn-*, aws-us-gov for us-gov-*, aws-iso for
+# us-iso-*, aws-iso-b for us-isob-*).
+PARTITION_PATTERN = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
+REGION_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
+                     ("us-iso-", "aws-iso"))
+DEFAULT_PARTITION = "aws"
+# A path: "/" alone, or "/" + printable ASCII (U+0021-U+007E) + "/", 1 to 512 characters; a role
+# name: 1 to 64 of [\w+=,.@-]; a managed policy name 1 to 128 (IAM API Reference, CreateRole
+# Path/RoleName and CreatePolicy PolicyName; IAM User Guide, "IAM and AWS STS quotas").
+# Here without the backtick (U+0060), which no code span of DEPLOY.md could hold.
+_IAM_PATH_CHARS = r"[\x21-\x5f\x61-\x7e]"
+IAM_PATH_PATTERN = rf"^/(?:{_IAM_PATH_CHARS}*/)?$"
+IAM_PATH_MAX = 512
+IAM_ROLE_ARN_PATTERN = rf"^arn:{PARTITION_PATTERN}:iam::[0-9]{{12}}:role/(?:{_IAM_PATH_CHARS}*/)?[\w+=,.@-]{{1,64}}$"
+# Who may administer the key or read the secrets: an IAM role or user of an account.
+IAM_PRINCIPAL_ARN_PATTERN = (
+    rf"^arn:{PARTITION_PATTERN}:iam::[0-9]{{12}}:(?:role|user)/(?:{_IAM_PATH_CHARS}*/)?[\w+=,.@-]{{1,64}}$"
+)
+# A permissions boundary is a managed policy: the account's own or an AWS managed one (account "aws").
+IAM_MANAGED_POLICY_ARN_PATTERN = (
+    rf"^arn:{PARTITION_PATTERN}:iam::(?:[0-9]{{12}}|aws):policy/(?:{_IAM_PATH_CHARS}*/)?[\w+=,.@-]{{1,128}}$"
+)
 TAG_KEY_PATTERN = r"^(?!aws:)[\w\s.:/=+@-]{1,128}$"
 # The smallest tag value limit of the resource types the env's tags land on: 128 for
 # AWS::RDS::DBProxy and DBProxyEndpoint (TagFormat.Value maxLength in their provider schemas),

@@ -20,7 +20,7 @@ from cfn_flip import cfn_literal_parser, config
 from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
 from troposphere import Template
 
-from . import budget, diagram, yaml_writer
+from . import budget, diagram, iam_guide, yaml_writer
 from .builders import alarms, dashboard
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
 from .builders.network import proxy_port
@@ -250,6 +250,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         alarm_names={spec.what: alarms.alarm_name(cfg, spec.what) for spec in alarms.specs(cfg)},
         alarm_conditions={spec.what: alarms.condition(spec) for spec in alarms.specs(cfg)},
         dashboard=dashboard.dashboard_name(cfg),
+        iam_options=iam_guide.guide(cfg),
     )
 
 

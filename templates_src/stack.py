@@ -17,7 +17,8 @@ from troposphere import Template
 from . import __version__
 from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import alarms, dashboard, iam, kms, logs, network, outputs, proxy, rotation, secrets, users_ready
+from .builders import (alarms, dashboard, iam, kms, logs, network, outputs, proxy, rotation, secret_policies, secrets,
+                       users_ready)
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -36,6 +37,7 @@ def build_template(cfg: EnvConfig) -> Template:
     resources = [
         *kms.build_key(cfg),
         *secrets.build_secrets(cfg),
+        *secret_policies.build_secret_policies(cfg),
         *users_ready.build_users_ready(cfg),
         *network.build_network(cfg),
         *iam.build_proxy_role(cfg),

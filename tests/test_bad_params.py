@@ -265,6 +265,14 @@ EDGES: dict[str, dict[str, str | bytes]] = {
     "short-resource-ids": {"dev.yaml": sub("vpc-0a1b2c3d4e5f60718", "vpc-0a1b2c3d", sub(
         "[subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]", "[subnet-0a1b2c3d, subnet-0a1b2c3e]"))},
     "stack-name-128-chars": {"dev.yaml": BASE + "stack_name: orders-" + "p" * 121 + "\n"},
+    "iam-role-path-root": {"dev.yaml": BASE + "iam:\n  role_path: /\n"},
+    "iam-role-path-512-chars": {"dev.yaml": BASE + "iam:\n  role_path: /" + "p" * 510 + "/\n"},
+    "iam-aws-managed-boundary-and-role-name-64-chars": {"dev.yaml": BASE + (
+        "iam:\n  permissions_boundary_arn: arn:aws:iam::aws:policy/PowerUserAccess\n"
+        "  key_admin_arns: [arn:aws:iam::111122223333:role/" + "k" * 64 + "]\n")},
+    "iam-gov-cloud-partition": {"dev.yaml": BASE + (
+        "region: us-gov-west-1\niam:\n  proxy_role_arn: arn:aws-us-gov:iam::111122223333:role/orders-proxy\n"
+        "  secret_reader_arns: [arn:aws-us-gov:iam::111122223333:user/ops]\n")},
     "iam-auth-enabled-on-sqlserver": {"dev.yaml": waive(proxy("  iam_auth: ENABLED\n", SQLSERVER), "iam_auth")
                                       + "    client_password_auth_type: SQL_SERVER_AUTHENTICATION\n"},
     "require-tls-false-without-iam-users": {"dev.yaml": waive(proxy("  require_tls: false\n  iam_auth: DISABLED\n"),

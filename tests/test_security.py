@@ -45,6 +45,12 @@ SECURE_VARIANTS = {
                                                       "database_cidr": "10.20.0.0/22"}}),
     "end-to-end-iam-mysql-cluster": (CLUSTER, TWO_USERS, {"proxy": {"default_auth_scheme": "IAM_AUTH"},
                                                           "target": {"database_resource_id": "cluster-ABCDEF0123456789"}}),
+    "iam-options": (TWO_USERS, {"iam": {"permissions_boundary_arn": "arn:aws:iam::111122223333:policy/platform/Boundary",
+                                        "role_path": "/teams/orders/",
+                                        "key_admin_arns": ["arn:aws:iam::111122223333:role/platform/KeyAdmins"],
+                                        "secret_reader_arns": ["arn:aws:iam::111122223333:role/platform/deployer"]}}),
+    "iam-existing-role": (TWO_USERS, {"iam": {"proxy_role_arn": "arn:aws:iam::111122223333:role/platform/orders-proxy",
+                                              "secret_reader_arns": ["arn:aws:iam::111122223333:user/ops"]}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {
@@ -107,9 +113,12 @@ def test_checkov_reports_no_failed_check(name, text, region, tmp_path):
     assert report.parsing_errors == []
     assert [f"{c.check_id} {c.resource}: {c.check_name}" for c in report.failed_checks] == []
     assert {c.check_id for c in report.skipped_checks} == EXPECTED_SKIPS
-    # The scan really looked at the role, log group and security group rules, and the key when
-    # the template creates one (rotation on, no wildcard principal).
-    expected = {"CKV_AWS_60", "CKV_AWS_61", "CKV_AWS_66", "CKV_AWS_158", "CKV_AWS_23"}
+    # The scan really looked at the role (unless the env brings one: iam.proxy_role_arn), log group
+    # and security group rules, and the key when the template creates one (rotation on, no
+    # wildcard principal).
+    expected = {"CKV_AWS_66", "CKV_AWS_158", "CKV_AWS_23"}
+    if "AWS::IAM::Role" in text:
+        expected |= {"CKV_AWS_60", "CKV_AWS_61"}
     if "AWS::KMS::Key" in text:
         expected |= {"CKV_AWS_7", "CKV_AWS_33"}
     assert expected <= {c.check_id for c in report.passed_checks}

@@ -23,11 +23,9 @@ def proxy_resource_id() -> Select:
     return Select(facts.PROXY_ARN_RESOURCE_ID_INDEX, Split(":", GetAtt(names.PROXY, "DBProxyArn")))
 
 
-def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
-    """The role, and what it may do as a managed policy (not inline: AWS Config's
-    iam-no-inline-policy-check and the Guard rules registry flag inline policies). The role lists
-    the policy, so CloudFormation creates the policy, then the role, then the proxy."""
-    trust = PolicyDocument(
+def proxy_trust_policy() -> PolicyDocument:
+    """Who may assume the proxy role: RDS, for this account only."""
+    return PolicyDocument(
         Version="2012-10-17",
         Statement=[Statement(
             Effect=Allow,
@@ -37,6 +35,10 @@ def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
             Condition=Condition([StringEquals("aws:SourceAccount", AccountId)]),
         )],
     )
+
+
+def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
+    """What the proxy role may do, and why (the stack's policy, or what an existing role needs)."""
     if end_to_end_iam(cfg):
         # The proxy signs in to the database as each of its users, and as nobody else.
         statements = [Statement(
@@ -44,17 +46,42 @@ def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
             Resource=[Sub(facts.DATABASE_USER_ARN_SUB % (cfg.target.database_resource_id, user.username))
                       for user in cfg.users],
         )]
-        purpose = f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) sign in to its database with IAM"
-    else:
-        statements = [
-            Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
-                      Resource=secret_arns(cfg)),
-            Statement(Sid="DecryptProxySecrets", Effect=Allow, Action=[kms_actions.Decrypt],
-                      Resource=[key_arn(cfg)],
-                      Condition=Condition([StringEquals("kms:ViaService",
-                                                        Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))])),
-        ]
-        purpose = f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) read its database secrets"
+        return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) sign in to its database with IAM"
+    statements = [
+        Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
+                  Resource=secret_arns(cfg)),
+        Statement(Sid="DecryptProxySecrets", Effect=Allow, Action=[kms_actions.Decrypt],
+                  Resource=[key_arn(cfg)],
+                  Condition=Condition([StringEquals("kms:ViaService",
+                                                    Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))])),
+    ]
+    return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) read its database secrets"
+
+
+def proxy_role_arn(cfg: EnvConfig) -> str | GetAtt:
+    """The role the proxy assumes: the env's existing one (iam.proxy_role_arn) or the created one."""
+    return cfg.iam.proxy_role_arn or GetAtt(names.ROLE, "Arn")
+
+
+def role_options(cfg: EnvConfig) -> dict[str, str]:
+    """PermissionsBoundary and Path of every role the stack creates (iam: section)."""
+    options = {}
+    if cfg.iam.permissions_boundary_arn:
+        options["PermissionsBoundary"] = cfg.iam.permissions_boundary_arn
+    if cfg.iam.role_path:
+        # Path is create-only (AWS::IAM::Role schema): changing it replaces the role.
+        options["Path"] = cfg.iam.role_path
+    return options
+
+
+def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
+    """The role, and what it may do as a managed policy (not inline: AWS Config's
+    iam-no-inline-policy-check and the Guard rules registry flag inline policies). The role lists
+    the policy, so CloudFormation creates the policy, then the role, then the proxy. Nothing with
+    an existing role (iam.proxy_role_arn): its owner grants what DEPLOY.md lists."""
+    if cfg.iam.proxy_role_arn:
+        return []
+    statements, purpose = proxy_role_statements(cfg)
     policy = ManagedPolicy(
         names.ROLE_POLICY,
         # Description is create-only (AWS::IAM::ManagedPolicy schema): nothing in it changes
@@ -65,9 +92,10 @@ def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
     role = Role(
         names.ROLE,
         Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.env})",
-        AssumeRolePolicyDocument=trust,
+        AssumeRolePolicyDocument=proxy_trust_policy(),
         ManagedPolicyArns=[Ref(policy)],
         Tags=tags(cfg),
+        **role_options(cfg),
     )
     return [policy, role]
 

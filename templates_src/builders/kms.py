@@ -25,8 +25,31 @@ _ADMIN_ACTIONS = [
               "List*", "Put*", "RevokeGrant", "RotateKeyOnDemand", "ScheduleKeyDeletion", "TagResource",
               "UntagResource", "Update*")
 ]
+_READ_ACTIONS = [kms_actions.Action(a) for a in ("Describe*", "Get*", "List*")]
 _USE_ACTIONS = [kms_actions.Encrypt, kms_actions.Decrypt, kms_actions.Action("ReEncrypt*"),
                 kms_actions.Action("GenerateDataKey*"), kms_actions.DescribeKey]
+
+
+def _administration(cfg: EnvConfig, account: Principal) -> list[Statement]:
+    """Who administers the key: the account (so IAM policies decide, as in KMS's default key
+    policy), or only the named iam.key_admin_arns. Then the account keeps reading the key's
+    metadata and policy through IAM (audits, drift detection, the console) but no principal
+    outside the list can disable it, schedule its deletion or change its policy. The key stays
+    manageable: KMS refuses a CreateKey/PutKeyPolicy whose policy would not let the caller put
+    the policy again ("policy lockout safety check", KMS API Reference, CreateKey
+    BypassPolicyLockoutSafetyCheck; never bypassed here, Control Tower CT.KMS.PV.3), so the
+    stack's deployer must be one of the named administrators, and the principals must exist
+    (CreateKey Policy: "The principals in the key policy must exist and be visible to AWS KMS")."""
+    admins = cfg.iam.key_admin_arns
+    if not admins:
+        return [Statement(Sid="AccountAdministersKey", Effect=Allow, Principal=account,
+                          Action=_ADMIN_ACTIONS, Resource=["*"])]
+    return [
+        Statement(Sid="NamedAdministratorsAdministerKey", Effect=Allow, Principal=Principal("AWS", list(admins)),
+                  Action=_ADMIN_ACTIONS, Resource=["*"]),
+        Statement(Sid="AccountReadsKeyMetadata", Effect=Allow, Principal=account,
+                  Action=_READ_ACTIONS, Resource=["*"]),
+    ]
 
 
 def key_policy(cfg: EnvConfig) -> PolicyDocument:
@@ -54,8 +77,7 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[
-            Statement(Sid="AccountAdministersKey", Effect=Allow, Principal=account,
-                      Action=_ADMIN_ACTIONS, Resource=["*"]),
+            *_administration(cfg, account),
             *secrets_use,
             Statement(Sid="GrantsOnlyForAwsResources", Effect=Allow, Principal=account,
                       Action=[kms_actions.CreateGrant, kms_actions.ListGrants], Resource=["*"],

@@ -25,6 +25,10 @@ def secret(username: str) -> str:
     return f"{resource_name(username)}Secret"
 
 
+def secret_policy(username: str) -> str:
+    return f"{resource_name(username)}SecretPolicy"
+
+
 def users_ready(digest: str) -> str:
     return f"DatabaseUsers{digest}Ready"
 

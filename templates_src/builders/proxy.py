@@ -12,6 +12,7 @@ from ..config.model import EnvConfig
 from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
+from .iam import proxy_role_arn
 from .secrets import secret_arn
 from .users_ready import waits_for_users
 
@@ -38,7 +39,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         names.PROXY,
         DBProxyName=cfg.proxy.name,
         EngineFamily=cfg.engine_family.value,
-        RoleArn=GetAtt(names.ROLE, "Arn"),
+        RoleArn=proxy_role_arn(cfg),
         **_authentication(cfg),
         RequireTLS=cfg.proxy.require_tls,
         IdleClientTimeout=cfg.proxy.idle_client_timeout,

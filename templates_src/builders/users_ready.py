@@ -69,6 +69,9 @@ def build_users_ready(cfg: EnvConfig) -> list[WaitConditionHandle | WaitConditio
             # CloudFormation Template Reference). So the wait starts once every secret exists and
             # create-db-users.sh can read them all, and the product's optional user slots need no
             # conditional DependsOn (which CloudFormation does not have).
-            DependsOn=[names.ROLE_POLICY],
+            # With an existing proxy role (iam.proxy_role_arn) there is no such policy: the wait
+            # names the secrets themselves (the product always creates the role).
+            DependsOn=[names.secret(user) for user in generated_users(cfg)] if cfg.iam.proxy_role_arn
+            else [names.ROLE_POLICY],
         ),
     ]

@@ -24,6 +24,7 @@ HAS_SESSION_PINNING = "HasSessionPinning"
 ANY_IAM_USER = "AnyIamUser"
 HAS_ALARMS = "HasAlarms"
 CREATE_ALARM_TOPIC = "CreateAlarmTopic"
+HAS_PERMISSIONS_BOUNDARY = "HasPermissionsBoundary"
 
 
 def has_user(i: int) -> str | None:
@@ -151,6 +152,7 @@ def define() -> Conditions:
     c.add(HAS_SESSION_PINNING, is_set(ph.SESSION_PINNING))
     c.add(HAS_ALARMS, equals(ph.ALARMS, "true"))
     c.add(CREATE_ALARM_TOPIC, equals(ph.ALARM_TOPIC, ""))
+    c.add(HAS_PERMISSIONS_BOUNDARY, is_set(ph.PERMISSIONS_BOUNDARY))
     for i in slots(ph.USER_SLOTS):
         user = has_user(i)
         if user:

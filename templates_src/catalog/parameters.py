@@ -183,6 +183,8 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
         ProductParameter(ph.EXCLUDE_CHARACTERS, "Excluded password characters", "Never in generated passwords "
                          "(the default suits every engine).", default=_excluded_characters(),
                          max_length=_model_max_length(SecretsParams, "exclude_characters")),
+        _optional_id(ph.PERMISSIONS_BOUNDARY, "Permissions boundary", "A managed policy set as the permissions "
+                     "boundary of the proxy role.", facts.IAM_MANAGED_POLICY_ARN_PATTERN, "a managed policy ARN"),
         _switch(ph.RETAIN, "Retain on delete", "Keep secrets and key when terminated (the log group is always "
                 "kept: RDS fixes its name). Changing it later replaces them (new passwords).", "true"),
     ]),

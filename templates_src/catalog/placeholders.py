@@ -19,6 +19,7 @@ from ..aws_facts import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from . import env_parameters as deploy
+from ..config.iam_model import IamParams
 from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
 # Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
@@ -45,6 +46,7 @@ EXCLUDE_CHARACTERS = "ExcludeCharacters"
 RETAIN = "RetainOnDelete"
 ALARMS = "Alarms"
 ALARM_TOPIC = "AlarmTopicArn"
+PERMISSIONS_BOUNDARY = "PermissionsBoundaryArn"
 DELETABLE_SUFFIX = names.DELETABLE_SUFFIX  # the twin of a retained resource, created when RetainOnDelete is false
 USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType")
 
@@ -204,6 +206,7 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
             failed_auth_per_5_minutes=Ref(deploy.FAILED_LOGINS),  # type: ignore[arg-type]
             database_setup_failures_per_5_minutes=Ref(deploy.DATABASE_FAILURES),  # type: ignore[arg-type]
         ),
+        iam=IamParams(permissions_boundary_arn=ph(PERMISSIONS_BOUNDARY)),
         stack_name="service-catalog-product",
         env=ph(ENVIRONMENT),
         source="the Service Catalog product",

@@ -85,6 +85,8 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
         (("iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy",
           "iam:GetRole", "iam:GetRolePolicy",
           "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
+          # The PermissionsBoundary launch parameter (set at create, removed when emptied).
+          "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
           "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"),
          (STACK_ROLES,)),
     ],
@@ -136,7 +138,6 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
 # launch role does not get them. The test compares the table with cfn-lint's resource schemas.
 NOT_NEEDED = {
     "iam:AttachRolePolicy",  # the proxy role has no managed policies
-    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
     "iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy",  # the client policy is
     # attached by its users, not by the stack (but detached by it when deleted: DETACH_ACTIONS)
     "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",

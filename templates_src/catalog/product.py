@@ -62,6 +62,7 @@ FEATURES = [
     Feature(C.HAS_SESSION_PINNING, lambda cfg: ph.replace(cfg, "pool", session_pinning_filters=())),
     Feature(C.CREATE_ALARM_TOPIC, lambda cfg: ph.replace(cfg, "monitoring", alarm_topic_arn=ph.ph(ph.ALARM_TOPIC))),
     Feature(C.HAS_ALARMS, lambda cfg: ph.replace(cfg, "monitoring", alarms=False)),
+    Feature(C.HAS_PERMISSIONS_BOUNDARY, lambda cfg: ph.replace(cfg, "iam", permissions_boundary_arn=None)),
     *(f for i in ph.slots(ph.USER_SLOTS) for f in _user_features(i)),
 ]
 

@@ -64,6 +64,13 @@ def product_limits(cfg: EnvConfig) -> list[ParamsError]:
         problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
                                                            "Catalog product (it always logs in to the database with "
                                                            "generated secrets)"))
+    # The product's role, key and secrets are one shape for every launch but for the boundary (a
+    # role path would put the role outside the launch role's role/SC-* scope).
+    for name, value in sorted(vars(cfg.iam).items()):
+        if value and name != "permissions_boundary_arn":  # the one the product takes
+            problems.append((("iam", name), "of the iam: options the Service Catalog product takes only "
+                                            "permissions_boundary_arn "
+                                            "(launch the env's own template)"))
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "
@@ -93,6 +100,7 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
         ph.RETAIN: _flag(cfg.secrets.retain_on_delete),
         ph.ALARMS: _flag(cfg.monitoring.alarms),
         ph.ALARM_TOPIC: cfg.monitoring.alarm_topic_arn or "",
+        ph.PERMISSIONS_BOUNDARY: cfg.iam.permissions_boundary_arn or "",
         **_fill([ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)],
                 list(cfg.network.client_security_group_ids)),
         **_fill([ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)], _cidrs(cfg, 4)),

@@ -17,6 +17,7 @@ from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
+from .iam_model import IamParams
 from .stack_set_model import StackSetParams
 
 
@@ -292,6 +293,8 @@ class EnvConfig:
     pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
     secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
     monitoring: MonitoringParams = key("CloudWatch alarms and where they notify.", default=MonitoringParams())
+    iam: IamParams = key("Permissions boundary, role path, an existing proxy role, key administrators and "
+                         "secret readers.", default=IamParams())
     waivers: WaiverParams = key(
         "Reasons for weakening a secure default; each is recorded in the template's Metadata.",
         default=WaiverParams(),

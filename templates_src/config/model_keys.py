@@ -34,6 +34,10 @@ PATTERN_DOCS = {
                                   "cluster-... (DbClusterResourceId) for a cluster, upper case",
     facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
     facts.ACCOUNT_ID_PATTERN: "a 12-digit AWS account id, quoted",
+    facts.IAM_MANAGED_POLICY_ARN_PATTERN: "a managed policy ARN, arn:aws:iam::<12-digit account or aws>:policy/<name>",
+    facts.IAM_PATH_PATTERN: "an IAM path: / alone, or / then printable ASCII characters (no backtick) then /",
+    facts.IAM_ROLE_ARN_PATTERN: "a role ARN, arn:aws:iam::<12-digit account>:role/<path and name>",
+    facts.IAM_PRINCIPAL_ARN_PATTERN: "a role or user ARN, arn:aws:iam::<12-digit account>:role/<name> or :user/<name>",
     facts.ORGANIZATIONAL_UNIT_PATTERN: "an OU id (ou-, 4 to 32 letters or digits, -, 8 to 32 more) or a root id (r-...)",
 }
 

@@ -61,6 +61,11 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("monitoring", "pinned_percent"): (30,),
     ("monitoring", "failed_auth_per_5_minutes"): (20,),
     ("monitoring", "database_setup_failures_per_5_minutes"): (5,),
+    ("iam", "permissions_boundary_arn"): ("arn:aws:iam::111122223333:policy/Boundary",),
+    ("iam", "role_path"): ("/platform/",),
+    ("iam", "proxy_role_arn"): ("arn:aws:iam::111122223333:role/existing-proxy-role",),
+    ("iam", "key_admin_arns"): (["arn:aws:iam::111122223333:role/KeyAdmins"],),
+    ("iam", "secret_reader_arns"): (["arn:aws:iam::111122223333:role/deployer"],),
     ("users[]", "description"): ("Planted description",),
     ("users[]", "secret_arn"): ("arn:aws:secretsmanager:{region}:111122223333:secret:legacy-AbCdEf",),
     ("users[]", "role"): ("readonly",),
@@ -154,7 +159,8 @@ def _meta(path: KeyPath) -> tuple[Any, dict[str, Any]]:
 
 
 # Keys whose valid values a text variation cannot find (a region cfn-lint has schemas for).
-ALTERNATIVES: dict[KeyPath, tuple[Any, ...]] = {("region",): ("us-west-2", "eu-west-1")}
+ALTERNATIVES: dict[KeyPath, tuple[Any, ...]] = {("region",): ("us-west-2", "eu-west-1"),
+                                                ("iam", "role_path"): ("/platform/", "/")}
 
 
 def candidates(path: KeyPath, current: Any, region: str) -> Iterator[Any]:

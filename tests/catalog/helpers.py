@@ -59,6 +59,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "users": [{"username": "a_user", "iam_auth": "DISABLED"}, {"username": "b_user", "iam_auth": "DISABLED"},
                   {"username": "c_user"}],
         "waivers": {"iam_auth": REASON},
+        # The one iam: option the product takes (HasPermissionsBoundary true).
+        "iam": {"permissions_boundary_arn": "arn:aws:iam::111122223333:policy/platform/Boundary"},
     },
     # Without _defaults.yaml (so without tags): every slot full, nothing kept, nobody on IAM.
     "full-slots-nothing-kept": {
