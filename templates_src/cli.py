@@ -12,6 +12,7 @@ or write atomically (``emit``) -> summary (``report``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
-from . import __version__, budget, catalog, checks, compare, emit, guards, import_command, render, report, stacksets
+from . import (__version__, budget, catalog, checks, compare, emit, guards, import_command, paths, render, report,
+               stacksets)
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -165,6 +167,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
     params_dir = Path(args.params)
+    for option, folder in (("--out", args.out), ("--params", args.params)):
+        if reason := paths.problem(option, folder):
+            print(f"build.py: error: {reason}", file=stderr)
+            return EXIT_BAD_INPUT
     if guards.params_inside_out(params_dir, out_dir):
         print(f"build.py: error: the params folder {args.params!r} is inside the out folder {args.out!r}, which a "
               "build replaces; keep params outside --out", file=stderr)
@@ -180,7 +186,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         # The product, portfolio and factory files, built (unless cached) while the params are read.
         step = ProductStep(cache_dir)
         try:
-            configs = load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)
+            configs = [dataclasses.replace(cfg, out_dir=paths.shown(args.out))  # what its guides' commands name
+                   for cfg in load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)]
         except ParamsErrors:
             step.cancel()
             raise

@@ -134,14 +134,15 @@ def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path)
 def test_out_elsewhere_and_params_elsewhere_relative_to_cwd(tmp_path: Path, params_copy: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Run from another folder (holding a copy of the params) with relative paths: --params defaults
-    # to that copy, and the output is the same byte for byte wherever it goes (the files name the
-    # params as given, so the reference is built with the same --params).
-    reference = tmp_path / "reference"
-    assert run_build("--no-lint", "--params", "params", "--out", str(reference), cwd=tmp_path).code == 0
+    # to that copy, and the output is the same byte for byte in any folder run the same way (the
+    # files name the params and out folders as given: the reference is built with the same ones).
+    other = tmp_path / "other"
+    shutil.copytree(params_copy, other / "params")
+    assert run_build("--no-lint", "--params", "params", "--out", "elsewhere/generated", cwd=other).code == 0
     monkeypatch.chdir(tmp_path)
     result = run_main("--no-lint", "--out", "elsewhere/generated")
     assert result.code == 0, result.err
-    assert snapshot(tmp_path / "elsewhere" / "generated") == snapshot(reference)
+    assert snapshot(tmp_path / "elsewhere" / "generated") == snapshot(other / "elsewhere" / "generated")
     assert "elsewhere/generated/dev/" in result.out
 
 
@@ -200,26 +201,32 @@ def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: p
     assert not out.exists()
 
 
-def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
+def test_real_lint_passes_in_a_subprocess(tmp_path: Path, params_copy: Path) -> None:
     # A fresh lint cache, so cfn-lint really runs on every template: the user's params (params/,
-    # whatever it holds) give the committed generated/.
-    result = run_build("--out", str(tmp_path / "out"), env={"RDS_PROXY_CFN_CACHE_DIR": str(tmp_path / "cache")})
+    # whatever it holds) give the committed generated/. Built in another folder with the default
+    # folder names, since the guides name the folders they were built from.
+    result = run_build(cwd=tmp_path, env={"RDS_PROXY_CFN_CACHE_DIR": str(tmp_path / "cache")})
     assert result.code == 0, result.err
-    assert snapshot(tmp_path / "out") == snapshot(GENERATED)
+    assert snapshot(tmp_path / "generated") == snapshot(GENERATED)
 
 
-def test_two_builds_give_identical_bytes(built: Path, tmp_path: Path) -> None:
-    again = tmp_path / "again"
-    assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(again)).code == 0
-    assert snapshot(again) == snapshot(built)
-    # A rebuild over an existing output changes nothing either.
+def test_two_builds_give_identical_bytes(built: Path) -> None:
+    # Into the same folder name (the guides name it): once afresh, once over the existing output.
+    first = snapshot(built)
+    shutil.rmtree(built)
     assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(built)).code == 0
-    assert snapshot(built) == snapshot(again)
+    assert snapshot(built) == first
+    assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(built)).code == 0
+    assert snapshot(built) == first
 
 
 def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Path, params_copy: Path) -> None:
-    unedited = tmp_path / "unedited"
-    assert run_build("--no-lint", "--params", "params", "--out", str(unedited), cwd=tmp_path).code == 0
+    # The reference is built in its own folder with the same relative --out as the runs below,
+    # since the guides name the out folder.
+    reference = tmp_path / "reference"
+    shutil.copytree(params_copy, reference / "params")
+    assert run_build("--no-lint", "--params", "params", "--out", "out", cwd=reference).code == 0
+    unedited = reference / "out"
     # Non-ASCII text in the params, so an encoding taken from the locale would show.
     dev = params_copy / "dev.yaml"
     dev.write_text(dev.read_text(encoding="utf-8").replace("Schema migrations (DDL)", "Schéma migrations — DDL"),
@@ -227,11 +234,12 @@ def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Pat
     trees = []
     # cfn-flip reads its line width from $CFN_MAX_COL_WIDTH: the build must not.
     for seed, locale, extra in (("0", "C", {}), ("12345", "C.UTF-8", {"CFN_MAX_COL_WIDTH": "40"})):
-        out = f"out-{seed}"
-        result = run_build("--no-lint", "--params", "params", "--out", out, cwd=tmp_path,
+        # One out folder name for both (the guides name it); no cache, so each run renders afresh.
+        result = run_build("--no-lint", "--no-cache", "--params", "params", "--out", "out", cwd=tmp_path,
                            env={"PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale, "PYTHONUTF8": "0", **extra})
         assert result.code == 0, result.err
-        trees.append(snapshot(tmp_path / out))
+        trees.append(snapshot(tmp_path / "out"))
+        shutil.rmtree(tmp_path / "out")
     assert trees[0] == trees[1]
     assert "Description: Schéma migrations — DDL\n".encode() in trees[0]["dev/rds-proxy.yaml"]
     # Everything but the edited env equals the build of the unedited params.
@@ -257,10 +265,12 @@ def test_the_console_command_is_build_py(tmp_path: Path) -> None:
         return subprocess.run([str(command), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
     shutil.copytree(PARAMS, tmp_path / "params")
+    shutil.copytree(PARAMS, tmp_path / "py" / "params")
     built = run("--no-lint", "--out", "by-command")
     assert built.returncode == 0, built.stderr
-    assert run_build("--no-lint", "--out", "by-build-py", cwd=tmp_path).code == 0
-    assert snapshot(tmp_path / "by-command") == snapshot(tmp_path / "by-build-py")
+    # The same relative --out from another folder (the guides name the out folder as given).
+    assert run_build("--no-lint", "--out", "by-command", cwd=tmp_path / "py").code == 0
+    assert snapshot(tmp_path / "by-command") == snapshot(tmp_path / "py" / "by-command")
     checked = run("--check", "--no-lint", "--out", "by-command")
     assert (checked.returncode, checked.stdout.strip()) == (0, f"by-command is up to date ({len(ENVS)} environment(s))")
     usage = run("--help")

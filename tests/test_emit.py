@@ -54,10 +54,12 @@ def old_and_new(tmp_path: Path, params_copy: Path) -> tuple[Path, dict[str, byte
     """An out folder holding a build of the real params, and the (different) build of params_copy."""
     path = params_copy / "dev.yaml"
     path.write_text(path.read_text().replace("max_connections_percent: 50", "max_connections_percent: 60"))
-    build(params_copy, tmp_path / "expected-new")
-    new = snapshot(tmp_path / "expected-new")
+    # Built where the test's out folder will be, since the guides name the out folder.
     out = tmp_path / "work" / "out"
     out.parent.mkdir()
+    build(params_copy, out)
+    new = snapshot(out)
+    shutil.rmtree(out)
     build(PARAMS, out)
     old = snapshot(out)
     assert {p for p in old if old[p] != new.get(p)} >= {"dev/rds-proxy.yaml", "staging/rds-proxy.yaml"}
@@ -326,16 +328,19 @@ def test_out_path_that_is_a_file(tmp_path: Path) -> None:
 
 
 def test_out_folder_through_a_symlink(tmp_path: Path) -> None:
-    build(PARAMS, tmp_path / "expected")
+    link = tmp_path / "link"
+    build(PARAMS, link)  # what a build given the link's name writes (the guides name it)
+    expected = snapshot(link)
+    shutil.rmtree(link)
+    (tmp_path / "expected").mkdir()
     real = tmp_path / "real" / "generated"
     real.parent.mkdir()
     build(PARAMS, real)
-    link = tmp_path / "link"
     link.symlink_to(real, target_is_directory=True)
     (real / "dev" / "parameters.json").write_text("stale\n")
     build(PARAMS, link)
     assert link.is_symlink() and link.resolve() == real
-    assert snapshot(real) == snapshot(tmp_path / "expected")
+    assert snapshot(real) == expected
     assert beside(real) == ["generated"] and beside(link) == ["expected", "link", "real"]
 
 

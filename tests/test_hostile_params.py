@@ -112,8 +112,25 @@ def test_any_word_is_a_tag_key(tag_key: str, tmp_path: Path, monkeypatch: pytest
     assert f"Key: {tag_key}" in (tmp_path / "out" / "dev" / "rds-proxy.yaml").read_text()
 
 
+@pytest.mark.parametrize("option", ["--params", "--out"])
+@pytest.mark.parametrize("folder", ["p\n$(touch PWNED)", "p`touch PWNED2`", "p\x1b[2J"])
+def test_a_folder_a_code_span_cannot_hold_is_refused(option: str, folder: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # DEPLOY.md names both folders in code spans, which cannot hold a backtick or a line break.
+    src = _params(tmp_path)
+    if option == "--params":
+        shutil.move(src, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    args = ("--params", folder, "--out", "out") if option == "--params" else ("--params", "params", "--out", folder)
+    result = run_main(*args, "--no-lint", "--no-cache")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and f"{option} {folder!r} has a backtick or a control character" in result.err
+    assert not (tmp_path / "out").exists() and not (tmp_path / folder / "dev").exists()
+    assert not list(tmp_path.glob("PWNED*"))
+
+
 def test_a_hostile_params_path_is_inert_in_every_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = "p\n$(touch PWNED)`touch PWNED2` -->\\"
+    folder = "p $(touch PWNED) ; '\" -->\\"
     src = _params(tmp_path)
     shutil.move(src, tmp_path / folder)
     (tmp_path / folder / "dev.yaml").write_text(BASE.replace("  - username: app_user\n", "  - username: a\n"

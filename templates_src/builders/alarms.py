@@ -122,7 +122,7 @@ def _alarm(cfg: EnvConfig, spec: AlarmSpec) -> Alarm:
     actions = [topic_arn(cfg)]
     common: dict[str, Any] = dict(
         AlarmName=alarm_name(cfg, spec.what),
-        AlarmDescription=f"RDS Proxy {cfg.proxy.name} ({cfg.env}): {spec.description}.",
+        AlarmDescription=f"RDS Proxy {cfg.proxy.name} ({cfg.environment}): {spec.description}.",
         ComparisonOperator=spec.comparison, Threshold=spec.threshold, EvaluationPeriods=spec.periods,
         DatapointsToAlarm=spec.datapoints or spec.periods, TreatMissingData="notBreaching",
         ActionsEnabled=True, AlarmActions=actions, OKActions=actions,

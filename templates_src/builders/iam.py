@@ -46,7 +46,7 @@ def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
             Resource=[Sub(facts.DATABASE_USER_ARN_SUB % (cfg.target.database_resource_id, user.username))
                       for user in cfg.users],
         )]
-        return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) sign in to its database with IAM"
+        return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.environment}) sign in to its database with IAM"
     statements = [
         Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
                   Resource=secret_arns(cfg)),
@@ -55,7 +55,7 @@ def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
                   Condition=Condition([StringEquals("kms:ViaService",
                                                     Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))])),
     ]
-    return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.env}) read its database secrets"
+    return statements, f"Lets RDS Proxy {cfg.proxy.name} ({cfg.environment}) read its database secrets"
 
 
 def proxy_role_arn(cfg: EnvConfig) -> str | GetAtt:
@@ -91,7 +91,7 @@ def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
     )
     role = Role(
         names.ROLE,
-        Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.env})",
+        Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.environment})",
         AssumeRolePolicyDocument=proxy_trust_policy(),
         ManagedPolicyArns=[Ref(policy)],
         Tags=tags(cfg),
@@ -113,7 +113,7 @@ def build_client_policies(cfg: EnvConfig) -> list[ManagedPolicy]:
             names.client_policy(user.username),
             # Create-only, like every ManagedPolicy Description: it names only its own user, so
             # adding another user never replaces it (a replacement detaches it from every role).
-            Description=f"Connect to RDS Proxy {cfg.proxy.name} ({cfg.env}) with IAM auth as {user.username}",
+            Description=f"Connect to RDS Proxy {cfg.proxy.name} ({cfg.environment}) with IAM auth as {user.username}",
             PolicyDocument=PolicyDocument(
                 Version="2012-10-17",
                 Statement=[Statement(Sid="ConnectThroughProxy", Effect=Allow, Action=[rds_db.connect],

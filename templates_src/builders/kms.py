@@ -104,7 +104,7 @@ def build_key(cfg: EnvConfig) -> list[Key | Alias]:
     key = Key(
         names.KEY,
         Description=f"Encrypts the {'logs' if end_to_end_iam(cfg) else 'secrets and logs'} of RDS Proxy "
-                    f"{cfg.proxy.name} ({cfg.env})",
+                    f"{cfg.proxy.name} ({cfg.environment})",
         EnableKeyRotation=True,
         KeyPolicy=key_policy(cfg),
         Tags=tags(cfg),

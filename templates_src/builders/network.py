@@ -46,7 +46,7 @@ def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
 
 
 def build_network(cfg: EnvConfig) -> list[NetworkResource]:
-    group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.env})",
+    group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.environment})",
                                f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy")],
                                to_any_address=not database_destination_known(cfg))
     return [group, *_client_ingress(cfg),
@@ -68,7 +68,7 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
         **({"DestinationSecurityGroupId": endpoint} if endpoint else {"CidrIp": "0.0.0.0/0"}),
     )
     group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
-                               f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.env})",
+                               f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.environment})",
                                f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https],
                                to_any_address=not (endpoint and database_destination_known(cfg)))
     endpoint_ingress = [SecurityGroupIngress(

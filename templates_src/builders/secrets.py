@@ -27,7 +27,7 @@ def _secret(cfg: EnvConfig, user: UserParams) -> Secret:
     purpose = f": {user.description}" if user.description else ""
     return Secret(
         names.secret(user.username),
-        Description=f"RDS Proxy {cfg.proxy.name} ({cfg.env}): database user {user.username}{purpose}",
+        Description=f"RDS Proxy {cfg.proxy.name} ({cfg.environment}): database user {user.username}{purpose}",
         GenerateSecretString=GenerateSecretString(
             SecretStringTemplate=json.dumps({"username": user.username}, sort_keys=True),
             GenerateStringKey=PASSWORD_KEY,

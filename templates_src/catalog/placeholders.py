@@ -209,6 +209,7 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
         iam=IamParams(permissions_boundary_arn=ph(PERMISSIONS_BOUNDARY)),
         stack_name="service-catalog-product",
         env=ph(ENVIRONMENT),
+        environment=ph(ENVIRONMENT),
         source="the Service Catalog product",
     )
 

@@ -82,7 +82,7 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
     """Every product parameter's value for this env (call ``product_limits`` first)."""
     deploy = parameter_values(cfg)
     values = {
-        ph.ENVIRONMENT: cfg.env,
+        ph.ENVIRONMENT: cfg.environment,
         ph.ENGINE: cfg.engine_family.value,
         ph.PROXY_NAME: cfg.proxy.name,
         ph.REQUIRE_TLS: _flag(cfg.proxy.require_tls),

@@ -46,7 +46,7 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
             else:
                 errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is not a valid environment name "
                                                             f"(lowercase letter first, then a-z, 0-9, -)"))
-    return names, errors
+    return sorted(names), errors  # by name: dev before dev-reports (dev-reports.yaml sorts first)
 
 
 def _locator(doc: Document):

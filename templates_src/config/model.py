@@ -269,7 +269,7 @@ class WaiverParams:
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """One environment, validated. ``env`` and ``source`` come from the file name."""
+    """One params file, validated. ``env`` and ``source`` come from the file name, ``out_dir`` from --out."""
 
     engine_family: EngineFamily = key("MYSQL (MySQL, MariaDB, Aurora MySQL), POSTGRESQL or SQLSERVER.")
     proxy: ProxyParams = key("The proxy itself.")
@@ -286,6 +286,11 @@ class EnvConfig:
     stack_name: str | None = key(
         "The CloudFormation stack name; exports are named <stack_name>-<Output>.", default=None,
         pattern=facts.STACK_NAME_PATTERN, derived="rds-proxy-<env>",
+    )
+    environment: str | None = key(
+        "The environment this file's proxy belongs to: the Environment tag and what descriptions name. Several "
+        "files may share one (several proxies in one environment); each file is still its own stack and out folder.",
+        default=None, pattern=facts.ENV_NAME_PATTERN, max_length=facts.TAG_VALUE_MAX, derived="the file name",
     )
     tags: dict[str, str] | None = key(
         "Tags on every taggable resource (Environment=<env> is added).", default=None,
@@ -308,5 +313,7 @@ class EnvConfig:
         "replaces-retained, breaks-export): the build refuses them otherwise. Remove once deployed.",
         default=(), unique=True,
     )
-    env: str = internal("The environment name: the params file's stem.")
+    env: str = internal("The params file's stem: its out folder <out>/<env>/, stack name suffix and CLI name.")
     source: str = internal("The params file, as shown in messages and headers.")
+    out_dir: str = internal("The out folder as the build was told it (--out): what DEPLOY.md's commands name.",
+                            default="generated")

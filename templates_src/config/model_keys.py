@@ -77,6 +77,6 @@ def key(
     return dataclasses.field(default=default, metadata=meta)
 
 
-def internal(doc: str) -> Any:
-    """A field the loader fills in, never read from a params file."""
-    return dataclasses.field(default="", metadata={"doc": doc, "internal": True})
+def internal(doc: str, default: str = "") -> Any:
+    """A field the loader (or the command line) fills in, never read from a params file."""
+    return dataclasses.field(default=default, metadata={"doc": doc, "internal": True})

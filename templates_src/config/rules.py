@@ -165,7 +165,8 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
     for name, value in (cfg.tags or {}).items():
         path = ("tags", name)
         if name == facts.ENVIRONMENT_TAG:
-            report(path, f"{facts.ENVIRONMENT_TAG} is set from the file name ({cfg.env}); remove it")
+            report(path, f"{facts.ENVIRONMENT_TAG} is set from environment or the file name "
+                         f"({cfg.environment or cfg.env}); remove it")
         elif not re.fullmatch(facts.TAG_KEY_PATTERN, name):
             report(path, f"{name!r} is not a valid tag key (1-128 letters, digits, spaces and _.:/=+-@; not aws:)")
         if len(value) > facts.TAG_VALUE_MAX:
@@ -286,7 +287,8 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         target=target,
         monitoring=monitoring,
         stack_name=stack_name,
-        tags={facts.ENVIRONMENT_TAG: cfg.env, **(cfg.tags or {})},
+        environment=cfg.environment or cfg.env,
+        tags={facts.ENVIRONMENT_TAG: cfg.environment or cfg.env, **(cfg.tags or {})},
     )
 
 

@@ -88,7 +88,7 @@ def stack_set_properties(cfg: EnvConfig) -> dict[str, Any]:
     stack_set = cfg.stack_set
     properties: dict[str, Any] = {
         "StackSetName": stack_set.name,
-        "Description": f"RDS Proxy {cfg.proxy.name} ({cfg.env}) in every account and region of its stack set, "
+        "Description": f"RDS Proxy {cfg.proxy.name} ({cfg.environment}) in every account and region of its stack set, "
                        "from the rds-proxy-cfn Service Catalog product",
         "PermissionModel": stack_set.permission_model.value,
         # The product makes a role and managed policies without fixed names, and has no transform.
@@ -111,7 +111,7 @@ def stack_set_body(cfg: EnvConfig) -> dict[str, Any]:
                   "StackInstancesGroup": instances_groups(cfg), "OperationPreferences": operation_preferences(cfg)}
     return {
         "AWSTemplateFormatVersion": TEMPLATE_FORMAT_VERSION,
-        "Description": f"Stack set of RDS Proxy {cfg.proxy.name} ({cfg.env}): the Service Catalog product in "
+        "Description": f"Stack set of RDS Proxy {cfg.proxy.name} ({cfg.environment}): the Service Catalog product in "
                        f"{len(instance_configs(cfg))} group(s) of accounts and regions",
         "Parameters": {TEMPLATE_URL_PARAMETER: {
             "Type": "String", "AllowedPattern": TEMPLATE_URL_PATTERN,

@@ -1,0 +1,55 @@
+"""Where a build's files are, as the generated guides and headers name them.
+
+DEPLOY.md, deploy.sh, create-db-users.sh, stack-set.md and the headers tell the reader which
+command rebuilds a file and which paths to pass the AWS CLI. They name the out folder and the
+params folder exactly as the build was given them (``--out``, ``--params``), relative to where it
+ran, so a build into ``--out build/cfn`` says ``file://build/cfn/dev/rds-proxy.yaml``. In a shell
+command a path is one quoted word; in a Markdown code span it is literal, which is why a folder
+whose name has a backtick or a control character is refused (``problem``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+
+from .config.model import EnvConfig
+
+DEFAULT_OUT = "generated"
+DEFAULT_PARAMS = "params"
+_UNSAFE = re.compile(r"[`\x00-\x1f\x7f]")
+
+
+def shown(folder: str) -> str:
+    """A folder as given on the command line, normalised (``./generated/`` -> ``generated``)."""
+    return posixpath.normpath(folder) if folder else folder
+
+
+def problem(option: str, folder: str) -> str | None:
+    """Why a folder cannot be named in the generated commands (None: it can)."""
+    if _UNSAFE.search(folder):
+        return (f"{option} {folder!r} has a backtick or a control character, which the generated guides cannot "
+                "quote in Markdown; use another folder name")
+    return None
+
+
+def out_path(cfg: EnvConfig, name: str) -> str:
+    """A file of this env's out folder, as a path from where the build ran."""
+    return f"{cfg.out_dir}/{cfg.env}/{name}"
+
+
+def shared_path(cfg: EnvConfig, name: str) -> str:
+    """A file of the out folder that belongs to no env (the Service Catalog product)."""
+    return f"{cfg.out_dir}/{name}"
+
+
+def build_command(cfg: EnvConfig) -> str:
+    """The command that rebuilds this env's files, with the folders this build was given."""
+    params = posixpath.dirname(cfg.source)
+    words = ["python", "build.py"]
+    if params != DEFAULT_PARAMS:
+        words += ["--params", shlex.quote(params)]
+    if cfg.out_dir != DEFAULT_OUT:
+        words += ["--out", shlex.quote(cfg.out_dir)]
+    return " ".join([*words, cfg.env])
