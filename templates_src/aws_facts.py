@@ -17,6 +17,29 @@ class EngineFamily(str, enum.Enum):
     SQLSERVER = "SQLSERVER"
 
 
+class EndpointNetworkType(str, enum.Enum):
+    """The IP versions a proxy endpoint answers on (AWS::RDS::DBProxy / DBProxyEndpoint
+    EndpointNetworkType; create-only in both provider schemas). IPV6 and DUAL need an IPv6 CIDR
+    block on the VPC and every subnet, and a VPC tenancy other than dedicated (RDS API
+    CreateDBProxy, EndpointNetworkType constraints)."""
+    IPV4 = "IPV4"
+    IPV6 = "IPV6"
+    DUAL = "DUAL"
+
+
+class TargetConnectionNetworkType(str, enum.Enum):
+    """The IP version the proxy uses to reach the database (create-only). IPV6 needs the
+    database in dual-stack mode (RDS User Guide, "Setting up network prerequisites for RDS Proxy")."""
+    IPV4 = "IPV4"
+    IPV6 = "IPV6"
+
+
+# The client address families each endpoint type answers on.
+ENDPOINT_IP_VERSIONS = {EndpointNetworkType.IPV4: (4,), EndpointNetworkType.IPV6: (6,),
+                        EndpointNetworkType.DUAL: (4, 6)}
+TARGET_IP_VERSION = {TargetConnectionNetworkType.IPV4: 4, TargetConnectionNetworkType.IPV6: 6}
+
+
 class IamAuth(str, enum.Enum):
     REQUIRED = "REQUIRED"
     DISABLED = "DISABLED"

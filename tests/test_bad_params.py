@@ -282,9 +282,11 @@ EDGES: dict[str, dict[str, str | bytes]] = {
     "waivers-with-reasons": {"dev.yaml": waive(BASE, "iam_auth", "retain_on_delete")
                              + "    iam_auth: DISABLED\nsecrets:\n  retain_on_delete: false\n"},
     "clients-by-cidr-only": {"dev.yaml": sub("  client_security_group_ids: [sg-0a1b2c3d4e5f60733]\n",
+                                             "  endpoint_network_type: DUAL\n"
                                              "  allowed_cidrs: [10.20.30.40/32, \"2001:db8::1/128\", 0.0.0.0/1]\n")},
     "database-cidr-widest-ipv4": {"dev.yaml": sub(DB_GROUP, "  database_cidr: 0.0.0.0/1\n")},
-    "database-cidr-host-ipv6": {"dev.yaml": sub(DB_GROUP, "  database_cidr: \"2001:db8::1/128\"\n")},
+    "database-cidr-host-ipv6": {"dev.yaml": sub(DB_GROUP, "  target_connection_network_type: IPV6\n"
+                                                          "  database_cidr: \"2001:db8::1/128\"\n")},
     "database-anywhere-waived": {"dev.yaml": waive(sub(DB_GROUP, ""), "world_egress")},
     "rotation-with-egress-waived": {"dev.yaml": waive(sub(NO_ROTATION_WAIVER, ""), "world_egress")
                                     + "secrets:\n  rotation_days: 30\n"},

@@ -42,7 +42,8 @@ def _variants():
     waived = {"monitoring": {"alarms": False}, "waivers": {"alarms": "scratch stack, nobody is paged for it"}}
     return [make_cfg(*o) for o in (
         (), (CLUSTER, {"target": {"read_only_endpoint": True}}), (POSTGRES, END_TO_END_IAM), (SQLSERVER, OWN_KEY),
-        (topic,), (waived,), ({"network": {"allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"]}},),
+        (topic,), (waived,),
+        ({"network": {"allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"], "endpoint_network_type": "DUAL"}},),
     )]
 
 

@@ -70,7 +70,10 @@ def _expected_proxy(proxy: dict) -> dict:
     return {"DBProxyName": proxy["DBProxyName"], "EngineFamily": proxy["EngineFamily"], "Auth": auth,
             "RequireTLS": proxy["RequireTLS"], "IdleClientTimeout": proxy["IdleClientTimeout"],
             "DebugLogging": proxy["DebugLogging"], "VpcSubnetIds": proxy["VpcSubnetIds"],
-            "RoleArn": proxy["RoleArn"], "VpcSecurityGroupIds": proxy["VpcSecurityGroupIds"]}
+            "RoleArn": proxy["RoleArn"], "VpcSecurityGroupIds": proxy["VpcSecurityGroupIds"],
+            # Create-only: stated unless AWS's default (IPV4), which the template leaves out.
+            **{k: proxy[k] for k in ("EndpointNetworkType", "TargetConnectionNetworkType")
+               if proxy.get(k, "IPV4") != "IPV4"}}
 
 
 def _expected_target_group(group: dict, targets: list) -> dict:

@@ -52,8 +52,12 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
             entry["client_password_auth_type"] = draw(st.sampled_from(sorted(engine_facts.auth_types))).value
         user_entries.append(entry)
     needs_tls = any(u.get("iam_auth", "REQUIRED") == "REQUIRED" for u in user_entries)
-    cidrs = draw(st.lists(st.sampled_from(["10.0.0.0/16", "192.168.1.0/24", "2001:db8::/32", "172.16.5.4/32"]),
-                          unique=True, max_size=3))
+    # The endpoint's network type decides which client ranges it can take (config.network_rules).
+    endpoint = draw(st.sampled_from(list(facts.EndpointNetworkType)))
+    target_connection = draw(st.sampled_from(list(facts.TargetConnectionNetworkType)))
+    ranges = [c for c in ["10.0.0.0/16", "192.168.1.0/24", "2001:db8::/32", "172.16.5.4/32"]
+              if (6 if ":" in c else 4) in facts.ENDPOINT_IP_VERSIONS[endpoint]]
+    cidrs = draw(st.lists(st.sampled_from(ranges), unique=True, max_size=3))
     client_groups = draw(st.lists(_aws_id("sg"), unique=True, min_size=0 if cidrs else 1, max_size=3))
     params: dict[str, Any] = {
         "engine_family": engine.value,
@@ -70,6 +74,8 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
             "subnet_ids": draw(st.lists(_aws_id("subnet"), unique=True, min_size=2, max_size=4)),
             "client_security_group_ids": client_groups,
             "allowed_cidrs": cidrs,
+            "endpoint_network_type": endpoint.value,
+            "target_connection_network_type": target_connection.value,
         },
         "target": {"db_cluster_identifier" if cluster else "db_instance_identifier": draw(db_ids)},
         "pool": {
@@ -87,7 +93,8 @@ def valid_params(draw: st.DrawFn) -> dict[str, Any]:
     if destination == "group":
         params["network"]["database_security_group_id"] = draw(_aws_id("sg"))
     elif destination == "cidr":
-        params["network"]["database_cidr"] = draw(st.sampled_from(["10.9.0.0/24", "2001:db8:9::/48"]))
+        params["network"]["database_cidr"] = \
+            "2001:db8:9::/48" if target_connection is facts.TargetConnectionNetworkType.IPV6 else "10.9.0.0/24"
     if draw(st.booleans()):
         params["target"]["port"] = draw(st.integers(*facts.PORT_RANGE))
     if cluster and len(params["proxy"]["name"]) <= 60:

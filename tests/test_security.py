@@ -33,7 +33,8 @@ ENV_CONFIGS = example_configs()
 
 # Shapes beyond the examples, all with the secure defaults (so every scanner and policy must pass).
 SECURE_VARIANTS = {
-    "ipv6-clients": ({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"]}},),
+    "ipv6-clients": ({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"],
+                                  "endpoint_network_type": "DUAL"}},),
     "existing-secret-own-key": (OWN_KEY, {"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN},
                                                     {"username": "migrator"}]}),
     "postgres-cluster-ro": (POSTGRES, CLUSTER, TWO_USERS, {"target": {"read_only_endpoint": True},

@@ -161,13 +161,19 @@ def read(folder: Path, shown: str) -> tuple[Described | None, list[ParamsError]]
     return (None if errors else described), errors
 
 
+# Fields a describe may leave out; every other field read below is required.
+OPTIONAL_PROXY_FIELDS = frozenset({"DefaultAuthScheme", "EndpointNetworkType", "TargetConnectionNetworkType"})
+
+
 def _described(first: tuple[KeyPath, dict[str, Any]], raw: dict[str, Any], readers: dict[str, Reader]) -> Described | None:
     path, node = first
     r = readers[PROXIES_FILE]
     proxy = {name: r.get(node, path, name, kind, required=required) for name, kind, required in (
         ("DBProxyName", str, True), ("DBProxyArn", str, True), ("EngineFamily", str, True), ("VpcId", str, True),
         ("RoleArn", str, True), ("RequireTLS", bool, True), ("IdleClientTimeout", int, True),
-        ("DebugLogging", bool, True), ("DefaultAuthScheme", str, False))}
+        ("DebugLogging", bool, True), ("DefaultAuthScheme", str, False),
+        # Absent from proxies described before RDS Proxy had IPv6 (both default to IPV4).
+        ("EndpointNetworkType", str, False), ("TargetConnectionNetworkType", str, False))}
     proxy.update({name: r.texts(node, path, name) for name in ("VpcSecurityGroupIds", "VpcSubnetIds")})
     auth = []
     listed = r.get(node, path, "Auth", list)
@@ -207,7 +213,7 @@ def _described(first: tuple[KeyPath, dict[str, Any]], raw: dict[str, Any], reade
             endpoint["VpcSubnetIds"] = re_.texts(e, p, "VpcSubnetIds")
             endpoints.append(endpoint)
     permissions = _permissions(raw[SECURITY_GROUPS_FILE], readers[SECURITY_GROUPS_FILE])
-    if not arn or any(v is None for k, v in proxy.items() if k != "DefaultAuthScheme"):
+    if not arn or any(v is None for k, v in proxy.items() if k not in OPTIONAL_PROXY_FIELDS):
         return None
     return Described(proxy, auth, pool, arn, targets, endpoints, permissions)
 

@@ -68,6 +68,10 @@ def _network(adopted: Adopted, d: Described, engine: EngineFamily, database_port
     proxy = d.proxy
     adopted.put(("network", "vpc_id"), proxy["VpcId"].value, proxy["VpcId"])
     adopted.put(("network", "subnet_ids"), list(proxy["VpcSubnetIds"].value), proxy["VpcSubnetIds"])
+    for name, key in (("EndpointNetworkType", "endpoint_network_type"),
+                      ("TargetConnectionNetworkType", "target_connection_network_type")):
+        if proxy.get(name) is not None and proxy[name].value != "IPV4":  # IPV4: the default, left out
+            adopted.put(("network", key), proxy[name].value, proxy[name])
     groups: list[Field] = []
     cidrs: list[Field] = []
     database_groups: list[Field] = []

@@ -12,7 +12,7 @@ import ipaddress
 from troposphere import GetAtt
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 
-from ..aws_facts import ENGINES, HTTPS_PORT
+from ..aws_facts import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
 from ..config.model import EnvConfig
 from ..config.waiver_rules import database_destination_known
 from . import names
@@ -46,8 +46,12 @@ def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
 
 
 def build_network(cfg: EnvConfig) -> list[NetworkResource]:
+    # With TargetConnectionNetworkType IPV6 the proxy reaches the database over IPv6 only. The
+    # rotation functions (Lambda, IPv4 unless told otherwise) keep the IPv4 rule: a database in
+    # dual-stack mode has both addresses.
+    over_ipv6 = cfg.network.target_connection_network_type is TargetConnectionNetworkType.IPV6
     group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.environment})",
-                               f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy")],
+                               f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy", over_ipv6)],
                                to_any_address=not database_destination_known(cfg))
     return [group, *_client_ingress(cfg),
             *_database_ingress(cfg, names.SECURITY_GROUP, names.DATABASE_INGRESS, f"RDS Proxy {cfg.proxy.name}")]
@@ -105,9 +109,10 @@ def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
     return rules
 
 
-def _database_egress(cfg: EnvConfig, who: str) -> SecurityGroupRule:
+def _database_egress(cfg: EnvConfig, who: str, over_ipv6: bool = False) -> SecurityGroupRule:
     """Egress to the database port: to the database's group, else the range its addresses are
-    in, else (neither given, which needs waivers.world_egress) any address."""
+    in, else (neither given, which needs waivers.world_egress) any address of the IP version
+    ``who`` reaches the database with."""
     port = cfg.target.port
     database_group, database_cidr = cfg.network.database_security_group_id, cfg.network.database_cidr
     if database_group:
@@ -115,6 +120,8 @@ def _database_egress(cfg: EnvConfig, who: str) -> SecurityGroupRule:
     elif database_cidr:
         family = "CidrIpv6" if ipaddress.ip_network(database_cidr).version == 6 else "CidrIp"
         destination = {family: database_cidr}
+    elif over_ipv6:
+        destination = {"CidrIpv6": "::/0"}
     else:
         destination = {"CidrIp": "0.0.0.0/0"}
     return SecurityGroupRule(IpProtocol="tcp", FromPort=port, ToPort=port,

@@ -17,6 +17,19 @@ from .secrets import secret_arn
 from .users_ready import waits_for_users
 
 
+def network_types(cfg: EnvConfig, *, target: bool) -> dict[str, str]:
+    """The network type properties other than AWS's default (IPV4). Both are create-only in the
+    provider schemas: writing ``IPV4`` into the template of a proxy deployed without it would be a
+    property added to a create-only set, which CloudFormation answers with a replacement, so the
+    default is left out rather than spelt."""
+    types: dict[str, str] = {}
+    if cfg.network.endpoint_network_type is not facts.EndpointNetworkType.IPV4:
+        types["EndpointNetworkType"] = cfg.network.endpoint_network_type.value
+    if target and cfg.network.target_connection_network_type is not facts.TargetConnectionNetworkType.IPV4:
+        types["TargetConnectionNetworkType"] = cfg.network.target_connection_network_type.value
+    return types
+
+
 def _authentication(cfg: EnvConfig) -> dict[str, Any]:
     """End-to-end IAM: DefaultAuthScheme IAM_AUTH and no Auth list (the CloudFormation schema
     requires Auth only without it). Otherwise one SECRETS entry per user."""
@@ -46,6 +59,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         DebugLogging=cfg.proxy.debug_logging,
         VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
+        **network_types(cfg, target=True),
         Tags=tags(cfg),
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
         # first or RDS creates it unencrypted and without retention.
@@ -99,6 +113,8 @@ def build_read_only_endpoint(cfg: EnvConfig) -> list[DBProxyEndpoint]:
         TargetRole="READ_ONLY",
         VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
+        # In the proxy's subnets, so it answers on the proxy's IP versions too.
+        **network_types(cfg, target=False),
         Tags=tags(cfg),
         # The endpoint only serves once the target group has registered the cluster.
         DependsOn=[names.TARGET_GROUP],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws_facts import IamAuth
+from ..aws_facts import EndpointNetworkType, IamAuth, TargetConnectionNetworkType
 from . import env_parameters as deploy
 from . import placeholders as ph
 from .placeholders import slots
@@ -25,6 +25,9 @@ ANY_IAM_USER = "AnyIamUser"
 HAS_ALARMS = "HasAlarms"
 CREATE_ALARM_TOPIC = "CreateAlarmTopic"
 HAS_PERMISSIONS_BOUNDARY = "HasPermissionsBoundary"
+# The network types are written only when not AWS's default (builders.proxy.network_types).
+HAS_ENDPOINT_NETWORK_TYPE = "HasEndpointNetworkType"
+HAS_TARGET_CONNECTION_NETWORK_TYPE = "HasTargetConnectionNetworkType"
 
 
 def has_user(i: int) -> str | None:
@@ -153,6 +156,9 @@ def define() -> Conditions:
     c.add(HAS_ALARMS, equals(ph.ALARMS, "true"))
     c.add(CREATE_ALARM_TOPIC, equals(ph.ALARM_TOPIC, ""))
     c.add(HAS_PERMISSIONS_BOUNDARY, is_set(ph.PERMISSIONS_BOUNDARY))
+    c.add(HAS_ENDPOINT_NETWORK_TYPE, not_(equals(ph.ENDPOINT_NETWORK_TYPE, EndpointNetworkType.IPV4.value)))
+    c.add(HAS_TARGET_CONNECTION_NETWORK_TYPE,
+          not_(equals(ph.TARGET_CONNECTION_NETWORK_TYPE, TargetConnectionNetworkType.IPV4.value)))
     for i in slots(ph.USER_SLOTS):
         user = has_user(i)
         if user:

@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import aws_facts as facts
 from .. import monitoring_facts
-from ..aws_facts import ClientPasswordAuthType, EngineFamily, IamAuth, SessionPinningFilter
+from ..aws_facts import (ClientPasswordAuthType, EndpointNetworkType, EngineFamily, IamAuth, SessionPinningFilter,
+                         TargetConnectionNetworkType)
 from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
 from . import placeholders as ph
@@ -148,6 +149,13 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
         *_slots(ph.IPV6_CIDR_SLOTS, lambda i: _optional_id(
             ph.ipv6_cidr(i), f"Client IPv6 CIDR {i}", "Clients in this range may connect.", IPV6_CIDR_PATTERN,
             "an IPv6 CIDR, prefix 1-128")),
+        _choice(ph.ENDPOINT_NETWORK_TYPE, "Endpoint network type", "IP versions clients reach the proxy on; "
+                "IPV6 and DUAL need IPv6 CIDR blocks on the VPC and subnets. Changing it replaces the proxy.",
+                tuple(t.value for t in EndpointNetworkType), EndpointNetworkType.IPV4.value),
+        _choice(ph.TARGET_CONNECTION_NETWORK_TYPE, "Target connection network type", "IP version the proxy "
+                "reaches the database with; IPV6 needs the database in dual-stack mode and a database security "
+                "group. Changing it replaces the proxy.",
+                tuple(t.value for t in TargetConnectionNetworkType), TargetConnectionNetworkType.IPV4.value),
         _optional_id(ph.DATABASE_SECURITY_GROUP, "Database security group", "The database's group: the proxy "
                      "may reach only it, and it lets the proxy in. Without it, egress to the database port "
                      "goes to 0.0.0.0/0.", facts.SECURITY_GROUP_ID_PATTERN, "a security group id"),

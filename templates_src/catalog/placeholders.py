@@ -37,6 +37,8 @@ PROXY_NAME = "ProxyName"
 REQUIRE_TLS = "RequireTLS"
 DEBUG_LOGGING = "DebugLogging"
 DATABASE_SECURITY_GROUP = "DatabaseSecurityGroupId"
+ENDPOINT_NETWORK_TYPE = "EndpointNetworkType"
+TARGET_CONNECTION_NETWORK_TYPE = "TargetConnectionNetworkType"
 READ_ONLY_ENDPOINT = "ReadOnlyEndpoint"
 INIT_QUERY = "InitQuery"
 SESSION_PINNING = "SessionPinningFilters"
@@ -184,6 +186,8 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
             client_security_group_ids=tuple(GROUP_SENTINELS.values()),
             allowed_cidrs=(*IPV4_SENTINELS.values(), *IPV6_SENTINELS.values()),
             database_security_group_id=ph(DATABASE_SECURITY_GROUP),
+            endpoint_network_type=Text(ph(ENDPOINT_NETWORK_TYPE)),  # type: ignore[arg-type]
+            target_connection_network_type=Text(ph(TARGET_CONNECTION_NETWORK_TYPE)),  # type: ignore[arg-type]
         ),
         target=TargetParams(db_cluster_identifier=ph(deploy.DB_CLUSTER), port=Ref(deploy.DATABASE_PORT),  # type: ignore[arg-type]
                             read_only_endpoint=True),

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from .. import __version__
-from ..aws_facts import ENGINES, EngineFamily
+from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
 from ..builders.users_ready import users_ready_ids
 from ..config.model import EnvConfig
 from ..stack import TEMPLATE_FORMAT_VERSION, build_template
@@ -63,6 +63,10 @@ FEATURES = [
     Feature(C.CREATE_ALARM_TOPIC, lambda cfg: ph.replace(cfg, "monitoring", alarm_topic_arn=ph.ph(ph.ALARM_TOPIC))),
     Feature(C.HAS_ALARMS, lambda cfg: ph.replace(cfg, "monitoring", alarms=False)),
     Feature(C.HAS_PERMISSIONS_BOUNDARY, lambda cfg: ph.replace(cfg, "iam", permissions_boundary_arn=None)),
+    Feature(C.HAS_ENDPOINT_NETWORK_TYPE,
+            lambda cfg: ph.replace(cfg, "network", endpoint_network_type=EndpointNetworkType.IPV4)),
+    Feature(C.HAS_TARGET_CONNECTION_NETWORK_TYPE,
+            lambda cfg: ph.replace(cfg, "network", target_connection_network_type=TargetConnectionNetworkType.IPV4)),
     *(f for i in ph.slots(ph.USER_SLOTS) for f in _user_features(i)),
 ]
 

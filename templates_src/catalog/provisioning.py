@@ -91,6 +91,8 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
         DB_INSTANCE: deploy.get(DB_INSTANCE, ""),
         DB_CLUSTER: deploy.get(DB_CLUSTER, ""),
         ph.DATABASE_SECURITY_GROUP: cfg.network.database_security_group_id or "",
+        ph.ENDPOINT_NETWORK_TYPE: cfg.network.endpoint_network_type.value,
+        ph.TARGET_CONNECTION_NETWORK_TYPE: cfg.network.target_connection_network_type.value,
         ph.READ_ONLY_ENDPOINT: _flag(cfg.target.read_only_endpoint),
         ph.INIT_QUERY: cfg.pool.init_query or "",
         ph.SESSION_PINNING: ",".join(f.value for f in cfg.pool.session_pinning_filters),

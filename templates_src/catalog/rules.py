@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
 from . import env_parameters as deploy
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref
@@ -96,6 +96,23 @@ def rules() -> dict[str, Any]:
         "ClientsAllowed": {"Assertions": [_assert(
             any_of(*(is_set(c) for c in clients)),
             "Give a client security group or CIDR.")]},
+        # An endpoint answers only on its network type's IP versions (RDS API CreateDBProxy), so a
+        # client range of the other version would make a rule no connection can use.
+        "ClientRangesReachTheEndpoint": {"Assertions": [
+            _assert(any_of(not_(equals(ph.ENDPOINT_NETWORK_TYPE, EndpointNetworkType.IPV4.value)),
+                           all_of(*(equals(ph.ipv6_cidr(i), "") for i in slots(ph.IPV6_CIDR_SLOTS)))),
+                    "An IPv6 client CIDR needs Endpoint network type IPV6 or DUAL."),
+            _assert(any_of(not_(equals(ph.ENDPOINT_NETWORK_TYPE, EndpointNetworkType.IPV6.value)),
+                           all_of(*(equals(ph.ipv4_cidr(i), "") for i in slots(ph.IPV4_CIDR_SLOTS)))),
+                    "An IPv4 client CIDR needs Endpoint network type IPV4 or DUAL."),
+        ]},
+        # Without the database's group the proxy's egress goes to 0.0.0.0/0, which an IPv6 target
+        # connection cannot use.
+        "Ipv6TargetNeedsTheDatabaseGroup": {
+            "RuleCondition": equals(ph.TARGET_CONNECTION_NETWORK_TYPE, TargetConnectionNetworkType.IPV6.value),
+            "Assertions": [_assert(is_set(ph.DATABASE_SECURITY_GROUP),
+                                   "Target connection network type IPV6 needs the database security group.")],
+        },
         "TagValuesHaveKeys": {"Assertions": [_assert(
             all_of(*(any_of(is_set(ph.tag_key(i)), equals(ph.tag_value(i), "")) for i in slots(ph.TAG_SLOTS))),
             "A tag value needs its tag key.")]},

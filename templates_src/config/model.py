@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .. import aws_facts as facts
 from .. import connection_facts, monitoring_facts
-from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EngineFamily, IamAuth, RotationStrategy,
-                         SessionPinningFilter)
+from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EndpointNetworkType, EngineFamily, IamAuth,
+                         RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
@@ -77,6 +77,16 @@ class NetworkParams:
         "Without database_security_group_id: the range (IPv4 or IPv6) the database's addresses are in, "
         "the only destination of the proxy's egress (otherwise any address on the database port).",
         default=None,
+    )
+    endpoint_network_type: EndpointNetworkType = key(
+        "The IP versions the proxy's endpoints answer on: IPV4, IPV6 or DUAL (IPv6 and DUAL need IPv6 CIDR "
+        "blocks on the VPC and every subnet). Set at creation: a change replaces the proxy.",
+        default=EndpointNetworkType.IPV4,
+    )
+    target_connection_network_type: TargetConnectionNetworkType = key(
+        "The IP version the proxy reaches the database with: IPV4 or IPV6 (IPV6 needs the database in "
+        "dual-stack mode). Set at creation: a change replaces the proxy.",
+        default=TargetConnectionNetworkType.IPV4,
     )
 
 

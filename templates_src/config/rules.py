@@ -16,7 +16,7 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules, iam_rules, monitoring_rules, waiver_rules
+from . import exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 
@@ -236,6 +236,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _rotation_ok,
     auth_scheme_ok,
     *exposure_rules.RULES,
+    *network_rules.RULES,
     *monitoring_rules.RULES,
     *iam_rules.RULES,
 )

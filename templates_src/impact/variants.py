@@ -41,6 +41,8 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("network", "allowed_cidrs"): (["10.99.0.0/16"],),
     ("network", "database_security_group_id"): ("sg-0a1b2c3d4e5f60702",),
     ("network", "database_cidr"): ("10.98.0.0/16",),
+    ("network", "endpoint_network_type"): ("DUAL", "IPV6"),
+    ("network", "target_connection_network_type"): ("IPV6",),
     ("target", "db_instance_identifier"): ("orders-other-db",),
     ("target", "db_cluster_identifier"): ("orders-other-aurora",),
     ("target", "database_name"): ("orders_other",),

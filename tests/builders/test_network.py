@@ -81,7 +81,8 @@ def test_one_ingress_rule_per_client_group():
     ("2001:db8::/32", "ProxyIngressFromCidr2001Cdb8CCP32", "CidrIpv6", "CidrIp"),
 ])
 def test_one_ingress_rule_per_cidr(cidr, title, family, other):
-    ingress = _of_type(_rules({"network": {"allowed_cidrs": [cidr]}}), "AWS::EC2::SecurityGroupIngress")
+    ingress = _of_type(_rules({"network": {"allowed_cidrs": [cidr], "endpoint_network_type": "DUAL"}}),
+                       "AWS::EC2::SecurityGroupIngress")
     rule = ingress[title]
     assert rule[family] == cidr
     assert other not in rule and "SourceSecurityGroupId" not in rule
@@ -91,7 +92,8 @@ def test_one_ingress_rule_per_cidr(cidr, title, family, other):
 
 
 def test_cidrs_only_without_client_groups():
-    cfg = make_cfg({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/8", "fd00::/8"]}})
+    cfg = make_cfg({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/8", "fd00::/8"],
+                                "endpoint_network_type": "DUAL"}})
     ingress = _client_ingress(by_title(network.build_network(cfg)))
     assert sorted(ingress) == ["ProxyIngressFromCidr10D0D0D0P8", "ProxyIngressFromCidrfd00CCP8"]
 
@@ -103,7 +105,8 @@ _DATABASE_RANGE = {"network": {"database_security_group_id": None, "database_cid
     ((ANY_DATABASE_ADDRESS,), {"CidrIp": "0.0.0.0/0"}),
     ((), {"DestinationSecurityGroupId": DB_SG}),
     ((_DATABASE_RANGE,), {"CidrIp": "10.20.0.0/22"}),
-    (({"network": {"database_security_group_id": None, "database_cidr": "2001:db8:20::/56"}},),
+    (({"network": {"database_security_group_id": None, "database_cidr": "2001:db8:20::/56",
+                   "target_connection_network_type": "IPV6"}},),
      {"CidrIpv6": "2001:db8:20::/56"}),
 ])
 def test_egress_only_to_the_database_port(overrides, destination):
@@ -127,7 +130,8 @@ def test_database_ingress_only_with_the_database_group():
 
 @pytest.mark.parametrize("overrides", [
     (),
-    ({"network": {"database_security_group_id": DB_SG, "allowed_cidrs": ["10.1.0.0/16", "2001:db8::/48"]}},),
+    ({"network": {"database_security_group_id": DB_SG, "allowed_cidrs": ["10.1.0.0/16", "2001:db8::/48"],
+                  "endpoint_network_type": "DUAL"}},),
 ])
 def test_every_rule_is_described_and_none_is_world_open(overrides):
     for title, resource in _rules(*overrides).items():

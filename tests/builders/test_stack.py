@@ -38,7 +38,8 @@ SHAPES = {
     # A brought secret's user exists already: create-db-users.sh runs before the stack, no wait.
     "existing-secret": (({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]},),
                         CORE | KEY | {"AppUserClientPolicy"}),
-    "postgres-cidrs": ((POSTGRES, {"network": {"allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"]}}),
+    "postgres-cidrs": ((POSTGRES, {"network": {"allowed_cidrs": ["10.0.0.0/16", "2001:db8::/32"],
+                                               "endpoint_network_type": "DUAL"}}),
                        CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyIngressFromCidr10D0D0D0P16",
                                              "ProxyIngressFromCidr2001Cdb8CCP32"}),
     "sqlserver-no-retain": ((SQLSERVER, NO_RETAIN), CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy"}),

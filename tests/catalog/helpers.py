@@ -35,7 +35,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "postgres-cluster-ipv6": {
         "engine_family": "POSTGRESQL",
         "network": {"client_security_group_ids": [], "allowed_cidrs": ["2001:db8::/32", "10.0.0.0/8"],
-                    "database_security_group_id": None},
+                    "endpoint_network_type": "DUAL", "database_security_group_id": None},
         "target": {"db_instance_identifier": None, "db_cluster_identifier": "pg-aurora", "port": 5432,
                    "read_only_endpoint": True},
         "pool": {"max_idle_connections_percent": 0},
@@ -68,7 +68,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "engine_family": "MYSQL",
         "network": {"client_security_group_ids": ["sg-0a1b2c3d4e5f60733", "sg-0a1b2c3d4e5f60734",
                                                   "sg-0a1b2c3d4e5f60735"],
-                    "allowed_cidrs": ["10.1.0.0/16", "192.168.7.0/24", "2001:db8:1::/48"]},
+                    "allowed_cidrs": ["10.1.0.0/16", "192.168.7.0/24", "2001:db8:1::/48"],
+                    "endpoint_network_type": "DUAL"},
         "proxy": {"iam_auth": "DISABLED"},
         "secrets": {"retain_on_delete": False},
         "users": [{"username": "one"}, {"username": "two"}, {"username": "three", "description": "Third"}],

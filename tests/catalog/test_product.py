@@ -126,6 +126,9 @@ def _dev(**changes: str) -> dict[str, str]:
     ({"User2Name": "app_user"}, "UniqueUsernames"),
     ({"ClientSecurityGroup1": ""}, "ClientsAllowed"),
     ({"Tag3Value": "orphan"}, "TagValuesHaveKeys"),
+    ({"ClientIpv6Cidr1": "2001:db8::/56"}, "ClientRangesReachTheEndpoint"),  # on the default IPV4 endpoint
+    ({"EndpointNetworkType": "IPV6", "ClientIpv4Cidr1": "10.1.0.0/16"}, "ClientRangesReachTheEndpoint"),
+    ({"TargetConnectionNetworkType": "IPV6", "DatabaseSecurityGroupId": ""}, "Ipv6TargetNeedsTheDatabaseGroup"),
 ])
 def test_rules_refuse_launches_that_break_a_cross_parameter_rule(changes: dict[str, str], rule: str) -> None:
     assert [b for b in _broken_rules(_dev(**changes)) if b.startswith(rule + ":")], _broken_rules(_dev(**changes))

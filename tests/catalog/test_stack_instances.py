@@ -36,7 +36,7 @@ VARIANTS = {
                       {"organizational_units": ["r-ab12"], "accounts": ["777788889999"], "account_filter": "DIFFERENCE",
                        "regions": ["us-west-2"], "overrides": {**OTHER_NETWORK, "kms_key_arn": KEY,
                                                               "db_cluster_identifier": "orders-west-aurora"}}]}},
-    "self-managed-cidrs": {"network": {"allowed_cidrs": ["10.1.0.0/16"]}, "stack_set": {"instances": [
+    "self-managed-cidrs": {"network": {"allowed_cidrs": ["10.1.0.0/16"], "endpoint_network_type": "DUAL"}, "stack_set": {"instances": [
         {"accounts": ["111122223333", "444455556666"], "regions": ["eu-west-1"],
          "overrides": {"allowed_cidrs": ["10.2.0.0/16", "2001:db8::/48"], "client_security_group_ids": []}}]}},
 }
