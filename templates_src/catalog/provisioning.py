@@ -21,7 +21,6 @@ from ..config.errors import ParamsError
 from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
-from ..config.waiver_rules import weakened_defaults
 from . import placeholders as ph
 from .placeholders import slots
 
@@ -77,7 +76,7 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     # TLS off, or a user without IAM auth REQUIRED: the product offers those values only when the
     # portfolio owner's _product.yaml waives them (parameters.SECURE_VALUES); Service Catalog would
     # refuse a provisioning file with a value outside a parameter's AllowedValues.
-    problems += missing_waivers(weakened_defaults(cfg), settings)
+    problems += missing_waivers(cfg, settings)
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "

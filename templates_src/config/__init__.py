@@ -139,5 +139,5 @@ def load_product_settings(params_dir: Path, shown_dir: str) -> tuple[ProductSett
     if built is INVALID or errors:
         return dataclasses.replace(DEFAULT_SETTINGS, source=shown), errors + validator.errors
     settings = dataclasses.replace(built, source=shown)
-    product_settings.check(settings, validator.error)
+    product_settings.check(settings, doc.data, validator.error)
     return settings, validator.errors

@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from ..aws_facts import IamAuth
 from .errors import KeyPath
+from .model import EnvConfig
 from .model_keys import key
 from .text_rules import MIN_REASON_WORDS, is_reason
 from .waiver_rules import MIN_WAIVER_REASON, Report
@@ -38,9 +40,7 @@ class ProductWaiverParams:
     )
 
 
-# Waiver key -> the env params that need it to be launched through the product (for messages).
-WAIVED_SETTINGS = {"require_tls": "require_tls: false", "iam_auth": "iam_auth DISABLED or ENABLED"}
-assert tuple(WAIVED_SETTINGS) == tuple(f.name for f in dataclasses.fields(ProductWaiverParams))
+WAIVABLE = tuple(f.name for f in dataclasses.fields(ProductWaiverParams))
 
 
 @dataclass(frozen=True)
@@ -88,19 +88,35 @@ def _tls_needs_iam_auth(settings: ProductSettings, report: Report) -> None:
 RULES = (_reasons_in_words, _tls_needs_iam_auth)
 
 
-def check(settings: ProductSettings, report: Report) -> None:
+def check(settings: ProductSettings, raw: object, report: Report) -> None:
+    """Every rule on the validated settings; ``raw``: the file's tree, where an empty waiver
+    (``iam_auth:`` with no reason, which YAML reads as null) is told apart from a missing one."""
+    waivers = raw.get("waivers") if isinstance(raw, dict) else None
+    for name, reason in (waivers.items() if isinstance(waivers, dict) else ()):
+        # An env's null waiver is no waiver; here a waiver key without a reason is a slip.
+        if reason is None and name in WAIVABLE:
+            report(("waivers", name), "has no reason; write the reason, or remove the key to offer only the "
+                                      "secure value")
     for rule in RULES:
         rule(settings, report)
 
 
-def missing_waivers(weakened: dict[str, tuple[KeyPath, str]], settings: ProductSettings) -> list[tuple[KeyPath, str]]:
-    """Of an env's weakened defaults (``waiver_rules.weakened_defaults``), those the product does not
-    offer under ``settings``: (where in the env's file, why the product cannot launch it)."""
-    problems = []
-    for name, setting in WAIVED_SETTINGS.items():
-        if name in weakened and getattr(settings.waivers, name) is None:
-            problems.append((weakened[name][0], f"the Service Catalog product offers {setting} only when "
-                                                f"{settings.source} has waivers.{name}: <the reason> (the portfolio "
-                                                f"owner's choice)"))
-    return problems
-
+def missing_waivers(cfg: EnvConfig, settings: ProductSettings) -> list[tuple[KeyPath, str]]:
+    """What in an env (validated and resolved) the product built with ``settings`` does not offer:
+    (where in the env's file, why the product cannot launch it), one per waiver it lacks."""
+    needed: dict[str, tuple[KeyPath, str]] = {}
+    if not cfg.proxy.require_tls:
+        needed["require_tls"] = (("proxy", "require_tls"), "false is")
+    weak = [(index, user) for index, user in enumerate(cfg.users)
+            if (user.iam_auth or cfg.proxy.iam_auth) is not IamAuth.REQUIRED]
+    if weak:
+        # Resolved users all carry a value; where it is the proxy's (weak) default, that is the line.
+        inherited = cfg.proxy.iam_auth is not IamAuth.REQUIRED and all(
+            (u.iam_auth or cfg.proxy.iam_auth) is cfg.proxy.iam_auth for _, u in weak)
+        where = ("proxy", "iam_auth") if inherited else ("users", weak[0][0], "iam_auth")
+        values = sorted({(u.iam_auth or cfg.proxy.iam_auth).value for _, u in weak})
+        needed["iam_auth"] = (where, f"{' and '.join(values)} (users {', '.join(u.username for _, u in weak)}) "
+                                     f"{'are' if len(values) > 1 else 'is'}")
+    return [(where, f"{what} offered by the Service Catalog product only when {settings.source} has "
+                    f"waivers.{name}: <the reason> (the portfolio owner's choice)")
+            for name, (where, what) in needed.items() if getattr(settings.waivers, name) is None]

@@ -18,7 +18,6 @@ from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 from templates_src.config.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
                                                    missing_waivers)
-from templates_src.config.waiver_rules import weakened_defaults
 
 from builders.envs import merge_into
 
@@ -124,7 +123,7 @@ def product_body(settings: ProductSettings = DEFAULT_SETTINGS) -> dict[str, Any]
 def settings_for(cfg: EnvConfig) -> ProductSettings:
     """The product an env can be launched with: the default one, or for an env that turns TLS or
     IAM auth off, one whose _product.yaml waives them."""
-    return WAIVED if missing_waivers(weakened_defaults(cfg), DEFAULT_SETTINGS) else DEFAULT_SETTINGS
+    return WAIVED if missing_waivers(cfg, DEFAULT_SETTINGS) else DEFAULT_SETTINGS
 
 
 def weakens(cfg: EnvConfig) -> bool:

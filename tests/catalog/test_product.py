@@ -196,10 +196,11 @@ def test_an_env_without_tls_gets_no_provisioning_file_unless_the_product_waives_
     with pytest.raises(ParamsErrors) as raised:
         render_catalog([cfg], __version__)
     assert [str(e) for e in raised.value.errors] == [
-        "params/sqlserver-without-iam.yaml: users[0].iam_auth: the Service Catalog product offers iam_auth DISABLED "
-        "or ENABLED only when params/_product.yaml has waivers.iam_auth: <the reason> (the portfolio owner's choice)",
-        "params/sqlserver-without-iam.yaml: proxy.require_tls: the Service Catalog product offers require_tls: "
-        "false only when params/_product.yaml has waivers.require_tls: <the reason> (the portfolio owner's choice)",
+        "params/sqlserver-without-iam.yaml: users[0].iam_auth: DISABLED and ENABLED (users svc, report, etl) are "
+        "offered by the Service Catalog product only when params/_product.yaml has waivers.iam_auth: <the reason> "
+        "(the portfolio owner's choice)",
+        "params/sqlserver-without-iam.yaml: proxy.require_tls: false is offered by the Service Catalog product only "
+        "when params/_product.yaml has waivers.require_tls: <the reason> (the portfolio owner's choice)",
     ]
     files = render_catalog([cfg], __version__, settings=WAIVED)
     launch = {p["Key"]: p["Value"] for p in json.loads(files[f"{cfg.env}/provisioning-parameters.json"])}
