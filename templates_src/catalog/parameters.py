@@ -218,9 +218,13 @@ ALL = {p.name: p for _, group in GROUPS for p in group}
 # The parameters a launcher could weaken security with, by the product waiver that widens them
 # (config.product_settings), and the secure values they are held to without it. A launcher picks
 # the parameters, so an env's params and waivers cannot stop a launch that sets false or DISABLED:
-# only the AllowedValues CloudFormation checks before it creates anything can ("Parameters",
-# AWS CloudFormation User Guide: "AllowedValues: An array containing the list of values allowed
-# for the parameter"; Service Catalog launches the product's template with the launcher's values).
+# the template's AllowedValues can. Service Catalog shows them to the launcher as the parameter's
+# constraints ("AllowedValues: The values that the administrator has allowed for the parameter",
+# ParameterConstraints, AWS Service Catalog API Reference, returned by
+# DescribeProvisioningParameters), and CloudFormation validates the values given against them
+# ("A set of criteria that CloudFormation uses to validate parameter values", ParameterConstraints,
+# AWS CloudFormation API Reference). Not checked against AWS here: a launch with RequireTLS=false
+# on the default product is expected to fail in that validation, before any resource is made.
 SECURE_VALUES: dict[str, tuple[str, tuple[str, ...]]] = {
     ph.REQUIRE_TLS: ("require_tls", ("true",)),
     **{ph.user_param(i, "IamAuth"): ("iam_auth", (IamAuth.REQUIRED.value,)) for i in slots(ph.USER_SLOTS)},
