@@ -235,7 +235,9 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         """Render env after env, yielding each template to lint as soon as it exists."""
         # The catalog's templates first: the product is the longest to lint, so it starts while
         # the environments are still being rendered. They are linted, but not held to the env
-        # policies (the product's settings are parameters), in one region (it does not vary).
+        # policies (the product's settings are parameters), only to those of what a launcher may
+        # choose (policy_product: no weaker value without its recorded waiver), in one region (it
+        # does not vary).
         for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
             order.append(-1)
             yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
