@@ -1,6 +1,7 @@
 """The no-op --check: recognise "nothing changed since a build that passed" without rebuilding;
-the cache of results that depend on the code alone (``CodeCache``) and of those that depend
-on the code and one environment's config (``ConfigResults``).
+the cache of results that depend on the code (and settings that are no environment's, like the
+product's ``_product.yaml``: ``CodeCache``) and of those that depend on the code and one
+environment's config (``ConfigResults``).
 
 A successful build or --check records a fingerprint of everything its output depends on (every
 file of the params folder, every file of this package, the policy and .cfnlintrc files, the

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+
 from ..aws_facts import IamAuth
 from .errors import KeyPath
 from .model import EnvConfig
