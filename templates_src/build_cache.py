@@ -1,6 +1,7 @@
 """The no-op --check: recognise "nothing changed since a build that passed" without rebuilding;
-the cache of results that depend on the code alone (``CodeCache``) and of those that depend
-on the code and one environment's config (``ConfigResults``).
+the cache of results that depend on the code (and settings that are no environment's, like the
+product's ``_product.yaml``: ``CodeCache``) and of those that depend on the code and one
+environment's config (``ConfigResults``).
 
 A successful build or --check records a fingerprint of everything its output depends on (every
 file of the params folder, every file of this package, the policy and .cfnlintrc files, the
@@ -148,14 +149,21 @@ class BuildCache:
             pass
 
 
-class CodeCache:
-    """JSON values that depend on nothing but the code (``code_digest``), by name: what every
-    build would otherwise work out again although no params file can change it. A cache that
-    cannot be read or written behaves as an empty one."""
+def settings_digest(settings: str) -> str:
+    """``code_digest`` and the text of settings an output depends on besides the code (the
+    Service Catalog product's ``_product.yaml``, as ``ProductSettings.cache_key`` gives it)."""
+    return _hash({"code": code_digest(), "settings": settings})
 
-    def __init__(self, folder: Path) -> None:
+
+class CodeCache:
+    """JSON values that depend on nothing but the code (``code_digest``) and, given ``settings``,
+    on those settings too (``settings_digest``), by name: what every build would otherwise work
+    out again although no env's params file can change it. A cache that cannot be read or
+    written behaves as an empty one."""
+
+    def __init__(self, folder: Path, settings: str | None = None) -> None:
         self.folder = folder / "code-v1"
-        self.digest = code_digest()
+        self.digest = code_digest() if settings is None else settings_digest(settings)
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}-{self.digest}.json"
@@ -182,15 +190,18 @@ class CodeCache:
 
 class ConfigResults:
     """JSON results of a pure function of one environment's validated config and the code, by
-    name: ``get``/``put`` under a key hashing ``code_digest()``, the name and ``repr(cfg)`` (the
-    frozen dataclasses' repr lists every field, so equal reprs are equal configs). Used for each
-    env's rendered files and Service Catalog launch check (``workers.render_all``): the same until
-    the env's params or the code change. A cache that cannot be read or written is an empty one;
-    beyond ``max_entries`` the oldest entries not used by this build are dropped (``prune``)."""
+    name: ``get``/``put`` under a key hashing ``code_digest()`` (``settings_digest`` given
+    ``settings``), the name and ``repr(cfg)`` (the frozen dataclasses' repr lists every field, so
+    equal reprs are equal configs). Used for each env's rendered files and Service Catalog launch
+    check (``workers.render_all``; the check depends on the product, so on its settings): the same
+    until the env's params, the settings or the code change. A cache that cannot be read or
+    written is an empty one; beyond ``max_entries`` the oldest entries not used by this build are
+    dropped (``prune``)."""
 
-    def __init__(self, folder: Path, name: str, max_entries: int = 2000) -> None:
+    def __init__(self, folder: Path, name: str, max_entries: int = 2000, settings: str | None = None) -> None:
         self.folder = folder / f"{name}-v1"
-        self.salt = f"{code_digest()}\n{name}\n"
+        digest = code_digest() if settings is None else settings_digest(settings)
+        self.salt = f"{digest}\n{name}\n"
         self.max_entries = max_entries
 
     def key(self, cfg: object) -> str:

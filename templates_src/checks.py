@@ -39,6 +39,10 @@ POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint e
 # The project's policies as cfn-lint rules; their findings are reported under their Guard names.
 PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
 PROJECT_RULE_IDS = tuple(rule.lint_id for rule in RULES)
+# The policies of what a template lets a launcher choose: they judge the Service Catalog product
+# too (a job without the project's policies), and find nothing in a template without parameters.
+PRODUCT_RULE_IDS = tuple(rule.lint_id for rule in RULES if rule.product)
+PRODUCT_POLICIES = frozenset(rule.qualified for rule in RULES if rule.product)
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks"]
@@ -63,7 +67,8 @@ class LintJob:
     """One template to lint: the name it is reported under, its text and its region.
 
     ``policies``: whether the Guard policies apply too (they judge an env's literal settings, so
-    not a template whose settings are parameters, like the Service Catalog product).
+    not a template whose settings are parameters, like the Service Catalog product; the policies
+    of what such a template lets a launcher choose, ``PRODUCT_RULE_IDS``, apply to every job).
     """
 
     file: str
@@ -135,9 +140,9 @@ def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None
     for name in ("include_checks", "ignore_checks", "mandatory_checks"):
         if getattr(options, name):
             kwargs[name] = list(getattr(options, name))
-    if options.project_policies:
-        # Mandatory: no ignore_checks (a .cfnlintrc's included) can switch the policies off.
-        kwargs["mandatory_checks"] = [*kwargs.get("mandatory_checks", []), *PROJECT_RULE_IDS]
+    # Mandatory: no ignore_checks (a .cfnlintrc's included) can switch the policies off.
+    kwargs["mandatory_checks"] = [*kwargs.get("mandatory_checks", []),
+                                  *(PROJECT_RULE_IDS if options.project_policies else PRODUCT_RULE_IDS)]
     return ConfigMixIn(**kwargs)
 
 
@@ -175,7 +180,8 @@ def _lint_text(text: str, region: str, options: LintOptions,
     raws = set()
     for match in matches:
         policy = getattr(match.rule, "policy", None)  # one of the project's policies (lint_rules)
-        if match.rule.severity in options.failing_severities and (policy is None or options.project_policies):
+        if match.rule.severity in options.failing_severities and (
+                policy is None or options.project_policies or policy in PRODUCT_POLICIES):
             raws.add((match.linenumber, policy or match.rule.id, match.rule.severity, match.message))
     if options.policy_files and template is not None:
         from .policies import check_policies

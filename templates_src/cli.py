@@ -29,7 +29,7 @@ from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
 from .build_cache import BuildCache, ConfigResults, fingerprint
-from .config import EnvConfig, ParamsErrors, load_environments
+from .config import DEFAULT_SETTINGS, EnvConfig, ParamsErrors, ProductSettings, load_environments, load_product_settings
 from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_policies
 from .product_step import ProductStep
 from .workers import render_all
@@ -95,28 +95,31 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def build_files(configs: Sequence[EnvConfig], workers: int = 1) -> dict[str, str]:
-    """Every output file of the given environments, by path relative to the out folder."""
-    product = catalog.build_product(__version__)
-    if problems := stacksets.launch_problems(configs, product.body):
+def build_files(configs: Sequence[EnvConfig], workers: int = 1,
+                settings: ProductSettings = DEFAULT_SETTINGS) -> dict[str, str]:
+    """Every output file of the given environments (and the product built with ``settings``), by
+    path relative to the out folder."""
+    product = catalog.build_product(__version__, settings)
+    if problems := stacksets.launch_problems(configs, product.body, settings):
         raise ParamsErrors(problems)
     files: dict[str, str] = render.render_shared()
     mismatches: dict[str, list[str]] = {}
-    check = partial(catalog.launch_mismatches, product_body=product.body)
+    check = partial(catalog.launch_mismatches, product_body=product.body, settings=settings)
     for rendered in sorted(render_all(configs, workers, check), key=lambda r: r.index):
         files.update(rendered.files)
         mismatches[rendered.cfg.env] = rendered.checked or []
-    offered = catalog_configs(configs, mismatches)[0]
-    files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files))
+    offered = catalog_configs(configs, mismatches, settings)[0]
+    files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files, settings=settings))
     return files
 
 
-def catalog_configs(configs: Sequence[EnvConfig],
-                    mismatches: Mapping[str, Sequence[str]] | None = None) -> tuple[list[EnvConfig], list[str]]:
-    """The environments the Service Catalog product can launch, and a note for each one it can't
-    (those still get their own template: the product is an extra way to deploy). ``mismatches``:
-    what ``catalog.launch_mismatches`` found for each env, when the render workers ran it."""
-    problems = catalog.launch_problems(configs, __version__, mismatches)
+def catalog_configs(configs: Sequence[EnvConfig], mismatches: Mapping[str, Sequence[str]] | None = None,
+                    settings: ProductSettings = DEFAULT_SETTINGS) -> tuple[list[EnvConfig], list[str]]:
+    """The environments the Service Catalog product (built with ``settings``) can launch, and a
+    note for each one it can't (those still get their own template: the product is an extra way
+    to deploy). ``mismatches``: what ``catalog.launch_mismatches`` found for each env, when the
+    render workers ran it."""
+    problems = catalog.launch_problems(configs, __version__, mismatches, settings)
     misfits = {error.file for error in problems}
     notes = [f"note: {error} (not offered through the Service Catalog product)" for error in problems]
     return [cfg for cfg in configs if cfg.source not in misfits], notes
@@ -183,14 +186,21 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         if args.check and build_cache and (done := build_cache.up_to_date(fingerprint, out_dir)):
             print(f"{out_shown} is up to date ({done['environments']} environment(s))", file=stdout)
             return EXIT_OK
+        shown_params = args.params.rstrip("/") or "/"
+        # The product's settings first (a small file): the product is built from them.
+        settings, settings_errors = load_product_settings(params_dir, shown_params)
         # The product, portfolio and factory files, built (unless cached) while the params are read.
-        step = ProductStep(cache_dir)
+        step = ProductStep(cache_dir, settings) if not settings_errors else None
         try:
             configs = [dataclasses.replace(cfg, out_dir=paths.shown(args.out))  # what its guides' commands name
-                   for cfg in load_environments(params_dir, args.params.rstrip("/") or "/", args.envs)]
-        except ParamsErrors:
-            step.cancel()
-            raise
+                       for cfg in load_environments(params_dir, shown_params, args.envs)]
+        except ParamsErrors as exc:
+            if step:
+                step.cancel()
+            raise ParamsErrors([*settings_errors, *exc.errors]) from None  # every problem in one run
+        if settings_errors:
+            raise ParamsErrors(settings_errors)
+        assert step is not None
     except ParamsErrors as exc:
         report.problems(exc.errors, "params", stderr)
         return EXIT_BAD_INPUT
@@ -205,25 +215,29 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     workers = args.jobs or checks.available_cpus()
     progress = report.Progress(stdout, len(configs), start)
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
-    kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500) if cache_dir else None
+    # Each env's launch check depends on the product, so on its settings: kept under them too.
+    kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500, settings=settings.cache_key()) \
+        if cache_dir else None
     render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None)
     # No env's provisioning file yet: which envs the product can launch is checked as each env
     # is rendered, in the render workers.
     product = step.product()
-    if problems := stacksets.launch_problems(configs, product.body):  # an instance the product cannot be
+    if problems := stacksets.launch_problems(configs, product.body, settings):  # an instance the product cannot be
         report.problems(problems, "params", stderr)
         return EXIT_BAD_INPUT
     files: dict[str, str] = {**render.render_shared(), **product.files}
-    launch_check = partial(catalog.launch_mismatches, product_body=product.body)
+    launch_check = partial(catalog.launch_mismatches, product_body=product.body, settings=settings)
     mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
-    catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg)), DEFAULT_REGION)
+    catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg, settings)), DEFAULT_REGION)
 
     def rendered_jobs() -> Iterator[checks.LintJob]:
         """Render env after env, yielding each template to lint as soon as it exists."""
         # The catalog's templates first: the product is the longest to lint, so it starts while
         # the environments are still being rendered. They are linted, but not held to the env
-        # policies (the product's settings are parameters), in one region (it does not vary).
+        # policies (the product's settings are parameters), only to those of what a launcher may
+        # choose (policy_product: no weaker value without its recorded waiver), in one region (it
+        # does not vary).
         for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
             order.append(-1)
             yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
@@ -275,8 +289,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         progress.clear()
     if kept:
         kept.prune(kept.key(cfg) for cfg in configs)
-    offered, notes = catalog_configs(configs, mismatches)
-    files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files))
+    offered, notes = catalog_configs(configs, mismatches, settings)
+    files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files, settings=settings))
     for row, cfg in zip(rows, configs):
         if row.template_bytes > CONSOLE_UPLOAD_LIMIT:
             print(f"warning: {out_shown}/{cfg.env}/{render.TEMPLATE_FILE} is {row.template_bytes:,} bytes, over the "

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 CACHE_FORMAT = 1
 CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
 CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
-_PRODUCERS = ("checks.py", "policies.py", "guard_engines.py", "lint_cache.py", "policy_rules.py", "lint_rules.py")
+_PRODUCERS = ("checks.py", "policies.py", "guard_engines.py", "lint_cache.py", "policy_rules.py", "lint_rules.py",
+              "policy_support.py", "policy_registry.py", "policy_product.py")  # the rules' own modules too
 
 
 # --- cache keys -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .aws_facts import USERNAME_PATTERN
-from . import policy_registry
+from . import policy_product, policy_registry
 from .policy_support import BLANK, WORLD, Check, Path  # noqa: F401 (re-exported for the rule table's readers)
 from .policy_support import at as _at, each as _each, get as _get, matches as _matches
 from .policy_support import resources_of as _resources, waived as _waived
@@ -261,6 +261,9 @@ class PolicyRule:
     waivable: bool
     description: str
     check: Check
+    # Judges what a template lets a launcher choose (its Parameters), so it applies to the
+    # Service Catalog product too, whose lint job the resource policies above skip.
+    product: bool = False
 
     @property
     def qualified(self) -> str:
@@ -290,6 +293,13 @@ RULES: tuple[PolicyRule, ...] = (
     PolicyRule("E9502", "secrets", "generated_secrets_rotated", True,
                "Every secret has a rotation schedule (registry SECRETSMANAGER_ROTATION_ENABLED_CHECK)",
                policy_registry.generated_secrets_rotated),
+    # Waived by the template's own Metadata (the product's), not a resource's: ``waivable`` False.
+    PolicyRule("E9601", "product", "product_offers_tls_only", False,
+               "The product lets launchers set RequireTLS true only (unless its Metadata records waivers.require_tls)",
+               policy_product.offers_tls_only, product=True),
+    PolicyRule("E9602", "product", "product_offers_iam_auth_required_only", False,
+               "The product lets launchers set IamAuth REQUIRED only (unless its Metadata records waivers.iam_auth)",
+               policy_product.offers_iam_auth_required_only, product=True),
 )
 BY_LINT_ID = {rule.lint_id: rule for rule in RULES}
 

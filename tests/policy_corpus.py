@@ -272,3 +272,58 @@ def _filled(value: Any, names: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_filled(v, names) for v in value]
     return value
+
+
+# --- the Service Catalog product's launch parameters (policy_product, policies/product.guard) ----
+
+@cache
+def product_template() -> str:
+    """The default product (no _product.yaml) as JSON, long-form intrinsics."""
+    from templates_src import __version__
+    from templates_src.catalog import product
+
+    return json.dumps(product.product_body(__version__))
+
+
+_PRODUCT_TLS = "product/product_offers_tls_only"
+_PRODUCT_IAM = "product/product_offers_iam_auth_required_only"
+_TLS_VALUES = "Parameters.RequireTLS.AllowedValues"
+_IAM_VALUES = "Parameters.User2IamAuth.AllowedValues"
+_WAIVERS = "Metadata.RdsProxyCfn"
+
+# (case, edits as (path from the template's root, new value; None deletes), the rules that must fail)
+PRODUCT_CASES: list[tuple[str, list[tuple[str, Any]], set[str]]] = [
+    ("product-unchanged", [], set()),
+    ("product-offers-tls-false", [(_TLS_VALUES, ["true", "false"])], {_PRODUCT_TLS}),
+    ("product-tls-unconstrained", [(_TLS_VALUES, None)], {_PRODUCT_TLS}),
+    ("product-tls-as-boolean", [(_TLS_VALUES, [True])], {_PRODUCT_TLS}),
+    ("product-tls-waived", [(_TLS_VALUES, ["true", "false"]),
+                            (_WAIVERS, {"Waivers": {"require_tls": "legacy clients, TICKET-9"}})], set()),
+    ("product-tls-waiver-blank", [(_TLS_VALUES, ["true", "false"]), (_WAIVERS, {"Waivers": {"require_tls": " "}})],
+     {_PRODUCT_TLS}),
+    ("product-tls-waiver-not-text", [(_TLS_VALUES, ["true", "false"]),
+                                     (_WAIVERS, {"Waivers": {"require_tls": ["legacy clients"]}})], {_PRODUCT_TLS}),
+    ("product-offers-iam-disabled", [(_IAM_VALUES, ["REQUIRED", "DISABLED"])], {_PRODUCT_IAM}),
+    ("product-iam-unconstrained", [("Parameters.User1IamAuth.AllowedValues", None)], {_PRODUCT_IAM}),
+    ("product-iam-waived", [(_IAM_VALUES, ["REQUIRED", "DISABLED"]),
+                            (_WAIVERS, {"Waivers": {"iam_auth": "vendor tool, TICKET-10"}})], set()),
+    ("product-iam-waiver-of-tls-only", [(_IAM_VALUES, ["REQUIRED", "DISABLED"]),
+                                        (_WAIVERS, {"Waivers": {"require_tls": "legacy clients, TICKET-9"}})],
+     {_PRODUCT_IAM}),
+    ("product-both-offered", [(_TLS_VALUES, ["false", "true"]), (_IAM_VALUES, ["ENABLED"])], {_PRODUCT_TLS, _PRODUCT_IAM}),
+]
+
+
+def apply_at_root(template_json: str, edits: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The template with the edits made, paths from its root (``Parameters.RequireTLS...``)."""
+    template = json.loads(template_json)
+    for path, value in edits:
+        *parents, last = path.split(".")
+        node = template
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is None:
+            del node[last]
+        else:
+            node[last] = copy.deepcopy(value)
+    return template

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from templates_src import build_cache, cli, product_step, workers
+from templates_src.config.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
 
@@ -141,10 +142,10 @@ def _count_product_builds(monkeypatch: pytest.MonkeyPatch, log: Path) -> _Builds
 
     real = catalog.build_product
 
-    def counting(version):
+    def counting(version, *settings):
         with log.open("a") as f:
             f.write(f"{os.getpid()}\n")
-        return real(version)
+        return real(version, *settings)
 
     monkeypatch.setattr(catalog, "build_product", counting)
     return _Builds(log)
@@ -158,13 +159,14 @@ def test_the_product_is_built_once_per_code_and_read_back_the_same(project, tmp_
     before = snapshot(out)
     shutil.rmtree(out)
 
-    def refuse(version):
+    def refuse(version, *settings):
         raise AssertionError("the product should have come from the cache")
 
     monkeypatch.setattr(catalog, "build_product", refuse)
     assert _build(params, out).code == 0
     assert snapshot(out) == before
-    cached = catalog.Product.from_json(build_cache.CodeCache(tmp_path / "cache").load(product_step.PRODUCT_CACHE_ENTRY))
+    store = build_cache.CodeCache(tmp_path / "cache", DEFAULT_SETTINGS.cache_key())
+    cached = catalog.Product.from_json(store.load(product_step.PRODUCT_CACHE_ENTRY))
     monkeypatch.undo()
     assert cached == catalog.build_product()
 
@@ -191,7 +193,8 @@ def test_the_product_is_built_again_when_the_code_changed_or_the_entry_is_bad(pr
     if change == "no-cache":  # neither read nor written
         assert entries == [entry] and entry.stat().st_mtime_ns == stored
     elif change == "code":  # the new code's entry replaces the old one
-        assert [p.name for p in entries] == [f"{product_step.PRODUCT_CACHE_ENTRY}-{'0' * 64}.json"]
+        digest = build_cache.settings_digest(DEFAULT_SETTINGS.cache_key())  # of the code "000..."
+        assert [p.name for p in entries] == [f"{product_step.PRODUCT_CACHE_ENTRY}-{digest}.json"]
     else:  # rewritten whole
         assert entries == [entry] and catalog_product(entry) is not None
 
@@ -341,12 +344,12 @@ def test_a_product_child_that_fails_is_built_here_instead(project, tmp_path, mon
     before = snapshot(out)
     real, parent, log = catalog.build_product, os.getpid(), tmp_path / "builds.log"
 
-    def fails_in_a_child(version):
+    def fails_in_a_child(version, *settings):
         with log.open("a") as f:
             f.write(f"{os.getpid()}\n")
         if os.getpid() != parent:
             raise RuntimeError("the child fails")
-        return real(version)
+        return real(version, *settings)
 
     monkeypatch.setattr(catalog, "build_product", fails_in_a_child)
     assert _build(params, out, "--no-cache").code == 0

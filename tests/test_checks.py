@@ -191,7 +191,8 @@ def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(lint_cache, "__file__", str(tmp_path / "lint_cache.py"))
     assert checks.context_digest(options) == before
     # Any module that produces findings, the project's policies included.
-    assert {"checks.py", "policies.py", "policy_rules.py", "lint_rules.py"} <= set(lint_cache._PRODUCERS)
+    assert {"checks.py", "policies.py", "policy_rules.py", "lint_rules.py", "policy_support.py", "policy_registry.py",
+            "policy_product.py"} <= set(lint_cache._PRODUCERS)
     for name in ("checks.py", "policy_rules.py", "lint_rules.py"):
         source = (tmp_path / name).read_text()
         (tmp_path / name).write_text(source + "\n# an edit\n")

@@ -180,8 +180,8 @@ def _policy_violations(text: str) -> set[str]:
 
 
 def test_project_guard_twins_exist():
-    assert [p.name for p in policy_files()] == ["iam.guard", "network.guard", "proxy.guard", "retention.guard",
-                                                "secrets.guard"]
+    assert [p.name for p in policy_files()] == ["iam.guard", "network.guard", "product.guard", "proxy.guard",
+                                                "retention.guard", "secrets.guard"]
 
 
 @pytest.mark.parametrize("name, text, region", SECURE_TEMPLATES, ids=[t[0] for t in SECURE_TEMPLATES])
@@ -223,6 +223,25 @@ def test_hand_edited_yaml_with_require_tls_false_fails_in_the_lint_pass_with_its
     # A template whose settings are parameters (the Service Catalog product) is not held to them.
     off, _ = checks._lint_text(edited, "us-east-1", checks.LintOptions(project_policies=False))
     assert off == ()
+
+
+def test_a_product_that_offers_a_weaker_value_without_its_waiver_fails_in_the_lint_pass():
+    """The product's lint job skips the resource policies but not those of what it offers: a hand
+    edit that lets launchers pick RequireTLS false fails at that line, even if a .cfnlintrc
+    ignored the rule (mandatory); the same edit with the waiver recorded passes."""
+    from templates_src import __version__, catalog
+
+    text = catalog.build_product(__version__).files[catalog.PRODUCT_FILE]
+    edited = text.replace("AllowedValues: ['true']\n", "AllowedValues: ['true', 'false']\n", 1)
+    assert edited != text
+    options = checks.LintOptions(project_policies=False, ignore_checks=("E9601",))
+    assert checks._lint_text(text, "us-east-1", options)[0] == ()
+    raws, _ = checks._lint_text(edited, "us-east-1", options)
+    line = edited.splitlines().index("  RequireTLS:") + 2  # its AllowedValues, the first key
+    assert [(r[0], r[1]) for r in raws] == [(line, "product/product_offers_tls_only")]
+    assert raws[0][3].endswith("(/Parameters/RequireTLS/AllowedValues/1)")
+    waived = edited.replace("Metadata:\n", "Metadata:\n  RdsProxyCfn:\n    Waivers: {require_tls: legacy clients TICKET-9}\n", 1)
+    assert checks._lint_text(waived, "us-east-1", options)[0] == ()
 
 
 # --- an organisation's Guard files, with the engine installed here ---------------------------

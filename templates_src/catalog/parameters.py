@@ -17,6 +17,7 @@ from ..aws_facts import (ClientPasswordAuthType, EndpointNetworkType, EngineFami
                          TargetConnectionNetworkType)
 from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
+from ..config.product_settings import PRODUCT_SETTINGS_FILE, ProductSettings
 from . import placeholders as ph
 from .placeholders import slots
 
@@ -222,10 +223,48 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
 
 ALL = {p.name: p for _, group in GROUPS for p in group}
 
+# The parameters a launcher could weaken security with, by the product waiver that widens them
+# (config.product_settings), and the secure values they are held to without it. A launcher picks
+# the parameters, so an env's params and waivers cannot stop a launch that sets false or DISABLED:
+# the template's AllowedValues can. Service Catalog shows them to the launcher as the parameter's
+# constraints ("AllowedValues: The values that the administrator has allowed for the parameter",
+# ParameterConstraints, AWS Service Catalog API Reference, returned by
+# DescribeProvisioningParameters), and CloudFormation validates the values given against them
+# ("A set of criteria that CloudFormation uses to validate parameter values", ParameterConstraints,
+# AWS CloudFormation API Reference). Not checked against AWS here: a launch with RequireTLS=false
+# on the default product is expected to fail in that validation, before any resource is made.
+SECURE_VALUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    ph.REQUIRE_TLS: ("require_tls", ("true",)),
+    **{ph.user_param(i, "IamAuth"): ("iam_auth", (IamAuth.REQUIRED.value,)) for i in slots(ph.USER_SLOTS)},
+}
+_ONLY_SECURE = {
+    ph.REQUIRE_TLS: "Refuse clients without TLS: always true in this product (a portfolio owner allows false "
+                    f"with waivers.require_tls in the params folder's {PRODUCT_SETTINGS_FILE}).",
+    ph.user_param(1, "IamAuth"): "REQUIRED (IAM token only): the only value in this product (a portfolio owner "
+                                 "allows DISABLED, and ENABLED on SQL Server, with waivers.iam_auth in the params "
+                                 f"folder's {PRODUCT_SETTINGS_FILE}).",
+}
 
-def parameters() -> dict[str, dict[str, Any]]:
+
+def offered(parameter: ProductParameter, settings: ProductSettings) -> ProductParameter:
+    """``parameter`` as this product offers it: a security parameter keeps its weaker values only
+    when the settings waive them, and then says why (the reason, as given)."""
+    if parameter.name not in SECURE_VALUES:
+        return parameter
+    waiver, secure = SECURE_VALUES[parameter.name]
+    reason = getattr(settings.waivers, waiver)
+    if reason is None:
+        return dataclasses.replace(parameter, allowed_values=secure,
+                                   description=_ONLY_SECURE.get(parameter.name, parameter.description))
+    if parameter.description.startswith("As "):  # a later slot: the first one carries the reason
+        return parameter
+    return dataclasses.replace(parameter, description=f"{parameter.description} Offered by the portfolio owner "
+                                                      f"(waivers.{waiver}): {reason}")
+
+
+def parameters(settings: ProductSettings) -> dict[str, dict[str, Any]]:
     result = {}
-    for p in ALL.values():
+    for p in (offered(p, settings) for p in ALL.values()):
         props: dict[str, Any] = {"Type": p.type, "Description": p.description}
         for key, value in (("Default", p.default), ("AllowedValues", p.allowed_values and list(p.allowed_values)),
                            ("AllowedPattern", p.pattern), ("MinValue", p.min_value), ("MaxValue", p.max_value),

@@ -20,8 +20,10 @@ from typing import Any
 
 from .. import __version__
 from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
+from ..builders.common import METADATA_NAMESPACE
 from ..builders.users_ready import users_ready_ids
 from ..config.model import EnvConfig
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..stack import TEMPLATE_FORMAT_VERSION, build_template
 from . import conditions as C
 from . import placeholders as ph
@@ -88,8 +90,9 @@ def build(cfg: EnvConfig) -> dict[str, Any]:
 
 
 @cache
-def shared_product_body(version: str = __version__) -> dict[str, Any]:
-    """The product template as a dict, built once per process and shared: read it, never change it."""
+def shared_product_body(version: str = __version__, settings: ProductSettings = DEFAULT_SETTINGS) -> dict[str, Any]:
+    """The product template as a dict, built once per process (per settings: ``_product.yaml``)
+    and shared: read it, never change it."""
     conditions = C.define()
     start = ph.base_config()
     base = build(start)
@@ -107,9 +110,9 @@ def shared_product_body(version: str = __version__) -> dict[str, Any]:
         "AWSTemplateFormatVersion": TEMPLATE_FORMAT_VERSION,
         "Description": f"RDS Proxy in front of one RDS instance or Aurora cluster, for any environment: "
                        f"the Service Catalog product of rds-proxy-cfn {version}",
-        "Metadata": {"AWS::CloudFormation::Interface": interface()},
-        "Parameters": parameters(),
-        "Rules": rules(),
+        "Metadata": _metadata(settings),
+        "Parameters": parameters(settings),
+        "Rules": rules(settings),
         "Mappings": {ENGINE_MAPPING: engine_mapping()},
         "Conditions": conditions.used_by(result),
         **result,
@@ -118,9 +121,18 @@ def shared_product_body(version: str = __version__) -> dict[str, Any]:
     return body
 
 
-def product_body(version: str = __version__) -> dict[str, Any]:
+def product_body(version: str = __version__, settings: ProductSettings = DEFAULT_SETTINGS) -> dict[str, Any]:
     """The product template as a dict (a fresh copy: callers may change it)."""
-    return copy.deepcopy(shared_product_body(version))
+    return copy.deepcopy(shared_product_body(version, settings))
+
+
+def _metadata(settings: ProductSettings) -> dict[str, Any]:
+    """The parameter interface, and the portfolio owner's waivers (each weaker value the product
+    offers, with its reason) where env templates record theirs: ``RdsProxyCfn.Waivers``."""
+    metadata: dict[str, Any] = {"AWS::CloudFormation::Interface": interface()}
+    if waived := settings.waived():
+        metadata[METADATA_NAMESPACE] = {"Waivers": waived}
+    return metadata
 
 
 def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:

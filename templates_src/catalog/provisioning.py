@@ -20,6 +20,7 @@ from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
 from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
 from . import placeholders as ph
 from .placeholders import slots
 
@@ -40,8 +41,9 @@ def _fill(names_: list[str], values: list[str]) -> dict[str, str]:
     return {name: values[i] if i < len(values) else "" for i, name in enumerate(names_)}
 
 
-def product_limits(cfg: EnvConfig) -> list[ParamsError]:
-    """What in this env the product cannot take (each a params error on the env's file)."""
+def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS) -> list[ParamsError]:
+    """What in this env the product (built with ``settings``) cannot take (each a params error on
+    the env's file)."""
     problems: list[tuple[tuple[Any, ...], str]] = []
 
     def at_most(path: tuple[Any, ...], count: int, limit: int, what: str) -> None:
@@ -71,6 +73,10 @@ def product_limits(cfg: EnvConfig) -> list[ParamsError]:
             problems.append((("iam", name), "of the iam: options the Service Catalog product takes only "
                                             "permissions_boundary_arn "
                                             "(launch the env's own template)"))
+    # TLS off, or a user without IAM auth REQUIRED: the product offers those values only when the
+    # portfolio owner's _product.yaml waives them (parameters.SECURE_VALUES); Service Catalog would
+    # refuse a provisioning file with a value outside a parameter's AllowedValues.
+    problems += missing_waivers(cfg, settings)
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
+from ..config.product_settings import ProductSettings
 from . import env_parameters as deploy
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref
@@ -48,10 +49,11 @@ def _auth_types(engine: EngineFamily) -> dict[str, Any]:
         f"{engine.value} users' password auth: empty or {', '.join(types)}.")]}
 
 
-def _engine_rules() -> dict[str, Any]:
-    """What the engine decides: password auth types, IAM auth values, session pinning filters."""
+def _engine_rules(settings: ProductSettings) -> dict[str, Any]:
+    """What the engine decides: password auth types, IAM auth values (when the product offers
+    more than REQUIRED, which every engine takes), session pinning filters."""
     result = {f"{e.value.title()}PasswordAuth": _auth_types(e) for e in EngineFamily}
-    for value in IamAuth:
+    for value in IamAuth if settings.waivers.iam_auth is not None else ():
         if not all(value in ENGINES[e].iam_auth_values for e in EngineFamily):
             result[f"IamAuth{value.value.title()}Engines"] = {
                 "RuleCondition": _engines(lambda e: value not in ENGINES[e].iam_auth_values),
@@ -65,7 +67,9 @@ def _engine_rules() -> dict[str, Any]:
     return result
 
 
-def rules() -> dict[str, Any]:
+def rules(settings: ProductSettings) -> dict[str, Any]:
+    """The Rules of the product built with ``settings``: a rule about a value the product does not
+    offer (RequireTLS false, IamAuth other than REQUIRED) could never apply, and is left out."""
     names = [ph.user_param(i, "Name") for i in slots(ph.USER_SLOTS)]
     clients = [*(ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)),
                *(ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)),
@@ -82,12 +86,6 @@ def rules() -> dict[str, Any]:
                 _assert(not_(equals(ph.ENGINE, EngineFamily.SQLSERVER.value)),
                         "SQL Server has no read-only endpoint."),
             ],
-        },
-        "TlsWhileIamAuthRequired": {
-            "RuleCondition": equals(ph.REQUIRE_TLS, "false"),
-            "Assertions": [_assert(
-                _each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), IamAuth.REQUIRED.value)), only_used=True),
-                "IAM auth REQUIRED needs Require TLS (IAM tokens need TLS).")],
         },
         "UniqueUsernames": {"Assertions": [_assert(
             all_of(*(any_of(equals(b, ""), not_({"Fn::Equals": [ref(a), ref(b)]}))
@@ -117,4 +115,11 @@ def rules() -> dict[str, Any]:
             all_of(*(any_of(is_set(ph.tag_key(i)), equals(ph.tag_value(i), "")) for i in slots(ph.TAG_SLOTS))),
             "A tag value needs its tag key.")]},
     }
-    return {**result, **_engine_rules()}
+    if settings.waivers.require_tls is not None:
+        result["TlsWhileIamAuthRequired"] = {
+            "RuleCondition": equals(ph.REQUIRE_TLS, "false"),
+            "Assertions": [_assert(
+                _each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), IamAuth.REQUIRED.value)), only_used=True),
+                "IAM auth REQUIRED needs Require TLS (IAM tokens need TLS).")],
+        }
+    return {**result, **_engine_rules(settings)}

@@ -8,18 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
-from . import cross_env, rules, stack_set_rules
+from . import cross_env, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .merge import merge_documents
 from .model import EnvConfig
+from .product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
 from .validate import INVALID, Validator
 from .yaml_loader import Document, load
 
 DEFAULTS_FILE = "_defaults.yaml"
+# Files of the params folder that are not environments but would be ignored if misnamed.
+SPECIAL_FILES = (DEFAULTS_FILE, PRODUCT_SETTINGS_FILE)
 PARAMS_SUFFIX = ".yaml"
 _MISNAMED_SUFFIXES = (".yml", ".yaml")  # compared case-insensitively: dev.yml, dev.YAML
 
-__all__ = ["EnvConfig", "ParamsError", "ParamsErrors", "discover", "load_environments"]
+__all__ = ["DEFAULT_SETTINGS", "EnvConfig", "ParamsError", "ParamsErrors", "ProductSettings", "discover",
+           "load_environments", "load_product_settings"]
 
 
 def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsError]]:
@@ -32,8 +36,8 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
     for entry in entries:
         stem, dot, suffix = entry.rpartition(".")
         misnamed = not entry.endswith(PARAMS_SUFFIX) and f"{dot}{suffix}".lower() in _MISNAMED_SUFFIXES
-        misnamed_defaults = misnamed and stem + PARAMS_SUFFIX == DEFAULTS_FILE  # _defaults.yml would be ignored
-        if entry.startswith(".") or (entry.startswith("_") and not misnamed_defaults):
+        misnamed_special = misnamed and stem + PARAMS_SUFFIX in SPECIAL_FILES  # _defaults.yml would be ignored
+        if entry.startswith(".") or (entry.startswith("_") and not misnamed_special):
             continue
         shown = f"{shown_dir}/{entry}"
         if misnamed:
@@ -117,3 +121,23 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
     if errors:
         raise ParamsErrors(errors)
     return configs
+
+
+def load_product_settings(params_dir: Path, shown_dir: str) -> tuple[ProductSettings, list[ParamsError]]:
+    """The Service Catalog product's settings (``params/_product.yaml``; without it the secure
+    values only), and every problem with the file. Loaded like ``_defaults.yaml``: the same
+    reader (line marks, no tags, size limits), the same validator (unknown keys, types)."""
+    shown = f"{shown_dir}/{PRODUCT_SETTINGS_FILE}"
+    path = params_dir / PRODUCT_SETTINGS_FILE
+    if not (path.exists() or path.is_symlink()):  # a dangling link is refused by the reader, not skipped
+        return dataclasses.replace(DEFAULT_SETTINGS, source=shown), []
+    doc, errors = load(path, shown)
+    if doc.data is None:
+        return dataclasses.replace(DEFAULT_SETTINGS, source=shown), errors
+    validator = Validator(_locator(doc))
+    built = validator.build(ProductSettings, doc.data, ())
+    if built is INVALID or errors:
+        return dataclasses.replace(DEFAULT_SETTINGS, source=shown), errors + validator.errors
+    settings = dataclasses.replace(built, source=shown)
+    product_settings.check(settings, doc.data, validator.error)
+    return settings, validator.errors

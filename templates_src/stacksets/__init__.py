@@ -15,6 +15,7 @@ from typing import Any
 from ..catalog import PRODUCT_FILE, provisioning, verify
 from ..config.errors import ParamsError
 from ..config.model import EnvConfig
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..config.stack_set_rules import describe_targets, instance_configs, operation_minutes
 from ..aws_facts import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE, STACK_SET_HANDLER_TIMEOUT_MINUTES,
                          PermissionModel)
@@ -41,10 +42,12 @@ def instances_file(group: int) -> str:
     return f"stack-instances-{group + 1}.json"
 
 
-def launch_problems(configs: Sequence[EnvConfig], product_body: dict[str, Any]) -> list[ParamsError]:
+def launch_problems(configs: Sequence[EnvConfig], product_body: dict[str, Any],
+                    settings: ProductSettings = DEFAULT_SETTINGS) -> list[ParamsError]:
     """Why some stack instance would not be what its environment is (none: every one is).
 
-    Each instance must fit the product (``provisioning.product_limits``) and launch, with the
+    Each instance must fit the product (``provisioning.product_limits``; ``product_body`` is
+    built with ``settings``) and launch, with the
     values the stack set gives it, the stack of the env moved to its account and region."""
     problems: list[ParamsError] = []
     for cfg in configs:
@@ -53,7 +56,7 @@ def launch_problems(configs: Sequence[EnvConfig], product_body: dict[str, Any]) 
         body = T.stack_set_body(cfg)
         for instance in instance_configs(cfg):
             where = f"stack instance {instance.region} of stack_set.instances[{instance.group}]"
-            limits = provisioning.product_limits(instance.cfg)
+            limits = provisioning.product_limits(instance.cfg, settings)
             for limit in limits:
                 problems.append(ParamsError(cfg.source, 0, 0, limit.path,
                                             f"{limit.message} (a stack set's member template is the product)"))

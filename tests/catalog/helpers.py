@@ -16,6 +16,8 @@ from templates_src.catalog import product, verify
 from templates_src.config.auth_rules import end_to_end_iam
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
+from templates_src.config.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
+                                                   missing_waivers)
 
 from builders.envs import merge_into
 
@@ -109,9 +111,24 @@ def variants() -> tuple[EnvConfig, ...]:
     return tuple(result)
 
 
+# A portfolio owner's _product.yaml that lets launchers turn TLS and IAM auth off.
+PRODUCT_REASON = "legacy reporting clients, ticket TEST-2"
+WAIVED = ProductSettings(ProductWaiverParams(require_tls=PRODUCT_REASON, iam_auth=PRODUCT_REASON))
+
+
 @cache
-def product_body() -> dict[str, Any]:
-    return product.product_body(__version__)
+def product_body(settings: ProductSettings = DEFAULT_SETTINGS) -> dict[str, Any]:
+    return product.product_body(__version__, settings)
+
+
+def settings_for(cfg: EnvConfig) -> ProductSettings:
+    """The product an env can be launched with: the default one, or for an env that turns TLS or
+    IAM auth off, one whose _product.yaml waives them."""
+    return WAIVED if missing_waivers(cfg, DEFAULT_SETTINGS) else DEFAULT_SETTINGS
+
+
+def weakens(cfg: EnvConfig) -> bool:
+    return settings_for(cfg) is WAIVED
 
 
 def dedicated(cfg: EnvConfig) -> dict[str, dict[str, Any]]:
@@ -119,7 +136,7 @@ def dedicated(cfg: EnvConfig) -> dict[str, dict[str, Any]]:
 
 
 def launched(cfg: EnvConfig, values: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
-    return verify.launched(cfg, product_body(), values)
+    return verify.launched(cfg, product_body(settings_for(cfg)), values)
 
 
 def differences(want: dict[str, Any], got: dict[str, Any]) -> str:

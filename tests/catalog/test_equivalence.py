@@ -32,18 +32,20 @@ from templates_src.config.model import EnvConfig
 
 from builders.envs import END_TO_END_IAM, make_cfg
 
-from .helpers import dedicated, differences, examples, launched, product_body, variants
+from .helpers import WAIVED, dedicated, differences, examples, launched, product_body, settings_for, variants, weakens
 
 
 def _assert_same_stack(cfg: EnvConfig) -> None:
-    assert provisioning.product_limits(cfg) == []
-    differing = verify.launch_differences(cfg, product_body())
+    settings = settings_for(cfg)
+    assert provisioning.product_limits(cfg, settings) == []
+    differing = verify.launch_differences(cfg, product_body(settings))
     assert not differing, (f"{cfg.env}: the product launched with its provisioning parameters differs from "
                            f"the env's template:\n{verify.report(differing)}")
 
 
 @pytest.mark.parametrize("cfg", examples(), ids=lambda c: c.env)
 def test_the_product_launches_each_example_env_as_its_own_template(cfg: EnvConfig) -> None:
+    assert not weakens(cfg), "the examples keep TLS and IAM auth: the default product launches them"
     _assert_same_stack(cfg)
 
 
@@ -60,13 +62,32 @@ def test_the_product_does_not_claim_to_launch_end_to_end_iam() -> None:
 @pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
 def test_the_product_launches_shapes_the_examples_do_not_cover(cfg: EnvConfig) -> None:
     # own key + Delete policies (twins), PostgreSQL cluster + IPv6 + no DB group, SQL Server
-    # without TLS or IAM, MySQL pinning with mixed IAM auth, every slot full and nothing kept.
+    # without TLS or IAM, MySQL pinning with mixed IAM auth, every slot full and nothing kept
+    # (the last three through a product whose _product.yaml waives TLS and IAM auth).
     _assert_same_stack(cfg)
 
 
+def test_the_variants_cover_both_products() -> None:
+    assert {weakens(cfg) for cfg in variants()} == {True, False}
+
+
+@pytest.mark.parametrize("cfg", [c for c in variants() if weakens(c)], ids=lambda c: c.env)
+def test_the_default_product_does_not_take_an_env_that_turns_tls_or_iam_auth_off(cfg: EnvConfig) -> None:
+    """Its provisioning file would name a value outside the AllowedValues: no file, a reason instead."""
+    limits = provisioning.product_limits(cfg)
+    assert limits and all("_product.yaml has waivers." in limit.message for limit in limits)
+    values = provisioning.provisioning_values(cfg)
+    parameters = product_body()["Parameters"]
+    refused = sorted(name for name, value in values.items()
+                     if value not in parameters[name].get("AllowedValues", [value]))
+    assert refused and all(name == "RequireTLS" or name.endswith("IamAuth") for name in refused)
+    assert provisioning.product_limits(cfg, WAIVED) == []
+
 def test_the_envs_compared_turn_every_optional_part_both_on_and_off() -> None:
-    """So the comparisons above exercise each condition of the product both ways."""
-    body = product_body()
+    """So the comparisons above exercise each condition of the product both ways (the waived
+    product's conditions are the default one's: the settings change parameters and rules only)."""
+    body = product_body(WAIVED)
+    assert body["Conditions"] == product_body()["Conditions"]
     seen: dict[str, set[bool]] = {name: set() for name in body["Conditions"]}
     for cfg in (*examples(), *variants()):
         resolver = Resolver(body, provisioning.provisioning_values(cfg))

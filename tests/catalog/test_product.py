@@ -5,6 +5,7 @@ Rules, while broken launches are refused by the Rules."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from functools import cache
 from typing import Any
@@ -16,7 +17,7 @@ from templates_src.catalog import PRODUCT_FILE, placeholders, provisioning, rend
 from templates_src.catalog.resolve import Resolver
 from templates_src.config.errors import ParamsErrors
 
-from .helpers import examples, lint, product_body, variants
+from .helpers import PRODUCT_REASON, WAIVED, examples, lint, product_body, settings_for, variants
 
 # Service Catalog loads a product's template from its S3 URL, where CloudFormation takes 1 MB
 # (the 51,200 bytes of an inline body do not apply; README, Publish to Service Catalog).
@@ -27,17 +28,18 @@ FREE_TEXT = {placeholders.INIT_QUERY}  # SQL: no pattern to hold it to
 
 
 @cache
-def product_text() -> str:
-    return render_catalog([], __version__)[PRODUCT_FILE]
+def product_text(settings: Any = None) -> str:
+    return render_catalog([], __version__, **({"settings": settings} if settings else {}))[PRODUCT_FILE]
 
 
 def all_envs() -> list[Any]:
     return [*examples(), *variants()]
 
 
-def test_the_product_is_lint_clean_in_every_example_region() -> None:
+@pytest.mark.parametrize("settings", [None, WAIVED], ids=["default", "waived"])
+def test_the_product_is_lint_clean_in_every_example_region(settings: Any) -> None:
     regions = sorted({"us-east-1", *(cfg.region for cfg in examples())})
-    assert lint(product_text(), regions) == []
+    assert lint(product_text(settings), regions) == []
 
 
 def test_the_product_fits_a_template_from_s3_and_has_no_transform() -> None:
@@ -91,10 +93,11 @@ def _violations(parameters: dict[str, Any], values: dict[str, str]) -> list[str]
     return problems
 
 
-def _broken_rules(values: dict[str, str]) -> list[str]:
-    resolver = Resolver(product_body(), values)
+def _broken_rules(values: dict[str, str], body: dict[str, Any] | None = None) -> list[str]:
+    body = product_body() if body is None else body
+    resolver = Resolver(body, values)
     broken = []
-    for name, rule in product_body()["Rules"].items():
+    for name, rule in body["Rules"].items():
         if "RuleCondition" in rule and not resolver.test(rule["RuleCondition"]):
             continue
         broken += [f"{name}: {a['AssertDescription']}" for a in rule["Assertions"] if not resolver.test(a["Assert"])]
@@ -103,9 +106,9 @@ def _broken_rules(values: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("cfg", all_envs(), ids=lambda c: c.env)
 def test_every_env_launch_satisfies_the_constraints_and_rules(cfg: Any) -> None:
-    values = provisioning.provisioning_values(cfg)
-    assert _violations(product_body()["Parameters"], values) == []
-    assert _broken_rules(values) == []
+    values, body = provisioning.provisioning_values(cfg), product_body(settings_for(cfg))
+    assert _violations(body["Parameters"], values) == []
+    assert _broken_rules(values, body) == []
 
 
 def _dev(**changes: str) -> dict[str, str]:
@@ -117,10 +120,10 @@ def _dev(**changes: str) -> dict[str, str]:
     ({"DBClusterIdentifier": "orders-aurora"}, "ExactlyOneDatabase"),
     ({"DBInstanceIdentifier": ""}, "ExactlyOneDatabase"),
     ({"ReadOnlyEndpoint": "true"}, "ReadOnlyEndpointNeedsCluster"),
-    ({"RequireTLS": "false"}, "TlsWhileIamAuthRequired"),
+    ({"RequireTLS": "false"}, "TlsWhileIamAuthRequired"),  # the waived product's rule
     ({"User1ClientPasswordAuthType": "POSTGRES_MD5"}, "MysqlPasswordAuth"),
     ({"EngineFamily": "POSTGRESQL"}, "PostgresqlPasswordAuth"),  # dev's explicit MySQL auth types
-    ({"User2IamAuth": "ENABLED"}, "IamAuthEnabledEngines"),
+    ({"User2IamAuth": "ENABLED"}, "IamAuthEnabledEngines"),  # the waived product's rule
     ({"EngineFamily": "SQLSERVER", "SessionPinningFilters": "EXCLUDE_VARIABLE_SETS",
       "User1ClientPasswordAuthType": "", "User2ClientPasswordAuthType": ""}, "SessionPinningEngines"),
     ({"User2Name": "app_user"}, "UniqueUsernames"),
@@ -131,12 +134,81 @@ def _dev(**changes: str) -> dict[str, str]:
     ({"TargetConnectionNetworkType": "IPV6", "DatabaseSecurityGroupId": ""}, "Ipv6TargetNeedsTheDatabaseGroup"),
 ])
 def test_rules_refuse_launches_that_break_a_cross_parameter_rule(changes: dict[str, str], rule: str) -> None:
-    assert [b for b in _broken_rules(_dev(**changes)) if b.startswith(rule + ":")], _broken_rules(_dev(**changes))
+    broken = _broken_rules(_dev(**changes), product_body(WAIVED))
+    assert [b for b in broken if b.startswith(rule + ":")], broken
 
 
 def test_a_user_slot_left_empty_passes_the_rules() -> None:
     values = _dev(User2Name="", User2Description="")
-    assert _broken_rules({**values, "RequireTLS": "false", "User1IamAuth": "DISABLED"}) == []
+    assert _broken_rules({**values, "RequireTLS": "false", "User1IamAuth": "DISABLED"}, product_body(WAIVED)) == []
+
+
+# --- what a launcher may weaken: only what the portfolio owner's _product.yaml waives -------------
+
+IAM_AUTH_PARAMETERS = [placeholders.user_param(i, "IamAuth") for i in placeholders.slots(placeholders.USER_SLOTS)]
+
+
+def _allowed(body: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: body["Parameters"][name]["AllowedValues"] for name in ("RequireTLS", *IAM_AUTH_PARAMETERS)}
+
+
+def test_the_default_product_offers_only_tls_and_iam_auth_required() -> None:
+    assert _allowed(product_body()) == {"RequireTLS": ["true"], **{name: ["REQUIRED"] for name in IAM_AUTH_PARAMETERS}}
+    # Rules about values it does not offer are left out; no waiver is recorded.
+    assert not {"TlsWhileIamAuthRequired", "IamAuthEnabledEngines", "IamAuthDisabledEngines"} & set(product_body()["Rules"])
+    assert "RdsProxyCfn" not in product_body()["Metadata"]
+    assert "_product.yaml" in product_body()["Parameters"]["RequireTLS"]["Description"]
+    assert "waivers.iam_auth" in product_body()["Parameters"]["User1IamAuth"]["Description"]
+
+
+@pytest.mark.parametrize("value", ["false", "False", ""])
+def test_the_default_product_refuses_a_launch_without_tls(value: str) -> None:
+    assert _violations(product_body()["Parameters"], _dev(RequireTLS=value)) == [
+        f"RequireTLS={value!r} not in ['true']"]
+
+
+@pytest.mark.parametrize("name", IAM_AUTH_PARAMETERS)
+@pytest.mark.parametrize("value", ["DISABLED", "ENABLED"])
+def test_the_default_product_refuses_a_user_without_iam_auth_required(name: str, value: str) -> None:
+    assert _violations(product_body()["Parameters"], _dev(**{name: value})) == [f"{name}={value!r} not in ['REQUIRED']"]
+
+
+def test_waivers_widen_the_values_and_are_recorded_where_a_reviewer_sees_them() -> None:
+    body = product_body(WAIVED)
+    assert _allowed(body) == {"RequireTLS": ["true", "false"],
+                              **{name: ["REQUIRED", "DISABLED", "ENABLED"] for name in IAM_AUTH_PARAMETERS}}
+    assert body["Metadata"]["RdsProxyCfn"] == {"Waivers": {"require_tls": PRODUCT_REASON, "iam_auth": PRODUCT_REASON}}
+    for name, waiver in (("RequireTLS", "require_tls"), ("User1IamAuth", "iam_auth")):
+        assert body["Parameters"][name]["Description"].endswith(f"(waivers.{waiver}): {PRODUCT_REASON}")
+    assert {"TlsWhileIamAuthRequired", "IamAuthEnabledEngines"} <= set(body["Rules"])
+    text = product_text(WAIVED)
+    assert text.count(PRODUCT_REASON) == 4 and text != product_text()  # the diff a reviewer reads
+
+
+def test_an_iam_auth_waiver_alone_keeps_tls_required() -> None:
+    settings = dataclasses.replace(WAIVED, waivers=dataclasses.replace(WAIVED.waivers, require_tls=None))
+    body = product_body(settings)
+    assert _allowed(body)["RequireTLS"] == ["true"] and _allowed(body)["User2IamAuth"] == ["REQUIRED", "DISABLED",
+                                                                                            "ENABLED"]
+    assert "TlsWhileIamAuthRequired" not in body["Rules"] and "IamAuthEnabledEngines" in body["Rules"]
+    assert body["Metadata"]["RdsProxyCfn"] == {"Waivers": {"iam_auth": PRODUCT_REASON}}
+
+
+def test_an_env_without_tls_gets_no_provisioning_file_unless_the_product_waives_it() -> None:
+    cfg = next(c for c in variants() if c.env == "sqlserver-without-iam")
+    with pytest.raises(ParamsErrors) as raised:
+        render_catalog([cfg], __version__)
+    assert [str(e) for e in raised.value.errors] == [
+        "params/sqlserver-without-iam.yaml: users[0].iam_auth: DISABLED and ENABLED (users svc, report, etl) are "
+        "offered by the Service Catalog product only when params/_product.yaml has waivers.iam_auth: <the reason> "
+        "(the portfolio owner's choice)",
+        "params/sqlserver-without-iam.yaml: proxy.require_tls: false is offered by the Service Catalog product only "
+        "when params/_product.yaml has waivers.require_tls: <the reason> (the portfolio owner's choice)",
+    ]
+    files = render_catalog([cfg], __version__, settings=WAIVED)
+    launch = {p["Key"]: p["Value"] for p in json.loads(files[f"{cfg.env}/provisioning-parameters.json"])}
+    assert launch["RequireTLS"] == "false" and launch["User1IamAuth"] == "ENABLED"
+    assert files[PRODUCT_FILE] == product_text(WAIVED)
 
 
 def test_envs_the_product_cannot_take_are_refused_with_params_errors() -> None:

@@ -23,7 +23,7 @@ from templates_src.stacksets import template as T
 
 from builders.envs import make_cfg
 
-from .helpers import examples, product_body
+from .helpers import WAIVED, examples, product_body
 
 OTHER_NETWORK = {"vpc_id": "vpc-0f0e0d0c0b0a09081", "subnet_ids": ["subnet-0f0e0d0c0b0a09011", "subnet-0f0e0d0c0b0a09022"],
                  "client_security_group_ids": ["sg-0f0e0d0c0b0a09033"], "database_security_group_id": "sg-0f0e0d0c0b0a09044"}
@@ -116,3 +116,15 @@ def test_an_env_the_product_cannot_launch_gets_no_stack_set():
     problems = [str(p) for p in launch_problems([cfg], product_body())]
     assert problems and all("member template is the product" in p for p in problems)
     assert build_template(cfg)  # its own template still builds
+
+
+def test_a_stack_set_env_without_tls_needs_the_products_waiver():
+    """Its instances launch the product, so the product must offer RequireTLS false and IamAuth
+    DISABLED (params/_product.yaml); without the waivers the build refuses the stack set."""
+    cfg = make_cfg({"proxy": {"require_tls": False, "iam_auth": "DISABLED"},
+                    "waivers": {"require_tls": "legacy clients, ticket TEST-3", "iam_auth": "legacy clients, TEST-3"},
+                    "stack_set": {"instances": [{"accounts": ["111122223333"], "regions": ["eu-west-1"]}]}})
+    problems = [str(p) for p in launch_problems([cfg], product_body())]
+    assert len(problems) == 2 and all("(a stack set's member template is the product)" in p for p in problems)
+    assert any("waivers.require_tls" in p for p in problems) and any("waivers.iam_auth" in p for p in problems)
+    assert launch_problems([cfg], product_body(WAIVED), WAIVED) == []
