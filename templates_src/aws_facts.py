@@ -237,6 +237,19 @@ LOGS_SERVICE_SUB = "logs.${AWS::Region}.amazonaws.com"
 LOG_GROUP_ARN_SUB = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:%s"
 RDS_SERVICE_PRINCIPAL = "rds.amazonaws.com"
 PROXY_TARGET_GROUP_NAME = "default"
+# A proxy has at most 20 endpoints of its own besides the default one (RDS User Guide, "Limitations
+# for proxy endpoints"); the read-only endpoint is one of them.
+MAX_EXTRA_ENDPOINTS = 20
+ENDPOINT_OUTPUTS = 2  # <Endpoint>Address and <Endpoint>SecurityGroupId
+
+
+class EndpointTargetRole(str, enum.Enum):
+    """AWS::RDS::DBProxyEndpoint TargetRole (create-only): READ_ONLY sends to an Aurora cluster's
+    readers; SQL Server proxies take READ_WRITE only (RDS API CreateDBProxyEndpoint, TargetRole)."""
+    READ_WRITE = "READ_WRITE"
+    READ_ONLY = "READ_ONLY"
+
+
 READ_ONLY_ENDPOINT_SUFFIX = "-ro"  # endpoint names follow the proxy-name rules, so <= 63 in all
 KMS_ALIAS_FORMAT = "alias/rds-proxy/{proxy_name}"
 EXPORT_NAME_SUB = "${AWS::StackName}-%s"

@@ -24,7 +24,7 @@ from . import budget, diagram, iam_guide, paths, yaml_writer
 from .builders import alarms, dashboard
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
 from .builders.network import proxy_port
-from .builders.outputs import client_policy_output_name, secret_output_name
+from .builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
 from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
 from .config.auth_rules import end_to_end_iam
@@ -235,6 +235,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         outputs=outputs,
         secret_outputs={u.username: secret_output_name(u.username) for u in cfg.users},
         client_policies={u.username: client_policy_output_name(u.username) for u in users},
+        endpoint_outputs={e.name: endpoint_output_name(e.name) for e in cfg.endpoints},
         readonly_users={u.username: u.role is UserRole.READONLY for u in cfg.users},
         secret_resources={u.username: names.secret(u.username) for u in cfg.users},
         client_password_env=DB_CLIENTS[cfg.engine_family]["password_env"],

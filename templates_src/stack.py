@@ -17,8 +17,8 @@ from troposphere import Template
 from . import __version__
 from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import (alarms, dashboard, iam, kms, logs, network, outputs, proxy, rotation, secret_policies, secrets,
-                       users_ready)
+from .builders import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, proxy, rotation, secret_policies,
+                       secrets, users_ready)
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -45,6 +45,7 @@ def build_template(cfg: EnvConfig) -> Template:
         proxy.build_proxy(cfg),
         proxy.build_target_group(cfg),
         *proxy.build_read_only_endpoint(cfg),
+        *endpoints.build_endpoints(cfg),
         *iam.build_client_policies(cfg),
         *network.build_rotation_network(cfg),
         *rotation.build_rotation(cfg),

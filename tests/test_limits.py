@@ -4,16 +4,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
+
 from templates_src import aws_facts as facts
-from templates_src.config import load_environments
+from templates_src.config import ParamsErrors, load_environments
 from templates_src.stack import build_template
 
 from conftest import PARAMS
 
 
+def _without_endpoints(text: str) -> str:
+    data = yaml.safe_load(text)
+    data.pop("endpoints", None)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _prod_with(tmp_path: Path, users: int, endpoints: int) -> str:
+    data = yaml.safe_load((PARAMS / "prod.yaml").read_text())
+    data["users"] = [{"username": f"user_{i:03d}"} for i in range(users)]
+    data["endpoints"] = [{"name": f"orders-prod-e{i}", "subnet_ids": data["network"]["subnet_ids"],
+                          "client_security_group_ids": data["network"]["client_security_group_ids"]}
+                         for i in range(endpoints)]
+    (tmp_path / "prod.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (tmp_path / "_defaults.yaml").write_text((PARAMS / "_defaults.yaml").read_text())
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize("endpoints", [1, 19])  # 19 and the read-only endpoint: RDS's 20
+def test_endpoints_and_users_fit_the_output_limit_together(tmp_path: Path, endpoints: int) -> None:
+    most = (facts.MAX_OUTPUTS_PER_TEMPLATE - facts.MAX_PROXY_OUTPUTS - facts.ENDPOINT_OUTPUTS * endpoints) // 2
+    [cfg] = load_environments(Path(_prod_with(tmp_path, most, endpoints)), "params")
+    template = build_template(cfg).to_dict()
+    assert len(template["Outputs"]) <= facts.MAX_OUTPUTS_PER_TEMPLATE
+    assert len([o for o in template["Outputs"] if o.endswith("Address")]) == endpoints
+    with pytest.raises(ParamsErrors, match=r"endpoints: .* outputs; a template holds 200"):
+        load_environments(Path(_prod_with(tmp_path, most + 1, endpoints)), "params")
+
+
 def test_most_users_fit_the_output_limit(tmp_path: Path) -> None:
-    # prod has the most outputs a proxy can have (read-only endpoint and client policy).
-    text = (PARAMS / "prod.yaml").read_text()
+    # prod has the most outputs a proxy can have (read-only endpoint and client policy); its extra
+    # endpoint's two outputs would leave room for one user fewer (below).
+    text = _without_endpoints((PARAMS / "prod.yaml").read_text())
     users = "".join(f"  - username: user_{i:03d}\n" for i in range(facts.MAX_USERS))
     text = text[: text.index("users:\n")] + "users:\n" + users + text[text.index("\nwaivers:\n"):]  # its reasons too
     (tmp_path / "prod.yaml").write_text(text)

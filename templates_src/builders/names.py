@@ -53,6 +53,24 @@ def ingress_from_security_group(group_id: str) -> str:
     return "ProxyIngressFrom" + resource_name(group_id.replace("-", "_"))
 
 
+def endpoint(name: str) -> str:
+    """An extra endpoint's DBProxyEndpoint: orders-apps -> EndpointOrdersApps (its group and rules
+    start with the same id, its outputs too)."""
+    return "Endpoint" + resource_name(name.replace("-", "_"))
+
+
+def endpoint_security_group(name: str) -> str:
+    return endpoint(name) + "SecurityGroup"
+
+
+def endpoint_ingress_from_security_group(name: str, group_id: str) -> str:
+    return endpoint(name) + "IngressFrom" + resource_name(group_id.replace("-", "_"))
+
+
+def endpoint_ingress_from_cidr(name: str, cidr: str) -> str:
+    return endpoint(name) + ingress_from_cidr(cidr).removeprefix("Proxy")
+
+
 def ingress_from_cidr(cidr: str) -> str:
     # Keep every character's meaning so two ranges never share a name: . -> D, / -> P, : -> C.
     return "ProxyIngressFromCidr" + re.sub(r"[./:]", lambda m: {".": "D", "/": "P", ":": "C"}[m.group()], cidr)

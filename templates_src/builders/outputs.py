@@ -25,6 +25,11 @@ def client_policy_output_name(username: str) -> str:
     return f"{resource_name(username)}ClientPolicyArn"
 
 
+def endpoint_output_name(name: str) -> str:
+    """The output (and export suffix) of an extra endpoint's address: EndpointOrdersAppsAddress."""
+    return names.endpoint(name) + "Address"
+
+
 def _output(name: str, description: str, value: Any) -> Output:
     return Output(name, Description=description, Value=value, Export=Export(export_name(name)))
 
@@ -45,6 +50,14 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
     if cfg.target.read_only_endpoint:
         outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
                                GetAtt(names.READ_ONLY_ENDPOINT, "Endpoint")))
+    for endpoint in cfg.endpoints:
+        outputs += [
+            _output(endpoint_output_name(endpoint.name), f"Endpoint {endpoint.name} ({endpoint.target_role.value}, "
+                    f"in {endpoint.vpc_id}) clients there connect to", GetAtt(names.endpoint(endpoint.name), "Endpoint")),
+            _output(names.endpoint_security_group(endpoint.name) + "Id",
+                    f"Security group of endpoint {endpoint.name}: its clients' egress may name it",
+                    GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")),
+        ]
     outputs += [
         _output(client_policy_output_name(user.username),
                 f"Managed policy a caller attaches to connect as {user.username} (and as no other user)",

@@ -77,6 +77,9 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     # portfolio owner's _product.yaml waives them (parameters.SECURE_VALUES); Service Catalog would
     # refuse a provisioning file with a value outside a parameter's AllowedValues.
     problems += missing_waivers(cfg, settings)
+    if cfg.endpoints:  # each has its own VPC, subnets and clients: no fixed set of slots would fit
+        problems.append((("endpoints",), "the Service Catalog product has no extra endpoints (deploy the env's "
+                                         "own template)"))
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from .. import budget
 from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
+from .endpoint_rules import endpoint_names
 from .errors import KeyPath, ParamsError
 from .model import EnvConfig
 from .stack_set_rules import instance_configs
@@ -36,6 +37,15 @@ def check(configs: Sequence[EnvConfig], locate: Locate,
             if slot in first:
                 report(cfg, path, f"{what} {slot[1]!r} is also used by {first[slot].source} in {cfg.region}")
             first.setdefault(slot, cfg)
+
+    # Endpoint names are unique per account and region, like proxy names (CreateDBProxyEndpoint).
+    endpoints: dict[tuple[str, str], EnvConfig] = {}
+    for cfg in configs:
+        for path, name in endpoint_names(cfg):
+            slot = (cfg.region, name)
+            if slot in endpoints and endpoints[slot] is not cfg:
+                report(cfg, path, f"endpoint name {name!r} is also used by {endpoints[slot].source} in {cfg.region}")
+            endpoints.setdefault(slot, cfg)
 
     # Proxies on one database share its max_connections: together they may not ask for more, and
     # they must agree on what it is (an instance class or a parameter group value each).

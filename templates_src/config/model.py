@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .. import aws_facts as facts
 from .. import connection_facts, monitoring_facts
-from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EndpointNetworkType, EngineFamily, IamAuth,
-                         RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
+from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
+                         EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
@@ -246,6 +246,38 @@ class UserParams:
 
 
 @dataclass(frozen=True)
+class EndpointParams:
+    name: str = key(
+        "The endpoint's name (DBProxyEndpointName), unique in the region's proxies; it names its resources "
+        "and outputs too.", pattern=facts.PROXY_NAME_PATTERN, max_length=facts.PROXY_NAME_MAX,
+    )
+    subnet_ids: tuple[str, ...] = key(
+        "The endpoint's subnets, in at least two Availability Zones: in vpc_id.",
+        pattern=facts.SUBNET_ID_PATTERN, min_items=facts.MIN_SUBNETS, unique=True,
+    )
+    target_role: EndpointTargetRole = key(
+        "READ_WRITE (the writer) or READ_ONLY (an Aurora cluster's readers; not SQL Server).",
+        default=EndpointTargetRole.READ_WRITE,
+    )
+    vpc_id: str | None = key(
+        "The VPC of the endpoint's subnets: another VPC lets its clients reach the proxy there.", default=None,
+        pattern=facts.VPC_ID_PATTERN, derived="network.vpc_id",
+    )
+    client_security_group_ids: tuple[str, ...] = key(
+        "Security groups (in vpc_id) whose members may connect to this endpoint.", default=(),
+        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True,
+    )
+    allowed_cidrs: tuple[str, ...] = key(
+        "Client CIDR ranges that may connect to this endpoint; 0.0.0.0/0 and ::/0 are refused.", default=(),
+        unique=True,
+    )
+    endpoint_network_type: EndpointNetworkType | None = key(
+        "IPV4, IPV6 or DUAL (IPv6 and DUAL need IPv6 CIDR blocks on vpc_id and the subnets).", default=None,
+        derived="network.endpoint_network_type",
+    )
+
+
+@dataclass(frozen=True)
 class WaiverParams:
     iam_auth: str | None = key(
         "Why users may log in without IAM auth (iam_auth DISABLED or ENABLED): required then.",
@@ -308,6 +340,10 @@ class EnvConfig:
     pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
     secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
     monitoring: MonitoringParams = key("CloudWatch alarms and where they notify.", default=MonitoringParams())
+    endpoints: tuple[EndpointParams, ...] = key(
+        "Extra endpoints of the proxy, each with its own subnets, VPC and security group (clients in another "
+        "VPC reach the proxy through one in theirs).", default=(), max_items=facts.MAX_EXTRA_ENDPOINTS,
+    )
     iam: IamParams = key("Permissions boundary, role path, an existing proxy role, key administrators and "
                          "secret readers.", default=IamParams())
     waivers: WaiverParams = key(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from ..aws_facts import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION
+from ..aws_facts import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION, EndpointNetworkType
 from .errors import KeyPath
 from .model import EnvConfig
 
@@ -31,16 +31,23 @@ def _version(cidr: str) -> int | None:
     return network.version if network.prefixlen else None
 
 
-def _client_ranges_reach_the_endpoint(cfg: EnvConfig, report: Report) -> None:
-    endpoint = cfg.network.endpoint_network_type
+def client_range_problem(cidr: str, endpoint: EndpointNetworkType, key: str) -> str | None:
+    """Why an endpoint of this network type cannot be reached from ``cidr`` (None: it can);
+    ``key`` is the network type's key, named in the fix."""
     versions = ENDPOINT_IP_VERSIONS[endpoint]
+    version = _version(cidr)
+    if version is None or version in versions:
+        return None
+    needs = "IPV6 or DUAL" if version == 6 else "IPV4 or DUAL"
+    return (f"{cidr!r} is an IPv{version} range, but endpoint_network_type {endpoint.value} answers on IPv"
+            f"{' and IPv'.join(map(str, versions))} only (set {key} to {needs})")
+
+
+def _client_ranges_reach_the_endpoint(cfg: EnvConfig, report: Report) -> None:
     for index, cidr in enumerate(cfg.network.allowed_cidrs):
-        version = _version(cidr)
-        if version is not None and version not in versions:
-            needs = "IPV6 or DUAL" if version == 6 else "IPV4 or DUAL"
-            report(("network", "allowed_cidrs", index),
-                   f"{cidr!r} is an IPv{version} range, but endpoint_network_type {endpoint.value} answers on IPv"
-                   f"{' and IPv'.join(map(str, versions))} only (set network.endpoint_network_type to {needs})")
+        problem = client_range_problem(cidr, cfg.network.endpoint_network_type, "network.endpoint_network_type")
+        if problem:
+            report(("network", "allowed_cidrs", index), problem)
 
 
 def _database_range_matches_the_target_connection(cfg: EnvConfig, report: Report) -> None:

@@ -16,7 +16,8 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
+from .cidrs import cidr_problem
+from . import endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 
@@ -98,23 +99,6 @@ def _tls_with_iam(cfg: EnvConfig, report: Report) -> None:
                "IAM tokens only work over TLS")
 
 
-def _cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str]:
-    """The range a CIDR key names, and what is wrong with it ("" when nothing is)."""
-    try:
-        parsed = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return None, f"{cidr!r} is not a CIDR range (like 10.0.0.0/16 or 2001:db8::/32)"
-    if "/" not in cidr:
-        return parsed, f"{cidr!r} has no prefix length (did you mean '{parsed}'?)"
-    if parsed.prefixlen == 0:
-        return parsed, f"{cidr!r} {whole_internet}"
-    if not re.fullmatch(r"[1-9][0-9]*", cidr.rpartition("/")[2]):  # ipaddress also takes masks; EC2 does not
-        return parsed, f"{cidr!r} gives a mask or a padded length; write the prefix length (did you mean '{parsed}'?)"
-    if parsed.network_address != ipaddress.ip_interface(cidr).ip:
-        return parsed, f"{cidr!r} has host bits set (did you mean '{parsed}'?)"
-    return parsed, ""
-
-
 def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     network = cfg.network
     if not network.client_security_group_ids and not network.allowed_cidrs:
@@ -123,7 +107,7 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
     for index, cidr in enumerate(network.allowed_cidrs):
         path = ("network", "allowed_cidrs", index)
-        parsed, problem = _cidr_problem(cidr, "opens the proxy to the whole internet; refused (name the client ranges)")
+        parsed, problem = cidr_problem(cidr, "opens the proxy to the whole internet; refused (name the client ranges)")
         if parsed is None:
             report(path, problem)
             continue
@@ -142,7 +126,7 @@ def _database_destination(cfg: EnvConfig, report: Report) -> None:
     path = ("network", "database_cidr")
     if cfg.network.database_security_group_id:
         report(path, "give database_security_group_id or database_cidr, not both (the group is the narrower)")
-    _, problem = _cidr_problem(cidr, "is every address, as if database_cidr were left out; name the range of "
+    _, problem = cidr_problem(cidr, "is every address, as if database_cidr were left out; name the range of "
                                      "the database's subnets")
     if problem:
         report(path, problem)
@@ -237,6 +221,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     auth_scheme_ok,
     *exposure_rules.RULES,
     *network_rules.RULES,
+    *endpoint_rules.RULES,
     *monitoring_rules.RULES,
     *iam_rules.RULES,
 )
@@ -287,6 +272,7 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         secrets=secrets,
         target=target,
         monitoring=monitoring,
+        endpoints=endpoint_rules.resolve(cfg),
         stack_name=stack_name,
         environment=cfg.environment or cfg.env,
         tags={facts.ENVIRONMENT_TAG: cfg.environment or cfg.env, **(cfg.tags or {})},

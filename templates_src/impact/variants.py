@@ -43,6 +43,8 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("network", "database_cidr"): ("10.98.0.0/16",),
     ("network", "endpoint_network_type"): ("DUAL", "IPV6"),
     ("network", "target_connection_network_type"): ("IPV6",),
+    ("endpoints" + ITEM, "allowed_cidrs"): (["10.97.0.0/16"],),
+    ("endpoints" + ITEM, "endpoint_network_type"): ("DUAL",),
     ("target", "db_instance_identifier"): ("orders-other-db",),
     ("target", "db_cluster_identifier"): ("orders-other-aurora",),
     ("target", "database_name"): ("orders_other",),
@@ -221,6 +223,8 @@ def variant(cfg: EnvConfig, path: KeyPath, tree: dict[str, Any] | None = None) -
     ``tree``: the params ``cfg`` was loaded from (keys left to their derived defaults stay so);
     without it, ``to_params(cfg)``, where every derived value is written out."""
     tree = to_params(cfg) if tree is None else tree
+    if any(part.endswith(ITEM) and not _get(tree, path[:i + 1]) for i, part in enumerate(path[:-1])):
+        return None  # an item of a list this env leaves empty (no endpoint to vary)
     waiver = path[-1] if path[-1] in {f.name for f in dataclasses.fields(WaiverParams)} else None
     for value in candidates(path, _get(tree, path), cfg.region):
         for with_waiver in ((False, True) if waiver else (False,)):

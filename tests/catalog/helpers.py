@@ -42,7 +42,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
                    "read_only_endpoint": True},
         "pool": {"max_idle_connections_percent": 0},
         "users": [{"username": "app", "client_password_auth_type": "POSTGRES_MD5"}],
-        "tags": {"team": "spaces and = signs", "cost-center": ""},
+        # Three tags beside Environment: every tag slot used (as the prod example did before its endpoint).
+        "tags": {"team": "spaces and = signs", "cost-center": "", "data-classification": "internal"},
         "waivers": {"world_egress": REASON},  # the product's egress without the database's group
     },
     "sqlserver-without-iam": {
@@ -83,8 +84,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
 @cache
 def examples() -> tuple[EnvConfig, ...]:
     """The example envs the product can launch: it has no end-to-end IAM (each user slot is a
-    secret), so an IAM_AUTH env gets a note instead of a provisioning file (test_equivalence)."""
-    return tuple(cfg for cfg in load_environments(PARAMS, "params") if not end_to_end_iam(cfg))
+    secret) and no extra endpoints, so such an env gets a note instead of a provisioning file
+    (test_equivalence)."""
+    return tuple(cfg for cfg in load_environments(PARAMS, "params") if not end_to_end_iam(cfg) and not cfg.endpoints)
 
 
 def iam_examples() -> tuple[EnvConfig, ...]:

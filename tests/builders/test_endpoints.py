@@ -1,0 +1,151 @@
+"""Extra endpoints (``endpoints:``): resources, outputs, rules, DEPLOY.md and what an update does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cfn_flip import load_yaml
+
+from builders.envs import CLIENT_SG, CLUSTER, SQLSERVER, make_cfg, props
+from templates_src import aws_facts as facts
+from templates_src import checks, render
+from templates_src.builders import names
+from templates_src.builders.endpoints import NO_OUTBOUND, build_endpoints
+from templates_src.catalog import provisioning
+from templates_src.config import ParamsErrors
+from templates_src.impact.analysis import Action, analyse
+from templates_src.impact.template import Template
+from templates_src.stack import build_template
+
+OTHER_VPC = "vpc-0f60718293a4b5c6d"
+OTHER_SUBNETS = ["subnet-0f60718293a4b5c11", "subnet-0f60718293a4b5c22"]
+OTHER_SG = "sg-0f60718293a4b5c33"
+
+
+def _endpoint(**changes: Any) -> dict[str, Any]:
+    return {"endpoints": [{"name": "orders-test-apps", "vpc_id": OTHER_VPC, "subnet_ids": OTHER_SUBNETS,
+                           "client_security_group_ids": [OTHER_SG], **changes}]}
+
+
+def _errors(*overrides: dict[str, Any]) -> list[tuple[tuple, str]]:
+    with pytest.raises(ParamsErrors) as raised:
+        make_cfg(*overrides)
+    return [(e.path, e.message) for e in raised.value.errors]
+
+
+def test_an_endpoint_in_another_vpc_has_its_group_there_and_lets_only_its_clients_in() -> None:
+    cfg = make_cfg(_endpoint(allowed_cidrs=["10.50.0.0/16"]))
+    resources = {r.title: r for r in build_endpoints(cfg)}
+    endpoint = props(resources["EndpointOrdersTestApps"])
+    assert endpoint["DBProxyEndpointName"] == "orders-test-apps"
+    assert endpoint["DBProxyName"] == {"Ref": names.PROXY} and endpoint["TargetRole"] == "READ_WRITE"
+    assert endpoint["VpcSubnetIds"] == OTHER_SUBNETS
+    assert endpoint["VpcSecurityGroupIds"] == [{"Fn::GetAtt": ["EndpointOrdersTestAppsSecurityGroup", "GroupId"]}]
+    assert "EndpointNetworkType" not in endpoint  # the default, left out as on the proxy
+    assert resources["EndpointOrdersTestApps"].to_dict()["DependsOn"] == [names.TARGET_GROUP]
+    group = props(resources["EndpointOrdersTestAppsSecurityGroup"])
+    assert group["VpcId"] == OTHER_VPC
+    assert group["SecurityGroupEgress"] == [NO_OUTBOUND.to_dict()]  # no outbound path at all
+    ingress = {t: props(r) for t, r in resources.items() if r.resource_type == "AWS::EC2::SecurityGroupIngress"}
+    assert sorted((r.get("SourceSecurityGroupId") or r.get("CidrIp"), r["FromPort"]) for r in ingress.values()) == \
+        [("10.50.0.0/16", 3306), (OTHER_SG, 3306)]
+    # Nothing of the endpoint touches the proxy's own group or its clients.
+    assert all(r["GroupId"] == {"Fn::GetAtt": ["EndpointOrdersTestAppsSecurityGroup", "GroupId"]}
+               for r in ingress.values())
+
+
+def test_the_vpc_and_network_type_default_to_the_proxys() -> None:
+    cfg = make_cfg({"network": {"endpoint_network_type": "DUAL"}}, _endpoint(vpc_id=None))
+    [endpoint] = cfg.endpoints
+    assert endpoint.vpc_id == cfg.network.vpc_id
+    built = {r.title: props(r) for r in build_endpoints(cfg)}
+    assert built["EndpointOrdersTestApps"]["EndpointNetworkType"] == "DUAL"
+    assert built["EndpointOrdersTestAppsSecurityGroup"]["VpcId"] == cfg.network.vpc_id
+
+
+def test_each_endpoint_has_two_exported_outputs() -> None:
+    outputs = build_template(make_cfg(_endpoint())).to_dict()["Outputs"]
+    assert outputs["EndpointOrdersTestAppsAddress"]["Value"] == {"Fn::GetAtt": ["EndpointOrdersTestApps", "Endpoint"]}
+    assert outputs["EndpointOrdersTestAppsSecurityGroupId"]["Export"]["Name"] == \
+        {"Fn::Sub": "${AWS::StackName}-EndpointOrdersTestAppsSecurityGroupId"}
+
+
+def test_read_only_endpoints_are_for_aurora_clusters_and_not_sql_server() -> None:
+    assert make_cfg(CLUSTER, _endpoint(target_role="READ_ONLY")).endpoints[0].target_role.value == "READ_ONLY"
+    [(path, message)] = _errors(_endpoint(target_role="READ_ONLY"))
+    assert path == ("endpoints", 0, "target_role") and "needs an Aurora cluster" in message
+    problems = _errors(SQLSERVER, CLUSTER, _endpoint(target_role="READ_ONLY"))
+    assert (("endpoints", 0, "target_role"), "READ_ONLY is not for SQL Server proxies (RDS takes READ_WRITE only)") \
+        in problems
+
+
+@pytest.mark.parametrize("name, clash", [("orders-test", "the proxy's name"), ("orders-test-ro", "read-only endpoint")])
+def test_an_endpoint_name_taken_by_the_proxy_or_its_read_only_endpoint_is_refused(name: str, clash: str) -> None:
+    problems = _errors(CLUSTER, {"target": {"read_only_endpoint": True}}, _endpoint(name=name))
+    assert any(path == ("endpoints", 0, "name") and clash in message for path, message in problems), problems
+
+
+def test_two_endpoints_of_one_name_and_more_than_rds_allows_are_refused() -> None:
+    twice = {"endpoints": [_endpoint()["endpoints"][0], _endpoint()["endpoints"][0]]}
+    assert any(path == ("endpoints", 1, "name") and "also the name of endpoints[0].name" in message
+               for path, message in _errors(twice))
+    many = {"endpoints": [{**_endpoint()["endpoints"][0], "name": f"e{i}"} for i in range(facts.MAX_EXTRA_ENDPOINTS)]}
+    make_cfg(many)  # twenty: RDS's limit
+    problems = _errors(CLUSTER, {"target": {"read_only_endpoint": True}}, many)  # the read-only one is the 21st
+    assert any(path == ("endpoints",) and "RDS allows 20" in message for path, message in problems), problems
+
+
+def test_an_endpoint_needs_clients_and_its_ranges_are_checked_like_the_proxys() -> None:
+    assert _errors(_endpoint(client_security_group_ids=[])) == \
+        [(("endpoints", 0), "give client_security_group_ids or allowed_cidrs: who may connect to this endpoint")]
+    problems = dict(_errors(_endpoint(allowed_cidrs=["0.0.0.0/0", "2001:db8::/56", "10.1.2.3/16"])))
+    assert "whole internet" in problems[("endpoints", 0, "allowed_cidrs", 0)]
+    assert "set endpoints[0].endpoint_network_type to IPV6 or DUAL" in problems[("endpoints", 0, "allowed_cidrs", 1)]
+    assert "host bits set" in problems[("endpoints", 0, "allowed_cidrs", 2)]
+    assert make_cfg(_endpoint(endpoint_network_type="DUAL", allowed_cidrs=["2001:db8::/56"])).endpoints
+
+
+def test_endpoints_are_not_deployed_through_a_stack_set() -> None:
+    stack_set = {"stack_set": {"instances": [{"accounts": ["111122223333"], "regions": ["eu-west-1"]}]}}
+    assert any(path == ("endpoints",) and "stack_set" in message for path, message in _errors(stack_set, _endpoint()))
+
+
+def test_the_product_does_not_claim_an_env_with_endpoints() -> None:
+    [limit] = provisioning.product_limits(make_cfg(_endpoint()))
+    assert limit.path == ("endpoints",) and "no extra endpoints" in limit.message
+
+
+def test_an_env_with_endpoints_lints_clean() -> None:
+    cfg = make_cfg(CLUSTER, _endpoint(target_role="READ_ONLY", allowed_cidrs=["10.50.0.0/16"]))
+    text = render.render_env(cfg, build_template(cfg))[f"{cfg.env}/rds-proxy.yaml"]
+    assert checks._lint_text(text, "eu-west-1", checks.LintOptions())[0] == ()
+    assert "EndpointOrdersTestApps" in load_yaml(text)["Resources"]
+
+
+def test_deploy_md_says_which_endpoint_a_client_uses() -> None:
+    cfg = make_cfg(_endpoint())
+    guide = next(t for n, t in render.render_env(cfg, build_template(cfg)).items() if n.endswith("DEPLOY.md"))
+    section = guide.split("## Which endpoint to connect to")[1].split("\n## ")[0]
+    assert f"| `orders-test-apps` | READ_WRITE | `{OTHER_VPC}` | `{OTHER_SG}` | " \
+           f"`rds-proxy-test-EndpointOrdersTestAppsAddress` |" in section
+    assert f"`{cfg.network.vpc_id}`" in section and "ProxyEndpoint" in section
+    assert "## Which endpoint" not in next(t for n, t in render.render_env(make_cfg(), build_template(make_cfg()))
+                                           .items() if n.endswith("DEPLOY.md"))
+    assert CLIENT_SG not in section  # the proxy's clients are not the endpoint's
+
+
+def _impact(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    return {c.logical_id: c for c in analyse(Template.from_tree(build_template(make_cfg(old)).to_dict()),
+                                             Template.from_tree(build_template(make_cfg(new)).to_dict()),
+                                             "eu-west-1").changes}
+
+
+def test_new_subnets_replace_the_endpoint_and_its_host_changes() -> None:
+    # VpcSubnetIds is create-only (the provider schema) and the endpoint keeps its name.
+    changes = _impact(_endpoint(), _endpoint(subnet_ids=[OTHER_SUBNETS[0], "subnet-0f60718293a4b5c99"]))
+    endpoint = changes["EndpointOrdersTestApps"]
+    assert endpoint.action is Action.REPLACE and endpoint.replacement_properties == ("VpcSubnetIds",)
+    assert {"update-fails", "changes-endpoint"} <= set(endpoint.hazards)
+    adding = _impact({}, _endpoint())
+    assert adding["EndpointOrdersTestApps"].action is Action.ADD and not adding["EndpointOrdersTestApps"].hazards
