@@ -22,7 +22,7 @@ stack_status() { cfn describe-stacks --stack-name "$stack" --query 'Stacks[0].St
 # shellcheck disable=SC2054  # the commas are inside quoted Key=...,Value=... tags
 common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --capabilities CAPABILITY_IAM
-        --tags Key=Environment,Value=dev Key=cost-center,Value=cc-1234 Key=team,Value=payments)
+        --tags Key=Environment,Value=dev Key=cost-center,Value=cc-1234 Key=dba-team,Value=postgres-guild Key=team,Value=payments)
 
 status=$(stack_status)
 case "$status" in

@@ -10,14 +10,15 @@ from pathlib import Path
 from ..aws_facts import ENV_NAME_PATTERN
 from . import cross_env, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
+from .defaults import DEFAULTS_FILE, Layers, load_layers
 from .merge import merge_documents
 from .model import EnvConfig
 from .product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
 from .validate import INVALID, Validator
 from .yaml_loader import Document, load
 
-DEFAULTS_FILE = "_defaults.yaml"
-# Files of the params folder that are not environments but would be ignored if misnamed.
+# Files of the params folder that are not environments but would be ignored if misnamed
+# (misnamed engine defaults, _defaults.mysql.yml, are reported by defaults.load_layers).
 SPECIAL_FILES = (DEFAULTS_FILE, PRODUCT_SETTINGS_FILE)
 PARAMS_SUFFIX = ".yaml"
 _MISNAMED_SUFFIXES = (".yml", ".yaml")  # compared case-insensitively: dev.yml, dev.YAML
@@ -64,13 +65,13 @@ def _locator(doc: Document):
     return locate
 
 
-def _load_one(env: str, shown: str, path: Path, defaults: Document | None) -> tuple[EnvConfig | None, list[ParamsError], Document]:
+def _load_one(env: str, shown: str, path: Path, layers: Layers) -> tuple[EnvConfig | None, list[ParamsError], Document]:
     doc, errors = load(path, shown)
     if doc.data is None:  # not a params tree at all (unreadable, not YAML, not a mapping)
         return None, errors, doc
     # The loader's problems (a YAML 1.1 boolean, a tag) leave REPORTED values behind: validation
     # goes on around them, so the file's other problems come out in the same run.
-    merged = merge_documents(defaults, doc)
+    merged = merge_documents(layers.under(doc), doc)
     validator = Validator(_locator(merged))
     built = validator.build(EnvConfig, merged.data, ())
     if built is INVALID or errors:
@@ -95,19 +96,16 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
         if env not in names:
             errors.append(ParamsError(f"{shown_dir}/{env}{PARAMS_SUFFIX}", 0, 0, (),
                                       f"no such environment {env!r} (have: {', '.join(names) or 'none'})"))
-    defaults = None
-    defaults_path = params_dir / DEFAULTS_FILE
-    if defaults_path.exists():
-        defaults, defaults_errors = load(defaults_path, f"{shown_dir}/{DEFAULTS_FILE}")
-        if defaults.data is None:  # every environment would be judged against a broken base
-            raise ParamsErrors(errors + defaults_errors)
-        errors += defaults_errors  # values it reported are REPORTED in every env: no second message
+    layers, defaults_errors, broken = load_layers(params_dir, shown_dir)
+    if broken:  # every environment would be judged against a broken base
+        raise ParamsErrors(errors + defaults_errors)
+    errors += defaults_errors  # values they reported are REPORTED in every env: no second message
 
     building = list(dict.fromkeys(wanted or names))
     configs, neighbours, docs = [], [], {}
     for env in [*building, *(name for name in names if name not in building)]:
         shown = f"{shown_dir}/{env}{PARAMS_SUFFIX}"
-        cfg, env_errors, doc = _load_one(env, shown, params_dir / f"{env}{PARAMS_SUFFIX}", defaults)
+        cfg, env_errors, doc = _load_one(env, shown, params_dir / f"{env}{PARAMS_SUFFIX}", layers)
         if env in building:
             errors += env_errors
         if cfg is not None:

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from ..config import DEFAULTS_FILE, PARAMS_SUFFIX, ParamsErrors, load_environments
+from ..config import PARAMS_SUFFIX, ParamsErrors, load_environments
+from ..config.defaults import load_layers
 from ..config.merge import merge_documents
 from ..config.yaml_loader import load as load_document
 from ..config.model import EnvConfig, WaiverParams
@@ -99,10 +100,9 @@ def shown(path: KeyPath) -> str:
 
 
 def raw_tree(params_dir: Path, env: str) -> dict[str, Any]:
-    """An environment's params as written (its file over ``_defaults.yaml``), derived keys left out."""
-    defaults = params_dir / DEFAULTS_FILE
-    base = load_document(defaults, DEFAULTS_FILE)[0] if defaults.exists() else None
+    """An environment's params as written (its file over its defaults layers), derived keys left out."""
     doc = load_document(params_dir / f"{env}{PARAMS_SUFFIX}", env)[0]
+    base = load_layers(params_dir, params_dir.name)[0].under(doc)
     return yaml.safe_load(yaml.safe_dump(merge_documents(base, doc).data))
 
 
