@@ -16,7 +16,7 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
+from . import exposure_rules, iam_rules, monitoring_rules, network_rules, security_group_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 
@@ -117,6 +117,8 @@ def _cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network
 
 def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     network = cfg.network
+    if not network.create_security_group:
+        return  # no group of the stack to let clients into: security_group_rules refuses these keys
     if not network.client_security_group_ids and not network.allowed_cidrs:
         report(("network", "client_security_group_ids"),
                "at least one client security group is required unless allowed_cidrs is given")
@@ -237,6 +239,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     auth_scheme_ok,
     *exposure_rules.RULES,
     *network_rules.RULES,
+    *security_group_rules.RULES,
     *monitoring_rules.RULES,
     *iam_rules.RULES,
 )

@@ -43,6 +43,7 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("network", "database_cidr"): ("10.98.0.0/16",),
     ("network", "endpoint_network_type"): ("DUAL", "IPV6"),
     ("network", "target_connection_network_type"): ("IPV6",),
+    ("network", "proxy_security_group_ids"): (["sg-0a1b2c3d4e5f60703"],),
     ("target", "db_instance_identifier"): ("orders-other-db",),
     ("target", "db_cluster_identifier"): ("orders-other-aurora",),
     ("target", "database_name"): ("orders_other",),
