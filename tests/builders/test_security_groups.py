@@ -15,7 +15,7 @@ import pytest
 
 from builders.envs import (AUDIT_SG, CLIENT_SG, CLUSTER, DB_SG, ENDPOINT_SG, EXTRA_GROUPS, ONLY_GIVEN_GROUPS, ROTATION,
                            SHARED_SG, get_att, load_cfg, make_cfg, merged, props)
-from templates_src import checks, render
+from templates_src import __version__, catalog, checks, render
 from templates_src.builders import names, outputs
 from templates_src.builders.network import build_network, build_rotation_network
 from templates_src.builders.proxy import build_proxy, build_read_only_endpoint
@@ -199,7 +199,10 @@ def test_the_diagram_shows_the_given_groups() -> None:
 ])
 def test_the_product_does_not_offer_either_mode(overrides: tuple[dict[str, Any], ...], path: tuple[str, ...],
                                                 message: str) -> None:
-    assert [(e.path, e.message) for e in provisioning.product_limits(make_cfg(*overrides))] == [(path, message)]
+    cfg = make_cfg(*overrides)
+    assert [(e.path, e.message) for e in provisioning.product_limits(cfg)] == [(path, message)]
+    # The launch check the build runs turns it into the "not offered through the product" note.
+    assert [(e.path, e.message) for e in catalog.launch_problems([cfg], __version__)] == [(path, message)]
 
 
 # --- a deployed stack ----------------------------------------------------------------------------
