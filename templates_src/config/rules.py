@@ -16,9 +16,10 @@ from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
-from . import exposure_rules, iam_rules, monitoring_rules, network_rules, security_group_rules, waiver_rules
+from . import exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
+from . import security_group_rules
 
 Report = Callable[[KeyPath, str], None]
 
@@ -239,9 +240,9 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     auth_scheme_ok,
     *exposure_rules.RULES,
     *network_rules.RULES,
-    *security_group_rules.RULES,
     *monitoring_rules.RULES,
     *iam_rules.RULES,
+    *security_group_rules.RULES,
 )
 
 
