@@ -152,6 +152,12 @@ MAX_OUTPUTS_PER_TEMPLATE = 200
 MAX_PROXY_OUTPUTS = 9
 MAX_USERS = (MAX_OUTPUTS_PER_TEMPLATE - MAX_PROXY_OUTPUTS) // 2
 MIN_SUBNETS = 2
+# The proxy's network interfaces carry every group of VpcSecurityGroupIds, and an interface takes
+# at most 5 security groups unless the account's quota was raised (Amazon VPC User Guide, "Amazon
+# VPC quotas", Security groups per network interface: default 5, adjustable up to 16;
+# https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups).
+# The default is the bound: a raised quota is not something params can show.
+SECURITY_GROUPS_PER_NETWORK_INTERFACE = 5
 
 # AWS Control Tower's proactive control CT.CLOUDWATCH.PR.2: a log group kept at least a year.
 MIN_LOG_RETENTION_DAYS = 365

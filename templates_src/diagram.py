@@ -51,7 +51,12 @@ def mermaid(cfg: EnvConfig) -> str:
     net = cfg.network
     clients = [chart.node(f"clients in {group}", "([])") for group in net.client_security_group_ids]
     clients += [chart.node(f"clients in {cidr}", "([])") for cidr in net.allowed_cidrs]
-    group = chart.node(f"security group of the proxy (port {cfg.target.port})")
+    given = ", ".join(net.proxy_security_group_ids)
+    if not net.create_security_group:  # the given groups' own rules decide who connects
+        clients.append(chart.node("clients the groups' rules let in", "([])"))
+        group = chart.node(f"security groups of the proxy: {given} (port {cfg.target.port})")
+    else:
+        group = chart.node(f"security group of the proxy (port {cfg.target.port})" + (f" + {given}" if given else ""))
     tls = "TLS required" if cfg.proxy.require_tls else "TLS optional"
     proxy = chart.node(f"RDS Proxy {cfg.proxy.name} ({tls})")
     target = cfg.target

@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 from cfn_flip import load_yaml
 
-from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN,
-                           OWN_KEY, POSTGRES, ROTATION, ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, EXTRA_GROUPS, LEGACY_SECRET_ARN, NO_IAM,
+                           NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, ROTATION, ROTATION_ANY_ADDRESS, SQLSERVER,
+                           TWO_USERS, make_cfg)
 from templates_src.stack import build_template
 
 from conftest import GENERATED, ROOT
@@ -44,6 +45,8 @@ VARIANTS = {
     "iam-existing-role": (TWO_USERS, {"iam": {"proxy_role_arn": "arn:aws:iam::111122223333:role/platform/orders-proxy",
                                               "secret_reader_arns": ["arn:aws:iam::111122223333:user/ops"]}}),
     "egress-to-any-address-waived": (ANY_DATABASE_ADDRESS, ROTATION_ANY_ADDRESS),
+    "proxy-groups-beside-built": (EXTRA_GROUPS,),
+    "proxy-groups-instead-of-built": (CLUSTER, ONLY_GIVEN_GROUPS, {"target": {"read_only_endpoint": True}}),
     "weakened-but-waived": (NO_IAM, NO_RETAIN, {"proxy": {"log_retention_days": 7},
                                                "waivers": {"log_retention": "scratch stacks, deleted each night"}}),
 }

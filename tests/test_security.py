@@ -25,8 +25,9 @@ from templates_src import checks, policy_rules
 from templates_src.policies import PolicyError, check_policies, policy_files
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
-from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, LEGACY_SECRET_ARN,
-                           NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, EXTRA_GROUPS,
+                           LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, SQLSERVER,
+                           TWO_USERS, make_cfg)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_CONFIGS = example_configs()
@@ -52,6 +53,9 @@ SECURE_VARIANTS = {
                                         "secret_reader_arns": ["arn:aws:iam::111122223333:role/platform/deployer"]}}),
     "iam-existing-role": (TWO_USERS, {"iam": {"proxy_role_arn": "arn:aws:iam::111122223333:role/platform/orders-proxy",
                                               "secret_reader_arns": ["arn:aws:iam::111122223333:user/ops"]}}),
+    "proxy-groups-beside-built": (CLUSTER, EXTRA_GROUPS, {"target": {"read_only_endpoint": True}}),
+    "proxy-groups-instead-of-built": (CLUSTER, ONLY_GIVEN_GROUPS, {"target": {"read_only_endpoint": True}}),
+    "proxy-groups-instead-rotation": (ONLY_GIVEN_GROUPS, ROTATION, {"network": {"database_security_group_id": DB_SG}}),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {
@@ -115,9 +119,11 @@ def test_checkov_reports_no_failed_check(name, text, region, tmp_path):
     assert [f"{c.check_id} {c.resource}: {c.check_name}" for c in report.failed_checks] == []
     assert {c.check_id for c in report.skipped_checks} == EXPECTED_SKIPS
     # The scan really looked at the role (unless the env brings one: iam.proxy_role_arn), log group
-    # and security group rules, and the key when the template creates one (rotation on, no
-    # wildcard principal).
-    expected = {"CKV_AWS_66", "CKV_AWS_158", "CKV_AWS_23"}
+    # and security group rules (unless it builds no group: network.create_security_group false),
+    # and the key when the template creates one (rotation on, no wildcard principal).
+    expected = {"CKV_AWS_66", "CKV_AWS_158"}
+    if "AWS::EC2::SecurityGroup" in text:
+        expected |= {"CKV_AWS_23"}
     if "AWS::IAM::Role" in text:
         expected |= {"CKV_AWS_60", "CKV_AWS_61"}
     if "AWS::KMS::Key" in text:

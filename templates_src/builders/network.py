@@ -45,7 +45,20 @@ def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
     )
 
 
+def proxy_security_groups(cfg: EnvConfig) -> list[GetAtt | str]:
+    """VpcSecurityGroupIds of the proxy and its read-only endpoint: the built group first (unless
+    network.create_security_group is false), then network.proxy_security_group_ids in params order.
+    The provider schemas mark the list updatable (not createOnlyProperties; ModifyDBProxy and
+    ModifyDBProxyEndpoint take VpcSecurityGroupIds), so changing it modifies the proxy in place."""
+    built = [GetAtt(names.SECURITY_GROUP, "GroupId")] if cfg.network.create_security_group else []
+    return [*built, *cfg.network.proxy_security_group_ids]
+
+
 def build_network(cfg: EnvConfig) -> list[NetworkResource]:
+    if not cfg.network.create_security_group:
+        # The proxy has only the given groups, whose own rules decide who may connect and where it
+        # may go; the database's group gets no rule from this stack (DEPLOY.md says so).
+        return []
     # With TargetConnectionNetworkType IPV6 the proxy reaches the database over IPv6 only. The
     # rotation functions (Lambda, IPv4 unless told otherwise) keep the IPv4 rule: a database in
     # dual-stack mode has both addresses.

@@ -42,8 +42,9 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         _output("ProxyName", "Name of the proxy", Ref(names.PROXY)),
         _output("ProxyArn", "ARN of the proxy", GetAtt(names.PROXY, "DBProxyArn")),
         _output("ProxyResourceId", "The proxy's prx-... id, used in rds-db:connect ARNs", proxy_resource_id()),
-        _output("ProxySecurityGroupId", "Security group of the proxy",
-                GetAtt(names.SECURITY_GROUP, "GroupId")),
+        # Only for the group the stack builds: given groups have their ids already.
+        *([_output("ProxySecurityGroupId", "Security group of the proxy", GetAtt(names.SECURITY_GROUP, "GroupId"))]
+          if cfg.network.create_security_group else []),
         _output("SecretsKeyArn", "KMS key that encrypts the "
                 + ("logs" if end_to_end_iam(cfg) else "secrets and logs"), key_arn(cfg)),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref
+from troposphere import Ref
 from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyEndpoint, DBProxyTargetGroup
 
 from .. import aws_facts as facts
@@ -13,6 +13,7 @@ from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
 from .iam import proxy_role_arn
+from .network import proxy_security_groups
 from .secrets import secret_arn
 from .users_ready import waits_for_users
 
@@ -58,7 +59,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         IdleClientTimeout=cfg.proxy.idle_client_timeout,
         DebugLogging=cfg.proxy.debug_logging,
         VpcSubnetIds=listed(cfg.network.subnet_ids),
-        VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
+        VpcSecurityGroupIds=proxy_security_groups(cfg),
         **network_types(cfg, target=True),
         Tags=tags(cfg),
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
@@ -112,7 +113,7 @@ def build_read_only_endpoint(cfg: EnvConfig) -> list[DBProxyEndpoint]:
         DBProxyName=Ref(names.PROXY),
         TargetRole="READ_ONLY",
         VpcSubnetIds=listed(cfg.network.subnet_ids),
-        VpcSecurityGroupIds=[GetAtt(names.SECURITY_GROUP, "GroupId")],
+        VpcSecurityGroupIds=proxy_security_groups(cfg),
         # In the proxy's subnets, so it answers on the proxy's IP versions too.
         **network_types(cfg, target=False),
         Tags=tags(cfg),

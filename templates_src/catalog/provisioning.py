@@ -59,6 +59,13 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     if cfg.network.database_cidr:
         problems.append((("network", "database_cidr"), "the Service Catalog product narrows the proxy's egress by the "
                                                        "database's security group only, not by a range"))
+    # The product's proxy has exactly the group it builds (no parameter names other groups).
+    if not cfg.network.create_security_group:
+        problems.append((("network", "create_security_group"), "the Service Catalog product always builds the "
+                                                               "proxy's security group and attaches only that one"))
+    elif cfg.network.proxy_security_group_ids:
+        problems.append((("network", "proxy_security_group_ids"), "the Service Catalog product attaches only the "
+                                                                  "security group it builds to the proxy"))
     if cfg.secrets.rotation_days is not None:
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))

@@ -88,6 +88,16 @@ class NetworkParams:
         "dual-stack mode). Set at creation: a change replaces the proxy.",
         default=TargetConnectionNetworkType.IPV4,
     )
+    proxy_security_group_ids: tuple[str, ...] = key(
+        "Existing security groups attached to the proxy and its read-only endpoint after the one the stack "
+        "builds (at most 4 then), or instead of it with create_security_group false (at least 1).", default=(),
+        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True, max_items=facts.SECURITY_GROUPS_PER_NETWORK_INTERFACE,
+    )
+    create_security_group: bool = key(
+        "Build the proxy's own security group. false: the proxy has only proxy_security_group_ids, whose own "
+        "rules decide who may connect and where it may go (client and database keys are refused then).",
+        default=True,
+    )
 
 
 @dataclass(frozen=True)

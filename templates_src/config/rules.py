@@ -20,6 +20,7 @@ from .cidrs import cidr_problem
 from . import endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
+from . import security_group_rules
 
 Report = Callable[[KeyPath, str], None]
 
@@ -101,6 +102,8 @@ def _tls_with_iam(cfg: EnvConfig, report: Report) -> None:
 
 def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
     network = cfg.network
+    if not network.create_security_group:
+        return  # no group of the stack to let clients into: security_group_rules refuses these keys
     if not network.client_security_group_ids and not network.allowed_cidrs:
         report(("network", "client_security_group_ids"),
                "at least one client security group is required unless allowed_cidrs is given")
@@ -224,6 +227,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     *endpoint_rules.RULES,
     *monitoring_rules.RULES,
     *iam_rules.RULES,
+    *security_group_rules.RULES,
 )
 
 

@@ -55,12 +55,16 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
         weakened["log_retention"] = (("proxy", "log_retention_days"),
                                      f"{cfg.proxy.log_retention_days} is under a year, which AWS Control Tower's "
                                      f"CT.CLOUDWATCH.PR.2 refuses (the default is {facts.MIN_LOG_RETENTION_DAYS})")
-    if not database_destination_known(cfg):
+    # Which built group would send the database port to any address: the proxy's, or without it
+    # (network.create_security_group false: its own groups' rules decide) the rotation functions'.
+    database_egress = "the proxy's" if cfg.network.create_security_group else \
+        "the rotation functions'" if rotates(cfg) else None
+    if database_egress and not database_destination_known(cfg):
         # Egress to 0.0.0.0/0 is what the Guard Rules Registry's
         # EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE (and the project's no_world_open_egress) flag.
         weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given "
-                                                  "(give one), so the proxy's egress would allow the database port "
-                                                  "to every address (0.0.0.0/0)")
+                                                  f"(give one), so {database_egress} egress would allow the "
+                                                  "database port to every address (0.0.0.0/0)")
     elif rotates(cfg) and not cfg.network.secrets_manager_endpoint_security_group_id:
         # The hosted rotation functions call the Secrets Manager API: its VPC endpoint or, through
         # a NAT gateway, its public addresses; without the endpoint's group the rule names any address.
@@ -83,6 +87,7 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
 def weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
     # Turning a secure default off is allowed, but only with a reason a reviewer can read.
     weakened = weakened_defaults(cfg)
+    database_egress = cfg.network.create_security_group or rotates(cfg)
     engine = ENGINES[cfg.engine_family]
     for name, (path, what) in weakened.items():
         # Settings another rule already refuses need fixing, not a waiver: say nothing more.
@@ -97,6 +102,8 @@ def weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
         if reason is None:
             continue
         if name not in weakened:
+            if name == "world_egress" and not database_egress:
+                continue  # no group of the stack has egress: security_group_rules says why
             report(("waivers", name), "nothing to waive (the secure default is in place); remove it")
         elif len(reason.strip()) < MIN_WAIVER_REASON or not is_reason(reason):
             report(("waivers", name), f"give the reason in words (at least {MIN_WAIVER_REASON} characters and "

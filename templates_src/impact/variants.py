@@ -40,6 +40,7 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("tags",): ({"owner": "team-x"},),
     ("network", "client_security_group_ids"): (["sg-0a1b2c3d4e5f60701"],),
     ("network", "allowed_cidrs"): (["10.99.0.0/16"],),
+    ("network", "proxy_security_group_ids"): (["sg-0a1b2c3d4e5f60703"],),
     ("network", "database_security_group_id"): ("sg-0a1b2c3d4e5f60702",),
     ("network", "database_cidr"): ("10.98.0.0/16",),
     ("network", "endpoint_network_type"): ("DUAL", "IPV6"),

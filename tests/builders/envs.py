@@ -63,6 +63,13 @@ NO_ROTATION = "passwords rotated by the platform team (TICKET-5)"
 # Neither the database's group nor its range: egress to any address on the database port.
 ANY_DATABASE_ADDRESS = {"network": {"database_security_group_id": None},
                         "waivers": {"world_egress": "database range not fixed yet (TICKET-9)"}}
+# Existing groups for the proxy: beside the built one, or (create_security_group false) instead
+# of it, when the client and database keys that shape the built group must go.
+AUDIT_SG = "sg-0a1b2c3d4e5f60766"
+SHARED_SG = "sg-0a1b2c3d4e5f60777"
+EXTRA_GROUPS = {"network": {"proxy_security_group_ids": [AUDIT_SG, SHARED_SG]}}
+ONLY_GIVEN_GROUPS = {"network": {"create_security_group": False, "proxy_security_group_ids": [AUDIT_SG, SHARED_SG],
+                                 "client_security_group_ids": None, "database_security_group_id": None}}
 ALTERNATING = {"secrets": {"rotation_days": 7, "rotation_strategy": "alternating_users",
                            "rotation_superuser_secret_arn": SUPERUSER_SECRET_ARN}}
 DB_RESOURCE_ID = "db-ABCDEFGHIJKLMNOPQRSTUVW012"

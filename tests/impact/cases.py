@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, NO_RETAIN, OWN_KEY, ROTATION, merged
+from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, ROTATION, merged
 from conftest import PARAMS
 from templates_src.config.model import EnvConfig
 from templates_src.impact.keytable import examples
@@ -21,6 +21,8 @@ FIXTURES: dict[str, dict[str, Any]] = {
     # The database by its range, and egress to any address (waived): their keys change alone here.
     "database-range": merged({"network": {"database_security_group_id": None, "database_cidr": "10.20.0.0/22"}}),
     "egress-to-any-address": merged(ANY_DATABASE_ADDRESS),
+    # Only existing groups on the proxy (no ProxySecurityGroup, no ProxySecurityGroupId export).
+    "own-groups-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}, ONLY_GIVEN_GROUPS),
 }
 Variant = tuple[KeyPath, Any, EnvConfig]
 

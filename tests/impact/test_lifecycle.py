@@ -173,10 +173,11 @@ def test_create_change_each_key_delete_and_create_again(index: int) -> None:
 # waiver needs the weakening, rotation settings need rotation_days). A new key belongs here only
 # if that is true of it too; otherwise give it a value in impact/variants.py (WHEN_ABSENT).
 # proxy.default_auth_scheme turns end-to-end IAM on or off, which needs (or forbids)
-# target.database_resource_id in the same change.
+# target.database_resource_id in the same change. network.create_security_group false refuses the
+# client keys that true requires, so it switches only with them (test_security_groups replays it).
 CHANGE_ONLY_WITH_OTHERS = {"proxy.require_tls", "users[].iam_auth", "users[].privileges", "secrets.rotation_strategy",
                            "secrets.rotation_superuser_secret_arn", "waivers.iam_auth", "waivers.require_tls", "waivers.alarms",
-                           "proxy.default_auth_scheme"}
+                           "proxy.default_auth_scheme", "network.create_security_group"}
 
 
 def test_the_scenarios_change_every_key_and_plant_every_hazard() -> None:
