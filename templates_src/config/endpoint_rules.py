@@ -16,7 +16,7 @@ from collections.abc import Callable
 from .. import aws_facts as facts
 from ..aws_facts import EndpointTargetRole, EngineFamily
 from .cidrs import cidr_problem
-from .errors import KeyPath
+from .errors import KeyPath, format_path
 from .model import EndpointParams, EnvConfig
 from .network_rules import client_range_problem
 
@@ -36,8 +36,7 @@ def _names_unique(cfg: EnvConfig, report: Report) -> None:
         if name == cfg.proxy.name:
             report(path, f"{name!r} is the proxy's name; an endpoint needs a name of its own")
         elif name in seen:
-            first = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in seen[name]).replace(".[", "[")
-            report(path, f"{name!r} is also the name of {first}" + (
+            report(path, f"{name!r} is also the name of {format_path(seen[name])}" + (
                 " (the read-only endpoint <proxy>-ro)" if seen[name][0] == "target" else ""))
         seen.setdefault(name, path)
     if len(seen) > facts.MAX_EXTRA_ENDPOINTS:
