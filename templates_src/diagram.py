@@ -69,6 +69,13 @@ def mermaid(cfg: EnvConfig) -> str:
         reader = chart.node(f"endpoint {cfg.proxy.name}-ro (readers)")
         chart.edge(group, reader)
         chart.edge(reader, database, "READ_ONLY")
+    for endpoint in cfg.endpoints:  # each in its own VPC, behind its own group and clients
+        guard = chart.node(f"security group of endpoint {endpoint.name} in {endpoint.vpc_id}")
+        for source in (*endpoint.client_security_group_ids, *endpoint.allowed_cidrs):
+            chart.edge(chart.node(f"clients in {source}", "([])"), guard, "connect")
+        extra = chart.node(f"endpoint {endpoint.name}")
+        chart.edge(guard, extra)
+        chart.edge(extra, database, endpoint.target_role.value)
     chart.edge(proxy, database, "pool: up to " + f"{cfg.pool.max_connections_percent}% of max_connections")
     users = iam_users(cfg)
     if users:

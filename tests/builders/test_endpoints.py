@@ -149,3 +149,13 @@ def test_new_subnets_replace_the_endpoint_and_its_host_changes() -> None:
     assert {"update-fails", "changes-endpoint"} <= set(endpoint.hazards)
     adding = _impact({}, _endpoint())
     assert adding["EndpointOrdersTestApps"].action is Action.ADD and not adding["EndpointOrdersTestApps"].hazards
+
+
+def test_the_diagram_shows_each_endpoint_behind_its_own_group_and_clients() -> None:
+    from templates_src import diagram
+
+    chart = diagram.mermaid(make_cfg(_endpoint(allowed_cidrs=["10.50.0.0/16"])))
+    assert f'"security group of endpoint orders-test-apps in {OTHER_VPC}"' in chart
+    assert f'"clients in {OTHER_SG}"' in chart and '"clients in 10.50.0.0/16"' in chart
+    assert '-->|"READ_WRITE"|' in chart
+    assert "orders-test-apps" not in diagram.mermaid(make_cfg())
