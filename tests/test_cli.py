@@ -201,10 +201,11 @@ def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: p
     assert not out.exists()
 
 
-def test_real_lint_passes_in_a_subprocess(tmp_path: Path, params_copy: Path) -> None:
+def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
     # A fresh lint cache, so cfn-lint really runs on every template: the user's params (params/,
     # whatever it holds) give the committed generated/. Built in another folder with the default
     # folder names, since the guides name the folders they were built from.
+    shutil.copytree(ROOT / "params", tmp_path / "params")
     result = run_build(cwd=tmp_path, env={"RDS_PROXY_CFN_CACHE_DIR": str(tmp_path / "cache")})
     assert result.code == 0, result.err
     assert snapshot(tmp_path / "generated") == snapshot(GENERATED)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cfn_flip import load_yaml
 
-from conftest import ROOT, run_build, run_main, snapshot
+from conftest import PARAMS, run_build, run_main, snapshot
 
 
 def _tags(template: str) -> dict[str, str]:
@@ -64,7 +64,8 @@ def _commands(guide: str) -> list[list[str]]:
 
 def test_deploy_guides_name_the_out_folder_the_build_was_given(tmp_path):
     out = tmp_path / "build output" / "cfn"  # a space: the commands quote it as one word
-    result = run_build("--no-lint", "--out", str(out), "dev")
+    subprocess.run(["cp", "-r", str(PARAMS), str(tmp_path / "params")], check=True)
+    result = run_build("--no-lint", "--out", str(out), "dev", cwd=tmp_path)
     assert result.code == 0, result.err
     guide = (out / "dev" / "DEPLOY.md").read_text()
     words = [word for command in _commands(guide) for word in command]
@@ -79,13 +80,16 @@ def test_deploy_guides_name_the_out_folder_the_build_was_given(tmp_path):
 
 
 def test_the_default_folders_keep_their_short_commands(tmp_path):
-    guide = (ROOT / "generated" / "dev" / "DEPLOY.md").read_text()
+    # The examples built as the committed generated/ is: from a folder holding params/, no options.
+    subprocess.run(["cp", "-r", str(PARAMS), str(tmp_path / "params")], check=True)
+    assert run_build("--no-lint", cwd=tmp_path).code == 0
+    guide = (tmp_path / "generated" / "dev" / "DEPLOY.md").read_text()
     assert "`python build.py dev`" in guide and "file://generated/dev/rds-proxy.yaml" in guide
 
 
 def test_the_rebuild_command_in_a_header_rebuilds_the_same_files(tmp_path):
     params = tmp_path / "my-params"
-    subprocess.run(["cp", "-r", str(ROOT / "params"), str(params)], check=True)
+    subprocess.run(["cp", "-r", str(PARAMS), str(params)], check=True)
     out = tmp_path / "out"
     assert run_build("--no-lint", "--params", str(params), "--out", str(out), "staging").code == 0
     command = shlex.split((out / "staging" / "rds-proxy.yaml").read_text().splitlines()[1].lstrip("# "))
