@@ -70,7 +70,8 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
                                                  "client ranges)")
             if parsed is not None and str(parsed) in seen:
                 report(path, f"{cidr!r} is listed twice")
-            seen.add(str(parsed))
+            if parsed is not None:
+                seen.add(str(parsed))
             problem = problem or (client_range_problem(cidr, network_type, key) if parsed is not None else "")
             if problem:
                 report(path, problem)

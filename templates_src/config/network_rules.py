@@ -60,7 +60,19 @@ def _database_range_matches_the_target_connection(cfg: EnvConfig, report: Report
                f"IPv{TARGET_IP_VERSION[target]} range or set target_connection_network_type to IPV{version}")
 
 
+def _rotation_reaches_the_database(cfg: EnvConfig, report: Report) -> None:
+    # The hosted rotation functions (the AWS::SecretsManager transform's Lambda functions) reach
+    # the database over IPv4, whatever the proxy uses: an IPv6 database_cidr would be their only
+    # egress to it, a rule they cannot use. The database's group serves both.
+    cidr = cfg.network.database_cidr
+    if cfg.secrets.rotation_days is not None and cidr and _version(cidr) == 6:
+        report(("network", "database_cidr"),
+               f"{cidr!r} is an IPv6 range, but the rotation functions reach the database over IPv4; give "
+               "network.database_security_group_id instead (a group rule serves both IP versions)")
+
+
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _client_ranges_reach_the_endpoint,
     _database_range_matches_the_target_connection,
+    _rotation_reaches_the_database,
 )

@@ -106,6 +106,17 @@ def test_egress_to_any_database_address_follows_the_target_connection() -> None:
     assert any("::/0" in raw[3] for raw in found), found
 
 
+def test_rotation_with_an_ipv6_database_range_is_refused() -> None:
+    # The rotation functions reach the database over IPv4: an IPv6 range would be a dead rule.
+    with pytest.raises(ParamsErrors) as raised:
+        make_cfg(IPV6_TARGET, ROTATION, {"network": {"database_security_group_id": None,
+                                                     "database_cidr": "2001:db8:ff00::/56"}})
+    [problem] = raised.value.errors
+    assert problem.path == ("network", "database_cidr") and "rotation functions reach the database over IPv4" in \
+        problem.message
+    assert make_cfg(IPV6_TARGET, ROTATION).secrets.rotation_days == 30  # the database's group serves both
+
+
 def _guide(*overrides: dict[str, Any]) -> str:
     cfg = make_cfg(*overrides)
     files = render.render_env(cfg, build_template(cfg))
