@@ -10,8 +10,6 @@ outbound path. A group created without egress rules allows all outbound traffic
 
 from __future__ import annotations
 
-import ipaddress
-
 from troposphere import GetAtt, Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.rds import DBProxyEndpoint
@@ -19,7 +17,8 @@ from troposphere.rds import DBProxyEndpoint
 from ..config.model import EndpointParams, EnvConfig
 from . import names
 from .common import listed, tags
-from .network import proxy_port
+from .network import client_ingress
+from .proxy import network_types
 
 NO_OUTBOUND = SecurityGroupRule(IpProtocol="icmp", FromPort=252, ToPort=86, CidrIp="255.255.255.255/32",
                                 Description="No outbound traffic: the endpoint only answers its clients")
@@ -45,28 +44,15 @@ def _group(cfg: EnvConfig, endpoint: EndpointParams) -> SecurityGroup:
 
 
 def _ingress(cfg: EnvConfig, endpoint: EndpointParams) -> list[SecurityGroupIngress]:
-    port = proxy_port(cfg)
-    group = GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")
-    rules = [SecurityGroupIngress(
-        names.endpoint_ingress_from_security_group(endpoint.name, group_id),
-        GroupId=group, IpProtocol="tcp", FromPort=port, ToPort=port, SourceSecurityGroupId=group_id,
-        Description=f"Clients in {group_id} to endpoint {endpoint.name}",
-    ) for group_id in endpoint.client_security_group_ids]
-    for cidr in endpoint.allowed_cidrs:
-        family = "CidrIpv6" if ipaddress.ip_network(cidr).version == 6 else "CidrIp"
-        rules.append(SecurityGroupIngress(
-            names.endpoint_ingress_from_cidr(endpoint.name, cidr),
-            GroupId=group, IpProtocol="tcp", FromPort=port, ToPort=port,
-            Description=f"Clients in {cidr} to endpoint {endpoint.name}", **{family: cidr},
-        ))
-    return rules
+    name = endpoint.name
+    return client_ingress(cfg, names.endpoint_security_group(name), f"endpoint {name}",
+                          endpoint.client_security_group_ids,
+                          lambda group: names.endpoint_ingress_from_security_group(name, group),
+                          endpoint.allowed_cidrs, lambda cidr: names.endpoint_ingress_from_cidr(name, cidr))
 
 
 def _endpoint(cfg: EnvConfig, endpoint: EndpointParams) -> DBProxyEndpoint:
     assert endpoint.endpoint_network_type is not None  # config.endpoint_rules.resolve fills it in
-    # Written only when not AWS's default, as on the proxy (builders.proxy.network_types).
-    network_type = {} if endpoint.endpoint_network_type.value == "IPV4" else \
-        {"EndpointNetworkType": endpoint.endpoint_network_type.value}
     return DBProxyEndpoint(
         names.endpoint(endpoint.name),
         DBProxyEndpointName=endpoint.name,
@@ -74,7 +60,7 @@ def _endpoint(cfg: EnvConfig, endpoint: EndpointParams) -> DBProxyEndpoint:
         TargetRole=endpoint.target_role.value,
         VpcSubnetIds=listed(endpoint.subnet_ids),
         VpcSecurityGroupIds=[GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")],
-        **network_type,
+        **network_types(endpoint.endpoint_network_type),
         Tags=tags(cfg),
         # An endpoint serves only once the target group has registered the database.
         DependsOn=[names.TARGET_GROUP],

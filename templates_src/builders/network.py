@@ -8,6 +8,7 @@ group from referring to each other inside one resource, which is what causes dep
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Sequence
 
 from troposphere import GetAtt
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
@@ -98,28 +99,28 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
                                       f"Secret rotation of RDS Proxy {cfg.proxy.name}"), *endpoint_ingress]
 
 
-def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
+def cidr_property(cidr: str) -> dict[str, str]:
+    """A range as a security group rule names it: CidrIp or CidrIpv6."""
+    return {"CidrIpv6" if ipaddress.ip_network(cidr).version == 6 else "CidrIp": cidr}
+
+
+def client_ingress(cfg: EnvConfig, group: str, to: str, groups: Sequence[str], group_title: Callable[[str], str],
+                   cidrs: Sequence[str], cidr_title: Callable[[str], str]) -> list[SecurityGroupIngress]:
+    """One rule per client group and range on ``group`` (a group of this template), on the proxy's
+    port; the titles name each rule from its source, ``to`` says what it reaches."""
     port = proxy_port(cfg)
-    rules = [
-        SecurityGroupIngress(
-            names.ingress_from_security_group(group_id),
-            GroupId=GetAtt(names.SECURITY_GROUP, "GroupId"),
-            IpProtocol="tcp", FromPort=port, ToPort=port,
-            SourceSecurityGroupId=group_id,
-            Description=f"Clients in {group_id} to the proxy",
-        )
-        for group_id in cfg.network.client_security_group_ids
-    ]
-    for cidr in cfg.network.allowed_cidrs:
-        family = "CidrIpv6" if ipaddress.ip_network(cidr).version == 6 else "CidrIp"
-        rules.append(SecurityGroupIngress(
-            names.ingress_from_cidr(cidr),
-            GroupId=GetAtt(names.SECURITY_GROUP, "GroupId"),
-            IpProtocol="tcp", FromPort=port, ToPort=port,
-            Description=f"Clients in {cidr} to the proxy",
-            **{family: cidr},
-        ))
-    return rules
+    sources = [*((g, group_title(g), {"SourceSecurityGroupId": g}) for g in groups),
+               *((c, cidr_title(c), cidr_property(c)) for c in cidrs)]
+    return [SecurityGroupIngress(
+        title, GroupId=GetAtt(group, "GroupId"), IpProtocol="tcp", FromPort=port, ToPort=port,
+        Description=f"Clients in {source} to {to}", **rule,
+    ) for source, title, rule in sources]
+
+
+def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:
+    net = cfg.network
+    return client_ingress(cfg, names.SECURITY_GROUP, "the proxy", net.client_security_group_ids,
+                          names.ingress_from_security_group, net.allowed_cidrs, names.ingress_from_cidr)
 
 
 def _database_egress(cfg: EnvConfig, who: str, over_ipv6: bool = False) -> SecurityGroupRule:
@@ -131,8 +132,7 @@ def _database_egress(cfg: EnvConfig, who: str, over_ipv6: bool = False) -> Secur
     if database_group:
         destination = {"DestinationSecurityGroupId": database_group}
     elif database_cidr:
-        family = "CidrIpv6" if ipaddress.ip_network(database_cidr).version == 6 else "CidrIp"
-        destination = {family: database_cidr}
+        destination = cidr_property(database_cidr)
     elif over_ipv6:
         destination = {"CidrIpv6": "::/0"}
     else:

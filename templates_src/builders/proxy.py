@@ -18,16 +18,19 @@ from .secrets import secret_arn
 from .users_ready import waits_for_users
 
 
-def network_types(cfg: EnvConfig, *, target: bool) -> dict[str, str]:
-    """The network type properties other than AWS's default (IPV4). Both are create-only in the
-    provider schemas: writing ``IPV4`` into the template of a proxy deployed without it would be a
-    property added to a create-only set, which CloudFormation answers with a replacement, so the
-    default is left out rather than spelt."""
+def network_types(endpoint: facts.EndpointNetworkType,
+                  target: facts.TargetConnectionNetworkType | None = None) -> dict[str, str]:
+    """The network type properties other than AWS's default (IPV4), for a proxy (both) or an
+    endpoint (``target`` None: DBProxyEndpoint has no TargetConnectionNetworkType). Both are
+    create-only in the provider schemas: writing ``IPV4`` into the template of a proxy deployed
+    without it would be a property added to a create-only set, which CloudFormation answers with a
+    replacement, so the default is left out rather than spelt. (The Service Catalog product passes
+    placeholders, never the IPV4 member: it always gets the property, and decides by condition.)"""
     types: dict[str, str] = {}
-    if cfg.network.endpoint_network_type is not facts.EndpointNetworkType.IPV4:
-        types["EndpointNetworkType"] = cfg.network.endpoint_network_type.value
-    if target and cfg.network.target_connection_network_type is not facts.TargetConnectionNetworkType.IPV4:
-        types["TargetConnectionNetworkType"] = cfg.network.target_connection_network_type.value
+    if endpoint is not facts.EndpointNetworkType.IPV4:
+        types["EndpointNetworkType"] = endpoint.value
+    if target is not None and target is not facts.TargetConnectionNetworkType.IPV4:
+        types["TargetConnectionNetworkType"] = target.value
     return types
 
 
@@ -60,7 +63,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         DebugLogging=cfg.proxy.debug_logging,
         VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=proxy_security_groups(cfg),
-        **network_types(cfg, target=True),
+        **network_types(cfg.network.endpoint_network_type, cfg.network.target_connection_network_type),
         Tags=tags(cfg),
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
         # first or RDS creates it unencrypted and without retention.
@@ -115,7 +118,7 @@ def build_read_only_endpoint(cfg: EnvConfig) -> list[DBProxyEndpoint]:
         VpcSubnetIds=listed(cfg.network.subnet_ids),
         VpcSecurityGroupIds=proxy_security_groups(cfg),
         # In the proxy's subnets, so it answers on the proxy's IP versions too.
-        **network_types(cfg, target=False),
+        **network_types(cfg.network.endpoint_network_type),
         Tags=tags(cfg),
         # The endpoint only serves once the target group has registered the cluster.
         DependsOn=[names.TARGET_GROUP],
