@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,9 @@ def _jinja() -> jinja2.Environment:
 DEPLOY_GUIDE_TEMPLATE = "deploy.md.j2"
 DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
+# What those include ({% include %}): tests/test_render.py checks that the list is complete.
+DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "network.md.j2", "endpoints.md.j2")
+DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
@@ -212,15 +216,18 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
             pass
 
 
-def prepare_templates(bytecode_dir: Path | None = None) -> None:
-    """Compile every jinja template now: forked render workers then share them instead of each
-    compiling its own. With ``bytecode_dir``, compiled templates are kept there and read back by
-    the next build (compiling them takes ~80 ms, reading them back ~2 ms)."""
+def prepare_templates(bytecode_dir: Path | None = None, extra: Sequence[str] = ()) -> None:
+    """Compile every jinja template a build renders now, the included ones too (jinja compiles
+    an ``{% include %}`` when it is first rendered, so once in each forked render worker
+    otherwise), and ``extra`` (the stack-set guide, when an env has one): forked render workers
+    then share them instead of each compiling its own. With ``bytecode_dir``, compiled templates
+    are kept there and read back by the next build (compiling them takes ~60 ms, reading them
+    back ~2 ms)."""
     environment = _jinja()
     if bytecode_dir is not None and environment.bytecode_cache is None:
         environment.bytecode_cache = _TemplateCache(str(bytecode_dir))
-    for name in (DEPLOY_GUIDE_TEMPLATE, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
-                 *(c["template"] for c in DB_CLIENTS.values())):
+    for name in (DEPLOY_GUIDE_TEMPLATE, *DEPLOY_GUIDE_INCLUDES, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
+                 DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()), *extra):
         environment.get_template(name)
 
 

@@ -32,3 +32,34 @@ def test_cfn_yaml_keeps_the_order_given_and_writes_short_form():
                      "C": {"Fn::Sub": "${AWS::Region}"}, "D": "0123", "E": ["x", {"Fn::If": ["c", 1, 2]}]})
     assert text.splitlines() == ["B: !GetAtt 'Proxy.Endpoint'", "A: !Ref 'X'", "C: !Sub '${AWS::Region}'",
                                  "D: '0123'", "E:", "  - x", "  - !If", "    - c", "    - 1", "    - 2"]
+
+
+def test_prepare_templates_compiles_every_template_a_render_uses(monkeypatch):
+    """Forked render workers share what the parent compiled: a template compiled during a render
+    (an ``{% include %}`` missing from the list) would be compiled again in every worker."""
+    import jinja2
+
+    from templates_src import render, stacksets
+    from templates_src.workers import _render_one
+
+    render._jinja.cache_clear()
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    try:
+        render.prepare_templates(extra=(stacksets.GUIDE_TEMPLATE,))
+        prepared = set(compiled)
+        assert {render.DEPLOY_GUIDE_TEMPLATE, render.DB_USERS_HEADER_TEMPLATE, stacksets.GUIDE_TEMPLATE} <= prepared
+        compiled.clear()
+        configs = [*SHAPES.values()]
+        assert any(cfg.stack_set is not None for cfg in configs)
+        for index, cfg in enumerate(configs):
+            _render_one(index, cfg)
+        assert compiled == []
+    finally:
+        render._jinja.cache_clear()
