@@ -218,8 +218,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
     # Each env's launch check depends on the product, so on its settings: kept under them too.
     kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500, settings=settings.cache_key()) \
         if cache_dir else None
-    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None,
-                             extra=(stacksets.GUIDE_TEMPLATE,) if any(cfg.stack_set is not None for cfg in configs) else ())
+    stack_set_guide = (stacksets.GUIDE_TEMPLATE,) if any(cfg.stack_set is not None for cfg in configs) else ()
+    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None, extra=stack_set_guide)
     # No env's provisioning file yet: which envs the product can launch is checked as each env
     # is rendered, in the render workers.
     product = step.product()

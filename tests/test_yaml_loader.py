@@ -55,7 +55,8 @@ def test_parse_gives_the_same_document_and_problems_fast_or_not(path: Path):
 
 
 @pytest.mark.parametrize("text", ["a:\r\n  b: 1\n", "a: |\n  x\n", "a: !!str 1\n", "? a\n: 1\n", "%YAML 1.1\n---\na: 1\n",
-                                  "a:\tb\n", "a: {b: }\n", "a: [b :  ]\n", "a: b\u2028c\n", "a: b\x85c\n", "- a\n", "a\n", "", "a: [b\n"])
+                                  "a:\tb\n", "a: {b: }\n", "a: [b :  ]\n", "a: b\u2028c\n", "a: b\x85c\n", "- a\n",
+                                  "a\n", "", "a: [b\n"])
 def test_text_of_another_shape_is_left_to_safeloader(text: str):
     assert _fast_compose(text) is None
 
@@ -68,7 +69,8 @@ def test_deep_nesting_is_never_given_to_libyaml(monkeypatch):
     text = "a: " + "[" * 5000 + "]" * 5000 + "\n"
     assert _fast_compose(text) is None and calls == []
     document, problems = parse(text, "f.yaml")
-    assert [p.message for p in problems] == [f"refused: the file is nested deeper than {yaml_loader.MAX_DEPTH} levels"]
+    refused = f"refused: the file is nested deeper than {yaml_loader.MAX_DEPTH} levels"
+    assert [p.message for p in problems] == [refused]
     assert _fast_compose("a: [[1]]\n") is not None and calls == ["c"]
 
 

@@ -193,7 +193,8 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 # So libyaml composes only text of the plain shape every params file has, with a bound on how
 # deep it can nest (each level needs a "-", "[", "{" or ":"), and its nodes are kept only if
 # they hold no flow mapping; anything else, or anything libyaml refuses, is composed by
-# SafeLoader, whose problems the messages below are written for. tests/test_yaml_loader.py checks both give the same nodes.
+# SafeLoader, whose problems the messages below are written for. tests/test_yaml_loader.py
+# checks that both give the same nodes.
 _C_COMPOSER = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
 _NOT_PLAIN = re.compile("[^\n -~\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
                         "|[\t!?|>%]")
@@ -267,7 +268,7 @@ def parse(text: str, file: str, fast: bool = True) -> tuple[Document, list[Param
     try:
         data = converter.convert(root, ())
     except _TooLarge as exc:
-        if fast:  # SafeLoader may refuse the depth first (a RecursionError), as it does in the other paths
+        if fast:  # SafeLoader may refuse the depth first (a RecursionError): its answer, as always
             return parse(text, file, fast=False)
         what = f"is nested deeper than {MAX_DEPTH} levels" if isinstance(exc, _TooDeep) else (
             f"expands to more than {MAX_NODES} values (an alias bomb?)")
