@@ -235,9 +235,9 @@ def _has_flow_mapping(root: Node) -> bool:
 def parse(text: str, file: str, fast: bool = True) -> tuple[Document, list[ParamsError]]:
     """Parse YAML text; return the document and every problem found in it."""
     root = _fast_compose(text) if fast else None
+    fast = root is not None  # whether libyaml composed it
     try:
         if root is None:
-            fast = False
             root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
