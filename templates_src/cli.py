@@ -4,7 +4,8 @@ Exit status: see ``exit_codes``.
 
 Steps: load and validate params, meanwhile the Service Catalog product (``product_step``: kept in
 the cache by code digest, else built in a forked child) -> render every environment and check
-that the product launches it as its own template (``workers``) -> lint each template with
+that the product launches it as its own template (``workers``; with --no-lint the renders do not
+wait for the product, only their checks do) -> lint each template with
 cfn-lint and the Guard policies, cached (``checks``) -> compare (--check, --diff: ``compare``)
 or write atomically (``emit``) -> summary (``report``).
 """
@@ -17,14 +18,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
-from . import (__version__, budget, catalog, checks, compare, emit, guards, import_command, paths, render, report,
-               stacksets)
+from . import __version__, budget, catalog, checks, compare, emit, guards, paths, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
 from .aws_facts import DEFAULT_REGION
@@ -32,12 +32,11 @@ from .build_cache import BuildCache, ConfigResults, fingerprint
 from .config import DEFAULT_SETTINGS, EnvConfig, ParamsErrors, ProductSettings, load_environments, load_product_settings
 from .policies import PROJECT_POLICIES, PolicyError, policy_files, validate_policies
 from .product_step import ProductStep
-from .workers import render_all
+from .workers import DeferredCheck, EnvCheck, render_all
 
 ORGANISATION_POLICIES = PROJECT_POLICIES / "org"  # drop your organisation's .guard files here
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body the console and CLI take without S3
 RENDER_CACHE_ENTRY = "rendered"  # build_cache.ConfigResults: each env's files and launch check
-JINJA_CACHE_FOLDER = "jinja-v1"  # the .j2 files compiled (render.prepare_templates)
 CONSOLE_COMMAND = "rds-proxy-cfn"  # pyproject.toml [project.scripts]
 
 
@@ -125,6 +124,15 @@ def catalog_configs(configs: Sequence[EnvConfig], mismatches: Mapping[str, Seque
     return [cfg for cfg in configs if cfg.source not in misfits], notes
 
 
+def _refused_stack_sets(configs: Sequence[EnvConfig], product: catalog.Product, settings: ProductSettings,
+                        stderr: TextIO) -> bool:
+    """Report (and say True) when an env's stack set asks for an instance the product cannot be."""
+    if problems := stacksets.launch_problems(configs, product.body, settings):
+        report.problems(problems, "params", stderr)
+        return True
+    return False
+
+
 def _build_cache(args: argparse.Namespace, params_dir: Path, policies: Sequence[Path],
                  cache_dir: Path | None) -> tuple[BuildCache | None, str]:
     """The cache of finished runs and this run's fingerprint (none with --no-cache)."""
@@ -149,9 +157,13 @@ def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
 
 
 @guards.one_line_errors
-def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr,
+         templates: Callable[[], Mapping[str, bytes]] | None = None) -> int:
+    """The build; ``argv`` None: the command line's. ``templates``: the jinja templates compiled
+    elsewhere (``program.run`` has a child compile them while this module is imported), waited
+    for when the renders need them."""
     try:
-        return _main(argv, stdout, stderr)
+        return _main(argv, stdout, stderr, templates)
     except BrokenPipeError:
         # The reader went away (build.py --diff | head): end quietly. Python's documented recipe
         # (https://docs.python.org/3/library/signal.html#note-on-sigpipe): point stdout at devnull
@@ -161,10 +173,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stderr:
         return EXIT_FINDINGS
 
 
-def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
+def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
+          templates: Callable[[], Mapping[str, bytes]] | None) -> int:
     start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "import":  # an env named "import" builds with: build.py --params params import
+        from . import import_command  # its modules (adopt) only for it
+
         return import_command.run(argv[1:], stdout, stderr)
     args = parse_args(argv)
     out_dir = Path(args.out)
@@ -212,22 +227,27 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         print(f"{args.params}: no environments (add <env>.yaml files)", file=stderr)
         return EXIT_BAD_INPUT
 
-    workers = args.jobs or checks.available_cpus()
+    processes = args.jobs or checks.available_cpus()
     progress = report.Progress(stdout, len(configs), start)
     rows = [report.Row(f"{cfg.env}: {out_shown}/{cfg.env}/ ({cfg.stack_name}, {cfg.region})") for cfg in configs]
     # Each env's launch check depends on the product, so on its settings: kept under them too.
     kept = ConfigResults(cache_dir, RENDER_CACHE_ENTRY, max_entries=500, settings=settings.cache_key()) \
         if cache_dir else None
     stack_set_guide = (stacksets.GUIDE_TEMPLATE,) if any(cfg.stack_set is not None for cfg in configs) else ()
-    render.prepare_templates(cache_dir / JINJA_CACHE_FOLDER if cache_dir else None, extra=stack_set_guide)
+    render.prepare_templates(stack_set_guide, compiled=templates() if templates else None)
     # No env's provisioning file yet: which envs the product can launch is checked as each env
-    # is rendered, in the render workers.
-    product = step.product()
-    if problems := stacksets.launch_problems(configs, product.body, settings):  # an instance the product cannot be
-        report.problems(problems, "params", stderr)
-        return EXIT_BAD_INPUT
-    files: dict[str, str] = {**render.render_shared(), **product.files}
-    launch_check = partial(catalog.launch_mismatches, product_body=product.body, settings=settings)
+    # is rendered, in the render workers. With lint, the product first: it is the longest
+    # template to lint, so it is linted while the envs are rendered. Without, the renders start
+    # while it is still being built (with --no-cache), and their launch checks wait for it.
+    if args.no_lint:
+        launch_check: EnvCheck | DeferredCheck = DeferredCheck(
+            fetch=lambda: step.product().body,
+            run=lambda product_body, cfg, body: catalog.launch_mismatches(cfg, body, product_body, settings))
+    else:
+        if _refused_stack_sets(configs, step.product(), settings, stderr):
+            return EXIT_BAD_INPUT
+        launch_check = partial(catalog.launch_mismatches, product_body=step.product().body, settings=settings)
+    files: dict[str, str] = render.render_shared()
     mismatches: dict[str, list[str]] = {}
     order: list[int] = []  # config index of each lint job in submission order; -1 for the catalog's
     catalog_region = next((cfg.region for cfg in configs if catalog.fits_product(cfg, settings)), DEFAULT_REGION)
@@ -239,10 +259,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         # policies (the product's settings are parameters), only to those of what a launcher may
         # choose (policy_product: no weaker value without its recorded waiver), in one region (it
         # does not vary).
-        for path in (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
+        for path in () if args.no_lint else (catalog.PRODUCT_FILE, catalog.PORTFOLIO_FILE):
             order.append(-1)
-            yield checks.LintJob(f"{out_shown}/{path}", files[path], catalog_region, policies=False)
-        for rendered in render_all(configs, workers, launch_check, kept):
+            yield checks.LintJob(f"{out_shown}/{path}", step.product().files[path], catalog_region, policies=False)
+        for rendered in render_all(configs, processes, launch_check, kept):
             cfg, row = rendered.cfg, rows[rendered.index]
             files.update(rendered.files)
             mismatches[cfg.env] = rendered.checked or []
@@ -276,7 +296,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
                 row.lint = "passed"  # unless the lint reports otherwise
             cache = None if cache_dir is None else checks.LintCache(cache_dir)
             options = checks.LintOptions(policy_files=policies)
-            findings = checks.lint(checks.LintBatch(jobs, options, cache, workers, on_result))
+            findings = checks.lint(checks.LintBatch(jobs, options, cache, processes, on_result))
             progress.clear()
             if findings:
                 for finding in findings:
@@ -290,6 +310,9 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> int:
         progress.clear()
     if kept:
         kept.prune(kept.key(cfg) for cfg in configs)
+    product = step.product()
+    if args.no_lint and _refused_stack_sets(configs, product, settings, stderr):
+        return EXIT_BAD_INPUT
     offered, notes = catalog_configs(configs, mismatches, settings)
     files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files, settings=settings))
     for row, cfg in zip(rows, configs):

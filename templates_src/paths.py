@@ -13,8 +13,10 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from typing import TYPE_CHECKING
 
-from .config.model import EnvConfig
+if TYPE_CHECKING:  # annotations only: jinja_env imports this module without the config package
+    from .config.model import EnvConfig
 
 DEFAULT_OUT = "generated"
 DEFAULT_PARAMS = "params"

@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__, catalog
 from .build_cache import CodeCache
 from .config.product_settings import DEFAULT_SETTINGS, ProductSettings
-from .workers import Background
+from .background import Background
 
 PRODUCT_CACHE_ENTRY = "service-catalog-product"
 

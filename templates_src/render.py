@@ -7,21 +7,15 @@ CloudFormation's conventional order, no timestamps or paths from this machine.
 from __future__ import annotations
 
 import json
-import os
-import shlex
-from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jinja2
-import jinja2.bccache
 import yaml
 from cfn_flip import cfn_literal_parser, config
 from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper, fn_representer
 from troposphere import Template
 
-from . import budget, diagram, iam_guide, paths, yaml_writer
+from . import budget, diagram, iam_guide, jinja_env, paths, yaml_writer
 from .builders import alarms, dashboard
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
 from .builders.network import proxy_port
@@ -33,7 +27,7 @@ from .config.rules import iam_users
 from .db_users import PASSWORD_FILTERS, SUBSTITUTE, user_grants
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
-from .escaping import comment_text, markdown_text
+from .escaping import comment_text
 from .builders import names
 from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGIN, POSTGRES_IAM_ROLE, UserRole
 
@@ -45,7 +39,8 @@ DEPLOY_SCRIPT_FILE = "deploy.sh"
 DEPLOY_GUIDE_FILE = "DEPLOY.md"
 DB_USERS_SQL_FILE = "db-users.sql"
 DB_USERS_SCRIPT_FILE = "create-db-users.sh"
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+TEMPLATES_DIR = jinja_env.TEMPLATES_DIR
+_jinja = jinja_env.environment  # the environment every guide and script is rendered with
 
 SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",
                  "Mappings", "Conditions", "Transform", "Resources", "Outputs")
@@ -173,22 +168,6 @@ DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
 }
 
 
-@cache
-def _jinja() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        undefined=jinja2.StrictUndefined,  # a typo in a .j2 file fails the build, not the reader
-        keep_trailing_newline=True,
-        autoescape=False,  # Markdown and shell, not HTML
-    )
-    env.filters["shell"] = shlex.quote
-    env.filters["comment"] = comment_text  # params-derived text in a header comment
-    env.filters["markdown"] = markdown_text  # free text in DEPLOY.md
-    # The folders this build was given (--out, --params), in every path and rebuild command.
-    env.globals.update(out_path=paths.out_path, shared_path=paths.shared_path, build_command=paths.build_command)
-    return env
-
-
 DEPLOY_GUIDE_TEMPLATE = "deploy.md.j2"
 DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
@@ -197,35 +176,16 @@ DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "network.md.j2", "endpoints.md.j2")
 DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """The .j2 files compiled, kept between builds (speed only: the output is the same). Jinja
-    keys each entry by the template's name and checks a digest of its source and the Python
-    version before using it; a cache that cannot be read or written is an empty one."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except OSError:
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-def prepare_templates(bytecode_dir: Path | None = None, extra: Sequence[str] = ()) -> None:
+def prepare_templates(extra: Sequence[str] = (), compiled: Mapping[str, bytes] | None = None) -> None:
     """Compile every jinja template a build renders now, the included ones too (jinja compiles
     an ``{% include %}`` when it is first rendered, so once in each forked render worker
     otherwise), and ``extra`` (the stack-set guide, when an env has one): forked render workers
-    then share them instead of each compiling its own. With ``bytecode_dir``, compiled templates
-    are kept there and read back by the next build (compiling them takes ~60 ms, reading them
-    back ~2 ms)."""
+    then share them instead of each compiling its own. ``compiled``: the templates compiled by
+    another process (``jinja_env.compile_all``: the program's child), used where they match
+    the source (compiling them here takes ~70 ms, loading them ~2 ms)."""
     environment = _jinja()
-    if bytecode_dir is not None and environment.bytecode_cache is None:
-        environment.bytecode_cache = _TemplateCache(str(bytecode_dir))
+    if compiled and environment.bytecode_cache is None:
+        environment.bytecode_cache = jinja_env.TemplateCache(compiled)
     for name in (DEPLOY_GUIDE_TEMPLATE, *DEPLOY_GUIDE_INCLUDES, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
                  DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()), *extra):
         environment.get_template(name)

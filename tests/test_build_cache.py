@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import build_cache, cli, product_step, workers
+from templates_src import background, build_cache, cli, product_step
 from templates_src.config.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
@@ -302,32 +302,6 @@ def test_the_key_tells_configs_apart_and_names_apart(project):
     assert results.key(configs[0]) != build_cache.ConfigResults(Path("x"), "other").key(configs[0])
 
 
-def test_compiled_templates_are_kept_and_a_bad_entry_is_compiled_again(project, tmp_path):
-    import subprocess
-    import sys
-
-    params, out = project
-    cache = tmp_path / "cache"
-
-    def build() -> None:  # in a fresh process: this one holds compiled templates in memory already
-        shutil.rmtree(out)
-        shutil.rmtree(cache / f"{cli.RENDER_CACHE_ENTRY}-v1")  # or nothing would be rendered
-        done = subprocess.run([sys.executable, str(Path(cli.__file__).parents[1] / "build.py"), "--no-lint",
-                               "--params", str(params), "--out", str(out)], capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
-
-    before = snapshot(out)
-    build()
-    kept = sorted((cache / cli.JINJA_CACHE_FOLDER).glob("*.cache"))
-    assert len(kept) >= 7  # DEPLOY.md, the two scripts, three SQL dialects, the SQL header, ...
-    assert snapshot(out) == before
-    for entry in kept:
-        entry.write_bytes(b"j2 not bytecode")
-    build()
-    assert snapshot(out) == before
-    assert all(entry.read_bytes() != b"j2 not bytecode" for entry in kept)
-
-
 def test_the_product_is_built_in_a_child_while_the_params_are_read(project, tmp_path, monkeypatch):
     params, out = project
     before = snapshot(out)
@@ -363,7 +337,7 @@ def test_bad_params_stop_the_product_child(tmp_path, monkeypatch):
     params.mkdir()
     (params / "dev.yaml").write_text("engine_family: MYSQL\n")
     started = []
-    real = workers.Background
+    real = background.Background
 
     class Recorded(real):
         def __init__(self, fn):
@@ -377,10 +351,10 @@ def test_bad_params_stop_the_product_child(tmp_path, monkeypatch):
 
 
 def test_background_gives_the_childs_result_and_cancel_reaps_it():
-    job = workers.Background(lambda: ("from", os.getpid()))
+    job = background.Background(lambda: ("from", os.getpid()))
     word, pid = job.result()
     assert word == "from" and pid != os.getpid()
-    slow = workers.Background(lambda: __import__("time").sleep(60))
+    slow = background.Background(lambda: __import__("time").sleep(60))
     pid = slow._child[0]
     slow.cancel()
     with pytest.raises(ChildProcessError):

@@ -374,6 +374,99 @@ def test_an_error_in_rendering_surfaces_in_this_process(many_configs, monkeypatc
         list(workers.render_all(many_configs, workers=2))
 
 
+def _deferred(fetched: list[int], pad: str) -> workers.DeferredCheck:
+    """A DeferredCheck whose input is larger than a pipe holds; ``fetched``: who fetched it."""
+    import os
+
+    def fetch() -> dict[str, str]:
+        fetched.append(os.getpid())
+        return {"pad": pad, "suffix": "!"}
+
+    def run(given: dict[str, str], cfg, body) -> list[str]:
+        assert given["pad"] == pad
+        return [cfg.env, str(len(body["Resources"])), given["suffix"]]
+
+    return workers.DeferredCheck(fetch, run)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_deferred_check_renders_first_and_checks_like_an_immediate_one(many_configs, count,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process renders its share before the input exists; this one fetches it once and
+    hands it to the children over a pipe (it is larger than a pipe holds)."""
+    import os
+
+    want = {r.index: r.checked for r in workers.render_all(
+        many_configs, 1, lambda cfg, body: [cfg.env, str(len(body["Resources"])), "!"])}
+    parent, events, real = os.getpid(), [], workers._render_one
+
+    def render_one(index, cfg, check=None):
+        if os.getpid() == parent:
+            events.append(index)
+        return real(index, cfg, check)
+
+    monkeypatch.setattr(workers, "_render_one", render_one)
+    fetched: list[int] = []
+    check = _deferred(fetched, "x" * 300_000)
+    fetch = check.fetch
+    check = workers.DeferredCheck(lambda: (events.append("fetch"), fetch())[1], check.run)
+    rendered = list(workers.render_all(many_configs, count, check))
+    assert {r.index: r.checked for r in rendered} == want
+    assert fetched == [parent]
+    own = list(range(0, len(many_configs), count))  # this process's share
+    assert events == [*own, "fetch"]
+    assert all(r.body is None for r in rendered)  # the templates are not kept once checked
+
+
+def test_a_child_that_dies_before_taking_the_input_is_rendered_here(many_configs,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    parent, real = os.getpid(), workers._render_one
+
+    def render_one(index, cfg, check=None):
+        if os.getpid() != parent and index % 3 == 2:
+            raise RuntimeError("a child dies")
+        return real(index, cfg, check)
+
+    monkeypatch.setattr(workers, "_render_one", render_one)
+    fetched: list[int] = []
+    rendered = list(workers.render_all(many_configs, 3, _deferred(fetched, "y" * 300_000)))
+    assert sorted(r.index for r in rendered) == list(range(len(many_configs)))
+    assert all(r.checked == [r.cfg.env, r.checked[1], "!"] for r in rendered)
+    assert fetched == [parent]
+
+
+def test_without_lint_the_envs_are_rendered_before_the_product_is_awaited(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-lint (--no-cache: the product is built in the background): the renders do not wait
+    for the product; only their launch checks do."""
+    import os
+
+    from templates_src import product_step
+
+    parent, events = os.getpid(), []
+    real_render, real_product = workers._render_one, product_step.ProductStep.product
+
+    def render_one(index, cfg, check=None):
+        if os.getpid() == parent:
+            events.append("render")
+        return real_render(index, cfg, check)
+
+    def product(self):
+        events.append("product")
+        return real_product(self)
+
+    monkeypatch.setattr(workers, "_render_one", render_one)
+    monkeypatch.setattr(product_step.ProductStep, "product", product)
+    params = tmp_path / "params"
+    write_synthetic_envs(params, workers.PARALLEL_RENDER_MIN_ENVS + 3)
+    result = run_main("--no-lint", "--no-cache", "--params", str(params), "--out", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert events[:2] == ["render", "render"] and "product" in events
+    assert (tmp_path / "out" / "env-000" / "provisioning-parameters.json").is_file()  # the launch check ran
+
+
 def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     """The fork server imports the same templates_src as the build (not another installed copy):
     otherwise the cache key, which hashes this checks.py, would describe other code."""

@@ -281,3 +281,63 @@ def test_the_console_command_is_build_py(tmp_path: Path) -> None:
     wrong = run("--no-such-flag")
     assert wrong.returncode == 2 and wrong.stderr.startswith("rds-proxy-cfn: error: ")
     assert "(see rds-proxy-cfn --help)" in wrong.stderr
+
+
+@pytest.mark.parametrize("lint", [False, True])
+def test_a_stack_set_the_product_cannot_launch_exits_2_and_writes_nothing(built: Path, params_copy: Path,
+                                                                          lint: bool) -> None:
+    """The product is the stack set's member template: without the product's waivers
+    (params/_product.yaml) its instances could not turn TLS and IAM auth off. Found with or without lint (with
+    --no-lint only once the product, built in the background, has arrived), before anything is
+    written."""
+    staging = params_copy / "staging.yaml"
+    text = staging.read_text()
+    text = text.replace("  log_retention_days: 30\n",
+                        "  log_retention_days: 30\n  require_tls: false\n  iam_auth: DISABLED\n")
+    text = text.replace("waivers:\n", 'waivers:\n  require_tls: "legacy clients, TEST-3"\n'
+                                       '  iam_auth: "legacy clients, TEST-3"\n')
+    staging.write_text(text)
+    before = snapshot(built)
+    args = ["--no-cache", "--params", str(params_copy), "--out", str(built)]
+    result = run_main(*args) if lint else run_main("--no-lint", *args)
+    assert result.code == 2, result.err
+    assert "(a stack set's member template is the product)" in result.err and "waivers.require_tls" in result.err
+    assert snapshot(built) == before
+
+
+def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """program.run (build.py, the console command): a child compiles the jinja templates while
+    the build is imported, so this process compiles none; and what is left is frozen so that
+    Python's shutdown does not scan it. The files are those of an in-process build."""
+    import gc
+
+    import jinja2
+
+    from templates_src import program, render
+
+    render._jinja.cache_clear()
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(sys, "argv", ["build.py", "--no-lint", "--no-cache", "--params", str(PARAMS),
+                                      "--out", str(tmp_path / "out")])
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            program.run()
+        assert exit_.value.code == 0
+        assert compiled == [] and frozen == [True]
+    finally:
+        render._jinja.cache_clear()
+    monkeypatch.undo()
+    by_program = snapshot(tmp_path / "out")
+    shutil.rmtree(tmp_path / "out")
+    assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(tmp_path / "out")).code == 0
+    assert snapshot(tmp_path / "out") == by_program

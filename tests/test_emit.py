@@ -160,24 +160,43 @@ def test_failed_write_leaves_out_folder_and_no_scratch(old_and_new, params_copy:
 
 
 def test_every_file_is_on_disk_before_the_swap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    synced: list[str] = []
+    """Each folder of the new tree is synced by the build that swaps it in; each file's data is
+    synced by this build or, for a file linked from the current build, by the build that wrote
+    it (the same inode)."""
+    synced: list[str] = []  # paths, this build
+    synced_inodes: set[int] = set()  # every build
     real_fsync, real_exchange = os.fsync, emit._exchange
-    monkeypatch.setattr(emit.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
-                                                      real_fsync(fd))[1])
-    swapped_after: list[int] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        synced_inodes.add(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(emit.os, "fsync", fsync)
+    swaps: list[tuple[int, int]] = []  # (files in the new tree, of them synced by this build)
 
     def exchange(a: Path, b: Path) -> bool:
-        swapped_after.append(len(synced))
-        files = [str(p) for p in Path(a).rglob("*")] + [str(a)]
-        assert set(files) <= set(synced), sorted(set(files) - set(synced))
+        entries = [*Path(a).rglob("*")]
+        folders = [str(p) for p in entries if p.is_dir()] + [str(a)]
+        assert set(folders) <= set(synced), sorted(set(folders) - set(synced))
+        files = [p for p in entries if p.is_file()]
+        assert all(p.stat().st_ino in synced_inodes for p in files), \
+            sorted(str(p) for p in files if p.stat().st_ino not in synced_inodes)
+        swaps.append((len(files), len({str(p) for p in files} & set(synced))))
         return real_exchange(a, b)
 
     monkeypatch.setattr(emit, "_exchange", exchange)
     out = tmp_path / "out"
     build(PARAMS, out)
-    build(PARAMS, out)  # the second build swaps with the first
-    assert swapped_after
+    synced.clear()
+    build(PARAMS, out)  # the second build swaps with the first, its files linked to the first's
     assert synced[-1] == str(tmp_path)  # and the rename is made durable too
+    (files, synced_again), = swaps
+    assert files > 0 and synced_again == 0  # unchanged files: their data was synced by the first build
+    (out / "dev" / "DEPLOY.md").write_text("changed by hand\n")
+    synced.clear()
+    build(PARAMS, out)  # that file is written anew: synced by this build
+    assert swaps[-1][1] == 1
 
 
 def test_unchanged_files_are_linked_not_written_again_and_changed_ones_are_new(old_and_new,

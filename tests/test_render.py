@@ -63,3 +63,43 @@ def test_prepare_templates_compiles_every_template_a_render_uses(monkeypatch):
         assert compiled == []
     finally:
         render._jinja.cache_clear()
+
+
+@pytest.mark.parametrize("spoil", ["none", "garbage", "other-source"])
+def test_templates_compiled_elsewhere_are_used_where_they_match_the_source(monkeypatch, spoil):
+    """render.prepare_templates(compiled=...): what jinja_env.compile_all gave another process is
+    used as it is; an entry that is not bytecode, or that was compiled from another source, is
+    compiled again here. The files are the same either way."""
+    import jinja2
+
+    from templates_src import jinja_env, render
+    from templates_src.workers import _render_one
+
+    cfg = SHAPES[sorted(SHAPES)[0]]
+    render._jinja.cache_clear()
+    try:
+        want = _render_one(0, cfg).files
+        compiled = jinja_env.compile_all()
+        key = render._jinja().get_template(render.DEPLOY_GUIDE_TEMPLATE)  # the bucket key of DEPLOY.md's
+        key = jinja2.bccache.BytecodeCache().get_cache_key(key.name, key.filename)
+        assert key in compiled and len(compiled) >= 10
+        if spoil == "garbage":
+            compiled[key] = b"not bytecode"
+        elif spoil == "other-source":
+            other = jinja2.bccache.Bucket(render._jinja(), key, "a different checksum")
+            other.code = compile("x = 1", "other", "exec")
+            compiled[key] = other.bytecode_to_string()
+        render._jinja.cache_clear()
+        seen: list[str | None] = []
+        original = jinja2.Environment.compile
+
+        def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+            seen.append(name)
+            return original(self, source, name, filename, raw, defer_init)
+
+        monkeypatch.setattr(jinja2.Environment, "compile", counting)
+        render.prepare_templates(compiled=compiled)
+        assert seen == ([] if spoil == "none" else [render.DEPLOY_GUIDE_TEMPLATE])
+        assert _render_one(0, cfg).files == want
+    finally:
+        render._jinja.cache_clear()
