@@ -118,3 +118,18 @@ def params_copy(tmp_path: Path) -> Path:
     target = tmp_path / "params"
     shutil.copytree(PARAMS, target)
     return target
+
+
+def count_jinja_compiles(monkeypatch) -> list:
+    """The name of each template jinja compiles in this process from now on (monkeypatched)."""
+    import jinja2
+
+    compiled: list = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return original(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled

@@ -346,7 +346,8 @@ def test_forked_rendering_gives_the_same_files(many_configs) -> None:
     assert cli.build_files(many_configs, workers=3) == cli.build_files(many_configs, workers=1)
 
 
-def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, monkeypatch: pytest.MonkeyPatch) -> None:
+def _children_die_on_every_third(monkeypatch: pytest.MonkeyPatch):
+    """Render children fail on every third env (so deliver nothing); the real _render_one."""
     import os
 
     parent, real = os.getpid(), workers._render_one
@@ -357,6 +358,11 @@ def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, mon
         return real(index, cfg, check)
 
     monkeypatch.setattr(workers, "_render_one", render_one)
+    return real
+
+
+def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _children_die_on_every_third(monkeypatch)
     rendered = list(workers.render_all(many_configs, workers=2))
     assert sorted(r.index for r in rendered) == list(range(len(many_configs)))
     monkeypatch.setattr(workers, "_render_one", real)
@@ -422,19 +428,12 @@ def test_a_child_that_dies_before_taking_the_input_is_rendered_here(many_configs
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    parent, real = os.getpid(), workers._render_one
-
-    def render_one(index, cfg, check=None):
-        if os.getpid() != parent and index % 3 == 2:
-            raise RuntimeError("a child dies")
-        return real(index, cfg, check)
-
-    monkeypatch.setattr(workers, "_render_one", render_one)
+    _children_die_on_every_third(monkeypatch)
     fetched: list[int] = []
     rendered = list(workers.render_all(many_configs, 3, _deferred(fetched, "y" * 300_000)))
     assert sorted(r.index for r in rendered) == list(range(len(many_configs)))
-    assert all(r.checked == [r.cfg.env, r.checked[1], "!"] for r in rendered)
-    assert fetched == [parent]
+    assert all(r.checked == [r.cfg.env, str(r.resources), "!"] for r in rendered)
+    assert fetched == [os.getpid()]
 
 
 def test_without_lint_the_envs_are_rendered_before_the_product_is_awaited(tmp_path: Path,

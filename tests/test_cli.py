@@ -12,7 +12,7 @@ import pytest
 from templates_src import checks
 from templates_src.emit import MARKER_FILE
 
-from conftest import GENERATED, PARAMS, ROOT, run_build, run_main, snapshot
+from conftest import GENERATED, PARAMS, ROOT, count_jinja_compiles, run_build, run_main, snapshot
 
 ENVS = sorted(p.stem for p in PARAMS.glob("*.yaml") if not p.name.startswith("_"))
 ENV_FILES = ("rds-proxy.yaml", "parameters.json", "template-configuration.json")
@@ -312,20 +312,11 @@ def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
     Python's shutdown does not scan it. The files are those of an in-process build."""
     import gc
 
-    import jinja2
-
     from templates_src import program, render
 
     render._jinja.cache_clear()
-    compiled: list[str | None] = []
-    original = jinja2.Environment.compile
-
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
-        compiled.append(name)
-        return original(self, source, name, filename, raw, defer_init)
-
     frozen: list[bool] = []
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = count_jinja_compiles(monkeypatch)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
     monkeypatch.setattr(sys, "argv", ["build.py", "--no-lint", "--no-cache", "--params", str(PARAMS),
                                       "--out", str(tmp_path / "out")])

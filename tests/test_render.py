@@ -12,7 +12,7 @@ from templates_src.render import cfn_yaml, ordered_body
 from templates_src.stack import build_template
 
 from builders.envs import ROTATION, CLUSTER, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg
-from conftest import PARAMS
+from conftest import PARAMS, count_jinja_compiles
 
 SHAPES = {
     **{f"example-{cfg.env}": cfg for cfg in load_environments(PARAMS, "params")},
@@ -37,20 +37,11 @@ def test_cfn_yaml_keeps_the_order_given_and_writes_short_form():
 def test_prepare_templates_compiles_every_template_a_render_uses(monkeypatch):
     """Forked render workers share what the parent compiled: a template compiled during a render
     (an ``{% include %}`` missing from the list) would be compiled again in every worker."""
-    import jinja2
-
     from templates_src import render, stacksets
     from templates_src.workers import _render_one
 
     render._jinja.cache_clear()
-    compiled: list[str | None] = []
-    original = jinja2.Environment.compile
-
-    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
-        compiled.append(name)
-        return original(self, source, name, filename, raw, defer_init)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    compiled = count_jinja_compiles(monkeypatch)
     try:
         render.prepare_templates(extra=(stacksets.GUIDE_TEMPLATE,))
         prepared = set(compiled)
@@ -90,14 +81,7 @@ def test_templates_compiled_elsewhere_are_used_where_they_match_the_source(monke
             other.code = compile("x = 1", "other", "exec")
             compiled[key] = other.bytecode_to_string()
         render._jinja.cache_clear()
-        seen: list[str | None] = []
-        original = jinja2.Environment.compile
-
-        def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
-            seen.append(name)
-            return original(self, source, name, filename, raw, defer_init)
-
-        monkeypatch.setattr(jinja2.Environment, "compile", counting)
+        seen = count_jinja_compiles(monkeypatch)
         render.prepare_templates(compiled=compiled)
         assert seen == ([] if spoil == "none" else [render.DEPLOY_GUIDE_TEMPLATE])
         assert _render_one(0, cfg).files == want
