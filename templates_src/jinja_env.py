@@ -46,29 +46,17 @@ def environment() -> jinja2.Environment:
 
 
 class TemplateCache(jinja2.BytecodeCache):
-    """Templates compiled by another process (``compile_all``), by bucket key. Speed only: jinja
-    checks the digest of the template's source and the Python version that come with each entry,
-    and compiles any template whose entry is missing or does not match."""
+    """Compiled templates by bucket key, in memory: those another process compiled
+    (``compile_all``) are read, those compiled here added. Speed only: jinja checks the digest of
+    the template's source and the Python version that come with each entry, and compiles any
+    template whose entry is missing or does not match."""
 
-    def __init__(self, compiled: Mapping[str, bytes]) -> None:
-        self._compiled = compiled
+    def __init__(self, compiled: Mapping[str, bytes] | None = None) -> None:
+        self.compiled = dict(compiled or {})
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if (data := self._compiled.get(bucket.key)) is not None:
+        if (data := self.compiled.get(bucket.key)) is not None:
             bucket.bytecode_from_string(data)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        pass  # compiled here, kept in this process's environment only
-
-
-class _Recorder(jinja2.BytecodeCache):
-    """What each template compiles to, by bucket key (``compile_all``)."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        pass  # nothing kept: compile
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.compiled[bucket.key] = bucket.bytecode_to_string()
@@ -78,8 +66,7 @@ def compile_all() -> dict[str, bytes]:
     """Every template of the templates folder compiled, for ``TemplateCache(compiled=...)``, in
     an environment of its own (this process's ``environment()`` is left as it was)."""
     env = _environment()
-    recorder = _Recorder()
-    env.bytecode_cache = recorder
+    env.bytecode_cache = kept = TemplateCache()
     for name in sorted(env.list_templates(extensions=["j2"])):
         env.get_template(name)
-    return recorder.compiled
+    return kept.compiled

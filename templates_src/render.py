@@ -39,7 +39,6 @@ DEPLOY_SCRIPT_FILE = "deploy.sh"
 DEPLOY_GUIDE_FILE = "DEPLOY.md"
 DB_USERS_SQL_FILE = "db-users.sql"
 DB_USERS_SCRIPT_FILE = "create-db-users.sh"
-TEMPLATES_DIR = jinja_env.TEMPLATES_DIR
 _jinja = jinja_env.environment  # the environment every guide and script is rendered with
 
 SECTION_ORDER = ("AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",

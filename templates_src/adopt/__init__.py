@@ -19,7 +19,8 @@ from ..aws_facts import ENV_NAME_PATTERN
 from ..config import PARAMS_SUFFIX, ParamsError, ParamsErrors, load_environments
 from ..config.errors import format_path
 from ..escaping import comment_text
-from ..render import _jinja, cfn_yaml, json_text, ordered_body
+from .. import jinja_env
+from ..render import cfn_yaml, json_text, ordered_body
 from ..stack import build_template
 from . import describe, import_stack, to_params, yaml_out
 
@@ -90,7 +91,7 @@ def adopt(env: str, from_dir: Path, from_shown: str, params_dir: Path, params_sh
     body = build_template(cfg).to_dict()
     plan = import_stack.plan(cfg, body, described)
     template_header = TEMPLATE_HEADER.format(env=env, source=comment_text(from_shown), guide=GUIDE_FILE)
-    guide = _jinja().get_template(GUIDE_TEMPLATE).render(
+    guide = jinja_env.environment().get_template(GUIDE_TEMPLATE).render(
         cfg=cfg, plan=plan, source=from_shown, params_file=written, files={
             "template": IMPORT_TEMPLATE_FILE, "resources": RESOURCES_FILE, "prepare": PREPARE_TEMPLATE_FILE},
         guessed=[u.username for i, u in enumerate(cfg.users) if ("users", i, "username") in adopted.comments])

@@ -21,9 +21,9 @@ from ..aws_facts import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE
                          PermissionModel)
 from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS
 from ..catalog.placeholders import USERS_READY_HANDLE_ID, USERS_READY_ID
-from .. import paths
+from .. import jinja_env, paths
 from ..escaping import comment_text
-from ..render import _jinja, cfn_yaml, json_text, ordered_body
+from ..render import cfn_yaml, json_text, ordered_body
 from . import template as T
 
 STACK_SET_FILE = "stack-set.yaml"
@@ -112,7 +112,7 @@ def guide_section(cfg: EnvConfig) -> str:
                        or instances[0].cfg.target.db_instance_identifier,
                        "cluster": bool(instances[0].cfg.target.db_cluster_identifier)})
     wait_minutes = USERS_READY_TIMEOUT_SECONDS // 60
-    return _jinja().get_template(GUIDE_TEMPLATE).render(
+    return jinja_env.environment().get_template(GUIDE_TEMPLATE).render(
         cfg=cfg, stack_set=cfg.stack_set, groups=groups, service=cfg.stack_set.permission_model is
         PermissionModel.SERVICE_MANAGED, call_as=" --call-as DELEGATED_ADMIN" if "CallAs" in T.stack_set_properties(cfg)
         else "", files={"template": STACK_SET_FILE, "create": CREATE_INPUT_FILE, "product": PRODUCT_FILE},
