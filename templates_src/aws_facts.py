@@ -17,6 +17,17 @@ class EngineFamily(str, enum.Enum):
     SQLSERVER = "SQLSERVER"
 
 
+class DatabaseEngine(str, enum.Enum):
+    """The server behind the proxy, by RDS's engine name (RDS API CreateDBInstance, Engine). An
+    engine family can front more than one: RDS Proxy's MYSQL covers RDS for MySQL, Aurora MySQL
+    and RDS for MariaDB (RDS User Guide, "Supported Regions and DB engines for Amazon RDS
+    Proxy"), whose SQL for users and passwords differs."""
+    MYSQL = "mysql"  # RDS for MySQL 8.0 and 8.4, Aurora MySQL 3
+    MARIADB = "mariadb"
+    POSTGRES = "postgres"  # RDS for PostgreSQL and Aurora PostgreSQL
+    SQLSERVER = "sqlserver"
+
+
 class EndpointNetworkType(str, enum.Enum):
     """The IP versions a proxy endpoint answers on (AWS::RDS::DBProxy / DBProxyEndpoint
     EndpointNetworkType; create-only in both provider schemas). IPV6 and DUAL need an IPv6 CIDR
@@ -84,6 +95,8 @@ class EngineFacts:
     # authentication exists for MariaDB, MySQL and PostgreSQL only (RDS User Guide, "IAM database
     # authentication for MariaDB, MySQL, and PostgreSQL"), so not for SQL Server.
     end_to_end_iam: bool
+    # The servers this family fronts; the first is the default.
+    engines: tuple[DatabaseEngine, ...]
 
 
 _MYSQL_AUTH = frozenset(
@@ -102,6 +115,7 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         session_pinning_filters=frozenset({SessionPinningFilter.EXCLUDE_VARIABLE_SETS}),
         excluded_password_characters="\"'@/\\`",
         end_to_end_iam=True,
+        engines=(DatabaseEngine.MYSQL, DatabaseEngine.MARIADB),
     ),
     EngineFamily.POSTGRESQL: EngineFacts(
         port=5432,
@@ -111,6 +125,7 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         session_pinning_filters=frozenset(),
         excluded_password_characters="\"'@/\\",
         end_to_end_iam=True,
+        engines=(DatabaseEngine.POSTGRES,),
     ),
     EngineFamily.SQLSERVER: EngineFacts(
         port=1433,
@@ -120,7 +135,17 @@ ENGINES: dict[EngineFamily, EngineFacts] = {
         session_pinning_filters=frozenset(),
         excluded_password_characters="\"'@/\\;",
         end_to_end_iam=False,
+        engines=(DatabaseEngine.SQLSERVER,),
     ),
+}
+
+# Client password auth types a server cannot back. MariaDB has no caching_sha2_password
+# (MariaDB Knowledge Base, "Authentication Plugin - SHA-256": the server supports neither
+# sha256_password nor caching_sha2_password), and RDS names MYSQL_CACHING_SHA2_PASSWORD as the
+# default for RDS for MySQL only (RDS API, UserAuthConfig); a MariaDB target's users stay on
+# MYSQL_NATIVE_PASSWORD.
+UNSUPPORTED_AUTH_TYPES: dict[DatabaseEngine, frozenset[ClientPasswordAuthType]] = {
+    DatabaseEngine.MARIADB: frozenset({ClientPasswordAuthType.MYSQL_CACHING_SHA2_PASSWORD}),
 }
 
 # Secrets Manager's hosted rotation functions, per engine and strategy (alternating users is

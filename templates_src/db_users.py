@@ -8,6 +8,7 @@ create-db-users.sh replaces, in memory, with what it derives from the user's sec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .builders import names
@@ -58,6 +59,19 @@ SUBSTITUTE = ('import re, sys\n'
               'sql, *pairs = sys.stdin.buffer.read().split(b"\\0")[:-1]\n'
               'table = dict(zip(pairs[0::2], pairs[1::2]))\n'
               'sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table[m.group()], sql))\n')
+# The other way, for what the database client prints: each password as sent (and any start of it
+# of 8 characters or more, the longest first) back to its placeholder. A server's error can quote
+# the failing statement, and MySQL's and MariaDB's syntax errors cut their quote at 80 characters
+# (ER_PARSE_ERROR, "near '%-.80s'"), possibly inside a password. stdin: the text, then password
+# and placeholder pairs, NUL-ended.
+REDACT = ('import re, sys\n'
+          'text, *pairs = sys.stdin.buffer.read().split(b"\\0")[:-1]\n'
+          'table = {}\n'
+          'for secret, name in zip(pairs[0::2], pairs[1::2]):\n'
+          '    for end in range(len(secret), 7, -1):\n'
+          '        table.setdefault(secret[:end], name)\n'
+          'pattern = b"|".join(map(re.escape, sorted(table, key=len, reverse=True)))\n'
+          'sys.stdout.buffer.write(re.sub(pattern, lambda m: table[m.group()], text) if table else text)\n')
 PASSWORD_FILTERS: dict[EngineFamily, str] = {
     # Inside '...' MySQL reads \ as an escape and '' as a quote; db-users.mysql.sql.j2 first drops
     # NO_BACKSLASH_ESCAPES from the session's sql_mode, under which \\ would stay two characters
@@ -87,6 +101,15 @@ def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
     if user.role is not None:
         return ROLE_PRIVILEGES[cfg.engine_family][user.role]
     return ()
+
+
+def table_owners(grants: Sequence[UserGrants]) -> tuple[str, ...]:
+    """The users whose tables db-users.sql grants on (PostgreSQL): the migration users, when any
+    user is granted on tables. RDS's master is no superuser, so it borrows their privileges for
+    those grants (db-users.postgresql.sql.j2 says how)."""
+    if not any(g.on_tables for g in grants):
+        return ()
+    return tuple(g.username for g in grants if g.role == UserRole.MIGRATION.value)
 
 
 def user_grants(cfg: EnvConfig) -> list[UserGrants]:

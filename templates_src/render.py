@@ -17,19 +17,19 @@ from troposphere import Template
 
 from . import budget, diagram, iam_guide, jinja_env, paths, yaml_writer
 from .builders import alarms, dashboard
-from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, EngineFamily
+from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
 from .builders.network import proxy_port
 from .builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
 from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
 from .config.auth_rules import end_to_end_iam
 from .config.rules import iam_users
-from .db_users import PASSWORD_FILTERS, SUBSTITUTE, user_grants
+from .db_users import PASSWORD_FILTERS, REDACT, SUBSTITUTE, table_owners, user_grants
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text
 from .builders import names
-from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGIN, POSTGRES_IAM_ROLE, UserRole
+from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGINS, POSTGRES_IAM_ROLE, UserRole
 
 TEMPLATE_FILE = "rds-proxy.yaml"
 PARAMETERS_FILE = "parameters.json"
@@ -151,7 +151,7 @@ def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
 DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
     EngineFamily.MYSQL: {
         "name": "the mysql client", "password_env": "MYSQL_PWD", "template": "db-users.mysql.sql.j2",
-        "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" "${{tls[@]}}"',
+        "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" "${{options[@]}}"',
     },
     EngineFamily.POSTGRESQL: {
         "name": "psql", "password_env": "PGPASSWORD", "template": "db-users.postgresql.sql.j2",
@@ -241,18 +241,23 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
     """db-users.sql (the engine's dialect) and the script that runs it with the secrets' passwords."""
     client = DB_CLIENTS[cfg.engine_family]
     iam = end_to_end_iam(cfg)
+    grants = user_grants(cfg)
     context = {
         "cfg": cfg,
         "iam": iam,
         "plan": deploy_plan(cfg),
         "password_filter": PASSWORD_FILTERS[cfg.engine_family],
         "substitute": SUBSTITUTE,
+        "redact": REDACT,
+        "atomic": cfg.engine_family is EngineFamily.POSTGRESQL,
         "password_form": "a SCRAM-SHA-256 verifier of the password" if cfg.engine_family is EngineFamily.POSTGRESQL
                          else "the password",
-        "password_plugin": MYSQL_PASSWORD_PLUGIN,
+        "password_plugin": MYSQL_PASSWORD_PLUGINS.get(cfg.target.engine) if cfg.target.engine else None,
+        "mariadb": cfg.target.engine is DatabaseEngine.MARIADB,
         "iam_plugin": MYSQL_IAM_PLUGIN,
         "iam_role": POSTGRES_IAM_ROLE,
-        "users": user_grants(cfg),
+        "users": grants,
+        "table_owners": table_owners(grants),
         "database": cfg.target.database_name,
         "schema": cfg.target.schema_name,
         "client": {**client, "command": client["command"].format(

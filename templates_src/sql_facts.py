@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from .aws_facts import EngineFamily
+from .aws_facts import DatabaseEngine, EngineFamily
 
 
 class UserRole(str, enum.Enum):
@@ -72,10 +72,16 @@ NON_TABLE_PRIVILEGES: dict[EngineFamily, dict[str, GrantScope]] = {
                              "CREATE PROCEDURE": GrantScope.DATABASE, "CREATE FUNCTION": GrantScope.DATABASE},
 }
 
-# How the database checks a password user's password. MySQL: caching_sha2_password, whatever
-# the client-to-proxy auth type (mysql_native_password is deprecated in MySQL 8.0, off by default
-# in 8.4 and removed in 9.0; MySQL 8.0 Reference Manual, "Native Pluggable Authentication").
-MYSQL_PASSWORD_PLUGIN = "caching_sha2_password"
+# How the database checks a password user's password, per MySQL-family server. MySQL:
+# caching_sha2_password, whatever the client-to-proxy auth type (mysql_native_password is
+# deprecated in MySQL 8.0, off by default in 8.4 and removed in 9.0; MySQL 8.0 Reference Manual,
+# "Native Pluggable Authentication"). MariaDB has no caching_sha2_password (MariaDB Knowledge
+# Base, "Authentication Plugin - SHA-256"); mysql_native_password is its default and the one
+# plugin of its own a MySQL-protocol proxy can speak (ed25519 and gssapi are MariaDB's alone).
+MYSQL_PASSWORD_PLUGINS: dict[DatabaseEngine, str] = {
+    DatabaseEngine.MYSQL: "caching_sha2_password",
+    DatabaseEngine.MARIADB: "mysql_native_password",
+}
 # IAM database users (end-to-end IAM): RDS User Guide, "Creating a database account using IAM
 # authentication": MySQL's AWSAuthenticationPlugin, PostgreSQL's rds_iam role.
 MYSQL_IAM_PLUGIN = "AWSAuthenticationPlugin"

@@ -1,110 +1,49 @@
-"""create-db-users.sh + db-users.sql against a real PostgreSQL server, with a stand-in AWS CLI.
+"""create-db-users.sh + db-users.sql against a real PostgreSQL server, run as RDS's master runs it.
 
-Proves what a user relies on: the script reads each password from its secret, the users can
-then log in with exactly those passwords over TCP (SCRAM), each role gets what it should and
-no more, running it twice is harmless, and passwords with shell-special characters survive.
-The server logs every statement (log_statement=all) and never sees a password: the script sends
-SCRAM verifiers. It connects with sslmode=verify-full against the CA bundle it is given. For
-end-to-end IAM it creates password-less users in rds_iam with exactly their grants, and tables
-the migration user creates later reach the app and readonly users.
+The admin is no superuser (tests/db_servers.py: CREATEROLE, CREATEDB, member of rds_superuser),
+as on RDS. Proves what a user relies on: the script reads each password from its secret, the
+users can then log in with exactly those passwords over TCP (SCRAM), each role gets what it
+should and no more, running it twice is harmless, and passwords with shell-special characters
+survive. The server logs every statement (log_statement=all) and never sees a password: the
+script sends SCRAM verifiers. It connects with sslmode=verify-full against the CA bundle it is
+given. For end-to-end IAM it creates password-less users in rds_iam with exactly their grants,
+and tables the migration user creates later reach the app and readonly users.
 """
 
 from __future__ import annotations
 
-import glob
+import dataclasses
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
+import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from templates_src.aws_facts import EngineFamily
+from templates_src.builders import names
 from templates_src.config import load_environments
+from templates_src.db_users import PASSWORD_FILTERS, UserGrants, user_grants
 from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+from templates_src.sql_facts import UserRole
+
+from conftest import example_configs
+from db_servers import ADMIN, ADMIN_PASSWORD, Postgres, debian_postgres_bin, postgres16_bin, rds_like_postgres
 
 PASSWORDS = {"app_user": "Ap&p$HOME`x`%*1", "reader": "r3ad;er&&!|~^", "migrator": "m1gr@tor#\\n"}
 
 
-def _pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert found, "PostgreSQL server binaries are missing: .ci/run installs the postgresql package"
-    return Path(found[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres(*command: str, **kwargs) -> subprocess.CompletedProcess:
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return subprocess.run([*prefix, *command], check=True, capture_output=True, text=True, **kwargs)
-
-
-@dataclass(frozen=True)
-class Server:
-    port: int
-    ca_bundle: Path  # its self-signed certificate, the script's RDS_CA_BUNDLE
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def server():
-    # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
-    root = Path(tempfile.mkdtemp(prefix="rds-proxy-cfn-pg-"))
-    data, socket_dir = root / "data", root / "sock"
-    data.mkdir()
-    socket_dir.mkdir()
-    (root / "admin-pw").write_text("admin-secret\n")
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        for path in (data, socket_dir, root / "admin-pw"):
-            shutil.chown(path, "postgres")
-    # The script insists on TLS (sslmode=require), so the server gets a throwaway certificate.
-    # verify-full checks the host name against the certificate: give it 127.0.0.1 as a SAN.
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(root / "server.key"), "-out", str(root / "server.crt")],
-                   check=True, capture_output=True)
-    (root / "server.key").chmod(0o600)
-    if os.geteuid() == 0:
-        shutil.chown(root / "server.key", "postgres")
-        shutil.chown(root / "server.crt", "postgres")
-    port = _free_port()
-    pg = _pg_bin()
-    _as_postgres(str(pg / "initdb"), "-D", str(data), "-U", "admin", f"--pwfile={root / 'admin-pw'}",
-                 "--auth-local=trust", "--auth-host=scram-sha-256")
-    _as_postgres(str(pg / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-                 f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c ssl=on -c log_statement=all "
-                 f"-c ssl_cert_file={root / 'server.crt'} -c ssl_key_file={root / 'server.key'}", "start")
-    try:
-        _psql_admin(port, "postgres", "CREATE DATABASE shop;")
-        _psql_admin(port, "shop", "CREATE TABLE orders (id int); INSERT INTO orders VALUES (1);")
-        # RDS has this role; the IAM users' grant needs it to exist.
-        _psql_admin(port, "postgres", "CREATE ROLE rds_iam;")
-        yield Server(port, root / "server.crt", root / "log")
-    finally:
-        _as_postgres(str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+    with rds_like_postgres(debian_postgres_bin(), tls=True) as pg:
+        pg.database("shop")
+        yield pg
 
 
-def _psql(port: int, database: str, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["psql", f"host=127.0.0.1 port={port} dbname={database} user={user}", "-v", "ON_ERROR_STOP=1",
-         "-tAc", sql],
-        capture_output=True, text=True, env={**os.environ, "PGPASSWORD": password}, timeout=30,
-    )
-
-
-def _psql_admin(port: int, database: str, sql: str) -> None:
-    result = _psql(port, database, "admin", "admin-secret", sql)
-    assert result.returncode == 0, result.stderr
+def _psql(server: Postgres, database: str, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
+    return server.psql(database, user, password, sql)
 
 
 def _fake_aws(bin_dir: Path) -> None:
@@ -120,8 +59,9 @@ def _fake_aws(bin_dir: Path) -> None:
             print("arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + logical_id)
         elif args[:2] == ["secretsmanager", "get-secret-value"]:
             arn = args[args.index("--secret-id") + 1]
-            user = {{"AppUserSecret": "app_user", "ReaderSecret": "reader",
-                     "MigratorSecret": "migrator"}}[arn.rsplit(":", 1)[1]]
+            users = {{"AppUserSecret": "app_user", "ReaderSecret": "reader", "MigratorSecret": "migrator"}}
+            # a prefixed user (atomic_app_user: AtomicAppUserSecret) has the same password
+            user = next(u for key, u in users.items() if arn.rsplit(":", 1)[1].endswith(key))
             print(json.dumps({{"username": user, "password": passwords[user]}}))
         else:
             sys.exit("unexpected aws call: " + " ".join(args))
@@ -129,7 +69,8 @@ def _fake_aws(bin_dir: Path) -> None:
     script.chmod(0o755)
 
 
-def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "") -> Path:
+def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "", schema: str = "",
+               database: str = "shop") -> Path:
     params = tmp_path / "params"
     params.mkdir()
     scheme = "{name: e2e, default_auth_scheme: IAM_AUTH}" if iam else "{name: e2e}"
@@ -144,7 +85,7 @@ def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "") -
           subnet_ids: [subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]
           client_security_group_ids: [sg-0a1b2c3d4e5f60733]
           database_security_group_id: sg-0a1b2c3d4e5f60744
-        target: {{db_instance_identifier: shop-db, port: {port}, {resource_id}database_name: shop}}
+        target: {{db_instance_identifier: shop-db, port: {port}, {resource_id}database_name: {database}{schema and ", schema_name: " + schema}}}
         {waivers}
         users:
           - {{username: {prefix}app_user, role: app}}
@@ -159,9 +100,9 @@ def _env_files(tmp_path: Path, port: int, iam: bool = False, prefix: str = "") -
     return out
 
 
-def _run_script(out: Path, bin_dir: Path, server: Server) -> subprocess.CompletedProcess:
+def _run_script(out: Path, bin_dir: Path, ca_bundle: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "DB_HOST": "127.0.0.1",
-           "DB_ADMIN_USER": "admin", "PGPASSWORD": "admin-secret", "RDS_CA_BUNDLE": str(server.ca_bundle)}
+           "DB_ADMIN_USER": ADMIN, "PGPASSWORD": ADMIN_PASSWORD, "RDS_CA_BUNDLE": str(ca_bundle)}
     return subprocess.run(["bash", str(out / DB_USERS_SCRIPT_FILE)], capture_output=True, text=True, env=env,
                           timeout=60)
 
@@ -174,34 +115,39 @@ def test_script_creates_users_with_their_secrets_passwords_and_role_grants(serve
     assert not any(pw in (out / DB_USERS_SQL_FILE).read_text() for pw in PASSWORDS.values())
 
     for attempt in range(2):  # the second run must be harmless (users exist, grants repeat)
-        result = _run_script(out, bin_dir, server)
+        result = _run_script(out, bin_dir, server.ca_bundle)
         assert result.returncode == 0, (attempt, result.stderr)
         assert "database users of e2e are in place: app_user, reader, migrator" in result.stdout
 
     for user, password in PASSWORDS.items():
-        login = _psql(server.port, "shop", user, password, "SELECT count(*) FROM orders")
+        login = _psql(server, "shop", user, password, "SELECT count(*) FROM orders")
         assert (login.returncode, login.stdout.strip()) == (0, "1"), (user, login.stderr)
-        wrong = _psql(server.port, "shop", user, password + "x", "SELECT 1")
+        wrong = _psql(server, "shop", user, password + "x", "SELECT 1")
         assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
 
-    assert _psql(server.port, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO orders VALUES (2)").returncode == 0
-    denied = _psql(server.port, "shop", "reader", PASSWORDS["reader"], "INSERT INTO orders VALUES (3)")
+    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO orders VALUES (2)").returncode == 0
+    denied = _psql(server, "shop", "reader", PASSWORDS["reader"], "INSERT INTO orders VALUES (3)")
     assert denied.returncode != 0 and "permission denied" in denied.stderr
-    assert _psql(server.port, "shop", "app_user", PASSWORDS["app_user"], "CREATE TABLE t (id int)").returncode != 0
-    assert _psql(server.port, "shop", "migrator", PASSWORDS["migrator"], "CREATE TABLE t (id int)").returncode == 0
+    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "CREATE TABLE t (id int)").returncode != 0
+    assert _psql(server, "shop", "migrator", PASSWORDS["migrator"], "CREATE TABLE t (id int)").returncode == 0
     # Tables the migration user creates later reach the others (ALTER DEFAULT PRIVILEGES FOR ROLE).
-    assert _psql(server.port, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO t VALUES (1)").returncode == 0
-    later = _psql(server.port, "shop", "reader", PASSWORDS["reader"], "SELECT count(*) FROM t")
+    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO t VALUES (1)").returncode == 0
+    later = _psql(server, "shop", "reader", PASSWORDS["reader"], "SELECT count(*) FROM t")
     assert (later.returncode, later.stdout.strip()) == (0, "1"), later.stderr
+
+    # Run again once the migration user owns a table: the master borrows its privileges for the
+    # grants and gives them back (it is no member of the migration user afterwards).
+    result = _run_script(out, bin_dir, server.ca_bundle)
+    assert result.returncode == 0, result.stderr
+    assert server.superuser("shop", "SELECT pg_has_role('admin', 'migrator', 'USAGE')") == "f"
 
     # The server logged every statement, and not one holds a password: it got SCRAM verifiers.
     log = server.log.read_text(errors="replace")
     assert "ALTER ROLE" in log and "SCRAM-SHA-256$4096:" in log
     assert not [pw for pw in PASSWORDS.values() if pw in log]
-    stored = subprocess.run(["psql", f"host=127.0.0.1 port={server.port} dbname=postgres user=admin", "-tAc",
-                             "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'"],
-                            capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
-    assert stored.stdout.startswith("SCRAM-SHA-256$4096:"), stored.stderr
+    # pg_authid is a superuser's to read: the observer, not the SQL under test, looks.
+    stored = server.superuser("postgres", "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'")
+    assert stored.startswith("SCRAM-SHA-256$4096:")
 
 
 def test_script_refuses_a_server_whose_certificate_it_cannot_verify(server, tmp_path):
@@ -212,7 +158,7 @@ def test_script_refuses_a_server_whose_certificate_it_cannot_verify(server, tmp_
     other = tmp_path / "other-ca.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=other",
                     "-keyout", str(tmp_path / "other.key"), "-out", str(other)], check=True, capture_output=True)
-    result = _run_script(out, bin_dir, Server(server.port, other, server.log))
+    result = _run_script(out, bin_dir, other)
     assert result.returncode != 0 and "certificate verify failed" in result.stderr
     assert "in place" not in result.stdout
 
@@ -222,22 +168,21 @@ def test_end_to_end_iam_users_have_no_password_and_exactly_their_grants(server, 
     bin_dir.mkdir()
     (bin_dir / "aws").write_text("#!/bin/sh\necho 'the IAM script must not call AWS' >&2\nexit 99\n")
     (bin_dir / "aws").chmod(0o755)
-    out = _env_files(tmp_path, server.port, iam=True, prefix="iam_")
+    # A database of its own: the grants on all tables of a schema need the master to hold its
+    # tables' owners' privileges, and the first test's migration user is no user of this env.
+    server.database("shop_iam")
+    out = _env_files(tmp_path, server.port, iam=True, prefix="iam_", database="shop_iam")
     assert "<password of " not in (out / DB_USERS_SQL_FILE).read_text()
     for attempt in range(2):
-        result = _run_script(out, bin_dir, server)
+        result = _run_script(out, bin_dir, server.ca_bundle)
         assert result.returncode == 0, (attempt, result.stderr)
 
-    def admin(sql: str) -> str:
-        done = subprocess.run(["psql", f"host=127.0.0.1 port={server.port} dbname=shop user=admin", "-tAc", sql],
-                              capture_output=True, text=True, env={**os.environ, "PGPASSWORD": "admin-secret"})
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
+    admin = server.superuser  # pg_authid is a superuser's to read: the observer looks, not the SQL
 
     for user in ("iam_app_user", "iam_reader", "iam_migrator"):
-        assert admin(f"SELECT rolpassword IS NULL AND rolcanlogin FROM pg_authid WHERE rolname = '{user}'") == "t"
-        assert admin(f"SELECT pg_has_role('{user}', 'rds_iam', 'MEMBER')") == "t"
-    grants = {user: admin(f"SELECT string_agg(privilege_type, ',' ORDER BY privilege_type) FROM "
+        assert admin("shop_iam", f"SELECT rolpassword IS NULL AND rolcanlogin FROM pg_authid WHERE rolname = '{user}'") == "t"
+        assert admin("shop_iam", f"SELECT pg_has_role('{user}', 'rds_iam', 'MEMBER')") == "t"
+    grants = {user: admin("shop_iam", f"SELECT string_agg(privilege_type, ',' ORDER BY privilege_type) FROM "
                           f"information_schema.role_table_grants WHERE grantee = '{user}' AND table_name = 'orders'")
               for user in ("iam_app_user", "iam_reader")}
     assert grants == {"iam_app_user": "DELETE,INSERT,SELECT,UPDATE", "iam_reader": "SELECT"}
@@ -249,7 +194,132 @@ def test_script_stops_when_a_secret_cannot_be_read(server, tmp_path):
     (bin_dir / "aws").write_text("#!/bin/sh\necho 'AccessDenied' >&2\nexit 255\n")
     (bin_dir / "aws").chmod(0o755)
     out = _env_files(tmp_path, server.port)
-    result = _run_script(out, bin_dir, server)
+    result = _run_script(out, bin_dir, server.ca_bundle)
     assert result.returncode != 0 and "AccessDenied" in result.stderr
     assert "in place" not in result.stdout
     assert json.dumps(PASSWORDS) not in result.stdout + result.stderr
+
+
+def test_a_failing_run_changes_nothing_and_says_so(server, tmp_path):
+    """db-users.sql is one transaction: a statement that fails late leaves no user behind."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_aws(bin_dir)
+    out = _env_files(tmp_path, server.port, prefix="atomic_", schema="no_such_schema")
+    result = _run_script(out, bin_dir, server.ca_bundle)
+    assert result.returncode != 0
+    assert 'schema "no_such_schema" does not exist' in result.stderr
+    assert "nothing was changed" in result.stderr and "in place" not in result.stdout
+    assert server.superuser("shop", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'atomic%'") == "0"
+    assert not [pw for pw in PASSWORDS.values() if pw in result.stdout + result.stderr]
+
+
+# --- every PostgreSQL example, on PostgreSQL 15 (Debian's, through the script) and 16 -------------
+
+POSTGRES_EXAMPLES = sorted(env for env, cfg in example_configs().items() if cfg.engine_family is EngineFamily.POSTGRESQL)
+
+
+@pytest.fixture(scope="module")
+def server16():
+    with rds_like_postgres(postgres16_bin(), tls=False) as pg:
+        assert pg.version == 16
+        yield pg
+
+
+def _example_password(username: str) -> str:
+    return f"{username}'s $(pw)`x`\\"
+
+
+def _generic_aws(bin_dir: Path) -> None:
+    """An `aws` that finds any secret by logical id and answers the user's _example_password."""
+    passwords = {names.secret(u.username): _example_password(u.username)
+                 for cfg in example_configs().values() for u in cfg.users}
+    script = bin_dir / "aws"
+    script.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import json, sys
+        args = sys.argv[1:]
+        passwords = {passwords!r}
+        if args[:2] == ["cloudformation", "describe-stack-resource"]:
+            print("arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + args[args.index("--logical-resource-id") + 1])
+        elif args[:2] == ["secretsmanager", "get-secret-value"]:
+            print(json.dumps({{"password": passwords[args[args.index("--secret-id") + 1].rsplit(":", 1)[1]]}}))
+        else:
+            sys.exit("unexpected aws call: " + " ".join(args))
+        """))
+    script.chmod(0o755)
+
+
+def _sql_with_verifiers(sql: str, grants: list[UserGrants]) -> str:
+    """db-users.sql with each placeholder replaced as create-db-users.sh replaces it (same program)."""
+    for user in grants:
+        if user.placeholder:
+            verifier = subprocess.run(
+                [sys.executable, "-c", PASSWORD_FILTERS[EngineFamily.POSTGRESQL], user.username,
+                 *(["md5"] if user.md5 else [])],
+                input=json.dumps({"password": _example_password(user.username)}), capture_output=True, text=True,
+                check=True).stdout
+            sql = sql.replace(user.placeholder, verifier)
+    return sql
+
+
+def _apply(server: Postgres, cfg, tmp_path: Path) -> subprocess.CompletedProcess:
+    """The env's users step: the script over verified TLS where the server has it, else psql -f."""
+    files = db_users_files(cfg)
+    if server.ca_bundle is None:
+        return server.run_file_as_admin(cfg.target.database_name,
+                                        _sql_with_verifiers(files[DB_USERS_SQL_FILE], user_grants(cfg)))
+    out, bin_dir = tmp_path / "out", tmp_path / "bin"
+    out.mkdir(exist_ok=True)
+    bin_dir.mkdir(exist_ok=True)
+    _generic_aws(bin_dir)
+    for name, text in files.items():
+        (out / name).write_text(text)
+    return _run_script(out, bin_dir, server.ca_bundle)
+
+
+@pytest.mark.parametrize("version", [15, 16])
+@pytest.mark.parametrize("env", POSTGRES_EXAMPLES)
+def test_every_postgresql_example_runs_as_the_rds_master(env, version, request, tmp_path):
+    server = request.getfixturevalue("server" if version == 15 else "server16")
+    assert server.version == version
+    example = example_configs()[env]
+    cfg = dataclasses.replace(example, target=dataclasses.replace(example.target, port=server.port))
+    database = cfg.target.database_name
+    if server.superuser("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{database}'") == "0":
+        server.database(database)
+    grants = user_grants(cfg)
+
+    first = _apply(server, cfg, tmp_path)
+    assert first.returncode == 0, first.stderr
+    # The migration users create tables; the users step runs again over them (a redeploy).
+    for user in (g for g in grants if g.role == UserRole.MIGRATION.value):
+        if user.placeholder and server.ca_bundle is not None:
+            made = server.psql(database, user.username, _example_password(user.username),
+                               f"CREATE TABLE later_{user.username} (id int)")
+            assert made.returncode == 0, made.stderr
+        else:  # an IAM user (no password to log in with) or the run without the script
+            server.superuser(database, f'SET ROLE "{user.username}"; CREATE TABLE later_{user.username} (id int)')
+    again = _apply(server, cfg, tmp_path)
+    assert again.returncode == 0, again.stderr
+
+    tables = ["orders", *(f"later_{g.username}" for g in grants if g.role == UserRole.MIGRATION.value)]
+    for user in grants:
+        for table in tables:
+            for privilege in user.on_tables:
+                held = server.superuser(database, f"SELECT has_table_privilege('{user.username}', '{table}', "
+                                                  f"'{privilege}')")
+                assert held == "t", (user.username, table, privilege)
+            if user.role == UserRole.READONLY.value:
+                assert server.superuser(database, f"SELECT has_table_privilege('{user.username}', '{table}', "
+                                                  "'INSERT')") == "f"
+        if user.iam:
+            assert server.superuser(database, f"SELECT rolpassword IS NULL AND pg_has_role('{user.username}', "
+                                              "'rds_iam', 'MEMBER') FROM pg_authid WHERE rolname = "
+                                              f"'{user.username}'") == "t"
+        elif server.ca_bundle is not None:
+            login = server.psql(database, user.username, _example_password(user.username), "SELECT 1")
+            assert login.returncode == 0, login.stderr
+    # The master holds no migration user's privileges once the script is done.
+    for owner in (g.username for g in grants if g.role == UserRole.MIGRATION.value):
+        assert server.superuser(database, f"SELECT pg_has_role('{ADMIN}', '{owner}', 'USAGE')") == "f"

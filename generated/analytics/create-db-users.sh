@@ -58,11 +58,14 @@ else:
 }
 
 sql=$(cat "$here/db-users.sql")
+# What the client prints is shown with each password as sent (or the start of one) put back to its
+# placeholder: a server's error can quote the failing statement.
+redactions=()
 # Every placeholder is replaced in one pass, so a password that holds another user's placeholder
 # stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
 values=()
-value=$(password "$(secret_id EtlWriterSecret User1Secret)" etl_writer); values+=('<password of etl_writer>' "$value")
-value=$(password "$(secret_id AnalystSecret User2Secret)" analyst); values+=('<password of analyst>' "$value")
+value=$(password "$(secret_id EtlWriterSecret User1Secret)" etl_writer); values+=('<password of etl_writer>' "$value"); redactions+=("$value" '<password of etl_writer>')
+value=$(password "$(secret_id AnalystSecret User2Secret)" analyst); values+=('<password of analyst>' "$value"); redactions+=("$value" '<password of analyst>')
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))
@@ -70,5 +73,23 @@ sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table
 ')
 unset value values
 
-printf '%s\n' "$sql" | psql "host=$DB_HOST port=5433 dbname=analytics user=$DB_ADMIN_USER sslmode=verify-full sslrootcert='$RDS_CA_BUNDLE'" --quiet
+status=0
+said=$(printf '%s\n' "$sql" | psql "host=$DB_HOST port=5433 dbname=analytics user=$DB_ADMIN_USER sslmode=verify-full sslrootcert='$RDS_CA_BUNDLE'" --quiet 2>&1) || status=$?
+unset sql
+if [ -n "$said" ]; then
+  printf '%s\0' "$said" ${redactions[@]+"${redactions[@]}"} | python3 -c 'import re, sys
+text, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
+table = {}
+for secret, name in zip(pairs[0::2], pairs[1::2]):
+    for end in range(len(secret), 7, -1):
+        table.setdefault(secret[:end], name)
+pattern = b"|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+sys.stdout.buffer.write(re.sub(pattern, lambda m: table[m.group()], text) if table else text)
+' >&2
+  echo >&2
+fi
+if [ "$status" != 0 ]; then
+  echo "create-db-users.sh: psql failed (exit $status); nothing was changed (db-users.sql is one transaction). Fix the cause and run it again: it is safe to repeat." >&2
+  exit "$status"
+fi
 echo "database users of analytics-pg are in place: etl_writer, analyst"

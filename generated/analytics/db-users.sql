@@ -5,7 +5,10 @@
 -- from that user's secret, in memory: this file never holds a password. Safe to run again (it
 -- creates missing users, resets passwords to the secrets' and grants again).
 
+-- Written for RDS's master user, which is no superuser (CREATEROLE, CREATEDB, member of
+-- rds_superuser), on PostgreSQL 13 to 17. One transaction: every user and grant, or none.
 \set ON_ERROR_STOP on
+BEGIN;
 
 -- etl_writer (role app)
 DO $$BEGIN
@@ -34,3 +37,4 @@ GRANT CONNECT ON DATABASE "analytics" TO "analyst";
 GRANT USAGE ON SCHEMA "public" TO "analyst";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "analyst";
 ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "analyst";
+COMMIT;

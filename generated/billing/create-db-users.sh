@@ -28,6 +28,27 @@ if [ -z "${RDS_CA_BUNDLE:-}" ]; then
 fi
 
 sql=$(cat "$here/db-users.sql")
+# What the client prints is shown with each password as sent (or the start of one) put back to its
+# placeholder: a server's error can quote the failing statement.
+redactions=()
 
-printf '%s\n' "$sql" | psql "host=$DB_HOST port=5432 dbname=billing user=$DB_ADMIN_USER sslmode=verify-full sslrootcert='$RDS_CA_BUNDLE'" --quiet
+status=0
+said=$(printf '%s\n' "$sql" | psql "host=$DB_HOST port=5432 dbname=billing user=$DB_ADMIN_USER sslmode=verify-full sslrootcert='$RDS_CA_BUNDLE'" --quiet 2>&1) || status=$?
+unset sql
+if [ -n "$said" ]; then
+  printf '%s\0' "$said" ${redactions[@]+"${redactions[@]}"} | python3 -c 'import re, sys
+text, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
+table = {}
+for secret, name in zip(pairs[0::2], pairs[1::2]):
+    for end in range(len(secret), 7, -1):
+        table.setdefault(secret[:end], name)
+pattern = b"|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+sys.stdout.buffer.write(re.sub(pattern, lambda m: table[m.group()], text) if table else text)
+' >&2
+  echo >&2
+fi
+if [ "$status" != 0 ]; then
+  echo "create-db-users.sh: psql failed (exit $status); nothing was changed (db-users.sql is one transaction). Fix the cause and run it again: it is safe to repeat." >&2
+  exit "$status"
+fi
 echo "database users of billing-pg are in place: billing_app, billing_migrator, billing_reader"

@@ -4,7 +4,10 @@
 -- They sign in with IAM tokens (end-to-end IAM): no user has a password. Run it with
 -- create-db-users.sh before the stack is created; safe to run again.
 
+-- Written for RDS's master user, which is no superuser (CREATEROLE, CREATEDB, member of
+-- rds_superuser), on PostgreSQL 13 to 17. One transaction: every user and grant, or none.
 \set ON_ERROR_STOP on
+BEGIN;
 
 -- billing_app (role app)
 DO $$BEGIN
@@ -33,6 +36,25 @@ END$$;
 ALTER ROLE "billing_reader" WITH LOGIN PASSWORD NULL;
 GRANT rds_iam TO "billing_reader";
 
+-- Granting on a migration user's tables, and setting default privileges for the tables it will
+-- create, needs that user's privileges: membership (PostgreSQL 15 and earlier) or membership
+-- WITH INHERIT (16 and later, where CREATEROLE gives its creator ADMIN only). The master takes
+-- that membership for this transaction only and gives it back before COMMIT, unless it had it
+-- before: outside this script it holds no more than RDS gave it.
+CREATE TEMPORARY TABLE rds_proxy_cfn_borrowed (role_name name) ON COMMIT DROP;
+DO $$
+DECLARE
+  owner name;
+BEGIN
+  FOREACH owner IN ARRAY ARRAY['billing_migrator']::name[] LOOP
+    IF NOT pg_catalog.pg_has_role(current_user, owner, 'USAGE') THEN
+      EXECUTE format('GRANT %I TO CURRENT_USER', owner)
+        || CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END;
+      INSERT INTO rds_proxy_cfn_borrowed VALUES (owner);
+    END IF;
+  END LOOP;
+END$$;
+
 -- grants of billing_app
 GRANT CONNECT ON DATABASE "billing" TO "billing_app";
 GRANT USAGE ON SCHEMA "public" TO "billing_app";
@@ -52,3 +74,14 @@ GRANT USAGE ON SCHEMA "public" TO "billing_reader";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "billing_reader";
 ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "billing_reader";
 ALTER DEFAULT PRIVILEGES FOR ROLE "billing_migrator" IN SCHEMA "public" GRANT SELECT ON TABLES TO "billing_reader";
+
+-- The borrowed memberships go back.
+DO $$
+DECLARE
+  owner name;
+BEGIN
+  FOR owner IN SELECT role_name FROM rds_proxy_cfn_borrowed LOOP
+    EXECUTE format('REVOKE %I FROM CURRENT_USER', owner);
+  END LOOP;
+END$$;
+COMMIT;

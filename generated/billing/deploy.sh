@@ -22,6 +22,7 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=billing Key=cost-center,Value=cc-1234 Key=dba-team,Value=postgres-guild Key=team,Value=billing)
 
 status=$(stack_status)
+resume=
 case "$status" in
   NONE) operation=create ;;
   *_IN_PROGRESS) echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1 ;;
@@ -35,19 +36,21 @@ esac
 
 bash "$here/create-db-users.sh"
 
-if [ "$operation" = create ]; then
-  cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
-    --enable-termination-protection --on-failure ROLLBACK >/dev/null
-else
-  # The stack policy stays in force during the update: secrets, key and log group are never
-  # replaced or deleted by it.
-  if ! out=$(cfn update-stack "${common[@]}" 2>&1); then
-    case "$out" in
-      *"No updates are to be performed"*) echo "stack $stack is up to date"; exit 0 ;;
-      *) printf '%s\n' "$out" >&2; exit 1 ;;
-    esac
+if [ -z "$resume" ]; then
+  if [ "$operation" = create ]; then
+    cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
+      --enable-termination-protection --on-failure ROLLBACK >/dev/null
+  else
+    # The stack policy stays in force during the update: secrets, key and log group are never
+    # replaced or deleted by it.
+    if ! out=$(cfn update-stack "${common[@]}" 2>&1); then
+      case "$out" in
+        *"No updates are to be performed"*) echo "stack $stack is up to date"; exit 0 ;;
+        *) printf '%s\n' "$out" >&2; exit 1 ;;
+      esac
+    fi
+    cfn set-stack-policy --stack-name "$stack" --stack-policy-body "file://$here/stack-policy.json"
   fi
-  cfn set-stack-policy --stack-name "$stack" --stack-policy-body "file://$here/stack-policy.json"
 fi
 
 cfn wait "stack-$operation-complete" --stack-name "$stack"

@@ -5,7 +5,10 @@
 -- from that user's secret, in memory: this file never holds a password. Safe to run again (it
 -- creates missing users, resets passwords to the secrets' and grants again).
 
+-- Written for RDS's master user, which is no superuser (CREATEROLE, CREATEDB, member of
+-- rds_superuser), on PostgreSQL 13 to 17. One transaction: every user and grant, or none.
 \set ON_ERROR_STOP on
+BEGIN;
 
 -- report_reader (role readonly)
 DO $$BEGIN
@@ -20,3 +23,4 @@ GRANT CONNECT ON DATABASE "reports" TO "report_reader";
 GRANT USAGE ON SCHEMA "public" TO "report_reader";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "report_reader";
 ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "report_reader";
+COMMIT;

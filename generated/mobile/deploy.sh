@@ -8,6 +8,9 @@
 #      not yet), create-db-users.sh makes the users with the secrets' passwords and this script
 #      signals the pause to end; an update that keeps the users does not pause;
 #   3. CloudFormation creates the target group, which waits for the proxy to log in as them.
+# If the users step fails (the database unreachable from here, a wrong DB_ADMIN_USER), the stack
+# stays paused until DatabaseUsers14C2529EReady times out; fix the cause and run this script again
+# before then: it resumes at step 2.
 #
 #   DB_ADMIN_USER=admin MYSQL_PWD=... bash generated/mobile/deploy.sh
 #
@@ -25,8 +28,20 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=mobile Key=cost-center,Value=cc-1234 Key=team,Value=mobile)
 
 status=$(stack_status)
+users_ready() { cfn describe-stack-resources --stack-name "$stack" --logical-resource-id DatabaseUsers14C2529EReady \
+  --query 'StackResources[0].ResourceStatus' --output text 2>/dev/null || true; }
+resume=
 case "$status" in
   NONE) operation=create ;;
+  # Paused at DatabaseUsers14C2529EReady (a users step that failed, or was never run): do the users
+  # step and signal, as the run that started the stack would have.
+  CREATE_IN_PROGRESS|UPDATE_IN_PROGRESS)
+    if [ "$(users_ready)" != CREATE_IN_PROGRESS ]; then
+      echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1
+    fi
+    resume=1
+    if [ "$status" = CREATE_IN_PROGRESS ]; then operation=create; else operation=update; fi
+    echo "stack $stack waits at DatabaseUsers14C2529EReady for its database users: resuming" ;;
   *_IN_PROGRESS) echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1 ;;
   ROLLBACK_COMPLETE)  # a failed create: nothing in it is kept (RetainExceptOnCreate), so it can go
     echo "stack $stack failed to create and was rolled back; remove it, then run again:" >&2
@@ -36,27 +51,27 @@ case "$status" in
   *) operation=update ;;
 esac
 
-if [ "$operation" = create ]; then
-  cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
-    --enable-termination-protection --on-failure ROLLBACK >/dev/null
-else
-  # The stack policy stays in force during the update: secrets, key and log group are never
-  # replaced or deleted by it.
-  if ! out=$(cfn update-stack "${common[@]}" 2>&1); then
-    case "$out" in
-      *"No updates are to be performed"*) echo "stack $stack is up to date"; exit 0 ;;
-      *) printf '%s\n' "$out" >&2; exit 1 ;;
-    esac
+if [ -z "$resume" ]; then
+  if [ "$operation" = create ]; then
+    cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
+      --enable-termination-protection --on-failure ROLLBACK >/dev/null
+  else
+    # The stack policy stays in force during the update: secrets, key and log group are never
+    # replaced or deleted by it.
+    if ! out=$(cfn update-stack "${common[@]}" 2>&1); then
+      case "$out" in
+        *"No updates are to be performed"*) echo "stack $stack is up to date"; exit 0 ;;
+        *) printf '%s\n' "$out" >&2; exit 1 ;;
+      esac
+    fi
+    cfn set-stack-policy --stack-name "$stack" --stack-policy-body "file://$here/stack-policy.json"
   fi
-  cfn set-stack-policy --stack-name "$stack" --stack-policy-body "file://$here/stack-policy.json"
 fi
 
 # Wait until the stack either pauses at DatabaseUsers14C2529EReady (then make the users and signal) or
 # finishes without pausing (an update that keeps the users).
 while :; do
-  ready=$(cfn describe-stack-resources --stack-name "$stack" --logical-resource-id DatabaseUsers14C2529EReady \
-    --query 'StackResources[0].ResourceStatus' --output text 2>/dev/null || true)
-  if [ "$ready" = CREATE_IN_PROGRESS ]; then
+  if [ "$(users_ready)" = CREATE_IN_PROGRESS ]; then
     bash "$here/create-db-users.sh"
     url=$(cfn describe-stack-resource --stack-name "$stack" --logical-resource-id DatabaseUsers14C2529EHandle \
       --query StackResourceDetail.PhysicalResourceId --output text)

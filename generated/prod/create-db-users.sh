@@ -52,12 +52,15 @@ print(p.replace("\\", "\\\\").replace("'"'"'", "'"'"''"'"'"), end="")' "$2" "${3
 }
 
 sql=$(cat "$here/db-users.sql")
+# What the client prints is shown with each password as sent (or the start of one) put back to its
+# placeholder: a server's error can quote the failing statement.
+redactions=()
 # Every placeholder is replaced in one pass, so a password that holds another user's placeholder
 # stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
 values=()
-value=$(password "$(secret_id AppUserSecret User1Secret)" app_user); values+=('<password of app_user>' "$value")
-value=$(password "$(secret_id MigratorSecret User2Secret)" migrator); values+=('<password of migrator>' "$value")
-value=$(password "$(secret_id ReadonlySecret User3Secret)" readonly); values+=('<password of readonly>' "$value")
+value=$(password "$(secret_id AppUserSecret User1Secret)" app_user); values+=('<password of app_user>' "$value"); redactions+=("$value" '<password of app_user>')
+value=$(password "$(secret_id MigratorSecret User2Secret)" migrator); values+=('<password of migrator>' "$value"); redactions+=("$value" '<password of migrator>')
+value=$(password "$(secret_id ReadonlySecret User3Secret)" readonly); values+=('<password of readonly>' "$value"); redactions+=("$value" '<password of readonly>')
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))
@@ -66,11 +69,30 @@ sys.stdout.buffer.write(re.sub(b"|".join(map(re.escape, table)), lambda m: table
 unset value values
 
 # MySQL's client names the verified-TLS option --ssl-mode=VERIFY_IDENTITY; the MariaDB client that
-# Amazon Linux and Debian ship as mysql has no --ssl-mode and verifies with --ssl-verify-server-cert.
+# Amazon Linux and Debian ship as mysql has no --ssl-mode, verifies with --ssl-verify-server-cert
+# and by default prints a failing statement (with its password) to stderr.
 if mysql --version 2>/dev/null | grep -qi mariadb; then
-  tls=(--ssl --ssl-verify-server-cert --ssl-ca="$RDS_CA_BUNDLE")
+  options=(--ssl --ssl-verify-server-cert --ssl-ca="$RDS_CA_BUNDLE" --skip-print-query-on-error)
 else
-  tls=(--ssl-mode=VERIFY_IDENTITY --ssl-ca="$RDS_CA_BUNDLE")
+  options=(--ssl-mode=VERIFY_IDENTITY --ssl-ca="$RDS_CA_BUNDLE")
 fi
-printf '%s\n' "$sql" | mysql --host "$DB_HOST" --port 3306 --user "$DB_ADMIN_USER" "${tls[@]}"
+status=0
+said=$(printf '%s\n' "$sql" | mysql --host "$DB_HOST" --port 3306 --user "$DB_ADMIN_USER" "${options[@]}" 2>&1) || status=$?
+unset sql
+if [ -n "$said" ]; then
+  printf '%s\0' "$said" ${redactions[@]+"${redactions[@]}"} | python3 -c 'import re, sys
+text, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
+table = {}
+for secret, name in zip(pairs[0::2], pairs[1::2]):
+    for end in range(len(secret), 7, -1):
+        table.setdefault(secret[:end], name)
+pattern = b"|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+sys.stdout.buffer.write(re.sub(pattern, lambda m: table[m.group()], text) if table else text)
+' >&2
+  echo >&2
+fi
+if [ "$status" != 0 ]; then
+  echo "create-db-users.sh: the mysql client failed (exit $status); the statements before the failing one took effect. Fix the cause and run it again: it is safe to repeat." >&2
+  exit "$status"
+fi
 echo "database users of orders-prod are in place: app_user, migrator, readonly"

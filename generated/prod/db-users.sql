@@ -5,6 +5,7 @@
 -- from that user's secret, in memory: this file never holds a password. Safe to run again (it
 -- creates missing users, resets passwords to the secrets' and grants again).
 
+-- For RDS for MySQL 8.0/8.4 and Aurora MySQL 3 (target.engine mysql), run by the master user (no SUPER).
 -- Passwords below are escaped for backslash escapes in '...'; with NO_BACKSLASH_ESCAPES in the
 -- server's sql_mode a \\ would stay two characters. This session drops that mode first (the
 -- statement holds no backslash, so it reads the same in either mode).

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import aws_facts as facts
 from .. import connection_facts, monitoring_facts
-from ..aws_facts import (ClientPasswordAuthType, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
+from ..aws_facts import (ClientPasswordAuthType, DatabaseEngine, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
                          EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
 from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
@@ -109,6 +109,12 @@ class TargetParams:
     db_cluster_identifier: str | None = key(
         "The Aurora DB cluster behind the proxy (or db_instance_identifier).", default=None,
         pattern=facts.DB_IDENTIFIER_PATTERN,
+    )
+    engine: DatabaseEngine | None = key(
+        "The server behind the proxy: mysql (RDS for MySQL 8.0/8.4, Aurora MySQL 3) or mariadb (RDS for "
+        "MariaDB) on MYSQL; postgres on POSTGRESQL; sqlserver on SQLSERVER. The users' SQL, their password "
+        "plugin and the client password auth types follow it.", default=None,
+        derived="mysql, postgres or sqlserver, by engine_family",
     )
     port: int | None = key(
         "The database's port.", default=None, minimum=facts.PORT_RANGE[0], maximum=facts.PORT_RANGE[1],

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from .. import aws_facts as facts
-from ..aws_facts import ENGINES, EngineFamily, IamAuth, RotationStrategy
+from ..aws_facts import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
@@ -66,8 +66,17 @@ def _iam_auth_value_ok(cfg: EnvConfig, value: IamAuth | None, path: KeyPath, rep
                      "(use REQUIRED or DISABLED)")
 
 
+def _server_matches_family(cfg: EnvConfig, report: Report) -> None:
+    engines = ENGINES[cfg.engine_family].engines
+    if cfg.target.engine is not None and cfg.target.engine not in engines:
+        report(("target", "engine"), f"{cfg.target.engine.value} is not a server of engine_family "
+                                     f"{cfg.engine_family.value} (allowed: {', '.join(e.value for e in engines)})")
+
+
 def _users_match_engine(cfg: EnvConfig, report: Report) -> None:
     engine = ENGINES[cfg.engine_family]
+    server = cfg.target.engine
+    unsupported = UNSUPPORTED_AUTH_TYPES.get(server, frozenset()) if server else frozenset()
     _iam_auth_value_ok(cfg, cfg.proxy.iam_auth, ("proxy", "iam_auth"), report)
     for index, user in enumerate(cfg.users):
         _iam_auth_value_ok(cfg, user.iam_auth, ("users", index, "iam_auth"), report)
@@ -76,6 +85,11 @@ def _users_match_engine(cfg: EnvConfig, report: Report) -> None:
             report(("users", index, "client_password_auth_type"),
                    f"{auth_type.value} requires another engine family, got {cfg.engine_family.value} "
                    f"(allowed: {', '.join(sorted(a.value for a in engine.auth_types))})")
+        elif server is not None and auth_type in unsupported:
+            allowed = sorted(a.value for a in engine.auth_types - unsupported)
+            report(("users", index, "client_password_auth_type"),
+                   f"{auth_type.value} is not available with target.engine {server.value}, which has "
+                   f"no such password plugin (allowed: {', '.join(allowed)})")
 
 
 def _usernames_unique(cfg: EnvConfig, report: Report) -> None:
@@ -211,6 +225,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _target_is_one_database,
     _pool_idle_within_max,
     _pinning_filters_match_engine,
+    _server_matches_family,
     _users_match_engine,
     _usernames_unique,
     _tls_with_iam,
@@ -261,6 +276,8 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
     target = cfg.target
     if target.port is None:
         target = dataclasses.replace(target, port=engine.port)
+    if target.engine is None:
+        target = dataclasses.replace(target, engine=engine.engines[0])
     if target.schema_name is None:
         target = dataclasses.replace(target, schema_name=DEFAULT_SCHEMA[cfg.engine_family])
     stack_name = cfg.stack_name or f"rds-proxy-{cfg.env}"
