@@ -151,15 +151,18 @@ def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
 DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
     EngineFamily.MYSQL: {
         "name": "the mysql client", "password_env": "MYSQL_PWD", "template": "db-users.mysql.sql.j2",
+        "tools": "the mysql client (MySQL 8's, or MariaDB's as Debian and Amazon Linux ship it)",
         "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" "${{options[@]}}"',
     },
     EngineFamily.POSTGRESQL: {
         "name": "psql", "password_env": "PGPASSWORD", "template": "db-users.postgresql.sql.j2",
+        "tools": "psql",
         "command": 'psql "host=$DB_HOST port={port} dbname={database} user=$DB_ADMIN_USER sslmode=verify-full '
                    'sslrootcert=\'$RDS_CA_BUNDLE\'" --quiet',
     },
     EngineFamily.SQLSERVER: {
         "name": "sqlcmd", "password_env": "SQLCMDPASSWORD", "template": "db-users.sqlserver.sql.j2",
+        "tools": "sqlcmd (with the RDS CA bundle in the system trust store)",
         # -N: encrypted, the certificate verified against the system trust store (install the RDS
         # CA bundle there); -x: no $(...) scripting variables in the SQL.
         "command": 'sqlcmd -S "$DB_HOST,{port}" -U "$DB_ADMIN_USER" -N -x -b',
@@ -205,6 +208,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         readonly_users={u.username: u.role is UserRole.READONLY for u in cfg.users},
         secret_resources={u.username: names.secret(u.username) for u in cfg.users},
         client_password_env=DB_CLIENTS[cfg.engine_family]["password_env"],
+        client_name=DB_CLIENTS[cfg.engine_family]["tools"],
         database_name=cfg.target.database_name or DEFAULT_DATABASE[cfg.engine_family],
         iam_user=users[0].username if users else None,
         iam=end_to_end_iam(cfg),

@@ -185,3 +185,69 @@ def test_mysql_sql_turns_backslash_escapes_on_before_any_password() -> None:
                        ("NO_BACKSLASH_ESCAPES,ANSI_QUOTES,ONLY_FULL_GROUP_BY", "ANSI_QUOTES,ONLY_FULL_GROUP_BY"),
                        ("ANSI_QUOTES", "ANSI_QUOTES"), ("", "")]:
         assert f",{mode},".replace(",NO_BACKSLASH_ESCAPES,", ",").strip(",") == left
+
+
+MARIADB = {"target": {"engine": "mariadb"}}
+
+
+def test_mariadb_users_are_mysql_native_password_in_mariadb_syntax():
+    sql = _sql(MARIADB, {"users": [{"username": "app_user", "role": "app"}]})
+    # MariaDB has no caching_sha2_password and no IDENTIFIED WITH plugin BY (a syntax error there).
+    assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED VIA mysql_native_password "
+            "USING PASSWORD('<password of app_user>');") in sql
+    assert ("ALTER USER 'app_user'@'%' IDENTIFIED VIA mysql_native_password "
+            "USING PASSWORD('<password of app_user>');") in sql
+    assert "caching_sha2_password" not in sql and " BY '" not in sql
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO 'app_user'@'%';" in sql
+    assert "-- For RDS for MariaDB (target.engine mariadb)" in sql
+
+
+def test_mysql_is_the_default_server_of_the_mysql_family():
+    assert make_cfg(DB).target.engine.value == "mysql"
+    assert make_cfg(POSTGRES).target.engine.value == "postgres"
+    assert make_cfg(SQLSERVER).target.engine.value == "sqlserver"
+    assert "-- For RDS for MySQL 8.0/8.4 and Aurora MySQL 3 (target.engine mysql)" in _sql()
+
+
+def test_mariadb_iam_users_use_rds_authentication_plugin():
+    sql = _sql(MARIADB, END_TO_END_IAM, {"users": [{"username": "iam_app", "role": "app"}]})
+    assert "CREATE USER IF NOT EXISTS 'iam_app'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;" in sql
+
+
+def test_sqlserver_statements_a_master_login_without_sysadmin_may_run():
+    sql = _sql(SQLSERVER, {"users": [{"username": "app_user", "role": "app"},
+                                     {"username": "migrator", "role": "migration"}]})
+    expected = [
+        "IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'app_user')",
+        "    CREATE LOGIN [app_user] WITH PASSWORD = N'<password of app_user>';",
+        "ALTER LOGIN [app_user] WITH PASSWORD = N'<password of app_user>';",
+        "USE [shop];",
+        "IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = N'app_user')",
+        "    CREATE USER [app_user] FOR LOGIN [app_user];",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON SCHEMA::[dbo] TO [app_user];",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, ALTER, REFERENCES ON SCHEMA::[dbo] TO [migrator];",
+        "GRANT CREATE TABLE, CREATE VIEW, CREATE PROCEDURE TO [migrator];",
+    ]
+    lines = sql.splitlines()
+    assert all(line in lines for line in expected), [line for line in expected if line not in lines]
+    # Nothing a sysadmin alone may do: server roles, server-wide permissions, other databases.
+    statements = "\n".join(line for line in lines if not line.startswith("--"))
+    for word in ("sp_addsrvrolemember", "ALTER SERVER ROLE", "CONTROL SERVER", "sysadmin", "USE [master]"):
+        assert word not in statements
+
+
+def test_postgres_borrows_the_migration_users_privileges_for_this_run_only():
+    users = {"users": [{"username": "app_user", "role": "app"}, {"username": "migrator", "role": "migration"}]}
+    sql = _sql(POSTGRES, users)
+    lines = sql.splitlines()
+    assert lines.index("BEGIN;") < lines.index("COMMIT;") == len(lines) - 1
+    borrow = sql.index("CREATE TEMPORARY TABLE rds_proxy_cfn_borrowed (role_name name) ON COMMIT DROP;")
+    grants = sql.index('ALTER DEFAULT PRIVILEGES FOR ROLE "migrator"')
+    give_back = sql.index("EXECUTE format('REVOKE %I FROM CURRENT_USER', owner);")
+    assert borrow < grants < give_back
+    assert "FOREACH owner IN ARRAY ARRAY['migrator']::name[] LOOP" in sql
+    # PostgreSQL 16+: membership WITH INHERIT (what ALTER DEFAULT PRIVILEGES FOR ROLE checks there).
+    assert "WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH INHERIT TRUE, SET FALSE'" in sql
+    # Without a migration user there is nothing to borrow.
+    plain = _sql(POSTGRES, {"users": [{"username": "app_user", "role": "app"}]})
+    assert "rds_proxy_cfn_borrowed" not in plain and "BEGIN;" in plain

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from templates_src.builders import names
+from templates_src.db_users import REDACT
 from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
 from builders.envs import POSTGRES, SQLSERVER, make_cfg
@@ -52,7 +54,21 @@ if sys.argv[1:] == ["--version"]:
     sys.exit(0)
 Path(__SQL__).write_bytes(sys.stdin.buffer.read())
 '''
-CLIENTS = {"MYSQL": "mysql", "POSTGRESQL": "psql", "SQLSERVER": "sqlcmd"}
+# A client that fails and repeats what it got on both streams, as a server's error quoting the
+# statement and the MariaDB client's print-query-on-error would.
+FAILING_CLIENT = r'''
+import sys
+if sys.argv[1:] == ["--version"]:
+    print("mysql  Ver 15.1 Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)")
+    sys.exit(0)
+sent = sys.stdin.read()
+print(sent)
+print("ERROR 1064 (42000) at line 3: You have an error in your SQL syntax near '" + sent[-80:] + "'", file=sys.stderr)
+sys.exit(1)
+'''
+CLIENTS = {"MYSQL": "mysql", "MARIADB": "mysql", "POSTGRESQL": "psql", "SQLSERVER": "sqlcmd"}
+SHAPES = {"MYSQL": (), "MARIADB": ({"target": {"engine": "mariadb"}},), "POSTGRESQL": (POSTGRES,),
+          "SQLSERVER": (SQLSERVER,)}
 
 # Usernames the validator takes (sql_facts.SQL_IDENTIFIER_PATTERN, no reserved names or prefixes).
 _USERNAME = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(
@@ -76,7 +92,8 @@ def _stub(path: Path, source: str, **values: Path) -> None:
     path.chmod(0o755)
 
 
-def _run(tmp: Path, cfg, secrets: dict[str, str]) -> tuple[bytes, list[str], subprocess.CompletedProcess]:
+def _run(tmp: Path, cfg, secrets: dict[str, str], engine: str,
+         client: str = FAKE_CLIENT) -> tuple[bytes, list[str], subprocess.CompletedProcess]:
     out, bin_dir = tmp / "out", tmp / "bin"
     out.mkdir(parents=True, exist_ok=True)
     bin_dir.mkdir(exist_ok=True)
@@ -87,7 +104,7 @@ def _run(tmp: Path, cfg, secrets: dict[str, str]) -> tuple[bytes, list[str], sub
     sql.unlink(missing_ok=True)
     secrets_file.write_text(json.dumps(secrets))
     _stub(bin_dir / "aws", FAKE_AWS, LOG=log, SECRETS=secrets_file)
-    _stub(bin_dir / CLIENTS[cfg.engine_family.value], FAKE_CLIENT, LOG=log, SQL=sql)
+    _stub(bin_dir / CLIENTS[engine], client, LOG=log, SQL=sql)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp), "DB_HOST": "db.example", "DB_ADMIN_USER": "admin",
            "RDS_CA_BUNDLE": str(tmp / "bundle.pem")}
     done = subprocess.run(["bash", str(out / DB_USERS_SCRIPT_FILE)], env=env, capture_output=True, timeout=60)
@@ -100,22 +117,21 @@ def _statements(sql: str) -> list[str]:
 
 def _literal(engine: str, password: str) -> str:
     """How the password is written inside '...' in the engine's SQL (db_users.PASSWORD_FILTERS)."""
-    if engine == "MYSQL":
+    if engine in ("MYSQL", "MARIADB"):
         return password.replace("\\", "\\\\").replace("'", "''")
     return password.replace("'", "''")
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate])
-@given(data=st.data(), engine=st.sampled_from(["MYSQL", "POSTGRESQL", "SQLSERVER"]))
+@given(data=st.data(), engine=st.sampled_from(sorted(SHAPES)))
 def test_each_password_goes_only_into_its_own_users_statement(tmp_path_factory, data, engine) -> None:
     tmp = tmp_path_factory.mktemp("script")
     marker = tmp / "executed"
     usernames = data.draw(st.lists(_USERNAME, min_size=1, max_size=3, unique=True), label="usernames")
-    shape = {"MYSQL": (), "POSTGRESQL": (POSTGRES,), "SQLSERVER": (SQLSERVER,)}[engine]
-    cfg = make_cfg(*shape, {"users": [{"username": u} for u in usernames]})
+    cfg = make_cfg(*SHAPES[engine], {"users": [{"username": u} for u in usernames]})
     passwords = {u: data.draw(_passwords(marker, [o for o in usernames if o != u]), label=f"password of {u}")
                  for u in usernames}
-    sent, calls, done = _run(tmp, cfg, {names.secret(u): p for u, p in passwords.items()})
+    sent, calls, done = _run(tmp, cfg, {names.secret(u): p for u, p in passwords.items()}, engine)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert not marker.exists(), "a password was run as a command"
     # Nothing ran but the AWS CLI (describe the secret, read it) and the database client.
@@ -146,6 +162,8 @@ def test_each_password_goes_only_into_its_own_users_statement(tmp_path_factory, 
 _PASSWORD_STATEMENT = {
     "MYSQL": r"^(?:CREATE|ALTER) USER (?:IF NOT EXISTS )?'(?P<user>[^']+)'@'%' IDENTIFIED WITH \S+ BY "
              r"'(?P<password>(?:[^'\\]|''|\\.)*)'(?: REQUIRE SSL)?;$",
+    "MARIADB": r"^(?:CREATE|ALTER) USER (?:IF NOT EXISTS )?'(?P<user>[^']+)'@'%' IDENTIFIED VIA \S+ USING "
+               r"PASSWORD\('(?P<password>(?:[^'\\]|''|\\.)*)'\);$",
     "SQLSERVER": r"^\s*(?:CREATE|ALTER) LOGIN \[(?P<user>[^\]]+)\] WITH PASSWORD = N'(?P<password>(?:[^']|'')*)'",
 }
 
@@ -175,3 +193,51 @@ def test_the_stubs_would_see_a_leak(tmp_path) -> None:
     subprocess.run(["bash", str(out / DB_USERS_SCRIPT_FILE)], env=env, capture_output=True, timeout=60)
     assert marker.exists()
     assert os.environ.get("PATH")  # (the stubs never touched this process's environment)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate])
+@given(data=st.data(), engine=st.sampled_from(sorted(SHAPES)))
+def test_a_failing_client_puts_no_password_on_any_stream(tmp_path_factory, data, engine) -> None:
+    """Whatever the client prints when it fails (here: the whole SQL it got, on stdout and in an
+    error on stderr) reaches the terminal with each password, and each start of one of 8 or more
+    characters, replaced by its placeholder; the script stops with the client's status."""
+    tmp = tmp_path_factory.mktemp("failing")
+    usernames = data.draw(st.lists(_USERNAME, min_size=1, max_size=3, unique=True), label="usernames")
+    cfg = make_cfg(*SHAPES[engine], {"users": [{"username": u} for u in usernames]})
+    passwords = {u: data.draw(_passwords(tmp / "executed", [o for o in usernames if o != u]), label=f"password of {u}")
+                 for u in usernames}
+    _, _, done = _run(tmp, cfg, {names.secret(u): p for u, p in passwords.items()}, engine, FAILING_CLIENT)
+    assert done.returncode == 1, done.stderr.decode(errors="replace")
+    said = (done.stdout + done.stderr).decode(errors="replace")
+    assert "<password of " in said or engine == "POSTGRESQL", said  # what stood there is named
+    assert "failed (exit 1)" in said and "in place" not in said
+    # A drawn password may hold another user's placeholder, which the output holds rightly.
+    said = re.sub(r"<password of [a-z0-9_]+>", "", said)
+    for password in passwords.values():
+        for form in {password, _literal(engine, password)}:
+            assert not any(form[:end] in said for end in range(8, len(form) + 1)), (form, said)
+
+
+def test_the_failing_client_test_would_see_a_leak(tmp_path) -> None:
+    """The property above can fail: without the redaction, the client's echo shows the password."""
+    cfg = make_cfg({"users": [{"username": "app_user"}]})
+    files = db_users_files(cfg)
+    script = files[DB_USERS_SCRIPT_FILE]
+    unredacted = script.replace(shlex.quote(REDACT), shlex.quote("import sys; print(sys.stdin.read())"))
+    assert unredacted != script
+    password = "hunter2-hunter2-hunter2"
+    cfg_files = {**files, DB_USERS_SCRIPT_FILE: unredacted}
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, text in cfg_files.items():
+        (out / name).write_text(text)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({names.secret("app_user"): password}))
+    _stub(bin_dir / "aws", FAKE_AWS, LOG=tmp_path / "calls.log", SECRETS=secrets)
+    _stub(bin_dir / "mysql", FAILING_CLIENT)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "DB_HOST": "db.example",
+           "DB_ADMIN_USER": "admin", "RDS_CA_BUNDLE": str(tmp_path / "bundle.pem")}
+    done = subprocess.run(["bash", str(out / DB_USERS_SCRIPT_FILE)], env=env, capture_output=True, timeout=60)
+    assert password in (done.stdout + done.stderr).decode(errors="replace")

@@ -6,7 +6,7 @@
 -- creates missing users, resets passwords to the secrets' and grants again).
 
 -- Written for RDS's master user, which is no superuser (CREATEROLE, CREATEDB, member of
--- rds_superuser), on PostgreSQL 13 to 17. One transaction: every user and grant, or none.
+-- rds_superuser). One transaction: every user and grant, or none.
 \set ON_ERROR_STOP on
 BEGIN;
 

@@ -5,6 +5,8 @@
 -- from that user's secret, in memory: this file never holds a password. Safe to run again (it
 -- creates missing users, resets passwords to the secrets' and grants again).
 
+-- Run by RDS's master login, which is no sysadmin: it creates and alters logins (ALTER ANY LOGIN)
+-- and, as db_owner of the database it created, makes their database users and grants.
 
 -- ledger_app (role app)
 IF NOT EXISTS (SELECT 1 FROM sys.sql_logins WHERE name = N'ledger_app')
