@@ -72,7 +72,7 @@ def existing_role_policies(cfg: EnvConfig) -> tuple[str, str]:
     statements, _ = proxy_role_statements(cfg)
     document = _literal(encode_to_dict(PolicyDocument(Version="2012-10-17", Statement=statements)), pseudo)
     document["Statement"] = [part for s in document["Statement"] for part in _split(s, cfg, pseudo)]
-    trust = _literal(encode_to_dict(proxy_trust_policy()), pseudo)
+    trust = _literal(encode_to_dict(proxy_trust_policy(cfg)), pseudo)
     trust = json.loads(json.dumps(trust).replace('{"Ref": "AWS::AccountId"}', json.dumps(account)))
     return json.dumps(trust, indent=2), json.dumps(document, indent=2)
 

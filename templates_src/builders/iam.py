@@ -23,16 +23,23 @@ def proxy_resource_id() -> Select:
     return Select(facts.PROXY_ARN_RESOURCE_ID_INDEX, Split(":", GetAtt(names.PROXY, "DBProxyArn")))
 
 
-def proxy_trust_policy() -> PolicyDocument:
-    """Who may assume the proxy role: RDS, for this account only."""
+def proxy_trust_policy(cfg: EnvConfig) -> PolicyDocument:
+    """Who may assume the proxy role: RDS. The trust is the one the RDS Proxy setup page gives
+    ("Configuring IAM authentication for RDS Proxy", RDS User Guide, rds-proxy-iam-setup.html):
+    rds.amazonaws.com, sts:AssumeRole, no condition. RDS's confused-deputy page
+    (cross-service-confused-deputy-prevention.html) recommends aws:SourceArn/aws:SourceAccount for
+    roles RDS assumes, but no page says RDS Proxy sends them; a condition it does not satisfy
+    would leave every proxy unable to read its secrets, so the guard is iam.proxy_trust_source_account,
+    off unless a team has verified it."""
+    guard = ({"Condition": Condition([StringEquals("aws:SourceAccount", AccountId)])}
+             if cfg.iam.proxy_trust_source_account else {})
     return PolicyDocument(
         Version="2012-10-17",
         Statement=[Statement(
             Effect=Allow,
             Principal=Principal("Service", [facts.RDS_SERVICE_PRINCIPAL]),
             Action=[sts.AssumeRole],
-            # Only RDS acting for this account may assume the role (confused-deputy guard).
-            Condition=Condition([StringEquals("aws:SourceAccount", AccountId)]),
+            **guard,
         )],
     )
 
@@ -50,6 +57,7 @@ def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
     statements = [
         Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
                   Resource=secret_arns(cfg)),
+        # kms:ViaService as in the RDS Proxy setup page's own policy (rds-proxy-iam-setup.html).
         Statement(Sid="DecryptProxySecrets", Effect=Allow, Action=[kms_actions.Decrypt],
                   Resource=[key_arn(cfg)],
                   Condition=Condition([StringEquals("kms:ViaService",
@@ -92,7 +100,7 @@ def build_proxy_role(cfg: EnvConfig) -> list[Role | ManagedPolicy]:
     role = Role(
         names.ROLE,
         Description=f"Assumed by RDS Proxy {cfg.proxy.name} ({cfg.environment})",
-        AssumeRolePolicyDocument=proxy_trust_policy(),
+        AssumeRolePolicyDocument=proxy_trust_policy(cfg),
         ManagedPolicyArns=[Ref(policy)],
         Tags=tags(cfg),
         **role_options(cfg),

@@ -57,6 +57,8 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
     has secrets) and by CloudWatch Logs for the proxy's log group."""
     account = Principal("AWS", [_ACCOUNT_ROOT])
     log_group_arn = Sub(facts.LOG_GROUP_ARN_SUB % facts.LOG_GROUP_NAME_FORMAT.format(proxy_name=cfg.proxy.name))
+    # kms:CallerAccount and kms:ViaService as in the aws/secretsmanager key's own policy ("Secret
+    # encryption and decryption in AWS Secrets Manager", security-encryption.html).
     secrets_use = [] if end_to_end_iam(cfg) else [
         Statement(Sid="UseThroughSecretsManagerOnly", Effect=Allow, Principal=account,
                   Action=_USE_ACTIONS, Resource=["*"],
@@ -66,7 +68,9 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
                   })])),
     ]
     # The alarm topic the stack creates is encrypted with this key: CloudWatch may use it for this
-    # proxy's alarms only (aws:SourceAccount and aws:SourceArn, monitoring_facts).
+    # proxy's alarms only (aws:SourceAccount and aws:SourceArn, monitoring_facts). Both keys as
+    # step 3 of "Enable compatibility between event sources from AWS services and encrypted topics"
+    # (sns-key-management.html) adds them for the event sources it lists, CloudWatch among them.
     alarms_use = [
         Statement(Sid="AlarmTopicEncryption", Effect=Allow,
                   Principal=Principal("Service", [monitoring_facts.CLOUDWATCH_SERVICE_PRINCIPAL]),
@@ -88,6 +92,7 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
                       Action=[kms_actions.CreateGrant], Resource=["*"],
                       Condition=Condition([BoolIfExists({"kms:GrantIsForAWSResource": "false",
                                                          "aws:PrincipalIsAWSService": "false"})])),
+            # As "Encrypt log data in CloudWatch Logs using AWS KMS" (encrypt-log-data-kms.html) grants it.
             Statement(Sid="ProxyLogGroupEncryption", Effect=Allow,
                       Principal=Principal("Service", [Sub(facts.LOGS_SERVICE_SUB)]),
                       Action=_USE_ACTIONS, Resource=["*"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Template, encode_to_dict
 from troposphere.iam import Policy, Role
 from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleConstraint, Portfolio,
                                         PortfolioPrincipalAssociation, PortfolioProductAssociation,
@@ -188,8 +188,9 @@ def launch_policy(resource_types: set[str]) -> PolicyDocument:
         # Secrets Manager encrypts the generated secrets with the product's key on the caller's behalf.
         _statement("EncryptSecretsWithKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (KEYS,),
                    **{"kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB)}),
-        _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,),
-                   **{"iam:PassedToService": facts.RDS_SERVICE_PRINCIPAL}),
+        # iam:PassedToService is opt-in (PASS_ROLE_GUARD): no AWS page gives the value CreateDBProxy
+        # checks it against (docs/policy-assumptions.md).
+        _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,)),
     ]
     if "AWS::IAM::ManagedPolicy" in resource_types:
         statements.append(Statement(
@@ -199,6 +200,23 @@ def launch_policy(resource_types: set[str]) -> PolicyDocument:
     for resources, actions in sorted(grouped.items(), key=lambda item: _scope_name(item[0])):
         statements.append(_statement(_scope_name(resources), tuple(sorted(actions)), resources))
     return PolicyDocument(Version="2012-10-17", Statement=statements)
+
+
+PASS_ROLE_GUARD = "PassRoleOnlyToRds"  # the parameter, and the condition of the same name
+
+
+def guarded_launch_policy(resource_types: set[str]) -> dict[str, Any]:
+    """``launch_policy`` with the PassRole statement limited to iam:PassedToService
+    rds.amazonaws.com when the portfolio's deployer turns PASS_ROLE_GUARD on. IAM documents the key
+    ("IAM condition context keys", iam:PassedToService: the service principal the role is passed
+    to), and Neptune's guide uses this value for its RDS APIs, but no RDS Proxy page says which
+    value CreateDBProxy's PassRole check carries: if it is another, every launch fails."""
+    document = encode_to_dict(launch_policy(resource_types))
+    for statement in document["Statement"]:
+        if statement["Sid"] == "PassProxyRoleToRds":
+            statement["Condition"] = If(PASS_ROLE_GUARD, {"StringEquals": {
+                "iam:PassedToService": facts.RDS_SERVICE_PRINCIPAL}}, Ref("AWS::NoValue"))
+    return document
 
 
 def portfolio_template(version: str, resource_types: set[str]) -> Template:
@@ -217,13 +235,20 @@ def portfolio_template(version: str, resource_types: set[str]) -> Template:
     provider = template.add_parameter(Parameter(
         "ProviderName", Type="String", Default="Platform team", MinLength=1,
         Description="Who provides and supports the product, as shown to its users."))
+    guard = template.add_parameter(Parameter(
+        PASS_ROLE_GUARD, Type="String", Default="false", AllowedValues=["false", "true"],
+        Description="true: the launch role passes roles only to rds.amazonaws.com (iam:PassedToService). Off by "
+                    "default: no AWS page documents that value for CreateDBProxy; if RDS Proxy's check carries "
+                    "another, every launch fails. Turn on once verified in your account."))
+    template.add_condition(PASS_ROLE_GUARD, Equals(Ref(guard), "true"))
     template.set_metadata({"AWS::CloudFormation::Interface": {
         "ParameterGroups": [{"Label": {"default": "Product"}, "Parameters": ["ProductTemplateUrl", "ProviderName"]},
-                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName"]}],
+                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName", PASS_ROLE_GUARD]}],
         "ParameterLabels": {"ProductTemplateUrl": {"default": "Product template URL"},
                             "ProviderName": {"default": "Provider"},
                             "PrincipalArn": {"default": "Principal ARN"},
-                            "LaunchRoleName": {"default": "Launch role name"}},
+                            "LaunchRoleName": {"default": "Launch role name"},
+                            PASS_ROLE_GUARD: {"default": "Pass roles only to RDS"}},
     }})
     portfolio = template.add_resource(Portfolio(
         "Portfolio", DisplayName=PRODUCT_NAME, ProviderName=Ref(provider),
@@ -242,7 +267,7 @@ def portfolio_template(version: str, resource_types: set[str]) -> Template:
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
         )]),
-        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=launch_policy(resource_types))]))
+        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types))]))
     template.add_resource(LaunchRoleConstraint(
         "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product), LocalRoleName=Ref(role),
         Description="Launch with the product's launch role", DependsOn=[association.title]))

@@ -31,6 +31,13 @@ class IamParams:
         "policy) instead of every principal of the account; whoever deploys the stack must be one.",
         default=(), pattern=facts.IAM_PRINCIPAL_ARN_PATTERN, unique=True,
     )
+    proxy_trust_source_account: bool = key(
+        "Let rds.amazonaws.com assume the proxy role only with aws:SourceAccount equal to this account "
+        "(a confused-deputy guard). Off by default: no AWS page documents that RDS Proxy sends "
+        "aws:SourceAccount when it assumes its role, and if it does not, the proxy cannot read its "
+        "secrets (or sign in with end-to-end IAM) and its target stays unavailable. Turn on only once "
+        "verified in your own account (docs/policy-assumptions.md).", default=False,
+    )
     secret_reader_arns: tuple[str, ...] = key(
         "IAM roles or users that, besides the proxy role, may read the generated secrets; given, each "
         "generated secret gets a resource policy denying everyone else (whoever runs create-db-users.sh "

@@ -61,6 +61,7 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("target", "max_connections"): (500,),
     ("monitoring", "alarm_topic_arn"): ("arn:aws:sns:{region}:111122223333:ops-alarms",),
     ("monitoring", "alarms"): (False,),
+    ("iam", "proxy_trust_source_account"): (True,),
     ("monitoring", "min_availability_percent"): (99,),
     ("monitoring", "pool_saturation_percent"): (80,),
     ("monitoring", "borrow_latency_ms"): (500,),

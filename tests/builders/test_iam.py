@@ -36,14 +36,21 @@ def _client_arns(*overrides):
     return result
 
 
-def test_role_is_trusted_by_rds_for_this_account_only():
+def test_role_is_trusted_by_rds_without_a_condition_by_default():
+    """The trust of the RDS Proxy setup page: no condition RDS Proxy is not documented to meet."""
     trust = _role()["AssumeRolePolicyDocument"]
     assert trust == {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow",
         "Principal": {"Service": ["rds.amazonaws.com"]},
         "Action": ["sts:AssumeRole"],
-        "Condition": {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}},
     }]}
+
+
+def test_the_source_account_guard_is_opt_in():
+    trust = _role({"iam": {"proxy_trust_source_account": True}})["AssumeRolePolicyDocument"]
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Service": ["rds.amazonaws.com"]}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}}
 
 
 def test_role_description_and_tags():

@@ -111,7 +111,10 @@ def test_existing_role_policies_are_literal_and_scoped_to_the_stack():
     for text in (trust_text, policy_text):
         assert "Fn::" not in text and '"Ref"' not in text and "${" not in text
     trust = json.loads(trust_text)
-    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "444455556666"}}
+    assert "Condition" not in trust["Statement"][0]
+    guarded = json.loads(iam_guide.existing_role_policies(
+        make_cfg(iam(proxy_role_arn=ROLE_ARN, proxy_trust_source_account=True), TWO_USERS))[0])
+    assert guarded["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "444455556666"}}
     policy = statements(json.loads(policy_text))
     secrets = policy["ReadProxySecretsMadeByTheStack"]
     assert secrets["Resource"] == [f"arn:aws:secretsmanager:{cfg.region}:444455556666:secret:*"]

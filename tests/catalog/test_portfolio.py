@@ -131,3 +131,16 @@ def test_render_catalog_returns_the_shared_files_and_one_launch_per_env() -> Non
         assert all(set(p) == {"Key", "Value"} and isinstance(p["Value"], str) for p in parameters)
         assert [p["Key"] for p in parameters] == sorted(p["Key"] for p in parameters)
     assert all(text.endswith("\n") for text in files().values())
+
+
+def test_the_launch_role_passes_roles_only_to_rds_only_when_the_deployer_turns_it_on() -> None:
+    """iam:PassedToService for CreateDBProxy is documented nowhere (docs/policy-assumptions.md):
+    the condition hangs on the portfolio's PassRoleOnlyToRds parameter, off by default."""
+    body = portfolio_body()
+    assert body["Parameters"]["PassRoleOnlyToRds"]["Default"] == "false"
+    assert body["Conditions"]["PassRoleOnlyToRds"] == {"Fn::Equals": [{"Ref": "PassRoleOnlyToRds"}, "true"]}
+    [document] = [p["PolicyDocument"] for p in body["Resources"]["LaunchRole"]["Properties"]["Policies"]]
+    [passing] = [s for s in document["Statement"] if s["Sid"] == "PassProxyRoleToRds"]
+    assert passing["Condition"] == {"Fn::If": ["PassRoleOnlyToRds",
+                                               {"StringEquals": {"iam:PassedToService": "rds.amazonaws.com"}},
+                                               {"Ref": "AWS::NoValue"}]}
