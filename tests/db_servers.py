@@ -16,7 +16,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +52,25 @@ def _own(user: str, *paths: Path) -> None:
     if os.geteuid() == 0:
         for path in paths:
             shutil.chown(path, user)
+
+
+def fake_aws(bin_dir: Path, passwords: dict[str, str]) -> None:
+    """An `aws` for create-db-users.sh: each secret is found by its logical id (the key of
+    ``passwords``) and answers that password; any other call fails."""
+    script = bin_dir / "aws"
+    script.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import json, sys
+        args = sys.argv[1:]
+        passwords = {passwords!r}
+        if args[:2] == ["cloudformation", "describe-stack-resource"]:
+            print("arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + args[args.index("--logical-resource-id") + 1])
+        elif args[:2] == ["secretsmanager", "get-secret-value"]:
+            print(json.dumps({{"password": passwords[args[args.index("--secret-id") + 1].rsplit(":", 1)[1]]}}))
+        else:
+            sys.exit("unexpected aws call: " + " ".join(args))
+        """))
+    script.chmod(0o755)
 
 
 def certificate(folder: Path, name: str = "server") -> tuple[Path, Path]:

@@ -30,7 +30,8 @@ from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_use
 from templates_src.sql_facts import UserRole
 
 from conftest import example_configs
-from db_servers import ADMIN, ADMIN_PASSWORD, Postgres, debian_postgres_bin, postgres16_bin, rds_like_postgres
+from db_servers import (ADMIN, ADMIN_PASSWORD, Postgres, debian_postgres_bin, fake_aws, postgres16_bin,
+                        rds_like_postgres)
 
 PASSWORDS = {"app_user": "Ap&p$HOME`x`%*1", "reader": "r3ad;er&&!|~^", "migrator": "m1gr@tor#\\n"}
 
@@ -231,23 +232,8 @@ def _example_password(username: str) -> str:
 
 
 def _generic_aws(bin_dir: Path) -> None:
-    """An `aws` that finds any secret by logical id and answers the user's _example_password."""
-    passwords = {names.secret(u.username): _example_password(u.username)
-                 for cfg in example_configs().values() for u in cfg.users}
-    script = bin_dir / "aws"
-    script.write_text(textwrap.dedent(f"""\
-        #!{sys.executable}
-        import json, sys
-        args = sys.argv[1:]
-        passwords = {passwords!r}
-        if args[:2] == ["cloudformation", "describe-stack-resource"]:
-            print("arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + args[args.index("--logical-resource-id") + 1])
-        elif args[:2] == ["secretsmanager", "get-secret-value"]:
-            print(json.dumps({{"password": passwords[args[args.index("--secret-id") + 1].rsplit(":", 1)[1]]}}))
-        else:
-            sys.exit("unexpected aws call: " + " ".join(args))
-        """))
-    script.chmod(0o755)
+    fake_aws(bin_dir, {names.secret(u.username): _example_password(u.username)
+                       for cfg in example_configs().values() for u in cfg.users})
 
 
 def _sql_with_verifiers(sql: str, grants: list[UserGrants]) -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,7 @@ from templates_src.sql_facts import UserRole
 
 from builders.envs import END_TO_END_IAM, make_cfg
 from conftest import example_configs
-from db_servers import ADMIN, ADMIN_PASSWORD, MariaDB, rds_like_mariadb
+from db_servers import ADMIN, ADMIN_PASSWORD, MariaDB, fake_aws, rds_like_mariadb
 
 MARIADB_EXAMPLES = sorted(env for env, cfg in example_configs().items() if cfg.target.engine is DatabaseEngine.MARIADB)
 
@@ -48,20 +46,7 @@ def _files(cfg, server: MariaDB, folder: Path) -> Path:
     bin_dir.mkdir()
     for name, text in db_users_files(cfg).items():
         (out / name).write_text(text)
-    passwords = {names.secret(u.username): _password(u.username) for u in cfg.users}
-    (bin_dir / "aws").write_text(textwrap.dedent(f"""\
-        #!{sys.executable}
-        import json, sys
-        args = sys.argv[1:]
-        passwords = {passwords!r}
-        if args[:2] == ["cloudformation", "describe-stack-resource"]:
-            print("arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + args[args.index("--logical-resource-id") + 1])
-        elif args[:2] == ["secretsmanager", "get-secret-value"]:
-            print(json.dumps({{"password": passwords[args[args.index("--secret-id") + 1].rsplit(":", 1)[1]]}}))
-        else:
-            sys.exit("unexpected aws call: " + " ".join(args))
-        """))
-    (bin_dir / "aws").chmod(0o755)
+    fake_aws(bin_dir, {names.secret(u.username): _password(u.username) for u in cfg.users})
     return out
 
 
