@@ -103,12 +103,8 @@ def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
     return ()
 
 
-def table_owners(grants: Sequence[UserGrants]) -> tuple[str, ...]:
-    """The users whose tables db-users.sql grants on (PostgreSQL): the migration users, when any
-    user is granted on tables. RDS's master is no superuser, so it borrows their privileges for
-    those grants (db-users.postgresql.sql.j2 says how)."""
-    if not any(g.on_tables for g in grants):
-        return ()
+def migration_users(grants: Sequence[UserGrants]) -> tuple[str, ...]:
+    """The users whose future tables the others get default privileges on (PostgreSQL)."""
     return tuple(g.username for g in grants if g.role == UserRole.MIGRATION.value)
 
 

@@ -24,7 +24,7 @@ from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
 from .config.auth_rules import end_to_end_iam
 from .config.rules import iam_users
-from .db_users import PASSWORD_FILTERS, REDACT, SUBSTITUTE, table_owners, user_grants
+from .db_users import PASSWORD_FILTERS, REDACT, SUBSTITUTE, migration_users, user_grants
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text
@@ -261,7 +261,9 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
         "iam_plugin": MYSQL_IAM_PLUGIN,
         "iam_role": POSTGRES_IAM_ROLE,
         "users": grants,
-        "table_owners": table_owners(grants),
+        # PostgreSQL: the master borrows table owners' privileges for grants on tables.
+        "borrow": any(g.on_tables for g in grants),
+        "migration_users": migration_users(grants),
         "database": cfg.target.database_name,
         "schema": cfg.target.schema_name,
         "client": {**client, "command": client["command"].format(

@@ -169,9 +169,11 @@ def test_end_to_end_iam_users_have_no_password_and_exactly_their_grants(server, 
     bin_dir.mkdir()
     (bin_dir / "aws").write_text("#!/bin/sh\necho 'the IAM script must not call AWS' >&2\nexit 99\n")
     (bin_dir / "aws").chmod(0o755)
-    # A database of its own: the grants on all tables of a schema need the master to hold its
-    # tables' owners' privileges, and the first test's migration user is no user of this env.
+    # A table another team's role owns (no user of this env, created by the master as on RDS):
+    # the grants on all tables reach it too, the master borrowing that role's privileges.
     server.database("shop_iam")
+    server.admin("shop_iam", "CREATE ROLE other_team; GRANT CREATE ON SCHEMA public TO other_team;")
+    server.superuser("shop_iam", "SET ROLE other_team; CREATE TABLE theirs (id int);")
     out = _env_files(tmp_path, server.port, iam=True, prefix="iam_", database="shop_iam")
     assert "<password of " not in (out / DB_USERS_SQL_FILE).read_text()
     for attempt in range(2):
@@ -187,6 +189,9 @@ def test_end_to_end_iam_users_have_no_password_and_exactly_their_grants(server, 
                           f"information_schema.role_table_grants WHERE grantee = '{user}' AND table_name = 'orders'")
               for user in ("iam_app_user", "iam_reader")}
     assert grants == {"iam_app_user": "DELETE,INSERT,SELECT,UPDATE", "iam_reader": "SELECT"}
+    assert admin("shop_iam", "SELECT has_table_privilege('iam_reader', 'theirs', 'SELECT'), "
+                             "has_table_privilege('iam_reader', 'theirs', 'INSERT'), "
+                             "pg_has_role('admin', 'other_team', 'USAGE')") == "t|f|f"
 
 
 def test_script_stops_when_a_secret_cannot_be_read(server, tmp_path):

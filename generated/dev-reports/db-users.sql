@@ -18,9 +18,47 @@ DO $$BEGIN
 END$$;
 ALTER ROLE "report_reader" WITH LOGIN PASSWORD '<password of report_reader>';
 
+-- Granting on tables another role owns, and setting default privileges for the tables a
+-- migration user will create, needs that role's privileges: membership (PostgreSQL 15 and
+-- earlier) or membership WITH INHERIT (16 and later, where CREATEROLE gives its creator ADMIN
+-- only). The master takes it in each migration user and each other owner of a table in schema
+-- public (a superuser's tables stay out of its reach) for this transaction only, and gives it
+-- back before COMMIT unless it had it before: outside this script it holds what RDS gave it.
+CREATE TEMPORARY TABLE rds_proxy_cfn_borrowed (role_name name) ON COMMIT DROP;
+DO $$
+DECLARE
+  owner name;
+BEGIN
+  FOR owner IN
+    SELECT r.rolname FROM pg_catalog.pg_roles r
+    WHERE (r.rolname = ANY (ARRAY[]::name[])
+           OR r.oid IN (SELECT c.relowner FROM pg_catalog.pg_class c
+                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')))
+      AND NOT r.rolsuper AND r.rolname <> current_user
+    ORDER BY r.rolname
+  LOOP
+    IF NOT pg_catalog.pg_has_role(current_user, owner, 'USAGE') THEN
+      EXECUTE format('GRANT %I TO CURRENT_USER', owner)
+        || CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ' WITH INHERIT TRUE, SET FALSE' ELSE '' END;
+      INSERT INTO rds_proxy_cfn_borrowed VALUES (owner);
+    END IF;
+  END LOOP;
+END$$;
+
 -- grants of report_reader
 GRANT CONNECT ON DATABASE "reports" TO "report_reader";
 GRANT USAGE ON SCHEMA "public" TO "report_reader";
 GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO "report_reader";
 ALTER DEFAULT PRIVILEGES IN SCHEMA "public" GRANT SELECT ON TABLES TO "report_reader";
+
+-- The borrowed memberships go back.
+DO $$
+DECLARE
+  owner name;
+BEGIN
+  FOR owner IN SELECT role_name FROM rds_proxy_cfn_borrowed LOOP
+    EXECUTE format('REVOKE %I FROM CURRENT_USER', owner);
+  END LOOP;
+END$$;
 COMMIT;
