@@ -15,8 +15,11 @@ case "$(uname -s)/$(uname -m)" in
   *) echo "scripts/postgres16.sh: no PostgreSQL 16 build of $package for $(uname -s)/$(uname -m)" >&2; exit 1 ;;
 esac
 rm -rf "$target" && mkdir -p "$target/wheel"
-python3 -m pip download --quiet --no-deps --only-binary=:all: --platform "$platform" --python-version 3.11 \
-  --implementation cp -d "$target/wheel" "$package"
+if ! python3 -m pip download --quiet --no-deps --only-binary=:all: --platform "$platform" --python-version 3.11 \
+    --implementation cp -d "$target/wheel" "$package" >"$target/pip.log" 2>&1; then
+  cat "$target/pip.log" >&2
+  exit 1
+fi
 # The binaries find the libraries auditwheel bundled at $ORIGIN/../../../pgserver.libs: keep the
 # wheel's layout.
 python3 - "$target" <<'PY'
@@ -31,5 +34,5 @@ with zipfile.ZipFile(wheel) as archive:
             # zip keeps the Unix mode in the upper 16 bits: the binaries stay executable
             path.chmod((info.external_attr >> 16) & 0o777 or 0o644)
 PY
-rm -rf "$target/wheel"
+rm -rf "$target/wheel" "$target/pip.log"
 printf '%s\n' "$stamp" > "$target/.version"
