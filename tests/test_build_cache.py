@@ -214,8 +214,11 @@ def _rendered_entries(tmp_path: Path) -> list[Path]:
 
 
 def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The envs rendered from now on; all in this process (no forked render workers, whose
+    renders a list here would not see), however many envs the params folder holds."""
     from templates_src import workers
 
+    monkeypatch.setattr(workers, "PARALLEL_RENDER_MIN_ENVS", 10**6)
     rendered, real = [], workers._render_one
 
     def counting(index, cfg, check=None):

@@ -312,12 +312,14 @@ def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
     Python's shutdown does not scan it. The files are those of an in-process build."""
     import gc
 
-    from templates_src import program, render
+    from templates_src import program, render, workers
 
     render._jinja.cache_clear()
     frozen: list[bool] = []
     compiled = count_jinja_compiles(monkeypatch)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    # In-process renders, however many envs PARAMS holds (forking render workers freezes too).
+    monkeypatch.setattr(workers, "PARALLEL_RENDER_MIN_ENVS", 10**6)
     monkeypatch.setattr(sys, "argv", ["build.py", "--no-lint", "--no-cache", "--params", str(PARAMS),
                                       "--out", str(tmp_path / "out")])
     try:

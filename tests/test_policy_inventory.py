@@ -19,7 +19,7 @@ from cfn_flip import load_yaml
 
 from builders.envs import END_TO_END_IAM, OWN_KEY, POSTGRES, TWO_USERS, make_cfg
 from catalog.helpers import examples, product_body, settings_for, variants
-from conftest import GENERATED, ROOT, example_configs
+from conftest import GENERATED, ROOT, example_configs, example_files
 from policy_inventory import NONE, Row, rows, unknown_policy_holders
 from templates_src.catalog import verify
 from templates_src.stack import build_template
@@ -58,6 +58,9 @@ def inventory() -> dict[Row, tuple[str, str]]:
 def templates() -> dict[str, dict]:
     found = {f"generated/{p.relative_to(GENERATED)}": load_yaml(p.read_text(encoding="utf-8"))
              for p in sorted(GENERATED.glob("*/*.yaml"))}
+    # The examples' outputs too, whatever params/ holds (a fork's may have no stack set or product).
+    found.update({f"example-files/{path}": load_yaml(text) for path, text in sorted(example_files().items())
+                  if path.endswith(".yaml")})
     for env, cfg in sorted(example_configs().items()):
         found[f"example/{env}"] = build_template(cfg).to_dict()
     for name, overrides in VARIANTS.items():
@@ -70,9 +73,10 @@ def templates() -> dict[str, dict]:
 
 def test_every_kind_of_template_is_scanned():
     names = set(templates())
-    for expected in ("generated/service-catalog/rds-proxy-product.yaml", "generated/service-catalog/portfolio.yaml",
-                     "generated/staging/stack-set.yaml", "product/every-branch"):
+    for expected in ("example-files/service-catalog/rds-proxy-product.yaml",
+                     "example-files/service-catalog/portfolio.yaml", "product/every-branch"):
         assert expected in names
+    assert any(n.startswith("example-files/") and n.endswith("/stack-set.yaml") for n in names)
     assert sum(n.startswith("product/launched/") for n in names) >= 5
     assert all(f"generated/{env}/rds-proxy.yaml" in names for env in
                {p.parent.name for p in GENERATED.glob("*/rds-proxy.yaml")})
