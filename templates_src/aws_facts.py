@@ -239,6 +239,12 @@ TAG_KEY_PATTERN = r"^(?!aws:)[\w\s.:/=+@-]{1,128}$"
 # AWS::RDS::DBProxy and DBProxyEndpoint (TagFormat.Value maxLength in their provider schemas),
 # 256 for the rest. tests/test_limits.py checks it against the schemas cfn-lint ships.
 TAG_VALUE_MAX = 128
+# The characters a tag value may hold: AWS::IAM::Role's TagFormat Value pattern
+# ^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$ (its provider schema; the strictest anchored one of the resource
+# types the env's tags land on, and the tagging pages' allowed characters): letters, separators
+# (spaces), numbers and these. tests/test_limits.py checks it against the schemas cfn-lint ships.
+TAG_VALUE_CATEGORIES = ("L", "Z", "N")  # Unicode general categories, by first letter
+TAG_VALUE_SYMBOLS = "_.:/=+-@"
 # "Maximum number of tags per resource: 50" (AWS::SecretsManager::Secret Tags, the RDS and KMS
 # tagging pages, cfn-lint's resource schemas); aws:-prefixed tags do not count. Every resource
 # carries Environment and a secret also DatabaseUser (builders/common.py, secrets.py).

@@ -9,6 +9,7 @@ from the command line) and for free text in Markdown. Shell values use ``shlex.q
 from __future__ import annotations
 
 import string
+import unicodedata
 
 # Characters a path keeps in a header comment: none of them ends a comment (newline, or --> of
 # an HTML comment), starts a shell expansion, a psql meta-command (backslash), a quote, or the
@@ -33,12 +34,15 @@ def comment_text(text: str) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """``text`` as literal Markdown text on one line: punctuation that Markdown reads backslash-escaped, any
-    unprintable character (validation refuses them; this is the second wall) written as its code."""
+    """``text`` as literal Markdown text on one line: punctuation that Markdown reads backslash-escaped, a
+    space other than the ASCII one (no-break, em...) as its character reference, any unprintable
+    character (validation refuses them; this is the second wall) written as its code."""
     out = []
     for c in text:
         if c in _MARKDOWN_PUNCTUATION:
             out.append("\\" + c)
+        elif unicodedata.category(c) == "Zs" and c != " ":  # a no-break or wide space: the same space
+            out.append(f"&#{ord(c)};")
         elif not c.isprintable():
             out.append(f"U+{ord(c):04X}")
         else:

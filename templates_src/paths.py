@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # annotations only: jinja_env imports this module without the
 
 DEFAULT_OUT = "generated"
 DEFAULT_PARAMS = "params"
+# The folder of the out folder the build writes for itself (the Service Catalog product's files);
+# an environment of that name would be built into it, beside them.
+CATALOG_DIR = "service-catalog"
+RESERVED_OUT_NAMES = (CATALOG_DIR,)
 _UNSAFE = re.compile(r"[`\x00-\x1f\x7f]")
 
 

@@ -96,6 +96,7 @@ def write_params(root: Path, files: dict[str, str | bytes]) -> None:
     (root / "params").mkdir(parents=True)
     for name, content in files.items():
         data = content.encode() if isinstance(content, str) else content
+        (root / "params" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "params" / name).write_bytes(data)
 
 
@@ -316,8 +317,8 @@ EDGES: dict[str, dict[str, str | bytes]] = {
                                     "staging.yaml": STAGING + "pool:\n  max_connections_percent: 40\n"},
     "instance-and-cluster-of-one-name": {"dev.yaml": BASE, "staging.yaml": sub(
         "db_instance_identifier: orders-dev-db", "db_cluster_identifier: orders-dev-db", STAGING)},
-    "files-that-are-not-environments": {"dev.yaml": BASE, "_notes.yaml": "not: [checked\n", "README.md": "# params\n",
-                                        ".hidden.yaml": "- not checked\n"},
+    "files-that-are-not-environments": {"dev.yaml": BASE, "README.md": "# params\n", ".hidden.yaml": "- not checked\n",
+                                        "_archive/old.yaml": "not: [checked\n"},
 }
 
 

@@ -39,27 +39,43 @@ def test_a_fifo_is_refused_without_blocking(name: str, tmp_path: Path, monkeypat
     _refused(run_main(*ARGS), f"params/{name}: refused: the file is a FIFO (params are plain files)")
 
 
-@pytest.mark.parametrize("target, kind", [("/dev/zero", "a device"), (None, "a folder")])
-def test_a_device_or_a_folder_is_refused(target: str | None, kind: str, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     params = _params(tmp_path)
     (params / "dev.yaml").unlink()
-    if target:
-        (params / "dev.yaml").symlink_to(target)
-    else:
-        (params / "dev.yaml").mkdir()
+    (params / "dev.yaml").mkdir()
     monkeypatch.chdir(tmp_path)
-    _refused(run_main(*ARGS), f"params/dev.yaml: refused: the file is {kind} (params are plain files)")
+    _refused(run_main(*ARGS), "params/dev.yaml: refused: the file is a folder (params are plain files)")
 
 
-def test_an_unreadable_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+LINKED_OUT = "params/{name}: refused: a link to outside the params folder (a params file may link only to a file in it)"
+
+
+@pytest.mark.parametrize("name", ["dev.yaml", "_defaults.yaml", "_product.yaml", "_defaults.mysql.yaml"])
+@pytest.mark.parametrize("target", ["secret", "/dev/zero", "/proc/self/mem"])
+def test_a_link_out_of_the_params_folder_is_refused_unread(name: str, target: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever it points to (a file of someone's, a device, a file no one can read from its
+    start): nothing of it is read, so none of its text can reach a message."""
     params = _params(tmp_path)
-    (params / "dev.yaml").unlink()
-    (params / "dev.yaml").symlink_to("/proc/self/mem")  # a regular file no one can read from its start, root or not
+    secret = tmp_path / "elsewhere.yaml"
+    secret.write_text("proxy:\n  name: TOP-SECRET-VALUE\nnot yaml: [\n")
+    (params / name).unlink(missing_ok=True)
+    (params / name).symlink_to(secret if target == "secret" else target)
     monkeypatch.chdir(tmp_path)
-    result = run_main("--params", "params", "--out", "out", "--no-lint")  # with the cache (it hashes params first)
-    assert result.code == 2 and "Traceback" not in result.err
-    assert result.err.startswith("params/dev.yaml: cannot read the file: "), result.err
+    result = run_main(*ARGS)
+    _refused(result, LINKED_OUT.format(name=name))
+    assert "TOP-SECRET" not in result.err + result.out
+
+
+def test_a_link_inside_the_params_folder_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    params = _params(tmp_path)
+    (params / "shared").mkdir()
+    (params / "shared" / "defaults.yaml").write_text("secrets:\n  password_length: 41\n")
+    (params / "_defaults.yaml").symlink_to(Path("shared") / "defaults.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = run_main(*ARGS)
+    assert result.code == 0, result.err
+    assert "PasswordLength: 41" in (tmp_path / "out" / "dev" / "rds-proxy.yaml").read_text()
 
 
 @pytest.mark.parametrize("name, shown", [

@@ -190,6 +190,8 @@ BAD = {
     "wrong-type": (_set(P, ("DBProxies", 0, "IdleClientTimeout"), "1800"),
                    "describe/describe-db-proxies.json: DBProxies[0].IdleClientTimeout: expected a whole number, got text"),
     "nan": (_raw(P, '{"DBProxies": [{"IdleClientTimeout": NaN}]}'), "describe/describe-db-proxies.json: not valid JSON: NaN is not JSON"),
+    "nested-too-deep": (_raw(SG, '{"SecurityGroups": ' + "[" * 200_000 + "]" * 200_000 + "}"),
+                        "describe/describe-security-groups.json: nested too deeply to be a describe output"),
     "hostile-proxy-name": (_set(P, ("DBProxies", 0, "DBProxyName"), "orders\n$(reboot)"),
                            "describe/describe-db-proxies.json: DBProxies[0].DBProxyName: 'orders\\n$(reboot)' is not allowed"),
     "hostile-subnet": (_set(P, ("DBProxies", 0, "VpcSubnetIds", 1), "subnet-1; rm -rf /"),

@@ -69,7 +69,7 @@ def test_an_empty_waivers_section_waives_nothing(tmp_path: Path) -> None:
 
 def test_a_link_to_nowhere_is_refused_not_skipped(tmp_path: Path) -> None:
     folder = _params(tmp_path)
-    (folder / "_product.yaml").symlink_to(tmp_path / "missing.yaml")
+    (folder / "_product.yaml").symlink_to(folder / "missing.yaml")  # inside the folder (outside: refused unread)
     _, errors = load_product_settings(folder, "params")
     assert [str(e) for e in errors] == ["params/_product.yaml: cannot read the file: No such file or directory"]
 

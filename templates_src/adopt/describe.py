@@ -137,6 +137,8 @@ def load_json(folder: Path, shown: str, name: str, errors: list[ParamsError], *,
         errors.append(ParamsError(where, exc.lineno, exc.colno, (), f"not valid JSON: {exc.msg}"))
     except ValueError as exc:
         errors.append(ParamsError(where, 0, 0, (), f"not valid JSON: {exc}"))
+    except RecursionError:  # the parser recurses per level; a describe output is a few levels deep
+        errors.append(ParamsError(where, 0, 0, (), "nested too deeply to be a describe output (thousands of levels)"))
     return None
 
 

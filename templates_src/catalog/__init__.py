@@ -20,10 +20,10 @@ from .. import __version__
 from ..config.errors import ParamsError, ParamsErrors
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
+from ..paths import CATALOG_DIR
 from ..render import json_text
 from . import factory, portfolio, product, provisioning, text, verify
 
-CATALOG_DIR = "service-catalog"
 PRODUCT_FILE = f"{CATALOG_DIR}/rds-proxy-product.yaml"
 PORTFOLIO_FILE = f"{CATALOG_DIR}/portfolio.yaml"
 FACTORY_FILE = f"{CATALOG_DIR}/portfolio-factory.yaml"

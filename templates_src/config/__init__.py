@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
+from ..paths import RESERVED_OUT_NAMES
 from . import cross_env, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
-from .defaults import DEFAULTS_FILE, Layers, load_layers
+from .defaults import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
 from .merge import merge_documents
 from .model import EnvConfig
 from .product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
@@ -20,6 +22,7 @@ from .yaml_loader import Document, load
 # Files of the params folder that are not environments but would be ignored if misnamed
 # (misnamed engine defaults, _defaults.mysql.yml, are reported by defaults.load_layers).
 SPECIAL_FILES = (DEFAULTS_FILE, PRODUCT_SETTINGS_FILE)
+READ_FILES = (DEFAULTS_FILE, *ENGINE_DEFAULTS_FILES, PRODUCT_SETTINGS_FILE)  # every _ file the build reads
 PARAMS_SUFFIX = ".yaml"
 _MISNAMED_SUFFIXES = (".yml", ".yaml")  # compared case-insensitively: dev.yml, dev.YAML
 
@@ -38,15 +41,28 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
         stem, dot, suffix = entry.rpartition(".")
         misnamed = not entry.endswith(PARAMS_SUFFIX) and f"{dot}{suffix}".lower() in _MISNAMED_SUFFIXES
         misnamed_special = misnamed and stem + PARAMS_SUFFIX in SPECIAL_FILES  # _defaults.yml would be ignored
-        if entry.startswith(".") or (entry.startswith("_") and not misnamed_special):
-            continue
         shown = f"{shown_dir}/{entry}"
+        if entry.startswith("_") and not misnamed_special:
+            # A file whose settings would never apply (_default.yaml, _Product.yaml, _defaults.yaml.bak);
+            # the engine defaults' misnames are load_layers' to report.
+            if entry not in READ_FILES and not ENGINE_FILE.fullmatch(entry) and not (params_dir / entry).is_dir():
+                close = difflib.get_close_matches(entry.lower(), READ_FILES, n=1, cutoff=0.8)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                errors.append(ParamsError(shown, 0, 0, (), f"not a file the build reads{hint}; of the _ files it reads "
+                                                            f"only {', '.join(READ_FILES)} (rename or remove it)"))
+            continue
+        if entry.startswith("."):
+            continue
         if misnamed:
             errors.append(ParamsError(shown, 0, 0, (), f"params files end in {PARAMS_SUFFIX}; rename it to "
                                                         f"{stem}{PARAMS_SUFFIX}"))
         elif entry.endswith(PARAMS_SUFFIX):
             env = entry[: -len(PARAMS_SUFFIX)]
-            if re.fullmatch(ENV_NAME_PATTERN, env):  # not re.match: its $ matches before a final newline
+            if env in RESERVED_OUT_NAMES:
+                errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is a folder the build writes for itself in the out "
+                                                            "folder (the Service Catalog product's); name the "
+                                                            "environment otherwise"))
+            elif re.fullmatch(ENV_NAME_PATTERN, env):  # not re.match: its $ matches before a final newline
                 names.append(env)
             else:
                 errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is not a valid environment name "
@@ -66,7 +82,7 @@ def _locator(doc: Document):
 
 
 def _load_one(env: str, shown: str, path: Path, layers: Layers) -> tuple[EnvConfig | None, list[ParamsError], Document]:
-    doc, errors = load(path, shown)
+    doc, errors = load(path, shown, path.parent)
     if doc.data is None:  # not a params tree at all (unreadable, not YAML, not a mapping)
         return None, errors, doc
     # The loader's problems (a YAML 1.1 boolean, a tag) leave REPORTED values behind: validation
@@ -100,6 +116,12 @@ def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = 
     if broken:  # every environment would be judged against a broken base
         raise ParamsErrors(errors + defaults_errors)
     errors += defaults_errors  # values they reported are REPORTED in every env: no second message
+    # Each layer on its own terms too, so that a bad value every env overrides today is reported
+    # before an env relies on it (an env's build reports the same error once: ParamsErrors merges).
+    for layer in layers.documents():
+        checker = Validator(_locator(layer), partial=True)
+        checker.build(EnvConfig, layer.data, ())
+        errors += checker.errors
 
     building = list(dict.fromkeys(wanted or names))
     configs, neighbours, docs = [], [], {}
@@ -129,7 +151,7 @@ def load_product_settings(params_dir: Path, shown_dir: str) -> tuple[ProductSett
     path = params_dir / PRODUCT_SETTINGS_FILE
     if not (path.exists() or path.is_symlink()):  # a dangling link is refused by the reader, not skipped
         return dataclasses.replace(DEFAULT_SETTINGS, source=shown), []
-    doc, errors = load(path, shown)
+    doc, errors = load(path, shown, params_dir)
     if doc.data is None:
         return dataclasses.replace(DEFAULT_SETTINGS, source=shown), errors
     validator = Validator(_locator(doc))

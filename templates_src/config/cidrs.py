@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 
 
 def cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str]:
@@ -21,3 +22,21 @@ def cidr_problem(cidr: str, whole_internet: str) -> tuple[ipaddress.IPv4Network 
     if parsed.network_address != ipaddress.ip_interface(cidr).ip:
         return parsed, f"{cidr!r} has host bits set (did you mean '{parsed}'?)"
     return parsed, ""
+
+
+def whole_internet(cidrs: Iterable[str]) -> str | None:
+    """The whole address space ("0.0.0.0/0" or "::/0") that ranges cover together (0.0.0.0/1 +
+    128.0.0.0/1 opens a group as surely as 0.0.0.0/0), or None. Ranges that do not parse, and a
+    single /0, are cidr_problem's to report."""
+    by_version: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        if network.prefixlen:
+            by_version[network.version].append(network)
+    for version, whole in ((4, "0.0.0.0/0"), (6, "::/0")):
+        if by_version[version] and ipaddress.ip_network(whole) in ipaddress.collapse_addresses(by_version[version]):
+            return whole
+    return None

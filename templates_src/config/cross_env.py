@@ -27,25 +27,28 @@ def check(configs: Sequence[EnvConfig], locate: Locate,
         if report_on is None or cfg.env in report_on:
             errors.append(ParamsError(*locate(cfg, path), path, message))
 
-    for what, path, value_of in (
-        ("proxy name", ("proxy", "name"), lambda c: c.proxy.name),
-        ("stack name", ("stack_name",), lambda c: c.stack_name),
-    ):
-        first: dict[tuple[str, str], EnvConfig] = {}
-        for cfg in configs:
-            slot = (cfg.region, value_of(cfg))
-            if slot in first:
-                report(cfg, path, f"{what} {slot[1]!r} is also used by {first[slot].source} in {cfg.region}")
-            first.setdefault(slot, cfg)
-
-    # Endpoint names are unique per account and region, like proxy names (CreateDBProxyEndpoint).
-    endpoints: dict[tuple[str, str], EnvConfig] = {}
+    first: dict[tuple[str, str], EnvConfig] = {}
     for cfg in configs:
-        for path, name in endpoint_names(cfg):
+        slot = (cfg.region, cfg.stack_name)
+        if slot in first:
+            report(cfg, ("stack_name",), f"stack name {slot[1]!r} is also used by {first[slot].source} in {cfg.region}")
+        first.setdefault(slot, cfg)
+
+    # Proxy and endpoint names are taken as one namespace per account and region. An endpoint's
+    # name "must be unique for all DB proxy endpoints owned by your account in the specified
+    # Region" (RDS API, DBProxyEndpointAlreadyExistsFault), and every proxy has a default endpoint
+    # beside its name; that a proxy's name clashes with an endpoint's is our reading, stated by no
+    # AWS page, and the safe side. An env's own names are endpoint_rules' to compare.
+    taken: dict[tuple[str, str], tuple[EnvConfig, str]] = {}
+    for cfg in configs:
+        for path, name, kind in ((("proxy", "name"), cfg.proxy.name, "proxy"),
+                                 *((p, n, "endpoint") for p, n in endpoint_names(cfg))):
             slot = (cfg.region, name)
-            if slot in endpoints and endpoints[slot] is not cfg:
-                report(cfg, path, f"endpoint name {name!r} is also used by {endpoints[slot].source} in {cfg.region}")
-            endpoints.setdefault(slot, cfg)
+            if slot in taken and taken[slot][0] is not cfg:
+                other, other_kind = taken[slot]
+                whose = "used by" if other_kind == kind else f"the {other_kind} name of"
+                report(cfg, path, f"{kind} name {name!r} is also {whose} {other.source} in {cfg.region}")
+            taken.setdefault(slot, (cfg, kind))
 
     # Proxies on one database share its max_connections: together they may not ask for more, and
     # they must agree on what it is (an instance class or a parameter group value each).

@@ -19,7 +19,7 @@ from .merge import merge_documents
 from .yaml_loader import Document, load
 
 DEFAULTS_FILE = "_defaults.yaml"
-_ENGINE_FILE = re.compile(r"_defaults\.([^.]+)\.ya?ml", re.IGNORECASE)
+ENGINE_FILE = re.compile(r"_defaults\.([^.]+)\.ya?ml", re.IGNORECASE)
 
 
 def engine_defaults_file(engine: EngineFamily) -> str:
@@ -35,6 +35,10 @@ class Layers:
 
     common: Document | None = None
     by_engine: dict[EngineFamily, Document] = field(default_factory=dict)
+
+    def documents(self) -> list[Document]:
+        """Every layer, the global one first."""
+        return [*([self.common] if self.common else []), *self.by_engine.values()]
 
     def under(self, env: Document) -> Document | None:
         """The defaults to merge under ``env``: the global ones with its engine's over them."""
@@ -55,7 +59,7 @@ def load_layers(params_dir: Path, shown_dir: str) -> tuple[Layers, list[ParamsEr
     unreadable: every env of it would be judged against a broken base)."""
     layers, errors, broken = Layers(), [], False
     if (params_dir / DEFAULTS_FILE).exists():
-        layers.common, found = load(params_dir / DEFAULTS_FILE, f"{shown_dir}/{DEFAULTS_FILE}")
+        layers.common, found = load(params_dir / DEFAULTS_FILE, f"{shown_dir}/{DEFAULTS_FILE}", params_dir)
         errors += found
         broken |= layers.common.data is None
     try:
@@ -64,7 +68,7 @@ def load_layers(params_dir: Path, shown_dir: str) -> tuple[Layers, list[ParamsEr
         entries = []  # discover reports the folder
     known = {f: e for e, f in zip(EngineFamily, ENGINE_DEFAULTS_FILES)}
     for entry in entries:
-        match = _ENGINE_FILE.fullmatch(entry)
+        match = ENGINE_FILE.fullmatch(entry)
         if not match:
             continue
         shown = f"{shown_dir}/{entry}"
@@ -74,7 +78,7 @@ def load_layers(params_dir: Path, shown_dir: str) -> tuple[Layers, list[ParamsEr
                 f"the engine files are {', '.join(ENGINE_DEFAULTS_FILES)}"
             errors.append(ParamsError(shown, 0, 0, (), f"not a defaults file of an engine family; {hint}"))
             continue
-        doc, found = load(params_dir / entry, shown)
+        doc, found = load(params_dir / entry, shown, params_dir)
         errors += found
         if doc.data is None:
             broken = True

@@ -1,5 +1,5 @@
 """Rules against params written to do harm: privileged usernames, the internet let in by
-halves, regions the linter cannot check, more tags than AWS takes.
+halves (on the proxy or an endpoint), regions the linter cannot check, more tags than AWS takes.
 
 Same shape as ``rules``: each rule is ``(config, report)``, run after the single-key checks.
 """
@@ -7,13 +7,13 @@ Same shape as ``rules``: each rule is ``(config, report)``, run after the single
 from __future__ import annotations
 
 import importlib.util
-import ipaddress
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 from .. import aws_facts as facts
 from ..sql_facts import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
+from .cidrs import whole_internet
 from .errors import KeyPath
 from .model import EnvConfig
 from .validate import suggest
@@ -33,20 +33,13 @@ def _no_reserved_usernames(cfg: EnvConfig, report: Report) -> None:
 
 
 def _clients_not_the_whole_internet(cfg: EnvConfig, report: Report) -> None:
-    """Ranges that together are every address (0.0.0.0/1 + 128.0.0.0/1) open the proxy as surely
-    as 0.0.0.0/0 does; the single /0 is refused by ``rules``."""
-    by_version: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
-    for cidr in cfg.network.allowed_cidrs:
-        try:
-            network = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue  # rules reports it
-        if network.prefixlen:
-            by_version[network.version].append(network)
-    for version, whole in ((4, "0.0.0.0/0"), (6, "::/0")):
-        if by_version[version] and ipaddress.ip_network(whole) in ipaddress.collapse_addresses(by_version[version]):
-            report(("network", "allowed_cidrs"),
-                   f"together the IPv{version} ranges are {whole}, the whole internet; refused (name the client ranges)")
+    """Every place that opens ingress: the proxy's client ranges and each extra endpoint's."""
+    for path, cidrs in ((("network", "allowed_cidrs"), cfg.network.allowed_cidrs),
+                        *((("endpoints", i, "allowed_cidrs"), e.allowed_cidrs) for i, e in enumerate(cfg.endpoints))):
+        whole = whole_internet(cidrs)
+        if whole:
+            report(path, f"together the IPv{6 if ':' in whole else 4} ranges are {whole}, the whole internet; "
+                         "refused (name the client ranges)")
 
 
 @cache

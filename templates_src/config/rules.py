@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable
 
 from .. import aws_facts as facts
 from ..aws_facts import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
+from ..paths import RESERVED_OUT_NAMES
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
@@ -162,6 +164,22 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
 
 
+def tag_value_problem(value: str) -> str:
+    """What AWS would refuse in a tag value ("" when nothing): each character a letter, a space,
+    a number or one of aws_facts.TAG_VALUE_SYMBOLS."""
+    for index, char in enumerate(value):
+        if unicodedata.category(char)[0] not in facts.TAG_VALUE_CATEGORIES and char not in facts.TAG_VALUE_SYMBOLS:
+            return (f"the value holds {char!r} at character {index + 1}; AWS takes letters, numbers, spaces and "
+                    f"{' '.join(facts.TAG_VALUE_SYMBOLS)} in a tag value")
+    return ""
+
+
+def _environment_not_reserved(cfg: EnvConfig, report: Report) -> None:
+    if cfg.environment in RESERVED_OUT_NAMES:
+        report(("environment",), f"{cfg.environment!r} is a folder the build writes for itself in the out folder "
+                                 "(the Service Catalog product's); name the environment otherwise")
+
+
 def _tags_ok(cfg: EnvConfig, report: Report) -> None:
     for name, value in (cfg.tags or {}).items():
         path = ("tags", name)
@@ -172,6 +190,8 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
             report(path, f"{name!r} is not a valid tag key (1-128 letters, digits, spaces and _.:/=+-@; not aws:)")
         if len(value) > facts.TAG_VALUE_MAX:
             report(path, f"the value is {len(value)} characters long (at most {facts.TAG_VALUE_MAX})")
+        elif bad := tag_value_problem(value):
+            report(path, bad)
 
 
 def _grants_ok(cfg: EnvConfig, report: Report) -> None:
@@ -232,6 +252,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _clients_allowed,
     _database_destination,
     _key_and_secrets_in_region,
+    _environment_not_reserved,
     _tags_ok,
     waiver_rules.weakened_defaults_waived,
     _grants_ok,

@@ -66,8 +66,12 @@ def describe(value: Any) -> str:
 
 
 class Validator:
-    def __init__(self, locate: Locate) -> None:
+    """``partial``: a defaults layer, checked on its own terms (types, ranges, unknown keys) with
+    no key required; what it builds stands in for a config, nothing reads it."""
+
+    def __init__(self, locate: Locate, partial: bool = False) -> None:
         self.locate = locate
+        self.partial = partial
         self.errors: list[ParamsError] = []
 
     def error(self, path: KeyPath, message: str) -> None:
@@ -90,6 +94,9 @@ class Validator:
         for f in fields:
             if f.name not in raw:
                 if f.default is dataclasses.MISSING:
+                    if self.partial:  # the env's own file gives it
+                        values[f.name] = object()
+                        continue
                     self.error(path + (f.name,), "missing required key")
                     ok = False
                 continue

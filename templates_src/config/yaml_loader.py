@@ -8,6 +8,7 @@ and alias expansion is bounded so an "alias bomb" fails in milliseconds.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ _YAML_HINTS = {
     "expected <block end>": "check the indentation",
 }
 _DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")  # YAML 1.1 also reads 0700, 0x1f, 0b11 and 1:30 as ints
+_LEADING_ZERO = re.compile(r"[-+]?0[0-7_]+")  # YAML 1.1's octal form
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,14 @@ class _Converter:
     def _int(self, node: ScalarNode, path: KeyPath) -> Any:
         if not _DECIMAL_INT.fullmatch(node.value):
             value = _SCALAR_CONSTRUCTOR.construct_yaml_int(node)
-            self.error(node, path, f"{node.value!r} reads as the number {value} in YAML 1.1 (octal, hex, binary "
-                                   f"or base 60); write {value}, or quote it if it is text")
+            if _LEADING_ZERO.fullmatch(node.value):  # 0700, an account id 012345670123: the zero is meant
+                self.error(node, path, f"{node.value!r} has a leading zero, so YAML 1.1 reads it as the octal number "
+                                       f"{value}, not as written; quote it ('{node.value}') to keep it as written "
+                                       "(an id or account number is text and must be quoted), or write the number "
+                                       "without the zero")
+            else:
+                self.error(node, path, f"{node.value!r} reads as the number {value} in YAML 1.1 (hex, binary or base "
+                                       f"60); write {value}, or quote it if it is text")
             return REPORTED
         try:
             return int(node.value.replace("_", ""))
@@ -277,11 +285,20 @@ def parse(text: str, file: str, fast: bool = True) -> tuple[Document, list[Param
     return Document(file, data, converter.marks), converter.errors
 
 
-def load(path: Path, shown_as: str) -> tuple[Document, list[ParamsError]]:
-    """Read and parse one params file; ``shown_as`` is the name used in error messages."""
+def load(path: Path, shown_as: str, root: Path | None = None) -> tuple[Document, list[ParamsError]]:
+    """Read and parse one params file; ``shown_as`` is the name used in error messages.
+
+    A params file may be a link to a plain file inside ``root`` (the params folder: one env's
+    file shared by another name); a link out of it is refused before anything is read, so no
+    value of a file outside the params folder reaches a message or a template."""
     try:
-        # A params file may be a link (the folder is the user's own); it must end in a plain file.
-        raw = read_regular(path, follow=True, limit=MAX_FILE_BYTES + 1)
+        if root is not None and path.is_symlink():
+            target, folder = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+            if folder not in target.parents:
+                return Document(shown_as, None), [ParamsError(shown_as, 0, 0, (), (
+                    "refused: a link to outside the params folder (a params file may link only to a file in it)"))]
+            path = target
+        raw = read_regular(path, follow=root is None, limit=MAX_FILE_BYTES + 1)
     except NotRegular as exc:
         return Document(shown_as, None), [ParamsError(shown_as, 0, 0, (), f"refused: the file is {exc.kind} "
                                                                           "(params are plain files)")]
