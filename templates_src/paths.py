@@ -24,6 +24,14 @@ DEFAULT_PARAMS = "params"
 # an environment of that name would be built into it, beside them.
 CATALOG_DIR = "service-catalog"
 RESERVED_OUT_NAMES = (CATALOG_DIR,)
+
+
+def reserved_out_name(env: str) -> str:
+    """Why ``env`` cannot name an environment ("" when it can)."""
+    if env in RESERVED_OUT_NAMES:
+        return (f"{env!r} is a folder the build writes for itself in the out folder (the Service Catalog "
+                "product's); name the environment otherwise")
+    return ""
 _UNSAFE = re.compile(r"[`\x00-\x1f\x7f]")
 
 

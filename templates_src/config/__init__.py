@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..aws_facts import ENV_NAME_PATTERN
-from ..paths import RESERVED_OUT_NAMES
+from ..paths import reserved_out_name
 from . import cross_env, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .defaults import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
@@ -58,10 +58,8 @@ def discover(params_dir: Path, shown_dir: str) -> tuple[list[str], list[ParamsEr
                                                         f"{stem}{PARAMS_SUFFIX}"))
         elif entry.endswith(PARAMS_SUFFIX):
             env = entry[: -len(PARAMS_SUFFIX)]
-            if env in RESERVED_OUT_NAMES:
-                errors.append(ParamsError(shown, 0, 0, (), f"{env!r} is a folder the build writes for itself in the out "
-                                                            "folder (the Service Catalog product's); name the "
-                                                            "environment otherwise"))
+            if reserved := reserved_out_name(env):
+                errors.append(ParamsError(shown, 0, 0, (), reserved))
             elif re.fullmatch(ENV_NAME_PATTERN, env):  # not re.match: its $ matches before a final newline
                 names.append(env)
             else:

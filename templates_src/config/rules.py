@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .. import aws_facts as facts
 from ..aws_facts import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
-from ..paths import RESERVED_OUT_NAMES
+from ..paths import reserved_out_name
 from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
@@ -175,9 +175,8 @@ def tag_value_problem(value: str) -> str:
 
 
 def _environment_not_reserved(cfg: EnvConfig, report: Report) -> None:
-    if cfg.environment in RESERVED_OUT_NAMES:
-        report(("environment",), f"{cfg.environment!r} is a folder the build writes for itself in the out folder "
-                                 "(the Service Catalog product's); name the environment otherwise")
+    if cfg.environment and (reserved := reserved_out_name(cfg.environment)):
+        report(("environment",), reserved)
 
 
 def _tags_ok(cfg: EnvConfig, report: Report) -> None:
