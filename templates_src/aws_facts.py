@@ -159,6 +159,10 @@ ROTATION_TYPES: dict[tuple[EngineFamily, RotationStrategy], str] = {
 SECRETS_MANAGER_TRANSFORM = "AWS::SecretsManager-2024-09-16"
 ROTATION_DAYS_RANGE = (1, 1000)
 HTTPS_PORT = 443
+# The destination of an egress rule that allows nothing: no packet from a network interface to
+# the loopback address leaves the instance (AWS::EC2::SecurityGroup, example "Remove the default
+# rule", CloudFormation User Guide, names this destination).
+LOOPBACK_IPV4 = "127.0.0.1/32"
 BASE_CAPABILITIES = ("CAPABILITY_IAM",)  # the proxy role and the client policies
 TRANSFORM_CAPABILITY = "CAPABILITY_AUTO_EXPAND"
 
@@ -191,6 +195,9 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )
+# The periods the AWS Guard Rules Registry's CW_LOGGROUP_RETENTION_PERIOD_CHECK accepts
+# (rules/aws/cloudwatch/): CloudWatch's list before 1096, 2192, 2557, 2922 and 3288 were added.
+REGISTRY_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 
 # Identifier formats (the RDS and EC2 APIs).
 PROXY_NAME_PATTERN = r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$"
@@ -225,6 +232,10 @@ DEFAULT_PARTITION = "aws"
 _IAM_PATH_CHARS = r"[\x21-\x5f\x61-\x7e]"
 IAM_PATH_PATTERN = rf"^/(?:{_IAM_PATH_CHARS}*/)?$"
 IAM_PATH_MAX = 512
+# Policy sizes in characters, whitespace not counted ("IAM and AWS STS quotas", IAM User Guide):
+# a managed policy, and all inline policies of one role together.
+MANAGED_POLICY_MAX_CHARACTERS = 6_144
+ROLE_INLINE_POLICIES_MAX_CHARACTERS = 10_240
 IAM_ROLE_ARN_PATTERN = rf"^arn:{PARTITION_PATTERN}:iam::[0-9]{{12}}:role/(?:{_IAM_PATH_CHARS}*/)?[\w+=,.@-]{{1,64}}$"
 # Who may administer the key or read the secrets: an IAM role or user of an account.
 IAM_PRINCIPAL_ARN_PATTERN = (

@@ -286,6 +286,12 @@ RULES: tuple[PolicyRule, ...] = (
     PolicyRule("E9303", "network", "no_world_open_egress", True,
                "No security group egress to 0.0.0.0/0 or ::/0 (registry EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE)",
                policy_registry.no_world_open_egress),
+    PolicyRule("E9304", "network", "security_groups_name_egress", False,
+               "Every security group names its egress rules (registry SECURITY_GROUP_MISSING_EGRESS_RULE)",
+               policy_registry.security_groups_name_egress),
+    PolicyRule("E9305", "network", "egress_one_port", False,
+               "Each egress rule names one TCP or UDP port (registry SECURITY_GROUP_EGRESS_PORT_RANGE_RULE, "
+               "SECURITY_GROUP_EGRESS_ALL_PROTOCOLS_RULE)", policy_registry.egress_one_port),
     PolicyRule("E9401", "retention", "secrets_key_and_logs_retained", True,
                "Secrets, KMS keys and log groups outlive the stack", _retained),
     PolicyRule("E9501", "secrets", "no_plaintext_secret_string", False,

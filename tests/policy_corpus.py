@@ -88,6 +88,11 @@ _STMT = "{client}.Properties.PolicyDocument.Statement.0"
 _SECRET_WAIVERS = "{secret}.Metadata.RdsProxyCfn.Waivers"
 _SG_EGRESS = "{sg}.Properties.SecurityGroupEgress.0"
 _PROXY_ID = _STMT + ".Resource.0.Fn::Sub.1.ProxyId"
+# AWS CDK's allowAllOutbound: false rule (ICMP type 252 code 86 to 255.255.255.255), and the
+# endpoints' rule that reaches nothing instead (builders/endpoints.py).
+_ICMP_PLACEHOLDER = {"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252,
+                     "IpProtocol": "icmp", "ToPort": 86}
+_LOOPBACK = {"CidrIp": "127.0.0.1/32", "Description": "planted", "FromPort": 3306, "IpProtocol": "tcp", "ToPort": 3306}
 _APPEND = object()  # as a value: append the edit's item to the list at the path
 
 # (case, edits as (path under Resources, new value; None deletes), the rules that must fail)
@@ -199,6 +204,23 @@ CASES: list[tuple[str, list[tuple[str, Any]], set[str]]] = [
      {"network/no_world_open_egress"}),
     ("egress-resource-waived", [("WorldEgress", {**_egress_resource("CidrIp", "0.0.0.0/0"),
                                                  "Metadata": _waive("no_world_open_egress")})], set()),
+    # registry intents: every group names its egress, each egress rule one TCP or UDP port
+    ("group-without-egress", [("{sg}.Properties.SecurityGroupEgress", None)], {"network/security_groups_name_egress"}),
+    ("group-with-empty-egress", [("{sg}.Properties.SecurityGroupEgress", [])], {"network/security_groups_name_egress"}),
+    ("egress-icmp-placeholder", [("{sg}.Properties.SecurityGroupEgress", [_ICMP_PLACEHOLDER])],
+     {"network/egress_one_port"}),
+    ("egress-port-range", [(_SG_EGRESS + ".ToPort", 3307)], {"network/egress_one_port"}),
+    ("egress-every-port", [(_SG_EGRESS + ".FromPort", 0), (_SG_EGRESS + ".ToPort", 65535)], {"network/egress_one_port"}),
+    ("egress-every-protocol", [(_SG_EGRESS + ".IpProtocol", "-1"), (_SG_EGRESS + ".FromPort", None),
+                               (_SG_EGRESS + ".ToPort", None)], {"network/egress_one_port"}),
+    ("egress-port-as-text", [(_SG_EGRESS + ".ToPort", "3306")], {"network/egress_one_port"}),
+    ("egress-udp-one-port", [(_SG_EGRESS + ".IpProtocol", "udp")], set()),
+    ("egress-to-loopback-only", [("{sg}.Properties.SecurityGroupEgress", [_LOOPBACK])], set()),
+    ("egress-resource-port-range", [("RangeEgress", {**_egress_resource("CidrIp", "10.9.0.0/24"), "Properties": {
+        **_egress_resource("CidrIp", "10.9.0.0/24")["Properties"], "ToPort": 3310}})], {"network/egress_one_port"}),
+    ("egress-resource-every-protocol", [("AnyEgress", {"Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
+        "GroupId": {"Fn::GetAtt": ["ProxySecurityGroup", "GroupId"]}, "IpProtocol": "-1",
+        "CidrIp": "10.9.0.0/24", "Description": "planted"}})], {"network/egress_one_port"}),
     ("secret-not-rotated", [(_SECRET_WAIVERS + ".generated_secrets_rotated", None)],
      {"secrets/generated_secrets_rotated"}),
     ("rotation-waiver-blank", [(_SECRET_WAIVERS + ".generated_secrets_rotated", " ")],

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from cfn_flip import load_yaml
 
-from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, EXTRA_GROUPS, LEGACY_SECRET_ARN, NO_IAM,
-                           NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, ROTATION, ROTATION_ANY_ADDRESS, SQLSERVER,
-                           TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, ENDPOINT_RANGES, EXTRA_GROUPS,
+                           LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, ROTATION,
+                           ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
 from templates_src.stack import build_template
 
 from conftest import GENERATED, ROOT
@@ -47,6 +47,7 @@ VARIANTS = {
     "egress-to-any-address-waived": (ANY_DATABASE_ADDRESS, ROTATION_ANY_ADDRESS),
     "proxy-groups-beside-built": (EXTRA_GROUPS,),
     "proxy-groups-instead-of-built": (CLUSTER, ONLY_GIVEN_GROUPS, {"target": {"read_only_endpoint": True}}),
+    "endpoint-client-ranges": ({"network": {"endpoint_network_type": "DUAL"}}, ENDPOINT_RANGES),
     "weakened-but-waived": (NO_IAM, NO_RETAIN, {"proxy": {"log_retention_days": 7},
                                                "waivers": {"log_retention": "scratch stacks, deleted each night"}}),
 }

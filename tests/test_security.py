@@ -25,9 +25,9 @@ from templates_src import checks, policy_rules
 from templates_src.policies import PolicyError, check_policies, policy_files
 from templates_src.render import TEMPLATE_FILE, template_yaml
 from templates_src.stack import build_template
-from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, EXTRA_GROUPS,
-                           LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, SQLSERVER,
-                           TWO_USERS, make_cfg)
+from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, ENDPOINT_RANGES,
+                           EXTRA_GROUPS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES,
+                           SQLSERVER, TWO_USERS, make_cfg)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_CONFIGS = example_configs()
@@ -56,6 +56,8 @@ SECURE_VARIANTS = {
     "proxy-groups-beside-built": (CLUSTER, EXTRA_GROUPS, {"target": {"read_only_endpoint": True}}),
     "proxy-groups-instead-of-built": (CLUSTER, ONLY_GIVEN_GROUPS, {"target": {"read_only_endpoint": True}}),
     "proxy-groups-instead-rotation": (ONLY_GIVEN_GROUPS, ROTATION, {"network": {"database_security_group_id": DB_SG}}),
+    "endpoint-client-ranges": ({"network": {"endpoint_network_type": "DUAL"}}, ENDPOINT_RANGES),
+    "logs-kept-three-years": ({"proxy": {"log_retention_days": 1096}},),
 }
 # Params a user may write that weaken a default: the scanners still pass, the policies must not.
 WEAKENED_VARIANTS = {

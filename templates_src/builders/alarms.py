@@ -21,6 +21,7 @@ from ..config.model import EnvConfig
 from . import names
 from .common import tags
 from .kms import key_arn
+from .suppressions import NAMED_ALARM, suppressed
 
 FIVE_MINUTES = 5
 
@@ -134,7 +135,7 @@ def _alarm(cfg: EnvConfig, spec: AlarmSpec) -> Alarm:
         common["Metrics"] = [*(_stat(*i) for i in spec.inputs),
                              MetricDataQuery(Id="value", Expression=spec.expression, ReturnData=True,
                                              Label=spec.what)]
-    return Alarm(names.alarm(spec.what), **common)
+    return Alarm(names.alarm(spec.what), **common, **suppressed(NAMED_ALARM))
 
 
 def build_alarms(cfg: EnvConfig) -> list[Alarm]:

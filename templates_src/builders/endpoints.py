@@ -2,10 +2,14 @@
 subnets and VPC, a security group there that lets its clients in, and one ingress rule per client.
 
 An endpoint's network interfaces only answer connections that clients open (the proxy reaches the
-database through its own interfaces, in the proxy's VPC), so the endpoint's group needs no
-outbound path. A group created without egress rules allows all outbound traffic
-(AWS::EC2::SecurityGroup, SecurityGroupEgress), so it carries the one rule that matches nothing
-(ICMP type 252-86 to 255.255.255.255/32), as AWS CDK writes for ``allowAllOutbound: false``.
+database through its own interfaces, in the proxy's VPC), and a security group lets the replies
+to a connection it let in go out whatever its egress rules say (security groups are stateful:
+Amazon VPC User Guide, "Security group rules"). So the endpoint's group needs no outbound path.
+A group created without egress rules allows all outbound traffic; naming one removes that default
+(AWS::EC2::SecurityGroup, SecurityGroupEgress). The one rule named is scoped as the proxy's own
+group's is (TCP, one port: the proxy's, one destination), and its destination is the loopback
+address, where no packet from an interface goes: the destination the CloudFormation User Guide's
+example "Remove the default rule" names (AWS::EC2::SecurityGroup).
 """
 
 from __future__ import annotations
@@ -14,14 +18,12 @@ from troposphere import GetAtt, Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.rds import DBProxyEndpoint
 
+from .. import aws_facts as facts
 from ..config.model import EndpointParams, EnvConfig
 from . import names
 from .common import listed, tags
-from .network import client_ingress
+from .network import client_ingress, proxy_port
 from .proxy import network_types
-
-NO_OUTBOUND = SecurityGroupRule(IpProtocol="icmp", FromPort=252, ToPort=86, CidrIp="255.255.255.255/32",
-                                Description="No outbound traffic: the endpoint only answers its clients")
 
 EndpointResource = DBProxyEndpoint | SecurityGroup | SecurityGroupIngress
 
@@ -38,9 +40,16 @@ def _group(cfg: EnvConfig, endpoint: EndpointParams) -> SecurityGroup:
         names.endpoint_security_group(endpoint.name),
         GroupDescription=f"RDS Proxy {cfg.proxy.name} endpoint {endpoint.name} ({cfg.environment})",
         VpcId=endpoint.vpc_id,
-        SecurityGroupEgress=[NO_OUTBOUND],
+        SecurityGroupEgress=[no_outbound(cfg)],
         Tags=tags(cfg, Name=f"{endpoint.name}-endpoint"),
     )
+
+
+def no_outbound(cfg: EnvConfig) -> SecurityGroupRule:
+    """The endpoint group's only egress rule, which lets nothing out (the module says why)."""
+    port = proxy_port(cfg)
+    return SecurityGroupRule(IpProtocol="tcp", FromPort=port, ToPort=port, CidrIp=facts.LOOPBACK_IPV4,
+                             Description="No outbound path (loopback only): the endpoint only answers its clients")
 
 
 def _ingress(cfg: EnvConfig, endpoint: EndpointParams) -> list[SecurityGroupIngress]:

@@ -9,6 +9,7 @@ from ..config.model import EnvConfig
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
+from .suppressions import merged, retention
 
 
 def log_group_name(cfg: EnvConfig) -> str:
@@ -23,5 +24,5 @@ def build_log_group(cfg: EnvConfig) -> LogGroup:
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg),
         **keep_on_delete(cfg),
-        **waiver_metadata(cfg, "retain_on_delete", "log_retention"),
+        **merged(waiver_metadata(cfg, "retain_on_delete", "log_retention"), retention(cfg.proxy.log_retention_days)),
     )

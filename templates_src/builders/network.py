@@ -18,6 +18,7 @@ from ..config.model import EnvConfig
 from ..config.waiver_rules import database_destination_known
 from . import names
 from .common import tags, waiver_metadata
+from .suppressions import cidr_clients
 
 # A security group created without egress rules allows all outbound traffic; naming egress rules
 # in the group itself removes that default (AWS::EC2::SecurityGroup, SecurityGroupEgress), so
@@ -107,14 +108,15 @@ def cidr_property(cidr: str) -> dict[str, str]:
 def client_ingress(cfg: EnvConfig, group: str, to: str, groups: Sequence[str], group_title: Callable[[str], str],
                    cidrs: Sequence[str], cidr_title: Callable[[str], str]) -> list[SecurityGroupIngress]:
     """One rule per client group and range on ``group`` (a group of this template), on the proxy's
-    port; the titles name each rule from its source, ``to`` says what it reaches."""
+    port; the titles name each rule from its source, ``to`` says what it reaches. A rule from a
+    range records why it is one (suppressions.CIDR_CLIENTS)."""
     port = proxy_port(cfg)
-    sources = [*((g, group_title(g), {"SourceSecurityGroupId": g}) for g in groups),
-               *((c, cidr_title(c), cidr_property(c)) for c in cidrs)]
+    sources = [*((g, group_title(g), {"SourceSecurityGroupId": g}, {}) for g in groups),
+               *((c, cidr_title(c), cidr_property(c), cidr_clients(c)) for c in cidrs)]
     return [SecurityGroupIngress(
         title, GroupId=GetAtt(group, "GroupId"), IpProtocol="tcp", FromPort=port, ToPort=port,
-        Description=f"Clients in {source} to {to}", **rule,
-    ) for source, title, rule in sources]
+        Description=f"Clients in {source} to {to}", **rule, **metadata,
+    ) for source, title, rule, metadata in sources]
 
 
 def _client_ingress(cfg: EnvConfig) -> list[SecurityGroupIngress]:

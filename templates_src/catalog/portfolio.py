@@ -22,6 +22,7 @@ from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleC
                                         ProvisioningArtifactProperties)
 
 from .. import aws_facts as facts
+from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNSCOPED_LAUNCH_ACTIONS, suppressed
 from ..stack import TEMPLATE_FORMAT_VERSION
 
 PRODUCT_NAME = "RDS Proxy"
@@ -267,7 +268,8 @@ def portfolio_template(version: str, resource_types: set[str]) -> Template:
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
         )]),
-        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types))]))
+        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types))],
+        **suppressed(NAMED_LAUNCH_ROLE, INLINE_LAUNCH_POLICY, UNSCOPED_LAUNCH_ACTIONS)))
     template.add_resource(LaunchRoleConstraint(
         "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product), LocalRoleName=Ref(role),
         Description="Launch with the product's launch role", DependsOn=[association.title]))

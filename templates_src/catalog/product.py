@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import __version__
 from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
+from ..builders import suppressions
 from ..builders.common import METADATA_NAMESPACE
 from ..builders.users_ready import users_ready_ids
 from ..config.model import EnvConfig
@@ -106,6 +107,7 @@ def shared_product_body(version: str = __version__, settings: ProductSettings = 
     result = _to_function(result)
     result = T.transform(result, _engine_defaults)
     twins.split_retained(result, conditions)
+    suppressions.record(result["Resources"], suppressions.PRODUCT_CHOICES)
     body = {
         "AWSTemplateFormatVersion": TEMPLATE_FORMAT_VERSION,
         "Description": f"RDS Proxy in front of one RDS instance or Aurora cluster, for any environment: "

@@ -125,9 +125,12 @@ def _tags_sorted(node: Any) -> Any:
 
 def _without_waivers(entry: dict[str, Any]) -> dict[str, Any]:
     """Waiver reasons (Metadata RdsProxyCfn.Waivers, and the Guard suppressions they imply,
-    Metadata.guard) document the env's params, not a resource."""
+    Metadata.guard) document the env's params, not a resource; so do the reasons of the Guard
+    Rules Registry's suppressions (RdsProxyCfn.Suppressions: builders/suppressions.py), which
+    differ where the product takes a launch parameter for a value the env's params give."""
     metadata = copy.deepcopy(entry.get("Metadata", {}))
     metadata.get(METADATA_NAMESPACE, {}).pop("Waivers", None)
+    metadata.get(METADATA_NAMESPACE, {}).pop("Suppressions", None)
     metadata.pop("guard", None)
     metadata = {k: v for k, v in metadata.items() if v}
     entry = {k: v for k, v in entry.items() if k != "Metadata"}

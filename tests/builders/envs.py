@@ -65,6 +65,10 @@ ANY_DATABASE_ADDRESS = {"network": {"database_security_group_id": None},
                         "waivers": {"world_egress": "database range not fixed yet (TICKET-9)"}}
 # Existing groups for the proxy: beside the built one, or (create_security_group false) instead
 # of it, when the client and database keys that shape the built group must go.
+# An extra endpoint in another VPC whose clients are ranges (a network's and one address).
+ENDPOINT_RANGES = {"endpoints": [{"name": "orders-test-apps", "vpc_id": "vpc-0f60718293a4b5c6d",
+                                  "subnet_ids": ["subnet-0f60718293a4b5c11", "subnet-0f60718293a4b5c22"],
+                                  "allowed_cidrs": ["10.50.0.0/16", "2001:db8:1::/48", "10.50.0.9/32"]}]}
 AUDIT_SG = "sg-0a1b2c3d4e5f60766"
 SHARED_SG = "sg-0a1b2c3d4e5f60777"
 EXTRA_GROUPS = {"network": {"proxy_security_group_ids": [AUDIT_SG, SHARED_SG]}}

@@ -11,7 +11,7 @@ from builders.envs import CLIENT_SG, CLUSTER, SQLSERVER, make_cfg, props
 from templates_src import aws_facts as facts
 from templates_src import checks, render
 from templates_src.builders import names
-from templates_src.builders.endpoints import NO_OUTBOUND, build_endpoints
+from templates_src.builders.endpoints import build_endpoints
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
 from templates_src.impact.analysis import Action, analyse
@@ -46,13 +46,31 @@ def test_an_endpoint_in_another_vpc_has_its_group_there_and_lets_only_its_client
     assert resources["EndpointOrdersTestApps"].to_dict()["DependsOn"] == [names.TARGET_GROUP]
     group = props(resources["EndpointOrdersTestAppsSecurityGroup"])
     assert group["VpcId"] == OTHER_VPC
-    assert group["SecurityGroupEgress"] == [NO_OUTBOUND.to_dict()]  # no outbound path at all
+    # One rule, so no default allow-all egress; TCP on the proxy's port to loopback: nothing leaves.
+    assert group["SecurityGroupEgress"] == [{
+        "IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "CidrIp": "127.0.0.1/32",
+        "Description": "No outbound path (loopback only): the endpoint only answers its clients"}]
     ingress = {t: props(r) for t, r in resources.items() if r.resource_type == "AWS::EC2::SecurityGroupIngress"}
     assert sorted((r.get("SourceSecurityGroupId") or r.get("CidrIp"), r["FromPort"]) for r in ingress.values()) == \
         [("10.50.0.0/16", 3306), (OTHER_SG, 3306)]
     # Nothing of the endpoint touches the proxy's own group or its clients.
     assert all(r["GroupId"] == {"Fn::GetAtt": ["EndpointOrdersTestAppsSecurityGroup", "GroupId"]}
                for r in ingress.values())
+
+
+def test_the_endpoint_groups_egress_rule_is_on_the_proxys_port_and_passes_the_egress_policies() -> None:
+    from templates_src import policy_rules
+
+    cfg = make_cfg({"engine_family": "POSTGRESQL"}, _endpoint())
+    [group] = [r for r in build_endpoints(cfg) if r.resource_type == "AWS::EC2::SecurityGroup"]
+    [rule] = props(group)["SecurityGroupEgress"]
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"]) == ("tcp", 5432, 5432, "127.0.0.1/32")
+    template = build_template(cfg).to_dict()
+    assert policy_rules.violations(template) == []
+    # The rule it replaced (AWS CDK's, for allowAllOutbound: false) fails the egress policy.
+    template["Resources"]["EndpointOrdersTestAppsSecurityGroup"]["Properties"]["SecurityGroupEgress"] = [{
+        "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86, "CidrIp": "255.255.255.255/32"}]
+    assert {v.rule for v in policy_rules.violations(template)} == {"network/egress_one_port"}
 
 
 def test_the_vpc_and_network_type_default_to_the_proxys() -> None:
