@@ -50,7 +50,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "engine_family": "SQLSERVER",
         "proxy": {"require_tls": False, "iam_auth": "DISABLED", "debug_logging": True},
         "target": {"port": 1433},
-        "users": [{"username": "svc", "iam_auth": "ENABLED", "description": "${not a variable}"},
+        "users": [{"username": "svc", "iam_auth": "ENABLED", "description": "costs $5 {not a variable}"},
                   {"username": "report"}, {"username": "etl", "description": "Loads"}],
         "waivers": {"require_tls": REASON, "iam_auth": REASON, "alarms": REASON},
         "monitoring": {"alarms": False},  # the product's HasAlarms false (the dashboard stays)
