@@ -87,3 +87,16 @@ def test_templates_compiled_elsewhere_are_used_where_they_match_the_source(monke
         assert _render_one(0, cfg).files == want
     finally:
         render._jinja.cache_clear()
+
+
+@pytest.mark.parametrize("first, host", [("readonly", "ProxyReadOnlyEndpoint"), ("app", "ProxyEndpoint")])
+def test_the_function_snippet_imports_the_endpoint_its_user_should_use(first: str, host: str) -> None:
+    """The copy-paste Environment block names the first user: a readonly one reads through the
+    read-only endpoint, as the table above it says."""
+    from templates_src.render import DEPLOY_GUIDE_FILE, render_env
+
+    users = [{"username": "reader", "role": "readonly"}, {"username": "app_user", "role": "app"}]
+    cfg = make_cfg(CLUSTER, {"target": {"read_only_endpoint": True, "database_name": "orders"},
+                             "users": users if first == "readonly" else users[::-1]})
+    guide = render_env(cfg, build_template(cfg))[f"{cfg.env}/{DEPLOY_GUIDE_FILE}"]
+    assert f"          DB_HOST: !ImportValue {cfg.stack_name}-{host}\n" in guide

@@ -120,8 +120,10 @@ def stack_set_body(cfg: EnvConfig) -> dict[str, Any]:
             "ConstraintDescription": "an https URL of an S3 object"}},
         "Resources": {STACK_SET_ID: {
             "Type": "AWS::CloudFormation::StackSet",
-            # Deleting (or replacing) this stack must not delete every instance's proxy with it.
-            "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            # Deleting (or replacing) this stack must not delete every instance's proxy with it; a
+            # first create that rolls back deletes the stack set, so its name is free for the retry
+            # (RetainExceptOnCreate: CloudFormation User Guide, DeletionPolicy attribute).
+            "DeletionPolicy": facts.RETAIN_EXCEPT_ON_CREATE, "UpdateReplacePolicy": "Retain",
             "Properties": properties,
         }},
         "Outputs": {"StackSetId": {"Description": "The stack set's id", "Value": {"Ref": STACK_SET_ID}}},
