@@ -8,7 +8,6 @@ create-db-users.sh replaces, in memory, with what it derives from the user's sec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .builders import names
@@ -103,15 +102,15 @@ def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
     return ()
 
 
-def migration_users(grants: Sequence[UserGrants]) -> tuple[str, ...]:
+def migration_users(cfg: EnvConfig) -> tuple[str, ...]:
     """The users whose future tables the others get default privileges on (PostgreSQL)."""
-    return tuple(g.username for g in grants if g.role == UserRole.MIGRATION.value)
+    return tuple(u.username for u in cfg.users if u.role is UserRole.MIGRATION)
 
 
 def user_grants(cfg: EnvConfig) -> list[UserGrants]:
     scopes = NON_TABLE_PRIVILEGES[cfg.engine_family]
     iam = end_to_end_iam(cfg)
-    migrators = tuple(u.username for u in cfg.users if u.role is UserRole.MIGRATION)
+    migrators = migration_users(cfg)
     result = []
     for index, user in enumerate(cfg.users, start=1):
         granted = privileges(cfg, user)

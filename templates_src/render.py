@@ -263,7 +263,7 @@ def db_users_files(cfg: EnvConfig) -> dict[str, str]:
         "users": grants,
         # PostgreSQL: the master borrows table owners' privileges for grants on tables.
         "borrow": any(g.on_tables for g in grants),
-        "migration_users": migration_users(grants),
+        "migration_users": migration_users(cfg),
         "database": cfg.target.database_name,
         "schema": cfg.target.schema_name,
         "client": {**client, "command": client["command"].format(

@@ -91,13 +91,13 @@ class Postgres:
     log: Path
     ca_bundle: Path | None  # its certificate when it serves TLS
 
-    def psql(self, database: str, user: str, password: str, sql: str, *options: str) -> subprocess.CompletedProcess:
+    def _connect(self, database: str, user: str) -> str:
+        return f"host=127.0.0.1 port={self.port} dbname={database} user={user}"
+
+    def psql(self, database: str, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
         """psql over TCP as a login user (the way create-db-users.sh and clients connect)."""
-        return subprocess.run(
-            ["psql", f"host=127.0.0.1 port={self.port} dbname={database} user={user}", "-v", "ON_ERROR_STOP=1",
-             "-tA", *options, "-c", sql] if sql else
-            ["psql", f"host=127.0.0.1 port={self.port} dbname={database} user={user}", "-tA", *options],
-            capture_output=True, text=True, env={**os.environ, "PGPASSWORD": password}, timeout=60)
+        return subprocess.run(["psql", self._connect(database, user), "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
+                              capture_output=True, text=True, env={**os.environ, "PGPASSWORD": password}, timeout=60)
 
     def admin(self, database: str, sql: str) -> str:
         done = self.psql(database, ADMIN, ADMIN_PASSWORD, sql)
@@ -106,9 +106,9 @@ class Postgres:
 
     def run_file_as_admin(self, database: str, sql: str) -> subprocess.CompletedProcess:
         """A whole SQL file, as psql -f would run it, as the admin."""
-        return subprocess.run(
-            ["psql", f"host=127.0.0.1 port={self.port} dbname={database} user={ADMIN}", "-q", "-f", "-"],
-            input=sql, capture_output=True, text=True, env={**os.environ, "PGPASSWORD": ADMIN_PASSWORD}, timeout=60)
+        return subprocess.run(["psql", self._connect(database, ADMIN), "-q", "-f", "-"], input=sql,
+                              capture_output=True, text=True, env={**os.environ, "PGPASSWORD": ADMIN_PASSWORD},
+                              timeout=60)
 
     def superuser(self, database: str, sql: str) -> str:
         """Only to set the stage or to act as a role with no password (an IAM user): SET ROLE."""

@@ -43,10 +43,6 @@ def server():
         yield pg
 
 
-def _psql(server: Postgres, database: str, user: str, password: str, sql: str) -> subprocess.CompletedProcess:
-    return server.psql(database, user, password, sql)
-
-
 def _fake_aws(bin_dir: Path) -> None:
     """An `aws` that answers the three calls the script makes, from PASSWORDS."""
     script = bin_dir / "aws"
@@ -121,19 +117,19 @@ def test_script_creates_users_with_their_secrets_passwords_and_role_grants(serve
         assert "database users of e2e are in place: app_user, reader, migrator" in result.stdout
 
     for user, password in PASSWORDS.items():
-        login = _psql(server, "shop", user, password, "SELECT count(*) FROM orders")
+        login = server.psql("shop", user, password, "SELECT count(*) FROM orders")
         assert (login.returncode, login.stdout.strip()) == (0, "1"), (user, login.stderr)
-        wrong = _psql(server, "shop", user, password + "x", "SELECT 1")
+        wrong = server.psql("shop", user, password + "x", "SELECT 1")
         assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
 
-    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO orders VALUES (2)").returncode == 0
-    denied = _psql(server, "shop", "reader", PASSWORDS["reader"], "INSERT INTO orders VALUES (3)")
+    assert server.psql("shop", "app_user", PASSWORDS["app_user"], "INSERT INTO orders VALUES (2)").returncode == 0
+    denied = server.psql("shop", "reader", PASSWORDS["reader"], "INSERT INTO orders VALUES (3)")
     assert denied.returncode != 0 and "permission denied" in denied.stderr
-    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "CREATE TABLE t (id int)").returncode != 0
-    assert _psql(server, "shop", "migrator", PASSWORDS["migrator"], "CREATE TABLE t (id int)").returncode == 0
+    assert server.psql("shop", "app_user", PASSWORDS["app_user"], "CREATE TABLE t (id int)").returncode != 0
+    assert server.psql("shop", "migrator", PASSWORDS["migrator"], "CREATE TABLE t (id int)").returncode == 0
     # Tables the migration user creates later reach the others (ALTER DEFAULT PRIVILEGES FOR ROLE).
-    assert _psql(server, "shop", "app_user", PASSWORDS["app_user"], "INSERT INTO t VALUES (1)").returncode == 0
-    later = _psql(server, "shop", "reader", PASSWORDS["reader"], "SELECT count(*) FROM t")
+    assert server.psql("shop", "app_user", PASSWORDS["app_user"], "INSERT INTO t VALUES (1)").returncode == 0
+    later = server.psql("shop", "reader", PASSWORDS["reader"], "SELECT count(*) FROM t")
     assert (later.returncode, later.stdout.strip()) == (0, "1"), later.stderr
 
     # Run again once the migration user owns a table: the master borrows its privileges for the
