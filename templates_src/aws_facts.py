@@ -215,8 +215,10 @@ KMS_KEY_ARN_PATTERN = r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:[0-9
 DB_INSTANCE_RESOURCE_ID_PATTERN = r"^db-[A-Z0-9]{1,255}$"
 DB_CLUSTER_RESOURCE_ID_PATTERN = r"^cluster-[A-Z0-9]{1,255}$"
 DB_RESOURCE_ID_PATTERN = r"^(?:db|cluster)-[A-Z0-9]{1,255}$"
+# The secrets RDS manages for a master user are named rds!db-<uuid> or rds!cluster-<uuid>
+# (RDS User Guide, "Password management with Amazon RDS and AWS Secrets Manager").
 SECRET_ARN_PATTERN = (
-    r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+    r"^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:(?:rds!)?[A-Za-z0-9/_+=.@-]+$"
 )
 # IAM (iam: section). The partitions an ARN may name, and each region's partition (AWS General
 # Reference, "Amazon Resource Names": aws, aws-cn for cn-*, aws-us-gov for us-gov-*, aws-iso for

@@ -181,6 +181,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
         from . import import_command  # its modules (adopt) only for it
 
         return import_command.run(argv[1:], stdout, stderr)
+    if argv and argv[0] == "artifact":  # the provisioner's code, for provisioner.artifact_bucket
+        from .provisioner import artifact
+
+        return artifact.main(list(argv[1:]))
     args = parse_args(argv)
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"

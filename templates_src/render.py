@@ -24,12 +24,12 @@ from .config.json_schema import SCHEMA_FILE, params_schema
 from .config.model import EnvConfig
 from .config.auth_rules import end_to_end_iam
 from .config.rules import iam_users
-from .db_users import PASSWORD_FILTERS, REDACT, SUBSTITUTE, migration_users, user_grants
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text
 from .builders import names
-from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGINS, POSTGRES_IAM_ROLE, UserRole
+from .sql_facts import UserRole
+from .users_sql import DB_CLIENTS, db_users_sql, sql_context
 
 TEMPLATE_FILE = "rds-proxy.yaml"
 PARAMETERS_FILE = "parameters.json"
@@ -146,30 +146,6 @@ def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
     return json_text({"Parameters": {}, "Tags": cfg.tags, "StackPolicy": stack_policy(template)})
 
 
-# The command-line client each engine's SQL is fed to (admin password from the client's own
-# environment variable, never an argument), TLS required.
-DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
-    EngineFamily.MYSQL: {
-        "name": "the mysql client", "password_env": "MYSQL_PWD", "template": "db-users.mysql.sql.j2",
-        "tools": "the mysql client (MySQL 8's, or MariaDB's as Debian and Amazon Linux ship it)",
-        "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" "${{options[@]}}"',
-    },
-    EngineFamily.POSTGRESQL: {
-        "name": "psql", "password_env": "PGPASSWORD", "template": "db-users.postgresql.sql.j2",
-        "tools": "psql",
-        "command": 'psql "host=$DB_HOST port={port} dbname={database} user=$DB_ADMIN_USER sslmode=verify-full '
-                   'sslrootcert=\'$RDS_CA_BUNDLE\'" --quiet',
-    },
-    EngineFamily.SQLSERVER: {
-        "name": "sqlcmd", "password_env": "SQLCMDPASSWORD", "template": "db-users.sqlserver.sql.j2",
-        "tools": "sqlcmd (with the RDS CA bundle in the system trust store)",
-        # -N: encrypted, the certificate verified against the system trust store (install the RDS
-        # CA bundle there); -x: no $(...) scripting variables in the SQL.
-        "command": 'sqlcmd -S "$DB_HOST,{port}" -U "$DB_ADMIN_USER" -N -x -b',
-    },
-}
-
-
 DEPLOY_GUIDE_TEMPLATE = "deploy.md.j2"
 DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
@@ -242,37 +218,14 @@ def deploy_script(cfg: EnvConfig, template: Template) -> str:
 
 
 def db_users_files(cfg: EnvConfig) -> dict[str, str]:
-    """db-users.sql (the engine's dialect) and the script that runs it with the secrets' passwords."""
-    client = DB_CLIENTS[cfg.engine_family]
-    iam = end_to_end_iam(cfg)
-    grants = user_grants(cfg)
-    context = {
-        "cfg": cfg,
-        "iam": iam,
-        "plan": deploy_plan(cfg),
-        "password_filter": PASSWORD_FILTERS[cfg.engine_family],
-        "substitute": SUBSTITUTE,
-        "redact": REDACT,
-        "atomic": cfg.engine_family is EngineFamily.POSTGRESQL,
-        "password_form": "a SCRAM-SHA-256 verifier of the password" if cfg.engine_family is EngineFamily.POSTGRESQL
-                         else "the password",
-        "password_plugin": MYSQL_PASSWORD_PLUGINS.get(cfg.target.engine) if cfg.target.engine else None,
-        "mariadb": cfg.target.engine is DatabaseEngine.MARIADB,
-        "iam_plugin": MYSQL_IAM_PLUGIN,
-        "iam_role": POSTGRES_IAM_ROLE,
-        "users": grants,
-        # PostgreSQL: the master borrows table owners' privileges for grants on tables.
-        "borrow": any(g.on_tables for g in grants),
-        "migration_users": migration_users(cfg),
-        "database": cfg.target.database_name,
-        "schema": cfg.target.schema_name,
-        "client": {**client, "command": client["command"].format(
-            port=cfg.target.port, database=cfg.target.database_name or "postgres")},
-    }
-    return {
-        DB_USERS_SQL_FILE: _jinja().get_template(client["template"]).render(context).rstrip("\n") + "\n",
-        DB_USERS_SCRIPT_FILE: _jinja().get_template(DB_USERS_SCRIPT_TEMPLATE).render(context).rstrip("\n") + "\n",
-    }
+    """db-users.sql (the engine's dialect) and, unless the stack's provisioner runs it, the script
+    that runs it with the secrets' passwords."""
+    context = sql_context(cfg)
+    files = {DB_USERS_SQL_FILE: db_users_sql(cfg, context)}
+    if cfg.provisioner is None:
+        files[DB_USERS_SCRIPT_FILE] = (_jinja().get_template(DB_USERS_SCRIPT_TEMPLATE).render(context).rstrip("\n")
+                                       + "\n")
+    return files
 
 
 def render_env(cfg: EnvConfig, template: Template, body: dict[str, Any] | None = None) -> dict[str, str]:

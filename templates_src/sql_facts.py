@@ -91,6 +91,17 @@ POSTGRES_IAM_ROLE = "rds_iam"
 # header (templates_src/escaping.py), so the one place the text occurs is the password's own
 # literal; the closing > keeps the placeholder of user a from being a prefix of that of a__b.
 PASSWORD_PLACEHOLDER = "<password of {username}>"
+# What the provisioner runs for a user removed from params, and for every user when the stack is
+# deleted: the login is disabled, the user and what it owns stay (dropping a user that owns
+# tables fails on PostgreSQL, and would take its objects on MySQL). db-users.sql enables the
+# login again (PostgreSQL: ALTER ROLE ... LOGIN; MySQL and MariaDB: ACCOUNT UNLOCK) if the user
+# comes back. A no-op when the user does not exist.
+DISABLE_LOGIN: dict[EngineFamily, str] = {
+    EngineFamily.POSTGRESQL: ("DO $$BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{username}') "
+                              'THEN ALTER ROLE "{username}" NOLOGIN; END IF; END$$;'),
+    # ALTER USER IF EXISTS ... ACCOUNT LOCK: MySQL 8.0 Reference Manual and MariaDB (10.4.2 and later).
+    EngineFamily.MYSQL: "ALTER USER IF EXISTS '{username}'@'%' ACCOUNT LOCK;",
+}
 
 # Database users params may not name, per engine, compared case-insensitively: the master user
 # (RDS's defaults: admin for MySQL, MariaDB and SQL Server, postgres for PostgreSQL), the users

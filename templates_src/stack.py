@@ -17,8 +17,8 @@ from troposphere import Template
 from . import __version__
 from . import aws_facts as facts
 from .builders.common import METADATA_NAMESPACE
-from .builders import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, proxy, rotation, secret_policies,
-                       secrets, users_ready)
+from .builders import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, provisioner, proxy, rotation,
+                       secret_policies, secrets, users_ready)
 from .config.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -40,6 +40,8 @@ def build_template(cfg: EnvConfig) -> Template:
         *secret_policies.build_secret_policies(cfg),
         *users_ready.build_users_ready(cfg),
         *network.build_network(cfg),
+        *network.build_provisioner_network(cfg),
+        *provisioner.build_provisioner(cfg),
         *iam.build_proxy_role(cfg),
         logs.build_log_group(cfg),
         proxy.build_proxy(cfg),

@@ -3,12 +3,15 @@
 #   python build.py billing
 #
 # Creates or updates stack rds-proxy-billing in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. create-db-users.sh makes the database users (it needs nothing from the stack);
-#   2. the stack is created (with its stack policy and termination protection) or updated.
+#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-fb010608f6ad27ccd5de.zip (staged first if it is not);
+#   2. the stack is created (with its stack policy and termination protection) or updated: its
+#      DatabaseUsers custom resource makes the database users before the target group.
+# Nothing here reaches the database, and no step waits for a person.
 #
-#   DB_ADMIN_USER=admin PGPASSWORD=... bash generated/billing/deploy.sh
+#   RDS_CA_BUNDLE=global-bundle.pem bash generated/billing/deploy.sh
 #
-# Needs the AWS CLI v2 and what create-db-users.sh needs; curl sends the signal.
+# Needs the AWS CLI v2; to stage the code, rds-proxy-cfn and the RDS CA bundle (RDS_CA_BUNDLE,
+# SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a).
 set -euo pipefail
 
 region=eu-west-1
@@ -20,6 +23,22 @@ stack_status() { cfn describe-stacks --stack-name "$stack" --query 'Stacks[0].St
 common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --capabilities CAPABILITY_IAM
         --tags Key=Environment,Value=billing Key=cost-center,Value=cc-1234 Key=dba-team,Value=postgres-guild Key=team,Value=billing)
+
+artifact_bucket=payments-artifacts-eu-west-1
+artifact_key=rds-proxy-cfn/provisioner-fb010608f6ad27ccd5de.zip
+
+# The function's code: named by the digest of its inputs, so a key that exists holds this code.
+if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then
+  if [ -z "${RDS_CA_BUNDLE:-}" ]; then
+    echo "the provisioner's code is not at s3://$artifact_bucket/$artifact_key; set RDS_CA_BUNDLE to the RDS CA" >&2
+    echo "bundle (global-bundle.pem, SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a) and run again to stage it" >&2
+    exit 1
+  fi
+  staging=$(mktemp -d)
+  trap 'rm -rf "$staging"' EXIT
+  rds-proxy-cfn artifact --ca-bundle "$RDS_CA_BUNDLE" --sha256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a --out "$staging" >/dev/null
+  aws s3 cp --region "$region" --only-show-errors "$staging/provisioner-fb010608f6ad27ccd5de.zip" "s3://$artifact_bucket/$artifact_key"
+fi
 
 status=$(stack_status)
 resume=
@@ -33,8 +52,6 @@ case "$status" in
     exit 1 ;;
   *) operation=update ;;
 esac
-
-bash "$here/create-db-users.sh"
 
 if [ -z "$resume" ]; then
   if [ "$operation" = create ]; then

@@ -13,15 +13,15 @@ SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode
 
 -- app_user (role app)
 CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of app_user>';
-ALTER USER 'app_user'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of app_user>';
+ALTER USER 'app_user'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of app_user>' ACCOUNT UNLOCK;
 GRANT SELECT, INSERT, UPDATE, DELETE ON `orders`.* TO 'app_user'@'%';
 
 -- migrator (role migration)
 CREATE USER IF NOT EXISTS 'migrator'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of migrator>';
-ALTER USER 'migrator'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of migrator>';
+ALTER USER 'migrator'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of migrator>' ACCOUNT UNLOCK;
 GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE VIEW, TRIGGER ON `orders`.* TO 'migrator'@'%';
 
 -- reporting (role readonly)
 CREATE USER IF NOT EXISTS 'reporting'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of reporting>';
-ALTER USER 'reporting'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of reporting>';
+ALTER USER 'reporting'@'%' IDENTIFIED WITH caching_sha2_password BY '<password of reporting>' ACCOUNT UNLOCK;
 GRANT SELECT ON `orders`.* TO 'reporting'@'%';

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import AWSHelperFn, Join, Sub, Tags
+from troposphere import AWSHelperFn, Join, Select, Split, StackId, Sub, Tags
 
 from .. import aws_facts as facts
 from ..config.model import EnvConfig
+from ..provisioner_facts import LOG_GROUP_PREFIX as PROVISIONER_LOG_GROUP_PREFIX
 
 RETAIN, DELETE = "Retain", "Delete"
 # Retain, except when the operation that created the resource rolls back: then CloudFormation
@@ -88,3 +89,10 @@ def comma_joined(values: Any) -> Any:
 
 def export_name(output: str) -> Sub:
     return Sub(facts.EXPORT_NAME_SUB % output)
+
+
+def provisioner_log_group_name(proxy_name: str) -> Join:
+    """The provisioner's log group: its proxy's name, then the UUID at the end of the stack's
+    StackId (arn:...:stack/<name>/<uuid>), which a new stack of the same name does not share."""
+    return Join("", [PROVISIONER_LOG_GROUP_PREFIX.format(proxy_name=proxy_name),
+                     Select(2, Split("/", StackId))])

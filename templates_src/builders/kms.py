@@ -13,7 +13,7 @@ from .. import monitoring_facts
 from ..config.model import EnvConfig
 from ..config.auth_rules import end_to_end_iam
 from . import names
-from .common import keep_on_delete, tags, waiver_metadata
+from .common import keep_on_delete, provisioner_log_group_name, tags, waiver_metadata
 
 _ACCOUNT_ROOT = Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 
@@ -57,6 +57,9 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
     has secrets) and by CloudWatch Logs for the proxy's log group."""
     account = Principal("AWS", [_ACCOUNT_ROOT])
     log_group_arn = Sub(facts.LOG_GROUP_ARN_SUB % facts.LOG_GROUP_NAME_FORMAT.format(proxy_name=cfg.proxy.name))
+    # The provisioner's function logs to a group of its own, encrypted with this key too.
+    log_groups = log_group_arn if cfg.provisioner is None else [
+        log_group_arn, Sub(facts.LOG_GROUP_ARN_SUB % "${Name}", Name=provisioner_log_group_name(cfg.proxy.name))]
     # kms:CallerAccount and kms:ViaService as in the aws/secretsmanager key's own policy ("Secret
     # encryption and decryption in AWS Secrets Manager", security-encryption.html).
     secrets_use = [] if end_to_end_iam(cfg) else [
@@ -96,7 +99,7 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
             Statement(Sid="ProxyLogGroupEncryption", Effect=Allow,
                       Principal=Principal("Service", [Sub(facts.LOGS_SERVICE_SUB)]),
                       Action=_USE_ACTIONS, Resource=["*"],
-                      Condition=Condition([ArnEquals("kms:EncryptionContext:aws:logs:arn", log_group_arn)])),
+                      Condition=Condition([ArnEquals("kms:EncryptionContext:aws:logs:arn", log_groups)])),
             *alarms_use,
         ],
     )

@@ -93,3 +93,14 @@ DASHBOARD = "ProxyDashboard"
 def alarm(what: str) -> str:
     """``pool-saturation`` -> ``ProxyPoolSaturationAlarm``."""
     return "Proxy" + "".join(part.capitalize() for part in what.split("-")) + "Alarm"
+
+
+# The database-users provisioner (builders/provisioner.py).
+DATABASE_USERS = "DatabaseUsers"
+PROVISIONER_FUNCTION = "DatabaseUsersFunction"
+PROVISIONER_ROLE = "DatabaseUsersRole"
+PROVISIONER_POLICY = "DatabaseUsersPolicy"
+PROVISIONER_LOG_GROUP = "DatabaseUsersLogGroup"
+PROVISIONER_SECURITY_GROUP = "DatabaseUsersSecurityGroup"
+DATABASE_INGRESS_FROM_PROVISIONER = "DatabaseIngressFromDatabaseUsers"
+ENDPOINT_INGRESS_FROM_PROVISIONER = "VpcEndpointIngressFromDatabaseUsers"

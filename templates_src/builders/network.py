@@ -1,4 +1,5 @@
-"""Every security group and rule: the proxy's, and the rotation function's when rotation is on.
+"""Every security group and rule: the proxy's, the rotation functions' when rotation is on, and the
+database-users provisioner's.
 
 Each rule is a separate described resource.
 Separate rule resources (rather than inline rules) keep the proxy's group and the database's
@@ -16,6 +17,7 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRu
 from ..aws_facts import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
 from ..config.model import EnvConfig
 from ..config.waiver_rules import database_destination_known
+from ..provisioner_facts import AwsApiRoute
 from . import names
 from .common import tags, waiver_metadata
 from .suppressions import cidr_clients
@@ -98,6 +100,37 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
     )] if endpoint else []
     return [group, *_database_ingress(cfg, names.ROTATION_SECURITY_GROUP, names.DATABASE_INGRESS_FROM_ROTATION,
                                       f"Secret rotation of RDS Proxy {cfg.proxy.name}"), *endpoint_ingress]
+
+
+def build_provisioner_network(cfg: EnvConfig) -> list[NetworkResource]:
+    """The provisioner function's group: to the database, and HTTPS to Secrets Manager, the RDS API
+    and S3 (the custom resource's response URL): the VPC's endpoints, or any address through a NAT
+    gateway (waivers.world_egress)."""
+    provisioner = cfg.provisioner
+    if provisioner is None:
+        return []
+    who = f"The database-users provisioner of RDS Proxy {cfg.proxy.name}"
+    https = dict(IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT)
+    if provisioner.aws_apis_via is AwsApiRoute.NAT:
+        apis = [SecurityGroupRule(**https, CidrIp="0.0.0.0/0",
+                                  Description="Provisioner to Secrets Manager, the RDS API and S3 (through a NAT)")]
+    else:
+        apis = [SecurityGroupRule(**https, DestinationSecurityGroupId=provisioner.endpoint_security_group_id,
+                                  Description="Provisioner to the Secrets Manager and RDS VPC endpoints"),
+                SecurityGroupRule(**https, DestinationPrefixListId=provisioner.s3_prefix_list_id,
+                                  Description="Provisioner to S3 (the custom resource's response URL)")]
+    group = _locked_down_group(cfg, names.PROVISIONER_SECURITY_GROUP, f"{who} ({cfg.environment})",
+                               f"{cfg.proxy.name}-database-users", [_database_egress(cfg, "Provisioner"), *apis],
+                               to_any_address=provisioner.aws_apis_via is AwsApiRoute.NAT
+                               or not database_destination_known(cfg))
+    endpoint_ingress = [SecurityGroupIngress(
+        names.ENDPOINT_INGRESS_FROM_PROVISIONER,
+        GroupId=provisioner.endpoint_security_group_id, IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
+        SourceSecurityGroupId=GetAtt(names.PROVISIONER_SECURITY_GROUP, "GroupId"),
+        Description=f"{who} to the VPC endpoints",
+    )] if provisioner.endpoint_security_group_id else []
+    return [group, *_database_ingress(cfg, names.PROVISIONER_SECURITY_GROUP, names.DATABASE_INGRESS_FROM_PROVISIONER,
+                                      who), *endpoint_ingress]
 
 
 def cidr_property(cidr: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from awacs import secretsmanager
 from awacs.aws import ArnNotEquals, Condition, Deny, PolicyDocument, Principal, Statement
-from troposphere import Ref
+from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import ResourcePolicy
 
 from ..config.auth_rules import end_to_end_iam
@@ -21,8 +21,10 @@ from .iam import proxy_role_arn
 
 
 def readers(cfg: EnvConfig) -> list:
-    """Who may read the generated secrets: the proxy role, then the named readers."""
-    return [proxy_role_arn(cfg), *cfg.iam.secret_reader_arns]
+    """Who may read the generated secrets: the proxy role, the provisioner's role (it sets each
+    user's password from its secret), then the named readers."""
+    provisioner = [GetAtt(names.PROVISIONER_ROLE, "Arn")] if cfg.provisioner is not None else []
+    return [proxy_role_arn(cfg), *provisioner, *cfg.iam.secret_reader_arns]
 
 
 def build_secret_policies(cfg: EnvConfig) -> list[ResourcePolicy]:

@@ -37,8 +37,9 @@ def generated_users(cfg: EnvConfig) -> list[str]:
 
 
 def users_ready_ids(cfg: EnvConfig) -> tuple[str, str] | None:
-    """(wait condition, handle) logical ids, or None when nothing waits."""
-    users = generated_users(cfg)
+    """(wait condition, handle) logical ids, or None when nothing waits (no generated secret, or
+    the stack's provisioner makes the users)."""
+    users = [] if cfg.provisioner is not None else generated_users(cfg)
     if not users:
         return None
     digest = hashlib.sha256("\n".join(sorted(users)).encode()).hexdigest()[:8].upper()
@@ -46,8 +47,10 @@ def users_ready_ids(cfg: EnvConfig) -> tuple[str, str] | None:
 
 
 def waits_for_users(cfg: EnvConfig) -> dict[str, list[str]]:
-    """``DependsOn=...`` for what must wait for the users (target group, rotation schedules);
-    nothing when nothing waits."""
+    """``DependsOn=...`` for what must wait for the users (target group, endpoints, rotation
+    schedules): the provisioner's custom resource, or the wait condition; nothing when nothing waits."""
+    if cfg.provisioner is not None:
+        return {"DependsOn": [names.DATABASE_USERS]}
     ids = users_ready_ids(cfg)
     return {"DependsOn": [ids[0]]} if ids else {}
 

@@ -69,6 +69,9 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     if cfg.secrets.rotation_days is not None:
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))
+    if cfg.provisioner is not None:
+        problems.append((("provisioner",), "the Service Catalog product waits for create-db-users.sh; it has no "
+                                           "provisioner (launch the env's own template)"))
     if end_to_end_iam(cfg):
         problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
                                                            "Catalog product (it always logs in to the database with "

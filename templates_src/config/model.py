@@ -18,6 +18,7 @@ from ..hazards import AcceptedHazard
 from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
 from .iam_model import IamParams
+from .provisioner_model import ProvisionerParams
 from .stack_set_model import StackSetParams
 
 
@@ -355,6 +356,11 @@ class EnvConfig:
     )
     pool: PoolParams = key("Connection pool settings of the target group.", default=PoolParams())
     secrets: SecretsParams = key("How database passwords are generated and kept.", default=SecretsParams())
+    provisioner: ProvisionerParams | None = key(
+        "The stack creates the database users itself, with a function that runs db-users.sql as the database's "
+        "admin before the proxy's target is registered (absent: a person runs create-db-users.sh while the "
+        "stack waits).", default=None,
+    )
     monitoring: MonitoringParams = key("CloudWatch alarms and where they notify.", default=MonitoringParams())
     endpoints: tuple[EndpointParams, ...] = key(
         "Extra endpoints of the proxy, each with its own subnets, VPC and security group (clients in another "

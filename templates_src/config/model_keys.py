@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import aws_facts as facts
 from .. import monitoring_facts
+from .. import provisioner_facts
 from ..sql_facts import SQL_IDENTIFIER_PATTERN
 
 _REQUIRED = dataclasses.MISSING
@@ -38,6 +39,9 @@ PATTERN_DOCS = {
     facts.IAM_PATH_PATTERN: "an IAM path: / alone, or / then printable ASCII characters (no backtick) then /",
     facts.IAM_ROLE_ARN_PATTERN: "a role ARN, arn:aws:iam::<12-digit account>:role/<path and name>",
     facts.IAM_PRINCIPAL_ARN_PATTERN: "a role or user ARN, arn:aws:iam::<12-digit account>:role/<name> or :user/<name>",
+    provisioner_facts.S3_BUCKET_PATTERN: "an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
+    provisioner_facts.PREFIX_LIST_ID_PATTERN: "pl- and 8 or 17 lowercase hex digits",
+    provisioner_facts.SHA256_PATTERN: "64 lowercase hex digits (sha256sum's output)",
     facts.ORGANIZATIONAL_UNIT_PATTERN: "an OU id (ou-, 4 to 32 letters or digits, -, 8 to 32 more) or a root id (r-...)",
 }
 

@@ -19,7 +19,8 @@ from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
 from .cidrs import cidr_problem
-from . import endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, waiver_rules
+from . import (endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, provisioner_rules,
+               waiver_rules)
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 from . import security_group_rules
@@ -162,6 +163,9 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
     check(cfg.secrets.rotation_superuser_secret_arn, ("secrets", "rotation_superuser_secret_arn"), "secret")
     for index, user in enumerate(cfg.users):
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
+    if cfg.provisioner is not None:
+        check(cfg.provisioner.admin_secret_arn, ("provisioner", "admin_secret_arn"), "secret")
+        check(cfg.provisioner.admin_secret_kms_key_arn, ("provisioner", "admin_secret_kms_key_arn"), "key")
 
 
 def tag_value_problem(value: str) -> str:
@@ -263,6 +267,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     *monitoring_rules.RULES,
     *iam_rules.RULES,
     *security_group_rules.RULES,
+    *provisioner_rules.RULES,
 )
 
 
@@ -314,6 +319,7 @@ def resolve(cfg: EnvConfig) -> EnvConfig:
         target=target,
         monitoring=monitoring,
         endpoints=endpoint_rules.resolve(cfg),
+        provisioner=provisioner_rules.resolve(cfg),
         stack_name=stack_name,
         environment=cfg.environment or cfg.env,
         tags={facts.ENVIRONMENT_TAG: cfg.environment or cfg.env, **(cfg.tags or {})},

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from .. import aws_facts as facts
 from ..aws_facts import ENGINES, IamAuth
+from ..provisioner_facts import AwsApiRoute
 from .auth_rules import end_to_end_iam
 from .errors import KeyPath
 from .model import EnvConfig
@@ -38,6 +39,11 @@ def rotates(cfg: EnvConfig) -> bool:
     return cfg.secrets.rotation_days is not None and has_generated_secrets(cfg)
 
 
+def provisioner_via_nat(cfg: EnvConfig) -> bool:
+    """The provisioner's function reaches AWS's APIs through a NAT gateway: HTTPS to any address."""
+    return cfg.provisioner is not None and cfg.provisioner.aws_apis_via is AwsApiRoute.NAT
+
+
 def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
     """Each secure default this env turns off: waiver key -> (where, what was set)."""
     weakened: dict[str, tuple[KeyPath, str]] = {}
@@ -58,7 +64,7 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
     # Which built group would send the database port to any address: the proxy's, or without it
     # (network.create_security_group false: its own groups' rules decide) the rotation functions'.
     database_egress = "the proxy's" if cfg.network.create_security_group else \
-        "the rotation functions'" if rotates(cfg) else None
+        "the rotation functions'" if rotates(cfg) else "the provisioner's" if cfg.provisioner is not None else None
     if database_egress and not database_destination_known(cfg):
         # Egress to 0.0.0.0/0 is what the Guard Rules Registry's
         # EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE (and the project's no_world_open_egress) flag.
@@ -72,6 +78,10 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
                                     "rotation functions would reach the Secrets Manager API over HTTPS at any "
                                     "address (0.0.0.0/0; give network.secrets_manager_endpoint_security_group_id "
                                     "to reach only its VPC endpoint)")
+    elif provisioner_via_nat(cfg):
+        weakened["world_egress"] = (("provisioner", "aws_apis_via"),
+                                    "nat lets the provisioner reach Secrets Manager, the RDS API and S3 over HTTPS "
+                                    "at any address (0.0.0.0/0; vpc_endpoints reaches only the VPC's endpoints)")
     if has_generated_secrets(cfg) and cfg.secrets.rotation_days is None:
         # The Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK flags a secret without
         # a rotation schedule. Rotation is not turned on by itself: it needs a route from the
@@ -87,7 +97,7 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
 def weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
     # Turning a secure default off is allowed, but only with a reason a reviewer can read.
     weakened = weakened_defaults(cfg)
-    database_egress = cfg.network.create_security_group or rotates(cfg)
+    database_egress = cfg.network.create_security_group or rotates(cfg) or cfg.provisioner is not None
     engine = ENGINES[cfg.engine_family]
     for name, (path, what) in weakened.items():
         # Settings another rule already refuses need fixing, not a waiver: say nothing more.

@@ -1,0 +1,201 @@
+"""The database-users provisioner: a function that runs db-users.sql as the database's admin,
+and the custom resource that calls it before the proxy's target is registered.
+
+The target group's create and update handlers wait until the target is AVAILABLE
+(aws-cloudformation-resource-providers-rds-proxy, aws-rds-dbproxytargetgroup, CreateHandler /
+UpdateHandler and Utility.validateHealth), and a target is UNAVAILABLE with AUTH_FAILURE while
+the users its secrets name do not exist (RDS API, TargetHealth): so the users' resource comes
+first, after every secret it reads, and the target group, the endpoints and the rotation
+schedules wait for it (users_ready.waits_for_users).
+
+CloudFormation sends an Update to a custom resource only when its properties change
+("Custom resources", CloudFormation User Guide), so the properties hold exactly what must re-run
+it: the SQL (users, roles, privileges, target database), each user's secret, how generated
+passwords are made (a change makes Secrets Manager generate new ones), and the target.
+The function's own resources take generated names, or a name the stack deletes with it, so a
+delete or a rollback never leaves one behind to block the next create.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from awacs import kms as kms_actions
+from awacs import rds, secretsmanager, sts
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import AWSObject, GetAtt, Join, Ref, Sub
+from troposphere.cloudformation import CustomResource
+from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
+from troposphere.iam import ManagedPolicy, Role
+from troposphere.logs import LogGroup
+
+from .. import aws_facts as facts
+from .. import provisioner_facts as pfacts
+from ..aws_facts import EngineFamily
+from ..config.auth_rules import end_to_end_iam
+from ..config.model import EnvConfig
+from ..db_users import user_grants
+from ..deploy_order import artifact_key
+from ..sql_facts import DISABLE_LOGIN
+from ..users_sql import provisioner_sql
+from . import names
+from .common import keep_on_delete, provisioner_log_group_name, tags, waiver_metadata
+from .iam import role_options
+from .kms import key_arn
+from .suppressions import merged, provisioner_function, retention
+
+LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
+# The AWS managed policy Lambda's guide gives a function in a VPC: create, describe and delete
+# its network interfaces, and write its logs ("Giving Lambda functions access to resources in an
+# Amazon VPC", Lambda Developer Guide). Lambda checks for these permissions when it creates the
+# function; ec2:DescribeNetworkInterfaces takes no resource-level scope.
+VPC_ACCESS_POLICY_SUB = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+
+def log_group_name(cfg: EnvConfig) -> Join:
+    """Ends with the stack's own id (the UUID of its StackId, new at each create), so a group kept
+    after a delete or a failed create never holds the name the next stack of this env needs."""
+    return provisioner_log_group_name(cfg.proxy.name)
+
+
+def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
+    if cfg.provisioner is None:
+        return []
+    return [_log_group(cfg), _policy(cfg), _role(cfg), _function(cfg), _users(cfg)]
+
+
+def _log_group(cfg: EnvConfig) -> LogGroup:
+    return LogGroup(
+        names.PROVISIONER_LOG_GROUP,
+        LogGroupName=log_group_name(cfg),
+        RetentionInDays=cfg.proxy.log_retention_days,
+        KmsKeyId=key_arn(cfg),
+        Tags=tags(cfg),
+        **keep_on_delete(cfg),
+        **merged(waiver_metadata(cfg, "retain_on_delete", "log_retention"), retention(cfg.proxy.log_retention_days)),
+    )
+
+
+def _secrets_read(cfg: EnvConfig) -> list:
+    """The admin secret and each password user's secret."""
+    assert cfg.provisioner is not None
+    users = [] if end_to_end_iam(cfg) else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.users]
+    return [cfg.provisioner.admin_secret_arn, *users]
+
+
+def _keys_used(cfg: EnvConfig) -> list:
+    """Customer managed keys of those secrets: the env's key (the generated secrets', and a brought
+    secret's unless under aws/secretsmanager, which needs no grant: its key policy lets the
+    account's principals use it through Secrets Manager) and the admin secret's."""
+    assert cfg.provisioner is not None
+    admin = cfg.provisioner.admin_secret_kms_key_arn
+    return [*([] if end_to_end_iam(cfg) else [key_arn(cfg)]), *([admin] if admin else [])]
+
+
+def _database_arn(cfg: EnvConfig) -> Sub:
+    target = cfg.target
+    if target.db_cluster_identifier:
+        return Sub(pfacts.DB_CLUSTER_ARN_SUB % target.db_cluster_identifier)
+    return Sub(pfacts.DB_INSTANCE_ARN_SUB % target.db_instance_identifier)
+
+
+def _policy(cfg: EnvConfig) -> ManagedPolicy:
+    describe = rds.DescribeDBClusters if cfg.target.db_cluster_identifier else rds.DescribeDBInstances
+    keys = _keys_used(cfg)
+    statements = [
+        Statement(Sid="ReadAdminAndUserSecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
+                  Resource=_secrets_read(cfg)),
+        # kms:ViaService as the RDS Proxy setup page's own policy has it (rds-proxy-iam-setup.html).
+        *([Statement(Sid="DecryptThroughSecretsManager", Effect=Allow, Action=[kms_actions.Decrypt],
+                     Resource=keys,
+                     Condition=Condition([StringEquals("kms:ViaService",
+                                                       Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))]))]
+          if keys else []),
+        Statement(Sid="FindTheDatabase", Effect=Allow, Action=[describe], Resource=[_database_arn(cfg)]),
+    ]
+    return ManagedPolicy(
+        names.PROVISIONER_POLICY,
+        Description=f"Lets the database-users provisioner of RDS Proxy {cfg.proxy.name} ({cfg.environment}) "
+                    "read the admin and user secrets and find the database",
+        PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=statements),
+    )
+
+
+def _role(cfg: EnvConfig) -> Role:
+    return Role(
+        names.PROVISIONER_ROLE,
+        Description=f"Runs the database-users provisioner of RDS Proxy {cfg.proxy.name} ({cfg.environment})",
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", [LAMBDA_SERVICE_PRINCIPAL]), Action=[sts.AssumeRole])]),
+        ManagedPolicyArns=[Ref(names.PROVISIONER_POLICY), Sub(VPC_ACCESS_POLICY_SUB)],
+        Tags=tags(cfg),
+        **role_options(cfg),
+    )
+
+
+def _function(cfg: EnvConfig) -> Function:
+    assert cfg.provisioner is not None
+    return Function(
+        names.PROVISIONER_FUNCTION,
+        Description=f"Creates the database users of RDS Proxy {cfg.proxy.name} ({cfg.environment})",
+        Runtime=pfacts.LAMBDA_RUNTIME,
+        Handler=pfacts.HANDLER,
+        Code=Code(S3Bucket=cfg.provisioner.artifact_bucket, S3Key=artifact_key(cfg.provisioner.ca_bundle_sha256)),
+        Role=GetAtt(names.PROVISIONER_ROLE, "Arn"),
+        Timeout=pfacts.FUNCTION_TIMEOUT_SECONDS,
+        MemorySize=pfacts.FUNCTION_MEMORY_MB,
+        ReservedConcurrentExecutions=pfacts.RESERVED_CONCURRENCY,
+        VpcConfig=VPCConfig(SubnetIds=list(cfg.network.subnet_ids),
+                            SecurityGroupIds=[GetAtt(names.PROVISIONER_SECURITY_GROUP, "GroupId")]),
+        LoggingConfig=LoggingConfig(LogGroup=Ref(names.PROVISIONER_LOG_GROUP)),
+        Tags=tags(cfg),
+        # The policy must be attached before the first invocation (a role's policies are not
+        # part of the role resource's completion when listed as ManagedPolicyArns of another
+        # resource; here they are, but the database's ingress rule is not: wait for it too).
+        DependsOn=[*([names.DATABASE_INGRESS_FROM_PROVISIONER] if cfg.network.database_security_group_id else []),
+                   *([names.ENDPOINT_INGRESS_FROM_PROVISIONER] if cfg.provisioner.endpoint_security_group_id else [])],
+        **provisioner_function(),
+    )
+
+
+def password_generation(cfg: EnvConfig) -> str:
+    """Changes exactly when Secrets Manager would generate new passwords for the stack's secrets."""
+    spec = f"{cfg.secrets.password_length}\n{cfg.secrets.exclude_characters}"
+    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+class DatabaseUsers(CustomResource):
+    """The users' custom resource (troposphere passes any property of a Custom:: type through)."""
+    resource_type = pfacts.CUSTOM_RESOURCE_TYPE
+
+
+PASSWORD_FORMS = {EngineFamily.POSTGRESQL: "scram-sha-256", EngineFamily.MYSQL: "literal"}
+
+
+def _users(cfg: EnvConfig) -> DatabaseUsers:
+    assert cfg.provisioner is not None
+    disable = DISABLE_LOGIN[cfg.engine_family]
+    users = []
+    for grants in user_grants(cfg):
+        user: dict = {"Username": grants.username, "Disable": disable.format(username=grants.username)}
+        if not grants.iam:
+            user["SecretArn"] = (next(u.secret_arn for u in cfg.users if u.username == grants.username)
+                                 or Ref(names.secret(grants.username)))
+            user["PasswordForm"] = "md5" if grants.md5 else PASSWORD_FORMS[cfg.engine_family]
+        users.append(user)
+    target = cfg.target
+    where = ({"DBClusterIdentifier": target.db_cluster_identifier} if target.db_cluster_identifier
+             else {"DBInstanceIdentifier": target.db_instance_identifier})
+    properties = {
+        "ServiceToken": GetAtt(names.PROVISIONER_FUNCTION, "Arn"),
+        "ServiceTimeout": pfacts.SERVICE_TIMEOUT_SECONDS,
+        "Engine": target.engine.value,
+        **where,
+        **({"DatabaseName": target.database_name} if target.database_name else {}),
+        "AdminSecretArn": cfg.provisioner.admin_secret_arn,
+        "Users": users,
+        "Sql": provisioner_sql(cfg),
+        **({"PasswordGeneration": password_generation(cfg)}
+           if not end_to_end_iam(cfg) and any(not u.secret_arn for u in cfg.users) else {}),
+    }
+    return DatabaseUsers(names.DATABASE_USERS, **properties)
