@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import glob
 import os
+import select
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,6 +87,49 @@ def certificate(folder: Path, name: str = "server") -> tuple[Path, Path]:
 
 
 @dataclass(frozen=True)
+class CertificateAuthority:
+    """A throwaway CA (its certificate is the bundle clients trust) that issues server certificates
+    for DNS:localhost and IP:127.0.0.1, with what strict verification (RFC 5280, Python 3.13's
+    default) asks of them: key identifiers, key usage, serverAuth."""
+
+    cert: Path
+    key: Path
+
+    @classmethod
+    def create(cls, folder: Path, name: str = "ca") -> "CertificateAuthority":
+        folder.mkdir(parents=True, exist_ok=True)
+        key, cert = folder / f"{name}.key", folder / f"{name}.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        f"/CN=rds-proxy-cfn test {name}", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        return cls(cert, key)
+
+    def issue(self, folder: Path, name: str = "server") -> tuple[Path, Path]:
+        """A server key and certificate signed by this CA, in folder."""
+        key, request, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.crt"
+        extensions = folder / f"{name}.ext"
+        extensions.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                              "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                              "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-keyout", str(key), "-out", str(request)], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", str(request), "-CA", str(self.cert), "-CAkey", str(self.key),
+                        "-CAcreateserial", "-CAserial", str(folder / f"{name}.srl"), "-days", "1", "-sha256",
+                        "-extfile", str(extensions), "-out", str(cert)], check=True, capture_output=True)
+        key.chmod(0o600)
+        return key, cert
+
+
+def _server_certificate(root: Path, ca: CertificateAuthority | None) -> tuple[Path, Path, Path]:
+    """key, certificate and the bundle a client verifies it with: ca's, or a self-signed one."""
+    if ca is None:
+        key, cert = certificate(root)
+        return key, cert, cert
+    key, cert = ca.issue(root)
+    return key, cert, ca.cert
+
+
+@dataclass(frozen=True)
 class Postgres:
     port: int
     version: int
@@ -124,6 +170,66 @@ class Postgres:
         self.admin(name, "CREATE TABLE orders (id int); INSERT INTO orders VALUES (1);")
 
 
+POSTGRES_SSL_REQUEST = b"\x00\x00\x00\x08\x04\xd2\x16\x2f"  # Int32(8), Int32(80877103)
+
+
+@contextmanager
+def postgres_tls_front(upstream_port: int, ca: CertificateAuthority) -> Iterator[int]:
+    """A port that speaks PostgreSQL's TLS (SSLRequest, then a handshake with a certificate ca issues
+    for localhost) and relays the plain protocol to upstream_port on 127.0.0.1. For a server built
+    without OpenSSL (the pgserver wheel's PostgreSQL 16), so a client that always verifies TLS can
+    still reach it; the server sees an ordinary TCP client."""
+    folder = Path(tempfile.mkdtemp(prefix="rds-proxy-cfn-tls-front-"))
+    key, cert = ca.issue(folder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def relay(client: socket.socket) -> None:
+        with client:
+            if client.recv(8, socket.MSG_WAITALL) != POSTGRES_SSL_REQUEST:
+                return
+            client.sendall(b"S")
+            try:
+                tls = context.wrap_socket(client, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # the client refused the certificate: what the tests look for
+            with tls, socket.create_connection(("127.0.0.1", upstream_port)) as upstream:
+                while not stop.is_set():
+                    ready = [tls] if tls.pending() else select.select([tls, upstream], [], [], 0.2)[0]
+                    for source in ready:
+                        try:
+                            data = source.recv(65536)
+                        except (ssl.SSLError, OSError):
+                            return
+                        if not data:
+                            return
+                        (upstream if source is tls else tls).sendall(data)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            threading.Thread(target=relay, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def debian_postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     assert found, "PostgreSQL server binaries are missing: .ci/run installs Debian's postgresql package"
@@ -138,7 +244,9 @@ def postgres16_bin() -> Path:
 
 
 @contextmanager
-def rds_like_postgres(bin_dir: Path, tls: bool) -> Iterator[Postgres]:
+def rds_like_postgres(bin_dir: Path, tls: bool, ca: CertificateAuthority | None = None) -> Iterator[Postgres]:
+    """tls: serve TLS with a self-signed certificate for 127.0.0.1, or one ca issues for localhost
+    and 127.0.0.1 (the server's ca_bundle is then ca's certificate)."""
     # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="rds-proxy-cfn-pg-"))
     if not str(bin_dir).startswith("/usr/"):
@@ -153,11 +261,11 @@ def rds_like_postgres(bin_dir: Path, tls: bool) -> Iterator[Postgres]:
     socket_dir.mkdir()
     (root / "boot-pw").write_text("bootstrap\n")
     options = [f"-p {(port := free_port())} -k {socket_dir} -c listen_addresses=127.0.0.1 -c log_statement=all"]
-    ca = None
+    bundle = None
     if tls:
-        key, ca = certificate(root)
-        options.append(f"-c ssl=on -c ssl_cert_file={ca} -c ssl_key_file={key}")
-        _own("postgres", key, ca)
+        key, cert, bundle = _server_certificate(root, ca)
+        options.append(f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}")
+        _own("postgres", key, cert)
     _own("postgres", root, data, socket_dir, root / "boot-pw")
     _run_as("postgres", str(bin_dir / "initdb"), "-D", str(data), "-U", "rdsadmin", f"--pwfile={root / 'boot-pw'}",
             "--auth-local=trust", "--auth-host=scram-sha-256")
@@ -165,7 +273,7 @@ def rds_like_postgres(bin_dir: Path, tls: bool) -> Iterator[Postgres]:
             " ".join(options), "start")
     version = int(subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True,
                                  check=True).stdout.split()[-1].split(".")[0])
-    server = Postgres(port, version, socket_dir, root / "log", ca)
+    server = Postgres(port, version, socket_dir, root / "log", bundle)
     try:
         server.superuser("postgres", f"""
             CREATE ROLE rds_superuser NOLOGIN;
@@ -208,13 +316,14 @@ class MariaDB:
 
 
 @contextmanager
-def rds_like_mariadb() -> Iterator[MariaDB]:
+def rds_like_mariadb(ca: CertificateAuthority | None = None) -> Iterator[MariaDB]:
+    """Its certificate is self-signed for 127.0.0.1, or ca's for localhost and 127.0.0.1."""
     assert shutil.which("mariadbd") or os.path.exists("/usr/sbin/mariadbd"), (
         "the MariaDB server is missing: .ci/run installs Debian's mariadb-server package")
     root = Path(tempfile.mkdtemp(prefix="rds-proxy-cfn-mariadb-"))
     data = root / "data"
     data.mkdir()
-    key, cert = certificate(root)
+    key, cert, bundle = _server_certificate(root, ca)
     _own("mysql", root, data, key, cert)
     subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
                     "--auth-root-authentication-method=socket", "--skip-test-db"],
@@ -231,7 +340,7 @@ def rds_like_mariadb() -> Iterator[MariaDB]:
                              capture_output=True).returncode != 0:
             assert server.poll() is None and time.monotonic() < deadline, (root / "error.log").read_text()
             time.sleep(0.2)
-        db = MariaDB(port, cert, sock)
+        db = MariaDB(port, bundle, sock)
         db.root(f"CREATE USER '{ADMIN}'@'%' IDENTIFIED BY '{ADMIN_PASSWORD}';"
                 f"GRANT {MARIADB_MASTER_PRIVILEGES} ON *.* TO '{ADMIN}'@'%' WITH GRANT OPTION;")
         grants = db.admin("SHOW GRANTS")
