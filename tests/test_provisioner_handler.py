@@ -13,6 +13,7 @@ ResponseURL reaches the response, the log or stdout/stderr.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import http.server
 import importlib
@@ -32,7 +33,6 @@ import pytest
 from botocore.stub import Stubber
 
 from templates_src.provisioner.artifact import build_artifact
-from templates_src.render import DB_USERS_SQL_FILE, db_users_files
 
 from builders.envs import END_TO_END_IAM, POSTGRES, make_cfg
 from conftest import ROOT, example_configs
@@ -154,31 +154,30 @@ def mariadb(test_ca):
 
 # --- invoking the handler -------------------------------------------------------------------------
 
-def disable_sql(engine: str, username: str) -> str:
-    """What the template side passes as Disable (a no-op when the user does not exist)."""
-    if engine == "postgres":
-        return (f"DO $$BEGIN\n  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{username}') THEN\n"
-                f'    ALTER ROLE "{username}" NOLOGIN;\n  END IF;\nEND$$;')
-    return f"ALTER USER IF EXISTS '{username}'@'%' ACCOUNT LOCK;"
-
-
 def properties(cfg, engine: str) -> dict[str, Any]:
-    """The custom resource's properties for an env, its Sql rendered by the project's renderer."""
-    from templates_src.db_users import user_grants
+    """The custom resource's properties as the template side builds them for this env (its Sql
+    rendered by the project's renderer), each secret's Ref resolved to an ARN as CloudFormation
+    would, the target and admin secret those of the stand-ins."""
+    from templates_src.builders import names
+    from templates_src.config.provisioner_model import ProvisionerParams
+    from templates_src.provisioner_facts import AwsApiRoute
+    from templates_src.stack import build_template
 
-    users = []
-    for grant in user_grants(cfg):
-        user = {"Username": grant.username, "Disable": disable_sql(engine, grant.username)}
-        if not grant.iam:
-            form = "literal" if engine != "postgres" else ("md5" if grant.md5 else "scram-sha-256")
-            user |= {"SecretArn": ARN.format(grant.username), "Password": form}
-        users.append(user)
-    props = {"ServiceToken": "arn:aws:lambda:eu-west-1:111122223333:function:users", "Engine": engine,
-             "DBInstanceIdentifier": INSTANCE, "AdminSecretArn": ADMIN_ARN, "Users": users,
-             "Sql": db_users_files(cfg)[DB_USERS_SQL_FILE], "PasswordGeneration": "1"}
-    if cfg.target.database_name:
-        props["DatabaseName"] = cfg.target.database_name
-    return props
+    if cfg.provisioner is None:
+        cfg = dataclasses.replace(cfg, provisioner=ProvisionerParams(
+            admin_secret_arn=ADMIN_ARN, artifact_bucket="stand-in", ca_bundle_sha256="0" * 64,
+            aws_apis_via=AwsApiRoute.NAT))
+    assert cfg.target.engine.value == engine
+    props = copy.deepcopy(build_template(cfg).to_dict()["Resources"][names.DATABASE_USERS]["Properties"])
+    for user in props["Users"]:
+        if isinstance(user.get("SecretArn"), dict):
+            assert user["SecretArn"] == {"Ref": names.secret(user["Username"])}
+        if "SecretArn" in user:
+            user["SecretArn"] = ARN.format(user["Username"])
+    props.pop("DBClusterIdentifier", None)
+    return {**props, "ServiceToken": "arn:aws:lambda:eu-west-1:111122223333:function:users",
+            "ServiceTimeout": str(props["ServiceTimeout"]), "DBInstanceIdentifier": INSTANCE,
+            "AdminSecretArn": ADMIN_ARN}
 
 
 def password(username: str) -> str:

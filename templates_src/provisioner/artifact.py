@@ -27,20 +27,19 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-LAMBDA_RUNTIME = "python3.13"
-HANDLER = "handler.handler"
+from ..provisioner_facts import HANDLER, LAMBDA_RUNTIME  # noqa: F401 - HANDLER: what the zip's root serves
 HERE = Path(__file__).resolve().parent
 RUNTIME = HERE / "runtime"
 LOCK = HERE / "requirements.lock"
 CA_BUNDLE_NAME = "rds-ca-bundle.pem"
 DEFAULT_WHEEL_CACHE = Path(".cache/provisioner/wheels")
 # Bumped whenever the zip's layout changes for the same inputs (its name must change with it).
-LAYOUT = b"provisioner-artifact/1"
+LAYOUT = b"provisioner-artifact/2"
 # Lambda's platforms (x86_64 and arm64) and Python: every pin is py3-none-any, so any of them fits.
-PIP_TARGET = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux2014_aarch64", "--python-version", "3.13",
-              "--implementation", "cp", "--abi", "cp313", "--abi", "abi3", "--abi", "none")
+_PYTHON = LAMBDA_RUNTIME.removeprefix("python")
+PIP_TARGET = ("--platform", "manylinux2014_x86_64", "--platform", "manylinux2014_aarch64", "--python-version", _PYTHON,
+              "--implementation", "cp", "--abi", "cp" + _PYTHON.replace(".", ""), "--abi", "abi3", "--abi", "none")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
-ZIP_LEVEL = 9
 _PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")
 
 
@@ -137,7 +136,8 @@ def artifact_entries(ca_bundle: bytes, wheels: list[Path]) -> dict[str, bytes]:
 
 
 def write_zip(entries: dict[str, bytes], path: Path) -> None:
-    """Sorted entries, no directories, one timestamp, one mode, one compression level."""
+    """Sorted entries, no directories, one timestamp, one mode, stored uncompressed: deflate's
+    output depends on the zlib build (zlib-ng gives other bytes), stored bytes do not."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".provisioner-", suffix=".zip")
     try:
         with os.fdopen(fd, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
@@ -145,8 +145,8 @@ def write_zip(entries: dict[str, bytes], path: Path) -> None:
                 info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
                 info.create_system = 3  # Unix, so the mode below is read as one
                 info.external_attr = (0o100644 & 0xFFFF) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, entries[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL)
+                info.compress_type = zipfile.ZIP_STORED
+                archive.writestr(info, entries[name], compress_type=zipfile.ZIP_STORED)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:

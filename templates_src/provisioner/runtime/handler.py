@@ -122,7 +122,7 @@ def apply(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress:
     password_users = {user.username: user for user in props.users if user.password_form}
     unknown = sorted(placeholders(props.sql) - set(password_users))
     if unknown:
-        raise ProvisionError(f"Sql holds the password placeholder of {unknown[0]}, whom Users gives no Password")
+        raise ProvisionError(f"Sql holds the password placeholder of {unknown[0]}, whom Users gives no PasswordForm")
     aws = aws or default_clients(clock.left())
     forms: dict[str, str] = {}
     secrets: list[str] = []

@@ -57,4 +57,4 @@ def sql_form(form: str, username: str, password: str) -> str:
         return md5(username, password)
     if form == "literal":
         return mysql_literal(password)
-    raise ProvisionError(f"user {username}: Password must be one of {', '.join(FORMS)}, got {form!r}")
+    raise ProvisionError(f"user {username}: PasswordForm must be one of {', '.join(FORMS)}, got {form!r}")

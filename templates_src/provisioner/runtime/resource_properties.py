@@ -50,12 +50,12 @@ def _user(index: int, raw: Any) -> User:
         raise ProvisionError(f"Users[{index}] must be a map")
     username = _text(raw, "Username")
     where = f"Users[{index}] ({username})"
-    form = _text(raw, "Password", required=False)
+    form = _text(raw, "PasswordForm", required=False)
     arn = _text(raw, "SecretArn", required=False)
     if form is not None and form not in FORMS:
-        raise ProvisionError(f"{where}: Password must be one of {', '.join(FORMS)}, got {form!r}")
+        raise ProvisionError(f"{where}: PasswordForm must be one of {', '.join(FORMS)}, got {form!r}")
     if (form is None) != (arn is None):
-        raise ProvisionError(f"{where}: a password user needs both SecretArn and Password, an IAM user neither")
+        raise ProvisionError(f"{where}: a password user needs both SecretArn and PasswordForm, an IAM user neither")
     try:
         disable = _text(raw, "Disable")
     except ProvisionError as exc:
