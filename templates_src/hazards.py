@@ -15,6 +15,7 @@ class Hazard(str, enum.Enum):
     REGENERATES_SECRET = "regenerates-secret"
     BREAKS_EXPORT = "breaks-export"
     CHANGES_ENDPOINT = "changes-endpoint"
+    DISABLES_LOGINS = "disables-logins"
 
 
 class AcceptedHazard(str, enum.Enum):
@@ -24,9 +25,10 @@ class AcceptedHazard(str, enum.Enum):
     UPDATE_FAILS = Hazard.UPDATE_FAILS.value
     REPLACES_RETAINED = Hazard.REPLACES_RETAINED.value
     BREAKS_EXPORT = Hazard.BREAKS_EXPORT.value
+    DISABLES_LOGINS = Hazard.DISABLES_LOGINS.value
 
 
 # A build that writes refuses these for an environment already in the out folder (exit 2)...
-REFUSED_BY_BUILD = frozenset({Hazard.UPDATE_FAILS, Hazard.REGENERATES_SECRET})
+REFUSED_BY_BUILD = frozenset({Hazard.UPDATE_FAILS, Hazard.REGENERATES_SECRET, Hazard.DISABLES_LOGINS})
 # ...and --check (the CI gate) refuses these as well; a build only prints them.
 REFUSED_BY_CHECK = REFUSED_BY_BUILD | {Hazard.REPLACES_RETAINED, Hazard.BREAKS_EXPORT}

@@ -140,7 +140,7 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     assert len(notes) == 1 and "Service Catalog product" in notes[0]
     assert (out / "dev" / "rds-proxy.yaml").exists()
     assert not (out / "dev" / "provisioning-parameters.json").exists()
-    assert (out / "analytics" / "provisioning-parameters.json").exists()
+    assert (out / "ledger" / "provisioning-parameters.json").exists()
 
 
 def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):

@@ -24,7 +24,8 @@ import pytest
 from cfn_flip import load_yaml
 
 from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM, ENDPOINT_RANGES, EXTRA_GROUPS,
-                           LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, ROTATION,
+                           LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, PROVISIONER,
+                           PROVISIONER_NAT, ROTATION,
                            ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
 from templates_src.stack import build_template
 
@@ -48,6 +49,8 @@ VARIANTS = {
     "proxy-groups-beside-built": (EXTRA_GROUPS,),
     "proxy-groups-instead-of-built": (CLUSTER, ONLY_GIVEN_GROUPS, {"target": {"read_only_endpoint": True}}),
     "endpoint-client-ranges": ({"network": {"endpoint_network_type": "DUAL"}}, ENDPOINT_RANGES),
+    "provisioner-endpoints": (PROVISIONER, TWO_USERS),
+    "provisioner-nat-postgres-iam": (POSTGRES, END_TO_END_IAM, PROVISIONER, PROVISIONER_NAT),
     "weakened-but-waived": (NO_IAM, NO_RETAIN, {"proxy": {"log_retention_days": 7},
                                                "waivers": {"log_retention": "scratch stacks, deleted each night"}}),
 }

@@ -195,8 +195,9 @@ def test_mariadb_users_are_mysql_native_password_in_mariadb_syntax():
     # MariaDB has no caching_sha2_password and no IDENTIFIED WITH plugin BY (a syntax error there).
     assert ("CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED VIA mysql_native_password "
             "USING PASSWORD('<password of app_user>');") in sql
+    # ACCOUNT UNLOCK: a user whose login the provisioner disabled (removed, then listed again) logs in again.
     assert ("ALTER USER 'app_user'@'%' IDENTIFIED VIA mysql_native_password "
-            "USING PASSWORD('<password of app_user>');") in sql
+            "USING PASSWORD('<password of app_user>') ACCOUNT UNLOCK;") in sql
     assert "caching_sha2_password" not in sql and " BY '" not in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `shop`.* TO 'app_user'@'%';" in sql
     assert "-- For RDS for MariaDB (target.engine mariadb)" in sql

@@ -271,7 +271,8 @@ def test_every_postgresql_example_runs_as_the_rds_master(env, version, request, 
     server = request.getfixturevalue("server" if version == 15 else "server16")
     assert server.version == version
     example = example_configs()[env]
-    cfg = dataclasses.replace(example, target=dataclasses.replace(example.target, port=server.port))
+    # Through the script mode (the provisioner runs the same SQL: tests/test_provisioner_handler.py).
+    cfg = dataclasses.replace(example, target=dataclasses.replace(example.target, port=server.port), provisioner=None)
     database = cfg.target.database_name
     if server.superuser("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{database}'") == "0":
         server.database(database)

@@ -30,12 +30,21 @@ with Path(__LOG__).open("a") as log:
 opt = lambda name: args[args.index(name) + 1]
 command = args[args.index("--region") + 2] if "--region" in args else args[1]
 if command == "describe-stacks":
+    if state["stack"] == "NONE":  # no such stack
+        sys.exit(254)
     print(state["stack"])
 elif command == "describe-stack-resources":
     print(state["users_ready"])
 elif command == "describe-stack-resource":
     print("https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/signal")
 elif command == "wait":
+    pass
+elif args[:2] == ["s3api", "head-object"]:
+    if not state.get("artifact_present"):
+        sys.exit(254)
+elif args[:2] == ["s3", "cp"]:
+    assert Path(args[-2]).is_file(), args[-2]
+elif command in ("create-stack", "update-stack", "set-stack-policy"):
     pass
 else:
     sys.exit("unexpected: " + " ".join(args))
@@ -56,7 +65,21 @@ def _stub(path: Path, source: str, **values: Path) -> None:
     path.chmod(0o755)
 
 
-def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+# Stands in for `rds-proxy-cfn artifact`: logs its arguments and writes the zip it names.
+FAKE_TOOL = r'''
+import sys
+from pathlib import Path
+args = sys.argv[1:]
+with Path(__LOG__).open("a") as log:
+    log.write("rds-proxy-cfn " + " ".join(args[:1] + args[2:]) + "\n")
+out = Path(args[args.index("--out") + 1])
+(out / __NAME__).write_bytes(b"zip")
+print(out / __NAME__)
+'''
+
+
+def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_present: bool = True,
+            environment: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
     out, bin_dir = tmp_path / "out", tmp_path / "bin"
     out.mkdir()
     bin_dir.mkdir()
@@ -66,15 +89,19 @@ def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str) -> tuple[sub
     (out / DB_USERS_SCRIPT_FILE).write_text(USERS_STUB)
     log, state = tmp_path / "calls.log", tmp_path / "state.json"
     log.write_text("")
-    state.write_text(json.dumps({"stack": stack, "users_ready": users_ready}))
+    state.write_text(json.dumps({"stack": stack, "users_ready": users_ready, "artifact_present": artifact_present}))
     _stub(bin_dir / "aws", FAKE_AWS, STATE=state, LOG=log)
     _stub(bin_dir / "curl", FAKE_CURL, LOG=log)
+    plan = deploy_plan(example_configs()[env])
+    if plan.artifact:
+        _stub(bin_dir / "rds-proxy-cfn", FAKE_TOOL.replace("__NAME__", repr(plan.artifact.name)), LOG=log)
     done = subprocess.run(["bash", str(out / DEPLOY_SCRIPT_FILE)], capture_output=True, text=True, timeout=60,
-                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "DEPLOY_LOG": str(log), "HOME": str(tmp_path)})
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "DEPLOY_LOG": str(log), "HOME": str(tmp_path),
+                               **(environment or {})})
     return done, log.read_text().splitlines()
 
 
-PAUSING = sorted(env for env, cfg in example_configs().items() if not deploy_plan(cfg).users_first)
+PAUSING = sorted(env for env, cfg in example_configs().items() if deploy_plan(cfg).users_ready)
 
 
 @pytest.mark.parametrize("stack, operation", [("CREATE_IN_PROGRESS", "create"), ("UPDATE_IN_PROGRESS", "update")])
@@ -100,3 +127,47 @@ def test_a_stack_busy_otherwise_is_left_alone(tmp_path, stack, users_ready):
 
 def test_the_examples_have_a_stack_that_pauses_for_its_users():
     assert PAUSING
+
+
+PROVISIONED = sorted(env for env, cfg in example_configs().items() if cfg.provisioner)
+
+
+@pytest.mark.parametrize("env", PROVISIONED)
+def test_with_the_provisioner_a_deploy_needs_no_database_and_no_person(env, tmp_path):
+    done, calls = _deploy(tmp_path, env, "NONE", "None")
+    assert done.returncode == 0, done.stderr
+    assert "users" not in calls and not [c for c in calls if c.startswith("curl ")]
+    plan = deploy_plan(example_configs()[env])
+    assert f"s3api head-object --region {example_configs()[env].region} --bucket {plan.artifact.bucket} " \
+           f"--key {plan.artifact.key}" in calls
+    assert any(" create-stack " in f" {c} " for c in calls) and any("wait stack-create-complete" in c for c in calls)
+    assert not [c for c in calls if c.startswith("rds-proxy-cfn") or c.startswith("s3 cp")]
+
+
+def test_missing_code_is_staged_from_the_ca_bundle_then_the_stack_is_created(tmp_path):
+    env = PROVISIONED[0]
+    plan = deploy_plan(example_configs()[env])
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("pem")
+    done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False,
+                          environment={"RDS_CA_BUNDLE": str(bundle)})
+    assert done.returncode == 0, done.stderr
+    stage = next(i for i, c in enumerate(calls) if c.startswith("rds-proxy-cfn "))
+    assert calls[stage].startswith(f"rds-proxy-cfn artifact {bundle} --sha256 {plan.artifact.ca_bundle_sha256} --out ")
+    upload = next(i for i, c in enumerate(calls) if c.startswith("s3 cp "))
+    assert calls[upload].endswith(f"s3://{plan.artifact.bucket}/{plan.artifact.key}")
+    create = next(i for i, c in enumerate(calls) if " create-stack " in f" {c} ")
+    assert stage < upload < create
+
+
+def test_missing_code_without_a_ca_bundle_stops_before_the_stack(tmp_path):
+    env = PROVISIONED[0]
+    done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False)
+    assert done.returncode == 1
+    assert "set RDS_CA_BUNDLE" in done.stderr and deploy_plan(example_configs()[env]).artifact.ca_bundle_sha256 in done.stderr
+    assert not [c for c in calls if " create-stack " in f" {c} " or c.startswith("s3 cp")]
+
+
+def test_the_examples_have_a_provisioner_for_each_engine_it_supports():
+    engines = {example_configs()[env].target.engine.value for env in PROVISIONED}
+    assert engines == {"postgres", "mysql", "mariadb"}

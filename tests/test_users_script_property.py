@@ -161,9 +161,9 @@ def test_each_password_goes_only_into_its_own_users_statement(tmp_path_factory, 
 
 _PASSWORD_STATEMENT = {
     "MYSQL": r"^(?:CREATE|ALTER) USER (?:IF NOT EXISTS )?'(?P<user>[^']+)'@'%' IDENTIFIED WITH \S+ BY "
-             r"'(?P<password>(?:[^'\\]|''|\\.)*)'(?: REQUIRE SSL)?;$",
+             r"'(?P<password>(?:[^'\\]|''|\\.)*)'(?: REQUIRE SSL)?(?: ACCOUNT UNLOCK)?;$",
     "MARIADB": r"^(?:CREATE|ALTER) USER (?:IF NOT EXISTS )?'(?P<user>[^']+)'@'%' IDENTIFIED VIA \S+ USING "
-               r"PASSWORD\('(?P<password>(?:[^'\\]|''|\\.)*)'\);$",
+               r"PASSWORD\('(?P<password>(?:[^'\\]|''|\\.)*)'\)(?: ACCOUNT UNLOCK)?;$",
     "SQLSERVER": r"^\s*(?:CREATE|ALTER) LOGIN \[(?P<user>[^\]]+)\] WITH PASSWORD = N'(?P<password>(?:[^']|'')*)'",
 }
 

@@ -126,17 +126,14 @@ def record(resources: dict[str, dict[str, Any]], choices: dict[str, Choice]) -> 
 
 
 # The database-users provisioner's function (builders/provisioner.py): checkov checks it does not
-# meet by design, with the reason, in checkov's own skip metadata (Metadata.checkov.skip).
+# meet by design, with the reason, in checkov's own skip metadata (Metadata.checkov.skip). (Code
+# signing, CKV_AWS_272, is no CloudFormation check of checkov 3.3.30: docs/provisioner.md.)
 PROVISIONER_CHECKOV_SKIPS = {
     # CloudFormation invokes the function and waits for its answer at the response URL; a failed
     # invocation fails the stack operation, which a person sees in the stack's events. A queue of
     # failed requests would hold a pre-signed URL that expires with nobody to act on it.
     "CKV_AWS_116": "A custom resource's provisioner: CloudFormation waits for its answer and fails the stack "
                    "operation when none comes; a dead-letter queue would hold requests nobody acts on",
-    # Code signing needs an AWS Signer profile of the account's; the code is named by the digest of
-    # its inputs (pinned wheels, the handler, the CA bundle), so a changed artifact is a changed key.
-    "CKV_AWS_272": "The code's S3 key is the digest of its inputs (hash-pinned wheels, the handler, the CA "
-                   "bundle's pinned SHA-256); code signing needs an AWS Signer profile the params do not name",
 }
 
 

@@ -45,8 +45,10 @@ class ParamsError:
         # keeps any text that slipped through from forging a line or sending a terminal escape.
         return printable(f"{where}: {key}: {self.message}" if key else f"{where}: {self.message}")
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.file, self.line, self.col, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        # The key last: several keys missing from one mapping share its position and message, and
+        # the set the errors pass through would otherwise order them differently each run.
+        return (self.file, self.line, self.col, self.message, format_path(self.path))
 
 
 class ParamsErrors(Exception):

@@ -378,7 +378,7 @@ class EnvConfig:
     )
     accept: tuple[AcceptedHazard, ...] = key(
         "Hazards of the next update of the deployed stack that are intended (regenerates-secret, update-fails, "
-        "replaces-retained, breaks-export): the build refuses them otherwise. Remove once deployed.",
+        "replaces-retained, breaks-export, disables-logins): the build refuses them otherwise. Remove once deployed.",
         default=(), unique=True,
     )
     env: str = internal("The params file's stem: its out folder <out>/<env>/, stack name suffix and CLI name.")

@@ -204,8 +204,10 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
 # SafeLoader, whose problems the messages below are written for. tests/test_yaml_loader.py
 # checks that both give the same nodes.
 _C_COMPOSER = getattr(yaml, "CSafeLoader", None) if yaml.__with_libyaml__ else None
+# A "!" inside a word (the secret RDS manages is named rds!db-...) is no tag: a tag starts a node,
+# after a line start, a space or a flow indicator.
 _NOT_PLAIN = re.compile("[^\n -~\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-                        "|[\t!?|>%]")
+                        "|[\t?|>%]|(?:^|[\\s\\[\\]{},])!", re.MULTILINE)
 _C_MAX_LEVELS = 2000
 
 

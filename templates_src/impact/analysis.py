@@ -32,6 +32,7 @@ from typing import Any
 
 from .. import aws_facts as facts
 from ..hazards import Hazard
+from ..provisioner_facts import CUSTOM_RESOURCE_TYPE
 from . import OUTPUT_TYPE
 from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_schema
 from .template import Resource, Template, references
@@ -208,6 +209,16 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
                 f"it leaves the template and DeletionPolicy {policy} keeps it outside the stack (an orphan "
                 "that still holds its name: creating it again with that name fails)",
                 "delete it by hand after the update, or import it into a stack"))
+    if action is Action.REMOVE and type_name == CUSTOM_RESOURCE_TYPE:
+        # The provisioner disables every user's login when its resource is deleted (docs/
+        # provisioner.md); an update deletes a removed resource in its cleanup, after everything
+        # else, so after create-db-users.sh has run in the same update.
+        findings.append(Finding(
+            Hazard.DISABLES_LOGINS, "",
+            "it leaves the template, and when CloudFormation deletes it at the end of the update the "
+            "provisioner disables every database user's login: the proxy can no longer log in",
+            "keep provisioner: in the params, or run create-db-users.sh again once the update is complete "
+            "(it enables the logins again)"))
     if type_name == facts.SECRET_TYPE and new is not None and old is not None:
         generated = facts.GENERATED_SECRET_PROPERTY
         if generated in new.properties and (
@@ -217,8 +228,9 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
                 Hazard.REGENERATES_SECRET, generated,
                 f"{why}, so Secrets Manager generates a new password while the database keeps the old one: "
                 "the proxy can no longer log in as this user",
-                "set the new password in the database right after the deploy (create-db-users.sh), "
-                "or keep the secret's generator settings"))
+                "set the new password in the database right after the deploy (create-db-users.sh; with the "
+                "provisioner the stack does it, and new logins fail only until it has run), or keep the "
+                "secret's generator settings"))
     return findings
 
 

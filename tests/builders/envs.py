@@ -83,6 +83,17 @@ NO_IAM = {"proxy": {"iam_auth": "DISABLED", "require_tls": False},
           "waivers": {"iam_auth": "legacy client, tracked in TICKET-42", "require_tls": "legacy client, tracked in TICKET-42"}}
 
 
+# The stack makes its users itself: the provisioner at the VPC's endpoints, or through a NAT.
+ADMIN_SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c3d-AbCdEf"
+CA_SHA = "3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"
+PREFIX_LIST = "pl-6da54004"
+PROVISIONER = {"provisioner": {"admin_secret_arn": ADMIN_SECRET, "artifact_bucket": "orders-artifacts",
+                               "ca_bundle_sha256": CA_SHA, "aws_apis_via": "vpc_endpoints",
+                               "endpoint_security_group_id": ENDPOINT_SG, "s3_prefix_list_id": PREFIX_LIST}}
+PROVISIONER_NAT = {"provisioner": {"aws_apis_via": "nat", "endpoint_security_group_id": None, "s3_prefix_list_id": None},
+                   "waivers": {"world_egress": "no interface endpoints in this VPC yet (TICKET-11)"}}
+
+
 def merged(*overrides: dict[str, Any]) -> dict[str, Any]:
     """BASE with each override deep-merged in turn: mappings merge, lists replace, None deletes."""
     result = copy.deepcopy(BASE)

@@ -15,19 +15,12 @@ from templates_src.builders import names
 from templates_src.deploy_order import artifact_key
 from templates_src.stack import build_template
 
-from .envs import (CLUSTER, DB_SG, SUBNETS, END_TO_END_IAM, ENDPOINT_SG, POSTGRES, SQLSERVER, TWO_USERS, load_cfg, make_cfg,
+from .envs import (ADMIN_SECRET, CA_SHA, PREFIX_LIST, PROVISIONER, PROVISIONER_NAT, CLUSTER, DB_SG, SUBNETS, END_TO_END_IAM, ENDPOINT_SG, POSTGRES, SQLSERVER, TWO_USERS, load_cfg, make_cfg,
                    merged, walk)
 from conftest import example_configs
 
-ADMIN_SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-0a1b2c3d-AbCdEf"
 ADMIN_KEY = "arn:aws:kms:eu-west-1:111122223333:key/6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f"
-CA_SHA = "3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"
-PREFIX_LIST = "pl-6da54004"
-PROVISIONER = {"provisioner": {"admin_secret_arn": ADMIN_SECRET, "artifact_bucket": "orders-artifacts",
-                               "ca_bundle_sha256": CA_SHA, "aws_apis_via": "vpc_endpoints",
-                               "endpoint_security_group_id": ENDPOINT_SG, "s3_prefix_list_id": PREFIX_LIST}}
-NAT = {"provisioner": {"aws_apis_via": "nat", "endpoint_security_group_id": None, "s3_prefix_list_id": None},
-       "waivers": {"world_egress": "no interface endpoints in this VPC yet (TICKET-11)"}}
+NAT = PROVISIONER_NAT
 
 
 def body(*overrides):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import shutil
 import tempfile
@@ -85,8 +87,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
 def examples() -> tuple[EnvConfig, ...]:
     """The example envs the product can launch: it has no end-to-end IAM (each user slot is a
     secret) and no extra endpoints, so such an env gets a note instead of a provisioning file
-    (test_equivalence)."""
-    return tuple(cfg for cfg in load_environments(PARAMS, "params") if not end_to_end_iam(cfg) and not cfg.endpoints)
+    (test_equivalence). Nor has it the provisioner: an example with one is taken in its script
+    mode (the same env without ``provisioner:``), which is what the product launches."""
+    return tuple(dataclasses.replace(cfg, provisioner=None) for cfg in load_environments(PARAMS, "params")
+                 if not end_to_end_iam(cfg) and not cfg.endpoints)
 
 
 def iam_examples() -> tuple[EnvConfig, ...]:
