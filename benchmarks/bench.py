@@ -90,6 +90,15 @@ def env_params(i: int) -> str:
     lines += ["pool:", f"  max_connections_percent: {40 + i % 50}", "users:"]
     for user in range(1 + i % 3):
         lines += [f"  - username: user_{user}", f"    description: Synthetic user {user}"]
+    if engine != "SQLSERVER" and i % 4 == 1:  # a quarter make their users with the provisioner
+        lines += ["provisioner:",
+                  f"  admin_secret_arn: arn:aws:secretsmanager:{REGIONS[(i // 2) % len(REGIONS)]}:111122223333:"
+                  f"secret:rds!db-bench-{i:03d}-AbCdEf",
+                  "  artifact_bucket: bench-artifacts",
+                  f"  ca_bundle_sha256: {'ab' * 32}",
+                  "  aws_apis_via: vpc_endpoints",
+                  f"  endpoint_security_group_id: sg-{i:016x}5",
+                  "  s3_prefix_list_id: pl-6da54004"]
     lines += ["waivers:", "  rotation: synthetic benchmark environment, never deployed"]  # generated, not rotated
     if not i % 2:  # the other half keeps egress to any address on the database port, waived
         lines += ["  world_egress: synthetic benchmark environment, never deployed"]

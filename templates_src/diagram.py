@@ -90,6 +90,12 @@ def mermaid(cfg: EnvConfig) -> str:
         secrets = chart.node("secrets: " + ", ".join(u.username for u in cfg.users), "[[]]")
         chart.edge(role, secrets, "GetSecretValue", dotted=True)
         chart.edge(secrets, key, "encrypted with", dotted=True)
+    if cfg.provisioner is not None:  # makes the users before the proxy's target is registered
+        provisioner = chart.node("function DatabaseUsers (custom resource, runs db-users.sql)", "[[]]")
+        chart.edge(provisioner, database, "as the admin, TLS verified")
+        chart.edge(provisioner, chart.node("admin secret (given)", "[[]]"), "GetSecretValue", dotted=True)
+        if not end_to_end_iam(cfg):
+            chart.edge(provisioner, secrets, "GetSecretValue", dotted=True)
     logs = chart.node(f"log group {log_group_name(cfg)}")
     chart.edge(proxy, logs, "logs")
     chart.edge(logs, key, "encrypted with", dotted=True)
