@@ -149,13 +149,18 @@ def _function(cfg: EnvConfig) -> Function:
                             SecurityGroupIds=[GetAtt(names.PROVISIONER_SECURITY_GROUP, "GroupId")]),
         LoggingConfig=LoggingConfig(LogGroup=Ref(names.PROVISIONER_LOG_GROUP)),
         Tags=tags(cfg),
-        # The policy must be attached before the first invocation (a role's policies are not
-        # part of the role resource's completion when listed as ManagedPolicyArns of another
-        # resource; here they are, but the database's ingress rule is not: wait for it too).
-        DependsOn=[*([names.DATABASE_INGRESS_FROM_PROVISIONER] if cfg.network.database_security_group_id else []),
-                   *([names.ENDPOINT_INGRESS_FROM_PROVISIONER] if cfg.provisioner.endpoint_security_group_id else [])],
+        # The role lists its policies, so it is complete once they are attached; the ingress rules
+        # that let the function into the database's and the endpoints' groups are separate
+        # resources, so the first run waits for them explicitly.
+        **({"DependsOn": rules} if (rules := _ingress_rules(cfg)) else {}),
         **provisioner_function(),
     )
+
+
+def _ingress_rules(cfg: EnvConfig) -> list[str]:
+    assert cfg.provisioner is not None
+    return [*([names.DATABASE_INGRESS_FROM_PROVISIONER] if cfg.network.database_security_group_id else []),
+            *([names.ENDPOINT_INGRESS_FROM_PROVISIONER] if cfg.provisioner.endpoint_security_group_id else [])]
 
 
 def password_generation(cfg: EnvConfig) -> str:
