@@ -80,7 +80,8 @@ def _secrets_read(cfg: EnvConfig) -> list:
     """The admin secret and each password user's secret."""
     assert cfg.provisioner is not None
     users = [] if end_to_end_iam(cfg) else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.users]
-    return [cfg.provisioner.admin_secret_arn, *users]
+    # A user may log in as the admin itself (its secret_arn the admin secret): named once.
+    return [cfg.provisioner.admin_secret_arn, *(arn for arn in users if arn != cfg.provisioner.admin_secret_arn)]
 
 
 def _keys_used(cfg: EnvConfig) -> list:
