@@ -35,6 +35,7 @@ from ..aws_facts import EngineFamily
 from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from ..db_users import user_grants
+from ..drivers import DEFAULT_DATABASE
 from ..deploy_order import artifact_key
 from ..sql_facts import DISABLE_LOGIN
 from ..users_sql import provisioner_sql
@@ -197,7 +198,9 @@ def _users(cfg: EnvConfig) -> DatabaseUsers:
         "ServiceTimeout": pfacts.SERVICE_TIMEOUT_SECONDS,
         "Engine": target.engine.value,
         **where,
-        **({"DatabaseName": target.database_name} if target.database_name else {}),
+        # PostgreSQL connects to a database (create-db-users.sh's psql to the same one); MySQL to none.
+        **({"DatabaseName": target.database_name or DEFAULT_DATABASE[cfg.engine_family]}
+           if target.database_name or cfg.engine_family is EngineFamily.POSTGRESQL else {}),
         "AdminSecretArn": cfg.provisioner.admin_secret_arn,
         "Users": users,
         "Sql": provisioner_sql(cfg),

@@ -204,3 +204,9 @@ def test_a_user_that_logs_in_as_the_admin_lets_the_proxy_read_that_secret_too():
     read = next(s for s in resources[names.PROVISIONER_POLICY]["Properties"]["PolicyDocument"]["Statement"]
                 if s["Sid"] == "ReadAdminAndUserSecrets")
     assert read["Resource"] == [ADMIN_SECRET]
+
+
+def test_postgres_without_a_database_connects_to_postgres_and_mysql_to_none():
+    assert users_properties(POSTGRES)["DatabaseName"] == "postgres"
+    assert "DatabaseName" not in users_properties()
+    assert users_properties(POSTGRES, {"target": {"database_name": "billing"}})["DatabaseName"] == "billing"
