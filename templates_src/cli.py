@@ -27,6 +27,7 @@ from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from . import __version__, budget, catalog, checks, compare, emit, guards, paths, render, report, stacksets
 from .hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK
 from .impact import assess as impact
+from .impact.deployed import Deployed, DeployedError
 from .aws_facts import DEFAULT_REGION
 from .build_cache import BuildCache, ConfigResults, fingerprint
 from .config import DEFAULT_SETTINGS, EnvConfig, ParamsErrors, ProductSettings, load_environments, load_product_settings
@@ -76,6 +77,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                              "as one JSON document)")
     parser.add_argument("--exit-code", action="store_true",
                         help="with --diff: exit 1 when anything would change")
+    parser.add_argument("--against", metavar="REV",
+                        help="read the deployed templates from git revision REV's out folder (e.g. origin/main) "
+                             "instead of the working tree's: the change impact, its refusals and "
+                             "stack-policy-during-update.json are those of the change from REV")
     parser.add_argument("--no-lint", action="store_true", help="skip cfn-lint and the Guard policies")
     parser.add_argument("--no-cache", action="store_true",
                         help="a cold build: lint every template afresh and build the Service Catalog product "
@@ -109,6 +114,7 @@ def build_files(configs: Sequence[EnvConfig], workers: int = 1,
         mismatches[rendered.cfg.env] = rendered.checked or []
     offered = catalog_configs(configs, mismatches, settings)[0]
     files.update(catalog.render_catalog(offered, __version__, checked=True, shared=product.files, settings=settings))
+    files.update(impact.update_policies(configs, files, [], None))  # as for a first deploy
     return files
 
 
@@ -202,7 +208,8 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
         policies = () if args.no_lint else _policy_files(args.policies)
         cache_dir = None if args.no_cache else checks.default_cache_dir(params_dir.resolve().parent)
         build_cache, fingerprint = _build_cache(args, params_dir, policies, cache_dir)
-        if args.check and build_cache and (done := build_cache.up_to_date(fingerprint, out_dir)):
+        deployed = Deployed.at_revision(out_dir, args.against) if args.against else Deployed.folder(out_dir)
+        if args.check and build_cache and not args.against and (done := build_cache.up_to_date(fingerprint, out_dir)):
             print(f"{out_shown} is up to date ({done['environments']} environment(s))", file=stdout)
             return EXIT_OK
         shown_params = args.params.rstrip("/") or "/"
@@ -225,6 +232,9 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
         return EXIT_BAD_INPUT
     except PolicyError as exc:
         print(f"bad policy: {exc}; nothing was written", file=stderr)
+        return EXIT_BAD_INPUT
+    except DeployedError as exc:
+        print(f"build.py: error: {exc}", file=stderr)
         return EXIT_BAD_INPUT
     if not configs:
         step.cancel()
@@ -327,12 +337,13 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
     scope = tuple(cfg.env for cfg in configs) if args.envs else None
     try:
         if args.check or args.diff:
-            impacts = impact.assess(configs, files, out_dir)  # what updating each deployed stack does
+            impacts = impact.assess(configs, files, deployed)  # what updating each deployed stack does
+            files.update(impact.update_policies(configs, files, impacts, deployed))
         if args.check:
             if refused := impact.refusals(impacts, REFUSED_BY_CHECK):
                 return compare.refuse(refused, "", stderr)
             code = compare.check(files, out_dir, out_shown, scope, len(configs), stdout, stderr)
-            if code == EXIT_OK and build_cache:
+            if code == EXIT_OK and build_cache and not args.against:
                 build_cache.record(fingerprint, out_dir, len(configs))
             return code
         if args.diff:
@@ -345,9 +356,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
     try:
         with emit.build_lock(out_dir, on_wait=lambda: print("waiting for another build to finish...", file=stderr)):
             # Under the lock: the impact on the out folder this build replaces, not on an earlier one.
-            impacts = impact.assess(configs, files, out_dir)
+            impacts = impact.assess(configs, files, deployed)
             if refused := impact.refusals(impacts, REFUSED_BY_BUILD):
                 return compare.refuse(refused, "; nothing was written", stderr)
+            files.update(impact.update_policies(configs, files, impacts, deployed))
             for line in [*impact.notices(impacts, REFUSED_BY_BUILD), *impact.unused_accepts(configs, impacts)]:
                 print(line, file=stderr)
             emit.write_tree(files, out_dir, scope)

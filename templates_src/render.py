@@ -129,16 +129,43 @@ def parameters_json(cfg: EnvConfig) -> str:
 
 # Resources a stack update must never replace or delete: losing them loses every password.
 PROTECTED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+STACK_POLICY_DURING_UPDATE_FILE = "stack-policy-during-update.json"
+
+
+def protected_ids(types: Mapping[str, str]) -> list[str]:
+    """The logical ids, of ``{logical id: resource type}``, that the stack policy protects."""
+    return sorted(name for name, type_name in types.items() if type_name in PROTECTED_TYPES)
+
+
+def policy_body(protected: Sequence[str], allow_delete: Sequence[str] = (), allow_replace: Sequence[str] = ()) -> dict[str, Any]:
+    """A stack policy: every update allowed, but Update:Delete and Update:Replace denied on the
+    ``protected`` logical ids, except Update:Delete on ``allow_delete`` and Update:Replace on
+    ``allow_replace`` (allowed again by name, so the file says what it lets through). With no
+    exception it is the shipped policy (stack-policy.json); with some, the policy one update
+    runs under (stack-policy-during-update.json). A Deny overrides any Allow
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html)."""
+    def ids(names: Any) -> list[str]:
+        return [f"LogicalResourceId/{name}" for name in sorted(set(names))]
+
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]
+    for action, allowed in (("Update:Delete", allow_delete), ("Update:Replace", allow_replace)):
+        if allowed:
+            statements.append({"Effect": "Allow", "Principal": "*", "Action": action, "Resource": ids(allowed)})
+    deny_delete = set(protected) - set(allow_delete)
+    deny_replace = set(protected) - set(allow_replace)
+    if deny_delete == deny_replace:
+        if deny_delete:
+            statements.append({"Effect": "Deny", "Principal": "*", "Action": ["Update:Replace", "Update:Delete"],
+                               "Resource": ids(deny_delete)})
+    else:
+        for action, denied in (("Update:Replace", deny_replace), ("Update:Delete", deny_delete)):
+            if denied:
+                statements.append({"Effect": "Deny", "Principal": "*", "Action": action, "Resource": ids(denied)})
+    return {"Statement": statements}
 
 
 def stack_policy(template: Template) -> dict[str, Any]:
-    protected = sorted(name for name, resource in template.resources.items()
-                       if resource.resource_type in PROTECTED_TYPES)
-    return {"Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"},
-        {"Effect": "Deny", "Principal": "*", "Action": ["Update:Replace", "Update:Delete"],
-         "Resource": [f"LogicalResourceId/{name}" for name in protected]},
-    ]}
+    return policy_body(protected_ids({name: r.resource_type for name, r in template.resources.items()}))
 
 
 def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
@@ -206,7 +233,8 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
 
 def _file_names() -> dict[str, str]:
     return {"template": TEMPLATE_FILE, "parameters": PARAMETERS_FILE, "configuration": TEMPLATE_CONFIGURATION_FILE,
-            "stack_policy": STACK_POLICY_FILE, "deploy": DEPLOY_SCRIPT_FILE, "users": DB_USERS_SCRIPT_FILE,
+            "stack_policy": STACK_POLICY_FILE, "stack_policy_during_update": STACK_POLICY_DURING_UPDATE_FILE,
+            "deploy": DEPLOY_SCRIPT_FILE, "users": DB_USERS_SCRIPT_FILE,
             "guide": DEPLOY_GUIDE_FILE}
 
 

@@ -56,9 +56,10 @@ def test_diff_names_files_that_would_appear_or_go(project):
     (params / "staging.yaml").unlink()
     result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
     summaries = [line for line in result.out.splitlines() if line.startswith(("qa:", "staging:"))]
-    assert summaries[0].startswith("qa: 9 file(s) added, 0 removed, 0 changed; resources: 24 added")
-    # staging's 9 files and its stack set's 5 (stack-set.yaml, stack-set-create.json, 3 instance groups)
-    assert summaries[1].startswith("staging: 0 file(s) added, 14 removed, 0 changed; resources: 0 added, 27 removed")
+    # 10 files: the 9 of every env and stack-policy-during-update.json
+    assert summaries[0].startswith("qa: 10 file(s) added, 0 removed, 0 changed; resources: 24 added")
+    # staging's 10 files and its stack set's 5 (stack-set.yaml, stack-set-create.json, 3 instance groups)
+    assert summaries[1].startswith("staging: 0 file(s) added, 15 removed, 0 changed; resources: 0 added, 27 removed")
 
 
 ORG_RULE = """\

@@ -45,7 +45,8 @@ elif args[:2] == ["s3api", "head-object"]:
 elif args[:2] == ["s3", "cp"]:
     assert Path(args[-2]).is_file(), args[-2]
 elif command in ("create-stack", "update-stack", "set-stack-policy"):
-    pass
+    for arg in args:  # every file it names exists
+        assert not arg.startswith("file://") or Path(arg[len("file://"):]).is_file(), arg
 else:
     sys.exit("unexpected: " + " ".join(args))
 '''
@@ -84,7 +85,7 @@ def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_pre
     out.mkdir()
     bin_dir.mkdir()
     files = example_files()
-    for name in (DEPLOY_SCRIPT_FILE, "rds-proxy.yaml", "stack-policy.json"):
+    for name in (DEPLOY_SCRIPT_FILE, "rds-proxy.yaml", "stack-policy.json", "stack-policy-during-update.json"):
         (out / name).write_text(files[f"{env}/{name}"])
     (out / DB_USERS_SCRIPT_FILE).write_text(USERS_STUB)
     log, state = tmp_path / "calls.log", tmp_path / "state.json"
@@ -171,3 +172,19 @@ def test_missing_code_without_a_ca_bundle_stops_before_the_stack(tmp_path):
 def test_the_examples_have_a_provisioner_for_each_engine_it_supports():
     engines = {example_configs()[env].target.engine.value for env in PROVISIONED}
     assert engines == {"postgres", "mysql", "mariadb"}
+
+
+@pytest.mark.parametrize("env", sorted(example_configs()))
+def test_an_update_runs_under_the_during_update_policy_then_sets_the_shipped_one(env, tmp_path):
+    """An update runs under the policy in force when it starts unless it brings its own
+    (UpdateStack StackPolicyDuringUpdateBody): deploy.sh brings stack-policy-during-update.json,
+    then sets stack-policy.json for the new template's resources."""
+    script = example_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
+    assert '--stack-policy-during-update-body "file://$here/stack-policy-during-update.json"' in script
+    done, calls = _deploy(tmp_path, env, "UPDATE_COMPLETE", "CREATE_COMPLETE",
+                          environment={"DB_ADMIN_USER": "admin", "RDS_CA_BUNDLE": "x"})
+    assert done.returncode == 0, done.stderr
+    updates = [i for i, c in enumerate(calls) if " update-stack " in f" {c} "]
+    policies = [i for i, c in enumerate(calls) if " set-stack-policy " in f" {c} "]
+    assert len(updates) == 1 and "--stack-policy-during-update-body" in calls[updates[0]]
+    assert policies and policies[0] > updates[0] and "--stack-policy-body" in calls[policies[0]]

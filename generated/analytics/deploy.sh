@@ -58,9 +58,13 @@ if [ -z "$resume" ]; then
     cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
       --enable-termination-protection --on-failure ROLLBACK >/dev/null
   else
-    # The stack policy stays in force during the update: secrets, key and log group are never
-    # replaced or deleted by it.
-    if ! out=$(cfn update-stack "${common[@]}" 2>&1); then
+    # An update runs under the policy in force when it starts, unless it brings its own for
+    # that update only. stack-policy-during-update.json is the shipped policy except for the
+    # secrets, key and log group that this reviewed change removes or replaces (the build
+    # computed it from the committed template); then the shipped policy is set for the new
+    # template's resources.
+    if ! out=$(cfn update-stack "${common[@]}" \
+        --stack-policy-during-update-body "file://$here/stack-policy-during-update.json" 2>&1); then
       case "$out" in
         *"No updates are to be performed"*) echo "stack $stack is up to date"; exit 0 ;;
         *) printf '%s\n' "$out" >&2; exit 1 ;;

@@ -181,20 +181,78 @@ def _retained(policy: Any) -> bool:
     return policy in facts.RETAIN_POLICIES
 
 
+# What to do with an orphan, by type; a type not here has the general advice. A generated
+# secret has no name the template fixes (Secrets Manager names it after the logical id with a
+# random suffix), so its orphan collides with nothing: it is a leftover copy of a password.
+_ORPHAN_ADVICE = {
+    facts.SECRET_TYPE: "the old secret still holds the user's password: delete it once nothing reads it "
+                       "(aws secretsmanager delete-secret --secret-id <its ARN>, with a recovery window), or, to "
+                       "keep that user and password, restore it: give its ARN to users[].secret_arn",
+    "AWS::KMS::Key": "the old key can still decrypt what it encrypted: schedule its deletion (aws kms "
+                     "schedule-key-deletion) once no secret version or log needs it",
+    "AWS::Logs::LogGroup": "the old log group keeps its logs: delete it (aws logs delete-log-group) once they are "
+                           "no longer needed",
+}
+
+
+def _orphan(res: Resource, schema: ResourceSchema) -> tuple[str, str]:
+    """(what the orphan still holds, what to do about it)."""
+    named = [n for n in schema.name_properties if value_at(res.properties, n) is not MISSING]
+    held = "its name and data: creating it again with that name fails" if named else \
+        "its data; it has no name the template fixes, so nothing collides with it"
+    advice = _ORPHAN_ADVICE.get(res.type, "delete it by hand after the update, once nothing uses it, or import "
+                                          "it into a stack")
+    return held, advice
+
+
+# The properties of a target group that name its databases: the update handler deregisters the
+# old targets, registers the new ones and polls until every target is AVAILABLE (240 polls, 5 s
+# apart), or fails (aws-cloudformation-resource-providers-rds-proxy,
+# aws-rds-dbproxytargetgroup/src/main/java/software/amazon/rds/dbproxytargetgroup/UpdateHandler.java
+# and Constants.java).
+TARGET_GROUP_TYPE = "AWS::RDS::DBProxyTargetGroup"
+TARGET_PROPERTIES = ("DBInstanceIdentifiers", "DBClusterIdentifiers")
+
+# Resource attributes whose change calls no resource handler: CloudFormation records them, the
+# resource itself is not touched (so no modify is shown for them).
+NO_HANDLER_ATTRIBUTES = frozenset({"(DependsOn)", "(Metadata)"})
+
+
+def _target_finding(old: Resource, new: Resource, provisioned: bool) -> list[Finding]:
+    changed = [p for p in TARGET_PROPERTIES if old.properties.get(p) != new.properties.get(p)]
+    if not changed:
+        return []
+    advice = ("the stack's DatabaseUsers resource makes the users on the new database before the target group "
+              "changes (it runs first in the same update); plan the change for a quiet moment"
+              if provisioned else
+              "create the users on the new database first, with the secrets' passwords (run create-db-users.sh, "
+              "built from the new params, before deploy.sh: an update that keeps the users does not pause for "
+              "them), then deploy at a quiet moment")
+    return [Finding(
+        Hazard.CHANGES_TARGET, ", ".join(changed),
+        "the proxy's database changes: CloudFormation deregisters the old target (every client connection "
+        "through the proxy drops), registers the new one and waits up to 20 minutes for it to be AVAILABLE; "
+        "if the proxy cannot log in there as every user, the update times out and rolls back",
+        advice)]
+
+
 def _resource_findings(action: Action, old: Resource | None, new: Resource | None, schema: ResourceSchema,
-                       replaced: set[str], replacement: list[str]) -> list[Finding]:
+                       replaced: set[str], replacement: list[str], provisioned: bool = False) -> list[Finding]:
     findings: list[Finding] = []
     type_name = (new or old).type  # type: ignore[union-attr]
+    if action is Action.MODIFY and type_name == TARGET_GROUP_TYPE:
+        assert old is not None and new is not None
+        findings += _target_finding(old, new, provisioned)
     if action is Action.REPLACE:
         assert old is not None and new is not None
         findings += _fixed_name_collisions(old, new, schema, replaced, replacement)
         policy = new.attribute("UpdateReplacePolicy") or old.attribute("UpdateReplacePolicy")
         if _retained(policy):
+            held, advice = _orphan(old, schema)
             findings.append(Finding(
                 Hazard.REPLACES_RETAINED, "(UpdateReplacePolicy)",
                 f"it is replaced and UpdateReplacePolicy {policy} keeps the old one outside the stack (an "
-                "orphan that still holds its name and data)",
-                "delete the old one by hand after the update, once nothing uses it"))
+                f"orphan that still holds {held})", advice))
         if type_name in facts.ENDPOINT_TYPES:
             findings.append(Finding(
                 Hazard.CHANGES_ENDPOINT, "",
@@ -204,11 +262,11 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
         assert old is not None
         policy = old.attribute("DeletionPolicy")
         if _retained(policy):
+            held, advice = _orphan(old, schema)
             findings.append(Finding(
                 Hazard.REPLACES_RETAINED, "(DeletionPolicy)",
                 f"it leaves the template and DeletionPolicy {policy} keeps it outside the stack (an orphan "
-                "that still holds its name: creating it again with that name fails)",
-                "delete it by hand after the update, or import it into a stack"))
+                f"that still holds {held})", advice))
     if action is Action.REMOVE and type_name == CUSTOM_RESOURCE_TYPE:
         # The provisioner disables every user's login when its resource is deleted (docs/
         # provisioner.md); an update deletes a removed resource in its cleanup, after everything
@@ -262,8 +320,9 @@ def _output_changes(old: Template, new: Template, replaced: set[str]) -> list[Ch
     return changes
 
 
-def analyse(old: Template, new: Template, region: str) -> Impact:
-    """What updating a stack deployed from ``old`` to ``new`` does, in ``region``."""
+def analyse(old: Template, new: Template, region: str, stack_policy: dict[str, Any] | None = None) -> Impact:
+    """What updating a stack deployed from ``old`` to ``new`` does, in ``region``; with the
+    ``stack_policy`` in force, each change it denies is a denied-by-policy finding too."""
     common = [lid for lid in new.resources if lid in old.resources]
     schemas = {lid: schema_for(region, res.type) for lid, res in {**old.resources, **new.resources}.items()}
     replaced: dict[str, list[str]] = {}
@@ -277,6 +336,7 @@ def analyse(old: Template, new: Template, region: str) -> Impact:
                     replaced[lid] = props
                     grew = True
     gone = set(replaced)
+    provisioned = any(res.type == CUSTOM_RESOURCE_TYPE for res in new.resources.values())
     changes: list[Change] = []
     for lid in sorted(set(old.resources) | set(new.resources)):
         before, after = old.resources.get(lid), new.resources.get(lid)
@@ -287,14 +347,18 @@ def analyse(old: Template, new: Template, region: str) -> Impact:
         else:
             changed = _changed_properties(before, after, gone)
             action = Action.REPLACE if lid in replaced else Action.MODIFY
-            if not changed and action is Action.MODIFY:
-                continue
+            if action is Action.MODIFY and set(changed) <= NO_HANDLER_ATTRIBUTES:
+                continue  # unchanged, or only its DependsOn or Metadata: no handler runs
         replacement = replaced.get(lid, [])
-        findings = _resource_findings(action, before, after, schemas[lid], gone, replacement)
+        findings = _resource_findings(action, before, after, schemas[lid], gone, replacement, provisioned)
         causes = _causes(before, after, replacement, gone) if replacement else ()
         changes.append(Change(lid, (after or before).type, action, tuple(replacement), tuple(changed),  # type: ignore[union-attr]
                               tuple(findings), causes))
     changes += _output_changes(old, new, gone)
+    if stack_policy is not None:
+        from .policy import with_policy_findings  # it reads this module's types
+
+        changes = list(with_policy_findings(changes, stack_policy))
     return Impact(tuple(changes), frozenset(gone))
 
 

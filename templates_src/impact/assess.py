@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.model import EnvConfig
-from ..emit import MARKER_FILE
-from ..out_tree import read_regular
 from ..hazards import REFUSED_BY_BUILD, Hazard
-from ..render import TEMPLATE_FILE
+from ..render import STACK_POLICY_DURING_UPDATE_FILE, STACK_POLICY_FILE, TEMPLATE_FILE
 from . import OUTPUT_TYPE
+from .deployed import Deployed
 
 if TYPE_CHECKING:
     from .analysis import Change, Finding
@@ -39,42 +38,86 @@ class EnvImpact:
         return [(change, finding) for change in self.changes for finding in change.findings]
 
 
-def assess_texts(cfg: EnvConfig, old_text: str, new_text: str) -> EnvImpact:
+def assess_texts(cfg: EnvConfig, old_text: str, new_text: str, stack_policy: str | bytes | None = None) -> EnvImpact:
+    """``stack_policy``: the policy in force on the deployed stack (its committed stack-policy.json)."""
     accepted = frozenset(Hazard(h.value) for h in cfg.accept)
     if old_text == new_text:
         return EnvImpact(cfg.env, cfg.source, accepted)
     from .partial import impact_of_texts
+    from .policy import with_policy_findings
     from .template import TemplateError
 
     try:
         impact = impact_of_texts(old_text, new_text, cfg.region)
     except TemplateError as exc:  # the new text is the build's own: only the committed one can be broken
         return EnvImpact(cfg.env, cfg.source, accepted, error=f"cannot read the committed template: {exc}")
-    return EnvImpact(cfg.env, cfg.source, accepted, impact.changes)
+    try:
+        policy = json.loads(stack_policy) if stack_policy is not None else None
+    except ValueError:
+        policy = None  # a hand-broken policy file: CloudFormation would not have taken it either
+    changes = with_policy_findings(impact.changes, policy if isinstance(policy, dict) else None)
+    return EnvImpact(cfg.env, cfg.source, accepted, changes)
 
 
-def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], out_dir: Path) -> list[EnvImpact]:
-    """The impact for each environment of ``configs`` that the out folder holds (committed). A
-    folder without the build's marker was not written by a build: nothing in it is deployed."""
-    if not (out_dir / MARKER_FILE).is_file():
+def _deployed(where: Path | Deployed) -> Deployed:
+    return where if isinstance(where, Deployed) else Deployed.folder(where)
+
+
+def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], where: Path | Deployed) -> list[EnvImpact]:
+    """The impact for each environment of ``configs`` that the deployed state holds: the out
+    folder (committed) or a git revision's copy of it. A folder without the build's marker was
+    not written by a build: nothing in it is deployed."""
+    deployed = _deployed(where)
+    if not deployed.has_marker():
         return []
     impacts = []
     for cfg in configs:
         path = f"{cfg.env}/{TEMPLATE_FILE}"
         try:
-            old = read_regular(out_dir / path, out_dir)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # a new environment: its first deploy creates everything
+            old = deployed.read(path)
+            policy = deployed.read(f"{cfg.env}/{STACK_POLICY_FILE}") if old is not None else None
         except OSError as exc:  # a link (never followed: out_tree) or a special file
             accepted = frozenset(Hazard(h.value) for h in cfg.accept)
             impacts.append(EnvImpact(cfg.env, cfg.source, accepted,
                                      error=f"cannot read the committed template: {exc.strerror or exc}"))
             continue
+        if old is None:
+            continue  # a new environment: its first deploy creates everything
         new = files[path]
         if old == new.encode():
             continue
-        impacts.append(assess_texts(cfg, old.decode("utf-8", errors="replace"), new))
+        impacts.append(assess_texts(cfg, old.decode("utf-8", errors="replace"), new, policy))
     return impacts
+
+
+def update_policies(configs: Sequence[EnvConfig], files: Mapping[str, str], impacts: Iterable[EnvImpact],
+                    where: Path | Deployed | None) -> dict[str, str]:
+    """Each env's stack-policy-during-update.json (``policy``): for a changed template, what this
+    change removes and replaces of the protected resources; for an unchanged one, what the
+    deployed state's file allows (the change it was built for is still the one to deploy); for
+    a new env or an unreadable template, nothing (the shipped policy)."""
+    from .policy import allowances, allowed_in, during_update_text, protected_in
+
+    by_env = {impact.env: impact for impact in impacts}
+    deployed = _deployed(where) if where is not None else None
+    known = deployed is not None and deployed.has_marker()
+    result = {}
+    for cfg in configs:
+        protected = protected_in(files[f"{cfg.env}/{STACK_POLICY_FILE}"])
+        allow: tuple[list[str], list[str]] = ([], [])
+        impact = by_env.get(cfg.env)
+        if impact is not None:
+            if impact.error is None:
+                allow = allowances(impact.changes)
+        elif known:
+            assert deployed is not None
+            try:
+                if deployed.read(f"{cfg.env}/{TEMPLATE_FILE}") is not None:  # unchanged: carried forward
+                    allow = allowed_in(deployed.read(f"{cfg.env}/{STACK_POLICY_DURING_UPDATE_FILE}"))
+            except OSError:
+                pass  # a link or special file: allow nothing
+        result[f"{cfg.env}/{STACK_POLICY_DURING_UPDATE_FILE}"] = during_update_text(protected, *allow)
+    return result
 
 
 def refusals(impacts: Iterable[EnvImpact], refused: frozenset[Hazard] = REFUSED_BY_BUILD) -> list[str]:

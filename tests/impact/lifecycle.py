@@ -18,12 +18,18 @@ orphans and exports. Behaviours modelled, with their sources:
 - exports: a stack cannot remove, rename or change an export another stack imports, nor be
   deleted while one is imported; export names are unique in the account and region
   (using-cfn-stack-exports.html);
-- a secret's GenerateSecretString: a new value when it changes or the secret is new.
+- a secret's GenerateSecretString: a new value when it changes or the secret is new;
+- the stack policy: an update runs under the policy set on the stack, or the one it brings for
+  that update only (StackPolicyDuringUpdateBody); each modified, replaced and removed resource
+  must be allowed (Update:Modify/Replace/Delete) by it: an explicit Deny wins, and what no
+  statement allows is denied; a denial fails the update, which rolls back ("Prevent updates to
+  stack resources", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html).
 """
 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +72,20 @@ class Stack:
     region: str
     template: Template | None = None
     physical: dict[str, str] = field(default_factory=dict)   # logical id -> pid
+    policy: dict[str, Any] | None = None                      # the stack policy; None: none set
+
+
+def policy_denies(policy: dict[str, Any] | None, action: str, logical_id: str) -> bool:
+    """A stack policy's answer for ``action`` on a resource (no policy: everything allowed)."""
+    if policy is None:
+        return False
+    resource = f"LogicalResourceId/{logical_id}"
+
+    def hits(patterns: Any, value: str) -> bool:
+        return any(fnmatch.fnmatchcase(value, p) for p in ([patterns] if isinstance(patterns, str) else patterns))
+
+    matching = [s for s in policy["Statement"] if hits(s["Action"], action) and hits(s["Resource"], resource)]
+    return any(s["Effect"] == "Deny" for s in matching) or not any(s["Effect"] == "Allow" for s in matching)
 
 
 class Cloud:
@@ -131,12 +151,15 @@ class Cloud:
         return tuple(held)
 
     # -- operations ------------------------------------------------------------------------
-    def create(self, stack: Stack, template: Template) -> Outcome:
+    def create(self, stack: Stack, template: Template, policy: dict[str, Any] | None = None) -> Outcome:
+        stack.policy = policy
         return self.update(stack, template, creating=True)
 
-    def update(self, stack: Stack, new: Template, creating: bool = False) -> Outcome:
+    def update(self, stack: Stack, new: Template, creating: bool = False,
+               during_update: dict[str, Any] | None = None) -> Outcome:
         old = stack.template if not creating else Template({}, {})
         assert old is not None
+        in_force = None if creating else (during_update if during_update is not None else stack.policy)
         mapping = dict(stack.physical)
         created: list[str] = []
         outcome = Outcome(ok=True)
@@ -153,6 +176,8 @@ class Cloud:
             if current is not None and not any(
                     value_at(current.properties, p) != value_at(props, p) for p in schema.create_only):
                 if current.properties != props:
+                    if policy_denies(in_force, "Update:Modify", lid):
+                        return self._fail(stack, outcome, created, modified, ("stack-policy", lid), None)
                     modified[lid] = copy.deepcopy(current)
                     if (res.type == facts.SECRET_TYPE and facts.GENERATED_SECRET_PROPERTY in props
                             and current.properties.get(facts.GENERATED_SECRET_PROPERTY)
@@ -162,6 +187,8 @@ class Cloud:
                     current.properties = props
                     current.deletion_policy = policy
                 continue
+            if current is not None and policy_denies(in_force, "Update:Replace", lid):
+                return self._fail(stack, outcome, created, modified, ("stack-policy", lid), None)
             names = self._names(res.type, props, stack.region)
             if (holder := self.holder(names)) is not None:
                 return self._fail(stack, outcome, created, modified, ("name-taken", lid), holder)
@@ -190,6 +217,9 @@ class Cloud:
                 outcome.changed_exports.add(name)
                 if self.importers.get(export):
                     return self._fail(stack, outcome, created, modified, ("export-in-use", export), None)
+        for lid in sorted(set(old.resources) - set(new.resources)):
+            if lid in stack.physical and policy_denies(in_force, "Update:Delete", lid):
+                return self._fail(stack, outcome, created, modified, ("stack-policy", lid), None)
         # Cleanup: the replaced and the removed go, or stay as orphans by their policies.
         replace_policy = {lid: new.resources[lid].attributes.get("UpdateReplacePolicy") for lid, _ in replaced_old}
         gone = [(pid, replace_policy[lid]) for lid, pid in replaced_old]

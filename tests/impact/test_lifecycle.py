@@ -13,7 +13,11 @@ it; the model of CloudFormation (``lifecycle``) then plays it, and the two must 
 - resources are orphaned exactly where it says replaces-retained; a later step that fails on a
   name held by an orphan fails only on one that was flagged so (the reviewer deletes it);
 - after deleting the stack, creating it again fails exactly when a retained resource with a fixed
-  name is left behind (``analysis.deletion_leftovers``).
+  name is left behind (``analysis.deletion_leftovers``);
+- the stack is created with its stack policy (stack-policy.json): an update without an override
+  fails on the policy exactly where the analysis says denied-by-policy, and every update deployed
+  runs under the build's stack-policy-during-update.json, which lets the step through (never an
+  allow-all: it allows only what the step removes or replaces of the protected resources).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from templates_src.hazards import Hazard
 from templates_src.impact.analysis import OUTPUT_TYPE, analyse, deletion_leftovers
 from templates_src.impact.assess import EnvImpact, refusals
 from templates_src.impact.keytable import NEW_STACK
+from templates_src.impact.policy import allowances, during_update_text
+from templates_src.render import policy_body, protected_ids
 from templates_src.impact.template import Template
 from templates_src.impact.variants import key_paths, shown
 
@@ -38,6 +44,19 @@ from .cases import cases, template_of
 from .lifecycle import Cloud, Outcome, Stack
 
 CONSUMER = "consumer-stack"
+
+
+def shipped_policy(template: Template) -> dict[str, Any]:
+    """stack-policy.json of a template."""
+    return policy_body(protected_ids({lid: r.type for lid, r in template.resources.items()}))
+
+
+def during_update(changes: Any, new: Template) -> dict[str, Any]:
+    """stack-policy-during-update.json as the build writes it for this change."""
+    import json
+
+    protected = protected_ids({lid: r.type for lid, r in new.resources.items()})
+    return json.loads(during_update_text(protected, *allowances(changes)))
 
 
 def predicted(changes: Any) -> dict[Hazard, set[str]]:
@@ -55,23 +74,34 @@ class Scenario:
         self.stack = Stack(cfg.stack_name or cfg.env, cfg.region)
         self.flagged_orphans: set[str] = set()   # logical ids a deployed step left, flagged replaces-retained
         self.log: list[str] = []
+        self.policy: dict[str, Any] | None = None   # the during-update policy of the step being played
 
     def consume_every_export(self) -> None:
         for export in self.cloud.exports:
             self.cloud.importers.setdefault(export, set()).add(CONSUMER)
 
-    def _trial(self, new: Template) -> Outcome:
+    def _trial(self, new: Template, policy: dict[str, Any] | None = None) -> Outcome:
         cloud, stack = self.cloud.copy(), copy.deepcopy(self.stack)
-        return cloud.update(stack, new)
+        return cloud.update(stack, new, during_update=policy)
 
     def step(self, label: str, new: Template, cfg: EnvConfig) -> bool:
         """Predict, play and (unless refused) deploy one update; whether it was deployed."""
         assert self.stack.template is not None
-        changes = analyse(self.stack.template, new, cfg.region).changes
+        changes = analyse(self.stack.template, new, cfg.region, stack_policy=self.stack.policy).changes
         hazards = predicted(changes)
+        self.policy = during_update(changes, new)
+        # Without the override the stack's own policy is in force: it stops the update on a change
+        # flagged denied-by-policy, and only on one (the model may meet another failure first).
+        plain = self._trial(new, None)
+        if plain.cause and plain.cause[0] == "stack-policy":
+            assert plain.cause[1] in hazards[Hazard.DENIED_BY_POLICY], (label, plain.failure)
+        if hazards[Hazard.DENIED_BY_POLICY]:
+            assert not plain.ok, label
+        else:
+            assert not (plain.cause and plain.cause[0] == "stack-policy"), (label, plain.failure)
         exports = {c.logical_id for c in changes if c.type == OUTPUT_TYPE and c.findings}
         refused = refusals([EnvImpact(cfg.env, cfg.source, frozenset(), changes)])
-        trial = self._trial(new)
+        trial = self._trial(new, self.policy)
         if hazards[Hazard.UPDATE_FAILS]:
             # Predicted to fail: the model fails on a name the replaced resource still holds.
             assert not trial.ok and trial.cause, label
@@ -89,7 +119,7 @@ class Scenario:
         cloud_without = self.cloud.copy()
         for export in list(cloud_without.importers):
             cloud_without.importers[export].discard(CONSUMER) if exports else None
-        trial = cloud_without.update(copy.deepcopy(self.stack), new)
+        trial = cloud_without.update(copy.deepcopy(self.stack), new, during_update=self.policy)
         if not trial.ok:
             assert trial.cause and trial.cause[0] == "name-taken", (label, trial.failure)
             assert trial.holder and trial.holder.stack is None and trial.holder.logical_id in self.flagged_orphans, \
@@ -119,14 +149,15 @@ class Scenario:
         if move_importers:
             for importers in self.cloud.importers.values():
                 importers.discard(CONSUMER)
-        outcome = self.cloud.update(self.stack, new)
+        outcome = self.cloud.update(self.stack, new, during_update=self.policy)
         while not outcome.ok and outcome.holder is not None and outcome.holder.stack is None:
             # a flagged orphan holds the name: the reviewer deletes it by hand (each of them)
             assert outcome.holder.logical_id in self.flagged_orphans, (label, outcome.failure)
             del self.cloud.resources[outcome.holder.pid]
             self.flagged_orphans.discard(outcome.holder.logical_id)
-            outcome = self.cloud.update(self.stack, new)
+            outcome = self.cloud.update(self.stack, new, during_update=self.policy)
         assert outcome.ok, (label, outcome.failure)
+        self.stack.policy = shipped_policy(new)  # deploy.sh: set-stack-policy after the update
         self.flagged_orphans |= outcome.orphaned
         self.consume_every_export()
         self.log.append(f"{label}: deployed")
@@ -140,7 +171,7 @@ class Scenario:
             importers.discard(CONSUMER)
         deleted = self.cloud.delete(self.stack)
         assert deleted.ok and deleted.orphaned == retained
-        again = self.cloud.create(self.stack, base)
+        again = self.cloud.create(self.stack, base, shipped_policy(base))
         if not leftovers:
             assert again.ok, again.failure
             return
@@ -151,7 +182,7 @@ class Scenario:
             assert base.resources[lid].attributes.get("DeletionPolicy") == "Retain", lid
         for orphan in [o for o in self.cloud.orphans() if o.names]:
             del self.cloud.resources[orphan.pid]   # what to do: delete the named leftovers by hand
-        assert self.cloud.create(self.stack, base).ok
+        assert self.cloud.create(self.stack, base, shipped_policy(base)).ok
 
 
 @pytest.mark.parametrize("index", range(len(cases())), ids=[case[0] for case in cases()])
@@ -159,7 +190,7 @@ def test_create_change_each_key_delete_and_create_again(index: int) -> None:
     _, cfg, variants = cases()[index]
     scenario = Scenario(cfg)
     base = template_of(cfg)
-    assert scenario.cloud.create(scenario.stack, base).ok
+    assert scenario.cloud.create(scenario.stack, base, shipped_policy(base)).ok
     scenario.consume_every_export()
     assert variants
     for path, value, new_cfg in variants:
@@ -194,7 +225,7 @@ def test_the_scenarios_change_every_key_and_plant_every_hazard() -> None:
         base = template_of(cfg)
         for path, _, new_cfg in variants:
             changed.add(shown(path))
-            for change in analyse(base, template_of(new_cfg), cfg.region).changes:
+            for change in analyse(base, template_of(new_cfg), cfg.region, shipped_policy(base)).changes:
                 seen.update(change.hazards)
         if cfg.provisioner is not None:  # the section removed as a whole, which no one key's change does
             without = template_of(dataclasses.replace(cfg, provisioner=None))
