@@ -365,3 +365,54 @@ STACK_SET_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 # A stack set's tags (propagated to its stacks) allow fewer characters than a resource's: no @, and
 # a value of at least one character (provider schema, definitions.Tag).
 STACK_SET_TAG_KEY_PATTERN = r"^(?!aws:)[a-zA-Z0-9\s:_./=+-]+$"
+
+
+class NameScope(str, enum.Enum):
+    """Where AWS keeps a name unique: two resources of one type and name clash there."""
+
+    REGION = "region"  # per account and region (the name is part of a regional ARN)
+    ACCOUNT = "account"  # per account, across regions: a global service or a global resource
+    PARENT = "parent"  # per parent resource (a proxy's target group, a role's inline policy)
+    LABEL = "label"  # shown to people; AWS generates the id and keeps no name unique
+
+
+# The property that names each resource type the templates create, and where AWS keeps that name
+# unique (None: the templates never set it; CloudFormation generates a name from the stack's, which
+# is unique). A name of an ACCOUNT type must carry the region (``${AWS::Region}``) or be named on
+# purpose (tests/test_name_scopes.py holds every template to this table). Sources, per type:
+# Dashboard, "All dashboards in your account are global, not region-specific" (CloudFormation
+# Template Reference, AWS::CloudWatch::Dashboard); IAM roles and policies, IAM is global and "Naming
+# an IAM resource can cause an unrecoverable error if you reuse the same template in multiple
+# Regions" (AWS::IAM::Role, RoleName); proxies and endpoints, "unique for all proxies owned by your
+# AWS account in the specified AWS Region" (RDS API CreateDBProxy, CreateDBProxyEndpoint); alarms,
+# topics, aliases, log groups, secrets, functions and stack sets have regional ARNs (their
+# Template Reference pages' return values).
+RESOURCE_NAMES: dict[str, tuple[str | None, NameScope]] = {
+    "AWS::CloudWatch::Dashboard": ("DashboardName", NameScope.ACCOUNT),
+    "AWS::IAM::Role": ("RoleName", NameScope.ACCOUNT),
+    "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", NameScope.ACCOUNT),
+    "AWS::CloudWatch::Alarm": ("AlarmName", NameScope.REGION),
+    "AWS::SNS::Topic": ("TopicName", NameScope.REGION),
+    "AWS::KMS::Alias": ("AliasName", NameScope.REGION),
+    "AWS::KMS::Key": (None, NameScope.REGION),
+    "AWS::Logs::LogGroup": ("LogGroupName", NameScope.REGION),
+    "AWS::RDS::DBProxy": ("DBProxyName", NameScope.REGION),
+    "AWS::RDS::DBProxyEndpoint": ("DBProxyEndpointName", NameScope.REGION),
+    "AWS::RDS::DBProxyTargetGroup": ("TargetGroupName", NameScope.PARENT),
+    "AWS::SecretsManager::Secret": ("Name", NameScope.REGION),
+    "AWS::SecretsManager::ResourcePolicy": (None, NameScope.PARENT),
+    "AWS::SecretsManager::RotationSchedule": (None, NameScope.PARENT),
+    "AWS::SecretsManager::SecretTargetAttachment": (None, NameScope.PARENT),
+    "AWS::Lambda::Function": ("FunctionName", NameScope.REGION),
+    "AWS::EC2::SecurityGroup": ("GroupName", NameScope.PARENT),  # unique per VPC
+    "AWS::EC2::SecurityGroupIngress": (None, NameScope.PARENT),
+    "AWS::CloudFormation::WaitCondition": (None, NameScope.PARENT),
+    "AWS::CloudFormation::WaitConditionHandle": (None, NameScope.PARENT),
+    "AWS::CloudFormation::StackSet": ("StackSetName", NameScope.REGION),
+    "Custom::DatabaseUsers": (None, NameScope.PARENT),
+    "AWS::ServiceCatalog::Portfolio": ("DisplayName", NameScope.LABEL),
+    "AWS::ServiceCatalog::CloudFormationProduct": ("Name", NameScope.LABEL),
+    "AWS::ServiceCatalog::LaunchRoleConstraint": (None, NameScope.PARENT),
+    "AWS::ServiceCatalog::PortfolioPrincipalAssociation": (None, NameScope.PARENT),
+    "AWS::ServiceCatalog::PortfolioProductAssociation": (None, NameScope.PARENT),
+}

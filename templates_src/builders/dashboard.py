@@ -4,6 +4,8 @@ The body is one Fn::Sub of compact JSON naming the proxy by ``${Proxy}`` (Ref of
 name) and the region by ``${AWS::Region}``: the same text for every env of one shape, and small
 (templates stay under CloudFormation's 51,200-byte body limit). Widget JSON: "Dashboard Body
 Structure and Syntax", https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+
+Its name carries the region: dashboards are one namespace per account (monitoring_facts).
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from . import names
 
 WIDTH, HEIGHT, COLUMNS = 8, 6, 3
 _PROXY = [m.PROXY_DIMENSION, "${Proxy}"]
+_WRITER = (m.TARGET_GROUP_DIMENSION, facts.PROXY_TARGET_GROUP_NAME, m.TARGET_ROLE_DIMENSION, m.READ_WRITE_ROLE)
+_READERS = (m.TARGET_GROUP_DIMENSION, facts.PROXY_TARGET_GROUP_NAME, m.TARGET_ROLE_DIMENSION, m.READ_ONLY_ROLE)
 
-# (title, [(metric, statistic, extra dimensions)], unit label)
+# (title, [(metric, statistic, extra dimensions)]): the writer's and the readers' lines where the
+# alarms watch a role (a proxy without readers has no READ_ONLY data: that line stays empty, and
+# the body stays one text for every env).
 _WIDGETS: tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] = (
-    ("Availability % (writer)", ((m.AVAILABILITY, "Average",
-                                  (m.TARGET_GROUP_DIMENSION, facts.PROXY_TARGET_GROUP_NAME,
-                                   m.TARGET_ROLE_DIMENSION, m.READ_WRITE_ROLE)),)),
-    ("Database connections / allowed", ((m.DATABASE_CONNECTIONS, "Sum", ()), (m.MAX_DATABASE_CONNECTIONS, "Sum", ()))),
+    ("Availability % (writer, readers)", ((m.AVAILABILITY, "Average", _WRITER), (m.AVAILABILITY, "Average", _READERS))),
+    ("Writer: database connections / allowed", ((m.DATABASE_CONNECTIONS, "Sum", _WRITER),
+                                                (m.MAX_DATABASE_CONNECTIONS, "Sum", _WRITER))),
     ("Borrow latency (us)", ((m.BORROW_LATENCY, "Average", ()),)),
-    ("Session-pinned connections", ((m.SESSION_PINNED, "Sum", ()),)),
+    ("Session-pinned connections (writer, readers)", ((m.SESSION_PINNED, "Sum", _WRITER), (m.SESSION_PINNED, "Sum", _READERS))),
     ("Failed logins / database connection failures", ((m.FAILED_AUTH, "Sum", ()),
                                                       (m.DATABASE_SETUP_FAILED, "Sum", ()))),
     ("Client connections / query latency (us)", ((m.CLIENT_CONNECTIONS, "Sum", ()),
@@ -37,7 +42,14 @@ _WIDGETS: tuple[tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...] =
 
 
 def dashboard_name(cfg: EnvConfig) -> str:
-    return m.DASHBOARD_NAME_FORMAT.format(proxy_name=cfg.proxy.name)
+    """The name in the env's region, for documents (the template writes ``name_sub``)."""
+    return m.DASHBOARD_NAME_FORMAT.format(proxy_name=cfg.proxy.name, region=cfg.region)
+
+
+def name_sub(cfg: EnvConfig) -> Sub:
+    """The name with ``${AWS::Region}``: one template text for every region it is deployed in
+    (stack set instances, product launches)."""
+    return Sub(m.DASHBOARD_NAME_FORMAT.format(proxy_name=cfg.proxy.name, region="${AWS::Region}"))
 
 
 def body_text() -> str:
@@ -55,4 +67,4 @@ def body_text() -> str:
 
 
 def build_dashboard(cfg: EnvConfig) -> Dashboard:
-    return Dashboard(names.DASHBOARD, DashboardName=dashboard_name(cfg), DashboardBody=Sub(body_text()))
+    return Dashboard(names.DASHBOARD, DashboardName=name_sub(cfg), DashboardBody=Sub(body_text()))

@@ -232,7 +232,8 @@ def portfolio_template(version: str, resource_types: set[str]) -> Template:
         Description="IAM role, user or group that may launch the product."))
     role_name = template.add_parameter(Parameter(
         "LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole", AllowedPattern=r"^[\w+=,.@-]{1,64}$",
-        Description="Name of the launch role (the launch constraint finds it by this name)."))
+        Description="Name of the launch role (the launch constraint finds it by this name). IAM names are one per "
+                    "account: a portfolio stack in a second region of the account needs another name."))
     provider = template.add_parameter(Parameter(
         "ProviderName", Type="String", Default="Platform team", MinLength=1,
         Description="Who provides and supports the product, as shown to its users."))

@@ -12,7 +12,7 @@ from templates_src import monitoring_facts as m
 from templates_src.builders import names
 from templates_src.stack import build_template
 
-from .envs import CLUSTER, KEY_ARN, OWN_KEY, POSTGRES, PROXY_NAME, make_cfg
+from .envs import CLIENT_SG, CLUSTER, KEY_ARN, OWN_KEY, POSTGRES, PROXY_NAME, SUBNETS, make_cfg
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:ops-alarms"
 ALARM_WAIVER = {"monitoring": {"alarms": False}, "waivers": {"alarms": "scratch stack, nobody is paged for it"}}
@@ -91,18 +91,54 @@ def test_a_given_threshold_wins_over_the_derived_one():
 
 
 def test_availability_is_watched_on_the_writer_role_of_the_target_group():
-    props = _body(CLUSTER)["Resources"][names.alarm("availability")]["Properties"]
+    props = _body(CLUSTER)["Resources"][names.alarm("writer-availability")]["Properties"]
     dims = {d["Name"]: d["Value"] for d in props["Dimensions"]}
     assert dims == {"ProxyName": {"Ref": names.PROXY}, "TargetGroup": "default", "TargetRole": "READ_WRITE"}
     assert props["Statistic"] == "Average" and props["MetricName"] == m.AVAILABILITY
 
 
+READ_ONLY_ENDPOINT = {**CLUSTER, "target": {**CLUSTER["target"], "read_only_endpoint": True}}
+READ_ONLY_EXTRA_ENDPOINT = {**CLUSTER, "endpoints": [{"name": "orders-test-reports", "target_role": "READ_ONLY",
+                                                       "subnet_ids": SUBNETS, "client_security_group_ids": [CLIENT_SG]}]}
+
+
+@pytest.mark.parametrize("overrides, readers", [((), False), ((CLUSTER,), False), ((READ_ONLY_ENDPOINT,), True),
+                                                ((READ_ONLY_EXTRA_ENDPOINT,), True)])
+def test_readers_availability_is_alarmed_where_an_endpoint_sends_clients_to_them(overrides, readers):
+    resources = _body(*overrides)["Resources"]
+    assert (names.alarm("reader-availability") in resources) is readers
+    if readers:
+        props = resources[names.alarm("reader-availability")]["Properties"]
+        dims = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+        assert dims == {"ProxyName": {"Ref": names.PROXY}, "TargetGroup": "default", "TargetRole": "READ_ONLY"}
+        assert props["AlarmName"] == f"{PROXY_NAME}-reader-availability"
+        writer = resources[names.alarm("writer-availability")]["Properties"]
+        assert (props["Threshold"], props["EvaluationPeriods"], props["DatapointsToAlarm"]) == \
+            (writer["Threshold"], writer["EvaluationPeriods"], writer["DatapointsToAlarm"])
+
+
+def test_one_failover_does_not_fire_the_database_connection_failures_alarm():
+    props = _body()["Resources"][names.alarm("database-connection-failures")]["Properties"]
+    # A failover's failures (60-120 s) touch at most two 5-minute periods; the alarm needs three of four.
+    assert props["Period"] == 300
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (4, 3)
+    failover_seconds = 120  # "Failover times are typically 60-120 seconds" (Concepts.MultiAZ.Failover)
+    most_periods_touched = -(-failover_seconds // props["Period"]) + 1  # a burst straddling a boundary
+    assert most_periods_touched < props["DatapointsToAlarm"]
+
+
 def test_saturation_and_pinning_are_shares_of_what_the_pool_may_open():
     body = _body({"monitoring": {"pool_saturation_percent": 70, "pinned_percent": 25}})
-    for what, metric, threshold in (("pool-saturation", m.DATABASE_CONNECTIONS, 70),
-                                    ("session-pinning", m.SESSION_PINNED, 25)):
+    for what, metric, threshold in (("writer-pool-saturation", m.DATABASE_CONNECTIONS, 70),
+                                    ("writer-session-pinning", m.SESSION_PINNED, 25)):
         props = body["Resources"][names.alarm(what)]["Properties"]
         metrics = {q["Id"]: q for q in props["Metrics"]}
+        # The writer's pool: connections and what it may open on TargetRole READ_WRITE, not
+        # ProxyName (which adds the readers' connections and allowances).
+        for query in metrics.values():
+            if "MetricStat" in query:
+                dims = {d["Name"]: d["Value"] for d in query["MetricStat"]["Metric"]["Dimensions"]}
+                assert dims["TargetRole"] == "READ_WRITE" and dims["TargetGroup"] == "default"
         assert metrics["allowed"]["MetricStat"]["Metric"]["MetricName"] == m.MAX_DATABASE_CONNECTIONS
         assert any(q.get("MetricStat", {}).get("Metric", {}).get("MetricName") == metric for q in metrics.values())
         assert [q["Id"] for q in props["Metrics"] if q["ReturnData"]] == ["value"]
@@ -120,4 +156,5 @@ def test_the_dashboard_is_json_naming_the_proxy_and_the_same_for_every_env():
     alarmed = {m.AVAILABILITY, m.DATABASE_CONNECTIONS, m.MAX_DATABASE_CONNECTIONS, m.BORROW_LATENCY,
                m.SESSION_PINNED, m.FAILED_AUTH, m.DATABASE_SETUP_FAILED}
     assert alarmed <= shown
-    assert bodies[0]["DashboardName"] == f"rds-proxy-{PROXY_NAME}"
+    # Dashboards are global to the account: the name carries the region it is deployed in.
+    assert bodies[0]["DashboardName"] == {"Fn::Sub": f"rds-proxy-{PROXY_NAME}-${{AWS::Region}}"}

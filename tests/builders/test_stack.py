@@ -15,7 +15,8 @@ from templates_src.stack import build_template
 from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)
 
-ALARMS = {"ProxyAvailabilityAlarm", "ProxyPoolSaturationAlarm", "ProxyBorrowLatencyAlarm", "ProxySessionPinningAlarm",
+ALARMS = {"ProxyWriterAvailabilityAlarm", "ProxyWriterPoolSaturationAlarm", "ProxyBorrowLatencyAlarm",
+          "ProxyWriterSessionPinningAlarm",
           "ProxyFailedLoginsAlarm", "ProxyDatabaseConnectionFailuresAlarm", "ProxyAlarmTopic"}
 CORE = {"ProxySecurityGroup", "ProxyIngressFromSg0a1b2c3d4e5f60733", "DatabaseIngressFromProxy", "ProxyRole",
         "ProxyRolePolicy", "ProxyLogGroup", "Proxy", "ProxyTargetGroup", "ProxyDashboard"} | ALARMS
@@ -33,7 +34,8 @@ SHAPES = {
                         CORE | KEY | READY | {"AppUserSecret", "MigratorSecret", "AppUserClientPolicy",
                                               "MigratorClientPolicy", "DatabaseIngressFromProxy"}),
     "cluster-read-only": ((CLUSTER, {"target": {"read_only_endpoint": True}}),
-                          CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyReadOnlyEndpoint"}),
+                          CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyReadOnlyEndpoint",
+                                                "ProxyReaderAvailabilityAlarm"}),
     "own-key-no-iam": ((OWN_KEY, NO_IAM), CORE | READY | {"AppUserSecret"}),
     # A brought secret's user exists already: create-db-users.sh runs before the stack, no wait.
     "existing-secret": (({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]},),
