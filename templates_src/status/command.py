@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import ParamsErrors, load_environments
+from ..config import ParamsErrors, discover, load_environments
 from ..exit_codes import EXIT_BAD_INPUT, EXIT_CANNOT_READ, EXIT_FINDINGS, EXIT_OK, EXIT_UNHEALTHY
 from ..render import TEMPLATE_FILE
 from .check import CannotRead, Report, run_check
@@ -48,18 +48,30 @@ def exit_code(report: Report) -> int:
     return EXIT_UNHEALTHY if report.unhealthy else EXIT_FINDINGS if report.drifted else EXIT_OK
 
 
+def default_session(profile: str | None) -> Any:
+    """The boto3 session status reads with (the seam the CLI tests replace with stubbed clients)."""
+    import boto3
+
+    return boto3.Session(profile_name=profile)
+
+
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO, session: Any = None) -> int:
     """``status ENV``: the report on stdout and the exit code. ``session``: a boto3 Session-like
-    object (tests pass one handing out stubbed clients); default boto3.Session(profile_name=...)."""
+    object (tests pass one handing out stubbed clients); default ``default_session(--profile)``."""
     args = parse_args(argv)
     try:
         import botocore.exceptions as errors  # lazily: the build never imports boto3 or botocore
         if session is None:
-            import boto3
+            import boto3  # noqa: F401 - here, to say how to install it before reading anything
     except ImportError:
         print(f"status: error: {INSTALL_HINT}", file=stderr)
         return EXIT_BAD_INPUT
     shown = args.params.rstrip("/") or "/"
+    names = discover(Path(args.params), shown)[0]
+    if args.env not in names:  # one line (the build's loader would add the unreadable file)
+        print(f"status: error: no such environment {args.env!r} in {shown} (have: {', '.join(names) or 'none'})",
+              file=stderr)
+        return EXIT_BAD_INPUT
     try:
         cfg = load_environments(Path(args.params), shown, [args.env])[0]
     except ParamsErrors as exc:
@@ -76,7 +88,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO, session: Any = None
         return EXIT_BAD_INPUT
     region = args.region or cfg.region
     try:
-        session = session or boto3.Session(profile_name=args.profile)
+        session = session or default_session(args.profile)
         from .clients import connect
 
         report = run_check(cfg, connect(session, region), committed, region, out_shown,
