@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import io
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import EXAMPLES, GENERATED, example_configs
+from conftest import EXAMPLES, example_configs, example_template_text
 from templates_src.impact.template import load
 
 REGION, ACCOUNT = "eu-west-1", "111122223333"
@@ -45,17 +44,16 @@ class FakeSession:
 
 
 def committed_text(env: str) -> str:
-    return (GENERATED / env / "rds-proxy.yaml").read_text(encoding="utf-8")
+    """The example env's template as the build writes it (generated/ holds the examples' output in
+    this repository, another env's in a fork: scripts/test runs the suite there too)."""
+    return example_template_text(env)
 
 
 def out_folder(tmp_path: Path, env: str, text: str | None = None) -> Path:
     """A copy of the committed template (``text``: a changed one) in an out folder of its own."""
     folder = tmp_path / "out"
     (folder / env).mkdir(parents=True)
-    if text is None:
-        shutil.copyfile(GENERATED / env / "rds-proxy.yaml", folder / env / "rds-proxy.yaml")
-    else:
-        (folder / env / "rds-proxy.yaml").write_text(text, encoding="utf-8")
+    (folder / env / "rds-proxy.yaml").write_text(committed_text(env) if text is None else text, encoding="utf-8")
     return folder
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import EXAMPLES, GENERATED, ROOT
+from conftest import EXAMPLES, ROOT
 from status_stubs import REGION, aws_env  # noqa: F401 - a fixture
 from templates_src.status import command
 from templates_src.status.clients import ReadOnlyClient, RefusedOperation, check_allow_list, connect
@@ -78,7 +78,7 @@ def test_connect_wraps_every_service():
 def test_without_boto3_it_says_how_to_install_and_exits_2(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 -> ImportError
     out, err = io.StringIO(), io.StringIO()
-    code = command.run(["dev", "--params", str(EXAMPLES), "--out", str(GENERATED)], out, err)
+    code = command.run(["dev", "--params", str(EXAMPLES), "--out", str(tmp_path)], out, err)
     assert (code, out.getvalue()) == (2, "")
     assert err.getvalue() == "status: error: status needs boto3: pip install 'rds-proxy-cfn[status]'\n"
 
