@@ -196,13 +196,14 @@ def compare_resource(logical: str, resource: Mapping[str, Any], live: Mapping[st
 
 def _compare(field: Field, logical: str, prop: str, expected: Any, actual: Any) -> list[Difference]:
     if field.compare is Compare.MAP:
+        actual = actual or {}
         return [Difference("deployed/live", logical, f"{prop}.{key}", value, actual.get(key))
                 for key, value in sorted(expected.items())
                 if not _same(value, actual.get(key), as_set=key in field.set_keys)]
     if field.compare is Compare.MAPS:
         keys = sorted({key for item in expected for key in item})
         wanted = sorted(_item_key(item, keys) for item in expected)
-        found = sorted(_item_key(item, keys) for item in actual)
+        found = sorted(_item_key(item, keys) for item in actual or [])
         if wanted != found:
             return [Difference("deployed/live", logical, prop, _items(wanted, keys), _items(found, keys))]
         return []
