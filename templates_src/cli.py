@@ -191,6 +191,10 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
         from .provisioner import artifact
 
         return artifact.main(list(argv[1:]))
+    if argv and argv[0] == "status":  # is the deployed proxy healthy and as reviewed (boto3: the [status] extra)
+        from .status import command
+
+        return command.run(argv[1:], stdout, stderr)
     args = parse_args(argv)
     out_dir = Path(args.out)
     out_shown = args.out.rstrip("/") or "/"
