@@ -18,6 +18,7 @@ from troposphere import Template
 from . import budget, diagram, iam_guide, jinja_env, paths, yaml_writer
 from .builders import alarms, dashboard
 from .aws_facts import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
+from .builders.logs import log_group_name
 from .builders.network import proxy_port
 from .builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
 from .config.json_schema import SCHEMA_FILE, params_schema
@@ -220,6 +221,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         capabilities=" ".join(capabilities(template)),
         files=_file_names(),
         diagram=diagram.mermaid(cfg),
+        log_group=log_group_name(cfg),
         budget=budget.budget(cfg),
         alarms=alarms.specs(cfg) if cfg.monitoring.alarms else [],
         creates_topic=alarms.creates_topic(cfg),
@@ -242,6 +244,7 @@ def deploy_script(cfg: EnvConfig, template: Template) -> str:
     """deploy.sh: the deploy order of DEPLOY.md as one command (create or update)."""
     return _jinja().get_template(DEPLOY_SCRIPT_TEMPLATE).render(
         cfg=cfg, plan=deploy_plan(cfg), capabilities=capabilities(template), files=_file_names(),
+        log_group=log_group_name(cfg),
     ).rstrip("\n") + "\n"
 
 

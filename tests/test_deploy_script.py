@@ -39,6 +39,8 @@ elif command == "describe-stack-resource":
     print("https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/signal")
 elif command == "wait":
     pass
+elif args[:2] == ["logs", "describe-log-groups"]:
+    print(state.get("kept_log_group") or "")
 elif args[:2] == ["s3api", "head-object"]:
     if not state.get("artifact_present"):
         sys.exit(254)
@@ -80,7 +82,7 @@ print(out / __NAME__)
 
 
 def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_present: bool = True,
-            environment: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
+            environment: dict[str, str] | None = None, kept_log_group: str = "") -> tuple[subprocess.CompletedProcess, list[str]]:
     out, bin_dir = tmp_path / "out", tmp_path / "bin"
     out.mkdir()
     bin_dir.mkdir()
@@ -90,7 +92,8 @@ def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_pre
     (out / DB_USERS_SCRIPT_FILE).write_text(USERS_STUB)
     log, state = tmp_path / "calls.log", tmp_path / "state.json"
     log.write_text("")
-    state.write_text(json.dumps({"stack": stack, "users_ready": users_ready, "artifact_present": artifact_present}))
+    state.write_text(json.dumps({"stack": stack, "users_ready": users_ready, "artifact_present": artifact_present,
+                                 "kept_log_group": kept_log_group}))
     _stub(bin_dir / "aws", FAKE_AWS, STATE=state, LOG=log)
     _stub(bin_dir / "curl", FAKE_CURL, LOG=log)
     plan = deploy_plan(example_configs()[env])
@@ -188,3 +191,19 @@ def test_an_update_runs_under_the_during_update_policy_then_sets_the_shipped_one
     policies = [i for i, c in enumerate(calls) if " set-stack-policy " in f" {c} "]
     assert len(updates) == 1 and "--stack-policy-during-update-body" in calls[updates[0]]
     assert policies and policies[0] > updates[0] and "--stack-policy-body" in calls[policies[0]]
+
+
+@pytest.mark.parametrize("env", ["dev", PROVISIONED[0]])
+def test_a_log_group_left_by_a_deleted_stack_stops_the_create_naming_both_ways_out(env, tmp_path):
+    from templates_src.builders.logs import log_group_name
+
+    name = log_group_name(example_configs()[env])
+    done, calls = _deploy(tmp_path, env, "NONE", "None", kept_log_group=name)
+    assert done.returncode == 1
+    assert f"log group {name} is left from a deleted stack" in done.stderr
+    assert f"aws logs delete-log-group --region {example_configs()[env].region} --log-group-name {name}" in done.stderr
+    assert not [c for c in calls if " create-stack " in f" {c} "] and "users" not in calls
+    # Without it the same run creates the stack.
+    (tmp_path / "again").mkdir()
+    done, calls = _deploy(tmp_path / "again", env, "NONE", "None")
+    assert any(" create-stack " in f" {c} " for c in calls), done.stderr

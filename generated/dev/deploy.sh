@@ -51,6 +51,21 @@ case "$status" in
   *) operation=update ;;
 esac
 
+if [ "$operation" = create ]; then
+  # The proxy's log group outlives a deleted stack of this env (RetainExceptOnCreate keeps its
+  # logs), and its name is the one RDS Proxy writes to: a new stack cannot create it again.
+  log_group=/aws/rds/proxy/orders-dev
+  kept=$(aws logs describe-log-groups --region "$region" --log-group-name-prefix "$log_group" \
+    --query "logGroups[?logGroupName=='$log_group'].logGroupName" --output text 2>/dev/null || true)
+  if [ -n "$kept" ] && [ "$kept" != None ]; then
+    echo "log group $log_group is left from a deleted stack of this env, so creating the stack would fail" >&2
+    echo "('already exists'). Keep its logs by importing it (and the kept key) into the new stack, or export" >&2
+    echo "what you need and delete it (DEPLOY.md, 'Delete and create again'):" >&2
+    echo "  aws logs delete-log-group --region $region --log-group-name $log_group" >&2
+    exit 1
+  fi
+fi
+
 if [ -z "$resume" ]; then
   if [ "$operation" = create ]; then
     cfn create-stack "${common[@]}" --stack-policy-body "file://$here/stack-policy.json" \
