@@ -18,6 +18,7 @@ and on random trees of awkward scalars.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from cfn_flip import config
@@ -26,6 +27,8 @@ from cfn_tools.literal import LiteralString
 from yaml.nodes import ScalarNode
 
 _BREAKS = "\n\r\x85\u2028\u2029"
+# A single-quoted scalar without line breaks is runs of spaces, quotes and other text.
+_SINGLE_QUOTED_PIECES = re.compile(r" +|'|[^ ']+")
 
 
 class Unsupported(Exception):
@@ -227,6 +230,30 @@ class _Writer(Dumper):
             self._write_scalar(text, split=not self.simple_key_context)
             self.indent = self.indents.pop()
         self.analysis = self.style = self.event = None
+
+    def write_single_quoted(self, text: str, split: bool = True) -> None:
+        """PyYAML's Emitter.write_single_quoted, a run at a time instead of a character at a time,
+        for text without line breaks (long Fn::Sub strings like a dashboard's body): the same
+        output, byte for byte. A single space past best_width becomes a line break (not at the
+        text's ends), longer runs of spaces stay, and a quote is doubled."""
+        if any(ch in text for ch in _BREAKS):
+            super().write_single_quoted(text, split)
+            return
+        if self.root_context:
+            self.open_ended = True
+        self.write_indicator("'", True)
+        last = len(text)
+        write = self.stream.write
+        for match in _SINGLE_QUOTED_PIECES.finditer(text):
+            piece = match.group()
+            if piece == " " and split and self.column > self.best_width and match.start() != 0 and match.end() != last:
+                self.write_indent()
+                continue
+            if piece == "'":
+                piece = "''"
+            self.column += len(piece)
+            write(piece)
+        self.write_indicator("'", False)
 
     def _write_scalar(self, text: str, split: bool) -> None:
         style = self.style
