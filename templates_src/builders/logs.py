@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from troposphere.logs import LogGroup
 
 from .. import aws_facts as facts
@@ -17,9 +19,15 @@ def log_group_name(cfg: EnvConfig) -> str:
 
 
 def build_log_group(cfg: EnvConfig) -> LogGroup:
+    return kept_log_group(cfg, names.LOG_GROUP, log_group_name(cfg))
+
+
+def kept_log_group(cfg: EnvConfig, title: str, name: Any) -> LogGroup:
+    """A log group of the stack: the proxy's retention, encrypted with the stack's key, kept like
+    the secrets (secrets.retain_on_delete), with the waivers and suppressions that go with that."""
     return LogGroup(
-        names.LOG_GROUP,
-        LogGroupName=log_group_name(cfg),
+        title,
+        LogGroupName=name,
         RetentionInDays=cfg.proxy.log_retention_days,
         KmsKeyId=key_arn(cfg),
         Tags=tags(cfg),

@@ -27,7 +27,6 @@ from troposphere import AWSObject, GetAtt, Join, Ref, Sub
 from troposphere.cloudformation import CustomResource
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
 from troposphere.iam import ManagedPolicy, Role
-from troposphere.logs import LogGroup
 
 from .. import aws_facts as facts
 from .. import provisioner_facts as pfacts
@@ -40,10 +39,11 @@ from ..deploy_order import artifact_key
 from ..sql_facts import DISABLE_LOGIN
 from ..users_sql import provisioner_sql
 from . import names
-from .common import keep_on_delete, provisioner_log_group_name, tags, waiver_metadata
+from .common import provisioner_log_group_name, tags
 from .iam import role_options
 from .kms import key_arn
-from .suppressions import merged, provisioner_function, retention
+from .logs import kept_log_group
+from .suppressions import provisioner_function
 
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 # The AWS managed policy Lambda's guide gives a function in a VPC: create, describe and delete
@@ -62,19 +62,7 @@ def log_group_name(cfg: EnvConfig) -> Join:
 def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
     if cfg.provisioner is None:
         return []
-    return [_log_group(cfg), _policy(cfg), _role(cfg), _function(cfg), _users(cfg)]
-
-
-def _log_group(cfg: EnvConfig) -> LogGroup:
-    return LogGroup(
-        names.PROVISIONER_LOG_GROUP,
-        LogGroupName=log_group_name(cfg),
-        RetentionInDays=cfg.proxy.log_retention_days,
-        KmsKeyId=key_arn(cfg),
-        Tags=tags(cfg),
-        **keep_on_delete(cfg),
-        **merged(waiver_metadata(cfg, "retain_on_delete", "log_retention"), retention(cfg.proxy.log_retention_days)),
-    )
+    return [kept_log_group(cfg, names.PROVISIONER_LOG_GROUP, log_group_name(cfg)), _policy(cfg), _role(cfg), _function(cfg), _users(cfg)]
 
 
 def _secrets_read(cfg: EnvConfig) -> list:

@@ -1,4 +1,4 @@
-"""Issue #30: the stack policy in the analysis and the update, a target change, attribute-only
+"""The stack policy in the analysis and the update, a target change, attribute-only
 changes, orphan advice per type, and ``--against REV`` (the deployed state from a git revision)."""
 
 from __future__ import annotations
