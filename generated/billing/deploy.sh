@@ -3,7 +3,7 @@
 #   python build.py billing
 #
 # Creates or updates stack rds-proxy-billing in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-9583ad4b1cb961dd7af1.zip (staged first if it is not);
+#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip (staged first if it is not);
 #   2. the stack is created (with its stack policy and termination protection) or updated: its
 #      DatabaseUsers custom resource makes the database users before the target group.
 # Nothing here reaches the database, and no step waits for a person.
@@ -25,7 +25,7 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=billing Key=cost-center,Value=cc-1234 Key=dba-team,Value=postgres-guild Key=team,Value=billing)
 
 artifact_bucket=payments-artifacts-eu-west-1
-artifact_key=rds-proxy-cfn/provisioner-9583ad4b1cb961dd7af1.zip
+artifact_key=rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip
 
 # The function's code: named by the digest of its inputs, so a key that exists holds this code.
 if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then
@@ -37,7 +37,7 @@ if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key 
   staging=$(mktemp -d)
   trap 'rm -rf "$staging"' EXIT
   rds-proxy-cfn artifact --ca-bundle "$RDS_CA_BUNDLE" --sha256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a --out "$staging" >/dev/null
-  aws s3 cp --region "$region" --only-show-errors "$staging/provisioner-9583ad4b1cb961dd7af1.zip" "s3://$artifact_bucket/$artifact_key"
+  aws s3 cp --region "$region" --only-show-errors "$staging/provisioner-3f2c804605205c6564d7.zip" "s3://$artifact_bucket/$artifact_key"
 fi
 
 status=$(stack_status)

@@ -67,10 +67,20 @@ def describe(exc: BaseException, engine: str) -> str:
     return type(exc).__name__
 
 
-class _Postgres:
+class _Session:
+    """A driver connection; closing it never fails (it is the last thing done with it)."""
+
     def __init__(self, connection) -> None:
         self._connection = connection
 
+    def close(self) -> None:
+        try:
+            self._connection.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class _Postgres(_Session):
     def run(self, sql: str) -> None:
         self._connection.run(sql)
 
@@ -80,17 +90,8 @@ class _Postgres:
         except Exception:  # noqa: BLE001 - the session is closed next anyway
             pass
 
-    def close(self) -> None:
-        try:
-            self._connection.close()
-        except Exception:  # noqa: BLE001
-            pass
 
-
-class _MySQL:
-    def __init__(self, connection) -> None:
-        self._connection = connection
-
+class _MySQL(_Session):
     def run(self, sql: str) -> None:
         with self._connection.cursor() as cursor:
             cursor.execute(sql)  # no args: PyMySQL does no %-formatting of the text
@@ -99,12 +100,6 @@ class _MySQL:
 
     def rollback(self) -> None:  # autocommit: every statement stands (MySQL's DDL commits anyway)
         pass
-
-    def close(self) -> None:
-        try:
-            self._connection.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def connect(engine: str, host: str, port: int, database: str | None, user: str, password: str,
