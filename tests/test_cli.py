@@ -63,8 +63,10 @@ def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) ->
     result = run_main("--no-lint", "dev", "--params", str(params_copy), "--out", str(built))
 
     assert result.code == 0, result.err
-    assert result.out.startswith("dev: ") and len(result.out.splitlines()) == 2
+    assert result.out.startswith("dev: ") and len(result.out.splitlines()) == 3
     assert result.out.splitlines()[1].startswith("budget instance orders-dev-db (eu-west-1): dev 50%")
+    # dev makes its users with create-db-users.sh: the product, which always has the provisioner, does not take it
+    assert result.out.splitlines()[2].startswith("note: ") and "provisioner:" in result.out.splitlines()[2]
     after = snapshot(built)
     assert set(after) == set(before)
     changed = {path for path in after if after[path] != before[path]}

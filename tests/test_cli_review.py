@@ -40,7 +40,7 @@ def test_diff_summarises_resources_and_shows_the_unified_diff(project):
     result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert "dev: 0 file(s) added, 0 removed, 3 changed; resources: 1 added, 0 removed, 0 changed " \
+    assert "dev: 0 file(s) added, 0 removed, 2 changed; resources: 1 added, 0 removed, 0 changed " \
            "(+ProxyIngressFromSg0a1b2c3d4e5f60799)" in lines
     assert f"--- {out}/dev/rds-proxy.yaml" in lines and f"+++ {out}/dev/rds-proxy.yaml (built)" in lines
     assert f"+      SourceSecurityGroupId: {OTHER_SG}" in lines
@@ -56,8 +56,8 @@ def test_diff_names_files_that_would_appear_or_go(project):
     (params / "staging.yaml").unlink()
     result = run_main("--diff", "--no-lint", "--params", str(params), "--out", str(out))
     summaries = [line for line in result.out.splitlines() if line.startswith(("qa:", "staging:"))]
-    # 10 files: the 9 of every env and stack-policy-during-update.json
-    assert summaries[0].startswith("qa: 10 file(s) added, 0 removed, 0 changed; resources: 24 added")
+    # 9 files: a script-mode env's (no provisioning-parameters.json: the product always has the provisioner)
+    assert summaries[0].startswith("qa: 9 file(s) added, 0 removed, 0 changed; resources: 24 added")
     # staging's 10 files and its stack set's 5 (stack-set.yaml, stack-set-create.json, 3 instance groups)
     assert summaries[1].startswith("staging: 0 file(s) added, 15 removed, 0 changed; resources: 0 added, 27 removed")
 
@@ -138,10 +138,12 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     result = run_main("--no-lint", "--params", str(params), "--out", str(out))
     assert result.code == 0, result.err
     notes = [line for line in result.out.splitlines() if line.startswith("note: ") and "params/dev.yaml" in line]
-    assert len(notes) == 1 and "Service Catalog product" in notes[0]
+    # dev has no provisioner (script mode) and now too many users: one note each.
+    assert len(notes) == 2 and all("Service Catalog product" in note for note in notes)
+    assert any("users: has 5 users" in note for note in notes)
     assert (out / "dev" / "rds-proxy.yaml").exists()
     assert not (out / "dev" / "provisioning-parameters.json").exists()
-    assert (out / "ledger" / "provisioning-parameters.json").exists()
+    assert (out / "analytics" / "provisioning-parameters.json").exists()
 
 
 def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):
@@ -155,18 +157,19 @@ def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_
     write_synthetic_envs(params, count)
     original = provisioning.provisioning_values
     # With two workers the child renders the odd-numbered envs.
+    # env-005: MySQL with the provisioner and the database's group, which the product takes.
     monkeypatch.setattr(provisioning, "provisioning_values",
-                        lambda c: {**original(c), **({"LogRetentionInDays": "1"} if c.env == "env-003" else {})})
+                        lambda c: {**original(c), **({"LogRetentionInDays": "1"} if c.env == "env-005" else {})})
     result = run_main("--no-lint", "--jobs", "2", "--params", str(params), "--out", str(out))
     assert result.code == 0, result.err
-    # (the synthetic envs with the provisioner get a note of their own: not offered through the product)
-    notes = [line for line in result.out.splitlines() if line.startswith("note: ") and ": provisioner: " not in line]
-    assert notes == [f"note: {params}/env-003.yaml: the Service Catalog product would launch it differently "
+    # (the synthetic envs without the provisioner, or without the database's group, get notes of their own)
+    notes = [line for line in result.out.splitlines() if line.startswith("note: ") and "differently" in line]
+    assert notes == [f"note: {params}/env-005.yaml: the Service Catalog product would launch it differently "
                      "(Resources.ProxyLogGroup); deploy its own template (not offered through the Service Catalog "
                      "product)"]
-    assert not (out / "env-003" / "provisioning-parameters.json").exists()
-    assert (out / "env-003" / "rds-proxy.yaml").exists()
-    offered = [i for i in range(count) if i != 3 and not (params / f"env-{i:03d}.yaml").read_text().count("provisioner:")]
+    assert not (out / "env-005" / "provisioning-parameters.json").exists()
+    assert (out / "env-005" / "rds-proxy.yaml").exists()
+    offered = [i for i in range(count) if i != 5 and (params / f"env-{i:03d}.yaml").read_text().count("provisioner:")]
     assert offered and all((out / f"env-{i:03d}" / "provisioning-parameters.json").exists() for i in offered)
 
 

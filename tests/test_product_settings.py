@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import build_cache, catalog, product_step
+from templates_src import __version__, build_cache, catalog, product_step
+from templates_src.catalog import PORTFOLIO_FILE, product, render_catalog
+from templates_src.deploy_order import artifact_key
 from templates_src.config import DEFAULT_SETTINGS, load_product_settings
 from templates_src.config.product_settings import ProductSettings, ProductWaiverParams, missing_waivers
 
@@ -31,6 +33,17 @@ def waive(text: str, lines: str) -> str:
     return text.replace("waivers:\n", "waivers:\n" + lines)
 
 
+# The product makes the users with the provisioner: an env it can launch has one.
+PROVISIONER_YAML = """
+provisioner:
+  admin_secret_arn: arn:aws:secretsmanager:us-east-1:111122223333:secret:rds!db-0a1b2c3d-AbCdEf
+  artifact_bucket: orders-artifacts
+  ca_bundle_sha256: 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a
+  aws_apis_via: vpc_endpoints
+  endpoint_security_group_id: sg-0a1b2c3d4e5f60755
+  s3_prefix_list_id: pl-6da54004
+"""
+BASE += PROVISIONER_YAML
 # An env that turns both off, with its own waivers (so its own template builds).
 LEGACY = waive(BASE.replace("  name: orders-dev\n", "  name: orders-legacy\n  require_tls: false\n  iam_auth: DISABLED\n")
                .replace("orders-dev-db", "orders-legacy-db"), f'  require_tls: "{TLS_REASON}"\n  iam_auth: "{IAM_REASON}"\n')
@@ -240,3 +253,23 @@ def test_bad_settings_write_nothing_and_are_reported_with_the_envs_problems(tmp_
     assert result.code == 2 and not (tmp_path / "out").exists()
     assert result.err.splitlines()[0].startswith("params/_product.yaml:2:3: waivers.iam_auth: give the reason")
     assert result.err.splitlines()[1].startswith("params/dev.yaml:3:3: proxy.name:")
+
+
+def test_the_portfolio_owner_names_where_the_code_is_staged(tmp_path: Path) -> None:
+    """provisioner: in _product.yaml gives the product's code parameters their defaults (a launch
+    needs none) and limits the launch role's code reads to that bucket."""
+    sha = "3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"
+    settings, errors = load_product_settings(_params(tmp_path, f"provisioner:\n  artifact_bucket: acme-code-eu-west-1\n"
+                                                               f"  ca_bundle_sha256: {sha}\n"), "params")
+    assert errors == [] and settings.provisioner is not None
+    parameters = product.product_body(__version__, settings)["Parameters"]
+    assert parameters["ProvisionerArtifactBucket"]["Default"] == "acme-code-eu-west-1"
+    assert parameters["ProvisionerArtifactKey"]["Default"] == artifact_key(sha)
+    default = product.product_body(__version__, DEFAULT_SETTINGS)["Parameters"]
+    assert "Default" not in default["ProvisionerArtifactBucket"] and "Default" not in default["ProvisionerArtifactKey"]
+    assert settings.cache_key() != DEFAULT_SETTINGS.cache_key()  # a change rebuilds the product
+    portfolio_text = render_catalog([], __version__, settings=settings)[PORTFOLIO_FILE]
+    assert "arn:${AWS::Partition}:s3:::acme-code-eu-west-1/rds-proxy-cfn/provisioner-*.zip" in portfolio_text
+    assert "s3:::*/rds-proxy-cfn/provisioner-*.zip" in render_catalog([], __version__)[PORTFOLIO_FILE]
+    _, bad = load_product_settings(_params(tmp_path / "bad", "provisioner:\n  artifact_bucket: Not_A_Bucket\n"), "params")
+    assert {e.path for e in bad} == {("provisioner", "artifact_bucket"), ("provisioner", "ca_bundle_sha256")}

@@ -3,18 +3,15 @@
 #   python build.py staging
 #
 # Creates or updates stack rds-proxy-staging in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. the stack is created (with its stack policy and termination protection) or updated;
-#   2. when the stack pauses at DatabaseUsersFA50B888Ready (its secrets exist, the target group does
-#      not yet), create-db-users.sh makes the users with the secrets' passwords and this script
-#      signals the pause to end; an update that keeps the users does not pause;
-#   3. CloudFormation creates the target group, which waits for the proxy to log in as them.
-# If the users step fails (the database unreachable from here, a wrong DB_ADMIN_USER), the stack
-# stays paused until DatabaseUsersFA50B888Ready times out; fix the cause and run this script again
-# before then: it resumes at step 2.
+#   1. the provisioner's code is at s3://orders-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip (staged first if it is not);
+#   2. the stack is created (with its stack policy and termination protection) or updated: its
+#      DatabaseUsers custom resource makes the database users before the target group.
+# Nothing here reaches the database, and no step waits for a person.
 #
-#   DB_ADMIN_USER=admin MYSQL_PWD=... bash generated/staging/deploy.sh
+#   RDS_CA_BUNDLE=global-bundle.pem bash generated/staging/deploy.sh
 #
-# Needs the AWS CLI v2 and what create-db-users.sh needs; curl sends the signal.
+# Needs the AWS CLI v2; to stage the code, rds-proxy-cfn and the RDS CA bundle (RDS_CA_BUNDLE,
+# SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a).
 set -euo pipefail
 
 region=eu-west-1
@@ -27,21 +24,26 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --capabilities CAPABILITY_IAM
         --tags Key=Environment,Value=staging Key=cost-center,Value=cc-1234 Key=team,Value=payments)
 
+artifact_bucket=orders-artifacts-eu-west-1
+artifact_key=rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip
+
+# The function's code: named by the digest of its inputs, so a key that exists holds this code.
+if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then
+  if [ -z "${RDS_CA_BUNDLE:-}" ]; then
+    echo "the provisioner's code is not at s3://$artifact_bucket/$artifact_key; set RDS_CA_BUNDLE to the RDS CA" >&2
+    echo "bundle (global-bundle.pem, SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a) and run again to stage it" >&2
+    exit 1
+  fi
+  staging=$(mktemp -d)
+  trap 'rm -rf "$staging"' EXIT
+  rds-proxy-cfn artifact --ca-bundle "$RDS_CA_BUNDLE" --sha256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a --out "$staging" >/dev/null
+  aws s3 cp --region "$region" --only-show-errors "$staging/provisioner-3f2c804605205c6564d7.zip" "s3://$artifact_bucket/$artifact_key"
+fi
+
 status=$(stack_status)
-users_ready() { cfn describe-stack-resources --stack-name "$stack" --logical-resource-id DatabaseUsersFA50B888Ready \
-  --query 'StackResources[0].ResourceStatus' --output text 2>/dev/null || true; }
 resume=
 case "$status" in
   NONE) operation=create ;;
-  # Paused at DatabaseUsersFA50B888Ready (a users step that failed, or was never run): do the users
-  # step and signal, as the run that started the stack would have.
-  CREATE_IN_PROGRESS|UPDATE_IN_PROGRESS)
-    if [ "$(users_ready)" != CREATE_IN_PROGRESS ]; then
-      echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1
-    fi
-    resume=1
-    if [ "$status" = CREATE_IN_PROGRESS ]; then operation=create; else operation=update; fi
-    echo "stack $stack waits at DatabaseUsersFA50B888Ready for its database users: resuming" ;;
   *_IN_PROGRESS) echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1 ;;
   ROLLBACK_COMPLETE)  # a failed create: nothing in it is kept (RetainExceptOnCreate), so it can go
     echo "stack $stack failed to create and was rolled back; remove it, then run again:" >&2
@@ -86,21 +88,6 @@ if [ -z "$resume" ]; then
     cfn set-stack-policy --stack-name "$stack" --stack-policy-body "file://$here/stack-policy.json"
   fi
 fi
-
-# Wait until the stack either pauses at DatabaseUsersFA50B888Ready (then make the users and signal) or
-# finishes without pausing (an update that keeps the users).
-while :; do
-  if [ "$(users_ready)" = CREATE_IN_PROGRESS ]; then
-    bash "$here/create-db-users.sh"
-    url=$(cfn describe-stack-resource --stack-name "$stack" --logical-resource-id DatabaseUsersFA50B888Handle \
-      --query StackResourceDetail.PhysicalResourceId --output text)
-    curl -fsS --proto '=https' -X PUT -H 'Content-Type:' --data-binary \
-      '{"Status":"SUCCESS","Reason":"database users are in place","UniqueId":"create-db-users","Data":"create-db-users.sh"}' \
-      "$url"
-    break
-  fi
-  case "$(stack_status)" in *_IN_PROGRESS) sleep 10 ;; *) break ;; esac
-done
 
 cfn wait "stack-$operation-complete" --stack-name "$stack"
 echo "stack $stack: $(stack_status)"

@@ -18,7 +18,6 @@ delete or a rollback never leaves one behind to block the next create.
 
 from __future__ import annotations
 
-import hashlib
 
 from awacs import kms as kms_actions
 from awacs import rds, secretsmanager, sts
@@ -39,7 +38,7 @@ from ..deploy_order import artifact_key
 from ..sql_facts import DISABLE_LOGIN
 from ..users_sql import provisioner_sql
 from . import names
-from .common import provisioner_log_group_name, tags
+from .common import listed, provisioner_log_group_name, tags
 from .iam import role_options
 from .kms import key_arn
 from .logs import kept_log_group
@@ -135,7 +134,7 @@ def _function(cfg: EnvConfig) -> Function:
         Timeout=pfacts.FUNCTION_TIMEOUT_SECONDS,
         MemorySize=pfacts.FUNCTION_MEMORY_MB,
         ReservedConcurrentExecutions=pfacts.RESERVED_CONCURRENCY,
-        VpcConfig=VPCConfig(SubnetIds=list(cfg.network.subnet_ids),
+        VpcConfig=VPCConfig(SubnetIds=listed(cfg.network.subnet_ids),
                             SecurityGroupIds=[GetAtt(names.PROVISIONER_SECURITY_GROUP, "GroupId")]),
         LoggingConfig=LoggingConfig(LogGroup=Ref(names.PROVISIONER_LOG_GROUP)),
         Tags=tags(cfg),
@@ -153,10 +152,11 @@ def _ingress_rules(cfg: EnvConfig) -> list[str]:
             *([names.ENDPOINT_INGRESS_FROM_PROVISIONER] if cfg.provisioner.endpoint_security_group_id else [])]
 
 
-def password_generation(cfg: EnvConfig) -> str:
-    """Changes exactly when Secrets Manager would generate new passwords for the stack's secrets."""
-    spec = f"{cfg.secrets.password_length}\n{cfg.secrets.exclude_characters}"
-    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+def password_generation(cfg: EnvConfig) -> dict[str, object]:
+    """Changes exactly when Secrets Manager would generate new passwords for the stack's secrets:
+    the generator's settings as they are (no digest, so the Service Catalog product, which has
+    them as parameters, writes the same value)."""
+    return {"PasswordLength": cfg.secrets.password_length, "ExcludeCharacters": cfg.secrets.exclude_characters or ""}
 
 
 class DatabaseUsers(CustomResource):

@@ -80,7 +80,9 @@ def _shared_files(version: str, settings: ProductSettings) -> dict[str, str]:
                       "change templates_src/catalog/factory.py.\n")
     return {
         PRODUCT_FILE: text.template_yaml(body, "the env builders (templates_src/catalog)", version, PRODUCT_USAGE),
-        PORTFOLIO_FILE: text.template_yaml(portfolio.portfolio_template(version, resource_types).to_dict(),
+        PORTFOLIO_FILE: text.template_yaml(portfolio.portfolio_template(
+            version, resource_types, settings.provisioner.artifact_bucket if settings.provisioner else portfolio.ANY_BUCKET
+        ).to_dict(),
                                            "templates_src/catalog/portfolio.py", version, PORTFOLIO_USAGE),
         FACTORY_FILE: text.plain_yaml(factory.factory_portfolio(version), factory_header),
     }

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws_facts import EndpointNetworkType, IamAuth, TargetConnectionNetworkType
+from ..aws_facts import (ClientPasswordAuthType, DatabaseEngine, EndpointNetworkType, EngineFamily, IamAuth,
+                         TargetConnectionNetworkType)
+from ..sql_facts import UserRole
 from . import env_parameters as deploy
 from . import placeholders as ph
 from .placeholders import slots
@@ -28,6 +30,12 @@ HAS_PERMISSIONS_BOUNDARY = "HasPermissionsBoundary"
 # The network types are written only when not AWS's default (builders.proxy.network_types).
 HAS_ENDPOINT_NETWORK_TYPE = "HasEndpointNetworkType"
 HAS_TARGET_CONNECTION_NETWORK_TYPE = "HasTargetConnectionNetworkType"
+# The database-users provisioner's SQL and users (catalog/users_sql.py).
+IS_POSTGRESQL = "IsPostgresql"
+IS_MARIADB = "IsMariadb"
+HAS_DATABASE_NAME = "HasDatabaseName"
+HAS_ADMIN_SECRET_KEY = "HasAdminSecretKmsKey"
+ANY_ROLE = "AnyUserHasRole"
 
 
 def has_user(i: int) -> str | None:
@@ -49,6 +57,24 @@ def uses_iam(i: int) -> str:
 def iam_user_before(i: int) -> str:
     """True when one of the users before slot i uses IAM auth (for the comma in a list)."""
     return uses_iam(1) if i == 2 else f"IamUserBefore{i}"
+
+
+def has_role(i: int, role: str) -> str:
+    """User i is there and has this role (``role``: a UserRole value)."""
+    return f"User{i}Role{role.capitalize()}"
+
+
+def has_any_role(i: int) -> str:
+    return f"User{i}HasRole"
+
+
+def md5_password(i: int) -> str:
+    return f"User{i}Md5Password"
+
+
+def migration_user_before(i: int) -> str:
+    """True when one of the users before slot i has the migration role (for the comma in a list)."""
+    return has_role(1, "migration") if i == 2 else f"MigrationUserBefore{i}"
 
 
 def ref(parameter: str) -> dict[str, str]:
@@ -172,6 +198,22 @@ def define() -> Conditions:
         if i > 2:
             c.add(iam_user_before(i), any_of(*(cond(uses_iam(j)) for j in range(1, i))))
     c.add(ANY_IAM_USER, any_of(*(cond(uses_iam(i)) for i in slots(ph.USER_SLOTS))))
+    c.add(IS_POSTGRESQL, equals(ph.ENGINE, EngineFamily.POSTGRESQL.value))
+    c.add(IS_MARIADB, equals(ph.DATABASE_ENGINE, DatabaseEngine.MARIADB.value))
+    c.add(HAS_DATABASE_NAME, is_set(ph.DATABASE_NAME))
+    c.add(HAS_ADMIN_SECRET_KEY, is_set(ph.ADMIN_SECRET_KEY))
+    for i in slots(ph.USER_SLOTS):
+        user = has_user(i)
+        slot_used = (cond(user),) if user else ()
+        for role in UserRole:
+            c.add(has_role(i, role.value), all_of(*slot_used, equals(ph.user_param(i, "Role"), role.value)),
+                  implies=(user,))
+        c.add(has_any_role(i), all_of(*slot_used, is_set(ph.user_param(i, "Role"))), implies=(user,))
+        c.add(md5_password(i), all_of(*slot_used, equals(ph.user_param(i, "ClientPasswordAuthType"),
+                                                         ClientPasswordAuthType.POSTGRES_MD5.value)), implies=(user,))
+        if i > 2:
+            c.add(migration_user_before(i), any_of(*(cond(has_role(j, UserRole.MIGRATION.value)) for j in range(1, i))))
+    c.add(ANY_ROLE, any_of(*(cond(has_any_role(i)) for i in slots(ph.USER_SLOTS))))
     for slot in ph.all_slots():
         if slot.condition and slot.condition not in c.exprs:
             parameter = slot.tokens[0][2:-1]  # the first token names the slot's parameter

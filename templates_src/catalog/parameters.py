@@ -17,11 +17,21 @@ from ..aws_facts import (ClientPasswordAuthType, EndpointNetworkType, EngineFami
                          TargetConnectionNetworkType)
 from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
+from ..config.provisioner_model import ProvisionerParams
+from ..deploy_order import artifact_key
+from ..provisioner_facts import ARTIFACT_KEY_PREFIX, PREFIX_LIST_ID_PATTERN, S3_BUCKET_PATTERN
+from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
+from .users_sql import ENGINES as PROVISIONER_ENGINES
 from ..config.product_settings import PRODUCT_SETTINGS_FILE, ProductSettings
 from . import placeholders as ph
 from .placeholders import slots
 
 BOOLEAN = ("true", "false")
+# The engines the product offers: those the database-users provisioner has a driver for (SQL
+# Server stays on create-db-users.sh, which nobody runs at a launch).
+PRODUCT_DATABASE_ENGINES = tuple(PROVISIONER_ENGINES)
+PRODUCT_ENGINES = tuple(dict.fromkeys(PROVISIONER_ENGINES.values()))
+ARTIFACT_KEY_PATTERN = "^" + ARTIFACT_KEY_PREFIX.replace(".", "\\.") + r"provisioner-[0-9a-f]{20}\.zip$"
 # Loose on purpose (EC2 checks the address itself); what matters is that /0 is refused.
 IPV4_CIDR_PATTERN = r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}/(?:[1-9]|[12][0-9]|3[0-2])$"
 IPV6_CIDR_PATTERN = r"^[0-9a-fA-F:]{2,39}/(?:[1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$"
@@ -110,11 +120,18 @@ def _user(i: int) -> list[ProductParameter]:
         "ClientPasswordAuthType": _choice(ph.user_param(i, "ClientPasswordAuthType"), f"User {i} password auth",
                                           "Client password auth type, of the engine; empty for the engine's "
                                           "default.", ("", *(v.value for v in ClientPasswordAuthType)), ""),
+        "Role": _choice(ph.user_param(i, "Role"), f"User {i} role", _model_doc(UserParams, "role") +
+                        " Empty: no grants.", ("", *(r.value for r in UserRole)), ""),
     }
     assert tuple(fields) == ph.USER_FIELDS
     if i == 1:
         return list(fields.values())
     return [fields["Name"], *(_again(p, ph.user_param(1, field)) for field, p in fields.items() if field != "Name")]
+
+
+def _model_doc(model: type, field: str) -> str:
+    """A params key's description, from the model."""
+    return next(f.metadata["doc"] for f in dataclasses.fields(model) if f.name == field)
 
 
 def _excluded_characters() -> str:
@@ -126,8 +143,9 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
     ("Environment and proxy", [
         _text(ph.ENVIRONMENT, "Environment", "Environment name: the Environment tag, and in descriptions.",
               facts.ENV_NAME_PATTERN, "a lowercase letter, then a-z, 0-9, -", max_length=facts.TAG_VALUE_MAX),
-        _choice(ph.ENGINE, "Engine family", "MYSQL (MySQL, MariaDB, Aurora MySQL), POSTGRESQL or SQLSERVER.",
-                tuple(e.value for e in EngineFamily), None),
+        _choice(ph.ENGINE, "Engine family", "MYSQL (MySQL, MariaDB, Aurora MySQL) or POSTGRESQL: the engines "
+                "whose users the stack creates itself (SQL Server: deploy an env's own template).",
+                tuple(e.value for e in PRODUCT_ENGINES), None),
         _text(ph.PROXY_NAME, "Proxy name", "Name of the proxy, its log group and key alias. At most "
               f"{facts.PROXY_NAME_MAX - len(facts.READ_ONLY_ENDPOINT_SUFFIX)} characters with a read-only "
               "endpoint (<name>-ro): rules cannot measure lengths.", facts.PROXY_NAME_PATTERN,
@@ -157,9 +175,15 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
                 "reaches the database with; IPV6 needs the database in dual-stack mode and a database security "
                 "group. Changing it replaces the proxy.",
                 tuple(t.value for t in TargetConnectionNetworkType), TargetConnectionNetworkType.IPV4.value),
-        _optional_id(ph.DATABASE_SECURITY_GROUP, "Database security group", "The database's group: the proxy "
-                     "may reach only it, and it lets the proxy in. Without it, egress to the database port "
-                     "goes to 0.0.0.0/0.", facts.SECURITY_GROUP_ID_PATTERN, "a security group id"),
+        _text(ph.DATABASE_SECURITY_GROUP, "Database security group", "The database's group: the proxy and "
+              "the database-users function may reach only it, and it lets them in.",
+              facts.SECURITY_GROUP_ID_PATTERN, "a security group id"),
+        _text(ph.ENDPOINT_SECURITY_GROUP, "VPC endpoints security group", _model_doc(
+              ProvisionerParams, "endpoint_security_group_id").removeprefix("vpc_endpoints: ").capitalize(),
+              facts.SECURITY_GROUP_ID_PATTERN, "a security group id"),
+        _text(ph.S3_PREFIX_LIST, "S3 gateway endpoint prefix list", _model_doc(
+              ProvisionerParams, "s3_prefix_list_id").removeprefix("vpc_endpoints: ").capitalize(),
+              PREFIX_LIST_ID_PATTERN, "a prefix list id (pl-...)"),
     ]),
     ("Database", [
         _deploy(deploy.DB_INSTANCE, "DB instance", default="", pattern=optional(facts.DB_IDENTIFIER_PATTERN),
@@ -171,7 +195,18 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
         _deploy(deploy.DATABASE_PORT, "Database port", description="The database's port (default: " +
                 ", ".join(f"{f.port} {e.value}" for e, f in facts.ENGINES.items()) + ")."),
         _switch(ph.READ_ONLY_ENDPOINT, "Read-only endpoint", "Add the READ_ONLY endpoint <name>-ro (Aurora "
-                "cluster only, not SQL Server).", "false"),
+                "cluster only).", "false"),
+        _choice(ph.DATABASE_ENGINE, "Database engine", "mysql (RDS for MySQL, Aurora MySQL) or mariadb on MYSQL; "
+                "postgres on POSTGRESQL: the users' SQL differs.", tuple(e.value for e in PRODUCT_DATABASE_ENGINES),
+                None),
+        _text(ph.DATABASE_NAME, "Database name", "The database the users are granted on (needed for a user "
+              "with a role); on POSTGRESQL also the one the function connects to (postgres if empty).",
+              optional(SQL_IDENTIFIER_PATTERN), "a letter or _, then letters, digits, _ (at most 63)", default=""),
+        _text(ph.ADMIN_SECRET, "Admin secret ARN", _model_doc(ProvisionerParams, "admin_secret_arn"),
+              facts.SECRET_ARN_PATTERN, "a Secrets Manager secret ARN"),
+        _optional_id(ph.ADMIN_SECRET_KEY, "Admin secret KMS key ARN", "The customer managed key of the admin "
+                     "secret (empty: aws/secretsmanager); the function decrypts only it, through Secrets Manager.",
+                     facts.KMS_KEY_ARN_PATTERN, "a KMS key ARN"),
     ]),
     ("Connection pool", [
         _deploy(deploy.MAX_CONNECTIONS, "Max connections (%)", default="100"),
@@ -196,6 +231,12 @@ GROUPS: list[tuple[str, list[ProductParameter]]] = [
                      "boundary of the proxy role.", facts.IAM_MANAGED_POLICY_ARN_PATTERN, "a managed policy ARN"),
         _switch(ph.RETAIN, "Retain on delete", "Keep secrets and key when terminated (the log group is always "
                 "kept: RDS fixes its name). Changing it later replaces them (new passwords).", "true"),
+    ]),
+    ("Database-users function code", [
+        _text(ph.ARTIFACT_BUCKET, "Code bucket", "The S3 bucket, in the launch's region, the portfolio owner "
+              "staged the database-users function's code in.", S3_BUCKET_PATTERN, "an S3 bucket name"),
+        _text(ph.ARTIFACT_KEY, "Code key", "The code's key in that bucket (rds-proxy-cfn/provisioner-<digest>.zip, "
+              "as staged).", ARTIFACT_KEY_PATTERN, "rds-proxy-cfn/provisioner-<20 hex digits>.zip"),
     ]),
     ("Monitoring", [
         _switch(ph.ALARMS, "Alarms", "Create the CloudWatch alarms (the dashboard is always made).", "true"),
@@ -262,9 +303,19 @@ def offered(parameter: ProductParameter, settings: ProductSettings) -> ProductPa
                                                       f"(waivers.{waiver}): {reason}")
 
 
+def staged(parameter: ProductParameter, settings: ProductSettings) -> ProductParameter:
+    """The code's bucket and key default to where the portfolio owner stages it (_product.yaml)."""
+    code = settings.provisioner
+    if code is None or parameter.name not in (ph.ARTIFACT_BUCKET, ph.ARTIFACT_KEY):
+        return parameter
+    default = code.artifact_bucket if parameter.name == ph.ARTIFACT_BUCKET else artifact_key(code.ca_bundle_sha256)
+    return dataclasses.replace(parameter, default=default,
+                               description=f"{parameter.description} Default: where the portfolio stages it.")
+
+
 def parameters(settings: ProductSettings) -> dict[str, dict[str, Any]]:
     result = {}
-    for p in (offered(p, settings) for p in ALL.values()):
+    for p in (staged(offered(p, settings), settings) for p in ALL.values()):
         props: dict[str, Any] = {"Type": p.type, "Description": p.description}
         for key, value in (("Default", p.default), ("AllowedValues", p.allowed_values and list(p.allowed_values)),
                            ("AllowedPattern", p.pattern), ("MinValue", p.min_value), ("MaxValue", p.max_value),

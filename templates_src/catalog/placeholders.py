@@ -20,6 +20,8 @@ from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from . import env_parameters as deploy
 from ..config.iam_model import IamParams
+from ..config.provisioner_model import ProvisionerParams
+from ..provisioner_facts import AwsApiRoute
 from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
 # Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
@@ -49,8 +51,17 @@ RETAIN = "RetainOnDelete"
 ALARMS = "Alarms"
 ALARM_TOPIC = "AlarmTopicArn"
 PERMISSIONS_BOUNDARY = "PermissionsBoundaryArn"
+# The database-users provisioner (always on in the product: nobody is there to run a script).
+DATABASE_ENGINE = "DatabaseEngine"
+DATABASE_NAME = "DatabaseName"
+ADMIN_SECRET = "AdminSecretArn"
+ADMIN_SECRET_KEY = "AdminSecretKmsKeyArn"
+ENDPOINT_SECURITY_GROUP = "EndpointSecurityGroupId"
+S3_PREFIX_LIST = "S3PrefixListId"
+ARTIFACT_BUCKET = "ProvisionerArtifactBucket"
+ARTIFACT_KEY = "ProvisionerArtifactKey"
 DELETABLE_SUFFIX = names.DELETABLE_SUFFIX  # the twin of a retained resource, created when RetainOnDelete is false
-USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType")
+USER_FIELDS = ("Name", "Description", "IamAuth", "ClientPasswordAuthType", "Role")
 
 
 def user_param(index: int, field: str) -> str:
@@ -190,7 +201,15 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
             target_connection_network_type=Text(ph(TARGET_CONNECTION_NETWORK_TYPE)),  # type: ignore[arg-type]
         ),
         target=TargetParams(db_cluster_identifier=ph(deploy.DB_CLUSTER), port=Ref(deploy.DATABASE_PORT),  # type: ignore[arg-type]
-                            read_only_endpoint=True),
+                            read_only_endpoint=True, engine=Text(ph(DATABASE_ENGINE)),  # type: ignore[arg-type]
+                            database_name=ph(DATABASE_NAME)),
+        # The SQL and each user's engine-dependent fields are the product's own (catalog/users_sql.py);
+        # the users here have no role, so the builders' SQL grants nothing.
+        provisioner=ProvisionerParams(admin_secret_arn=ph(ADMIN_SECRET), artifact_bucket=ph(ARTIFACT_BUCKET),
+                                      ca_bundle_sha256="0" * 64, aws_apis_via=AwsApiRoute.VPC_ENDPOINTS,
+                                      admin_secret_kms_key_arn=ph(ADMIN_SECRET_KEY),
+                                      endpoint_security_group_id=ph(ENDPOINT_SECURITY_GROUP),
+                                      s3_prefix_list_id=ph(S3_PREFIX_LIST)),
         users=tuple(_user(i, Text(ph(user_param(i, "IamAuth")))) for i in slots(USER_SLOTS)),
         tags={"Environment": ph(ENVIRONMENT),
               **{ph(tag_key(i)): ph(tag_value(i)) for i in slots(TAG_SLOTS)}},

@@ -22,6 +22,8 @@ from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleC
                                         ProvisioningArtifactProperties)
 
 from .. import aws_facts as facts
+from .. import provisioner_facts as pfacts
+from ..builders.provisioner import LAMBDA_SERVICE_PRINCIPAL, VPC_ACCESS_POLICY_SUB
 from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNSCOPED_LAUNCH_ACTIONS, suppressed
 from ..stack import TEMPLATE_FORMAT_VERSION
 
@@ -45,6 +47,13 @@ ATTACHABLE = tuple(_GLOBAL % ("iam", f"{kind}/*") for kind in ("role", "user", "
 # anywhere in the account, so the condition limits it to the product's own policies.
 DETACH_ACTIONS = ("iam:DetachGroupPolicy", "iam:DetachRolePolicy", "iam:DetachUserPolicy")
 LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + facts.LOG_GROUP_NAME_FORMAT.format(proxy_name="*"))
+PROVISIONER_LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + pfacts.LOG_GROUP_PREFIX.format(proxy_name="*") + "*")
+FUNCTIONS = _ACCOUNT % ("lambda", "function:SC-*")  # named after the stack, as the roles
+# The database-users function's code: in the portfolio owner's bucket (_product.yaml's
+# provisioner.artifact_bucket), else in any bucket a launch names, under this project's prefix.
+ARTIFACTS = "arn:${AWS::Partition}:s3:::%s/" + pfacts.ARTIFACT_KEY_PREFIX + "provisioner-*.zip"
+ANY_BUCKET = "*"
+SUBNETS = _ACCOUNT % ("ec2", "subnet/*")
 RDS = _ACCOUNT % ("rds", "*")  # proxies, endpoints, target groups and the databases they register
 STACKS = _ACCOUNT % ("cloudformation", "stack/SC-*")
 CHANGE_SETS = _ACCOUNT % ("cloudformation", "changeSet/*")
@@ -101,7 +110,26 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
           "logs:DescribeIndexPolicies", "logs:DisassociateKmsKey", "logs:GetDataProtectionPolicy",
           "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"),
          (LOG_GROUPS,)),
+        (("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+          "logs:DescribeIndexPolicies", "logs:DisassociateKmsKey", "logs:GetDataProtectionPolicy",
+          "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"),
+         (PROVISIONER_LOG_GROUPS,)),
         (("logs:DescribeLogGroups", "logs:DescribeResourcePolicies"), (ANY,)),
+    ],
+    "AWS::Lambda::Function": [
+        (("lambda:CreateFunction", "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency", "lambda:GetFunction",
+          "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionRecursionConfig", "lambda:GetRuntimeManagementConfig",
+          "lambda:ListTags", "lambda:PutFunctionConcurrency", "lambda:TagResource", "lambda:UntagResource",
+          "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"), (FUNCTIONS,)),
+        (("s3:GetObjectVersion",), (ARTIFACTS % ANY_BUCKET,)),
+        # Lambda checks the function's subnets and group; none of these takes a resource scope.
+        (("ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+         (ANY,)),
+    ],
+    # CloudFormation invokes the custom resource's function as the stack's role ("Custom resources",
+    # CloudFormation User Guide: the service role, here the launch role, needs lambda:InvokeFunction).
+    "Custom::DatabaseUsers": [
+        (("lambda:InvokeFunction",), (FUNCTIONS,)),
     ],
     "AWS::RDS::DBProxy": [
         (("rds:AddTagsToResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxies",
@@ -149,6 +177,14 @@ NOT_NEEDED = {
     # The alarm topic has no subscriptions, data protection policy or delivery logging role in the
     # template (subscribers are added after launch: DEPLOY.md).
     "sns:Subscribe", "sns:Unsubscribe", "sns:PutDataProtectionPolicy", "iam:GetRole", "iam:PassRole",
+    # The database-users function: no EFS, code signing, layers, runtime alias, capacity provider,
+    # scaling or recursion settings, versions or customer managed key of its own (its environment
+    # holds nothing); its code is read by ARTIFACTS' s3:GetObject (ReadStagedCode).
+    "elasticfilesystem:DescribeMountTargets", "s3files:ListMountTargets", "kms:CreateGrant", "kms:DescribeKey",
+    "lambda:AssociateRuntimeAlias", "lambda:GetCodeSigningConfig", "lambda:GetLayerVersion",
+    "lambda:PassCapacityProvider", "lambda:PutFunctionRecursionConfig", "lambda:PutFunctionScalingConfig",
+    "lambda:PutRuntimeManagementConfig", "lambda:GetFunctionScalingConfig", "lambda:DeleteFunctionCodeSigningConfig",
+    "lambda:PutFunctionCodeSigningConfig", "lambda:PublishVersion", "lambda:ListFunctions", "s3:GetObject",
 }
 
 STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
@@ -161,7 +197,9 @@ STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack",
 _SCOPE_NAMES = {KEYS: "Keys", ALIASES: "KeyAliases", SECRETS: "Secrets", SECURITY_GROUPS: "SecurityGroups",
                 SECURITY_GROUP_RULES: "Rules", VPCS: "InVpcs", STACK_ROLES: "StackRoles",
                 STACK_POLICIES: "StackPolicies", LOG_GROUPS: "ProxyLogGroups", RDS: "RdsProxies", ALARMS: "Alarms",
-                DASHBOARDS: "ProxyDashboards", TOPICS: "AlarmTopics", ANY: "Unscoped"}
+                DASHBOARDS: "ProxyDashboards", TOPICS: "AlarmTopics", ANY: "Unscoped",
+                PROVISIONER_LOG_GROUPS: "FunctionLogGroups", FUNCTIONS: "Functions",
+                ARTIFACTS % ANY_BUCKET: "StagedCode"}
 
 
 def _scope_name(resources: tuple[str, ...]) -> str:
@@ -175,7 +213,7 @@ def _statement(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], *
                      **({"Condition": Condition([StringEquals(condition)])} if condition else {}))
 
 
-def launch_policy(resource_types: set[str]) -> PolicyDocument:
+def launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKET) -> PolicyDocument:
     grouped: dict[tuple[str, ...], set[str]] = {}
     for resource_type in sorted(resource_types):
         for actions, resources in LAUNCH_PERMISSIONS[resource_type]:
@@ -192,6 +230,18 @@ def launch_policy(resource_types: set[str]) -> PolicyDocument:
         # iam:PassedToService is opt-in (PASS_ROLE_GUARD): no AWS page gives the value CreateDBProxy
         # checks it against (docs/policy-assumptions.md).
         _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,)),
+        # Lambda reads the code with the caller's permissions (CreateFunction, UpdateFunctionCode).
+        _statement("ReadStagedCode", ("s3:GetObject",), (ARTIFACTS % code_bucket,)),
+        # iam:PassedToService is the principal the role is passed to (IAM condition keys), Lambda's
+        # the one its execution role trusts (Lambda Developer Guide, "Lambda execution role"); needed
+        # when PASS_ROLE_GUARD limits PassProxyRoleToRds to RDS (docs/policy-assumptions.md).
+        _statement("PassFunctionRoleToLambda", ("iam:PassRole",), (STACK_ROLES,),
+                   **{"iam:PassedToService": LAMBDA_SERVICE_PRINCIPAL}),
+        # The database-users function's role holds the AWS managed policy Lambda's guide gives a
+        # function in a VPC; deleting or updating the role detaches it.
+        Statement(Sid="DetachVpcAccessPolicy", Effect=Allow, Action=[_action("iam:DetachRolePolicy")],
+                  Resource=[Sub(STACK_ROLES)],
+                  Condition=Condition([ArnLike({"iam:PolicyARN": Sub(VPC_ACCESS_POLICY_SUB)})])),
     ]
     if "AWS::IAM::ManagedPolicy" in resource_types:
         statements.append(Statement(
@@ -206,13 +256,13 @@ def launch_policy(resource_types: set[str]) -> PolicyDocument:
 PASS_ROLE_GUARD = "PassRoleOnlyToRds"  # the parameter, and the condition of the same name
 
 
-def guarded_launch_policy(resource_types: set[str]) -> dict[str, Any]:
+def guarded_launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKET) -> dict[str, Any]:
     """``launch_policy`` with the PassRole statement limited to iam:PassedToService
     rds.amazonaws.com when the portfolio's deployer turns PASS_ROLE_GUARD on. IAM documents the key
     ("IAM condition context keys", iam:PassedToService: the service principal the role is passed
     to), and Neptune's guide uses this value for its RDS APIs, but no RDS Proxy page says which
     value CreateDBProxy's PassRole check carries: if it is another, every launch fails."""
-    document = encode_to_dict(launch_policy(resource_types))
+    document = encode_to_dict(launch_policy(resource_types, code_bucket))
     for statement in document["Statement"]:
         if statement["Sid"] == "PassProxyRoleToRds":
             statement["Condition"] = If(PASS_ROLE_GUARD, {"StringEquals": {
@@ -220,7 +270,7 @@ def guarded_launch_policy(resource_types: set[str]) -> dict[str, Any]:
     return document
 
 
-def portfolio_template(version: str, resource_types: set[str]) -> Template:
+def portfolio_template(version: str, resource_types: set[str], code_bucket: str = ANY_BUCKET) -> Template:
     template = Template(Description=f"Service Catalog portfolio and product for rds-proxy-cfn {version}: "
                                     "launch role, launch constraint and the principal who may launch it")
     template.set_version(TEMPLATE_FORMAT_VERSION)
@@ -269,7 +319,7 @@ def portfolio_template(version: str, resource_types: set[str]) -> Template:
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
         )]),
-        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types))],
+        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types, code_bucket))],
         **suppressed(NAMED_LAUNCH_ROLE, INLINE_LAUNCH_POLICY, UNSCOPED_LAUNCH_ACTIONS)))
     template.add_resource(LaunchRoleConstraint(
         "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product), LocalRoleName=Ref(role),

@@ -30,8 +30,10 @@ from . import conditions as C
 from . import placeholders as ph
 from . import tree as T
 from . import twins
+from . import users_sql
+from ..builders import names
 from .env_parameters import DB_INSTANCE
-from .parameters import interface, parameters
+from .parameters import PRODUCT_ENGINES, interface, parameters
 from .rules import rules
 
 SECTIONS = ("Resources", "Outputs")
@@ -40,7 +42,7 @@ ENGINE_MAPPING = "Engines"
 
 def engine_mapping() -> dict[str, dict[str, str]]:
     return {engine.value: {"Port": str(facts.port), "DefaultClientPasswordAuthType": facts.default_auth_type.value}
-            for engine, facts in ENGINES.items()}
+            for engine, facts in ENGINES.items() if engine in PRODUCT_ENGINES}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def _user_features(i: int) -> list[Feature]:
 
 FEATURES = [
     Feature(C.CREATE_KEY, lambda cfg: ph.replace(cfg, "secrets", kms_key_arn=ph.ph(ph.KMS_KEY))),
-    Feature(C.HAS_DATABASE_SECURITY_GROUP, lambda cfg: ph.replace(cfg, "network", database_security_group_id=None)),
+    Feature(C.HAS_DATABASE_NAME, lambda cfg: ph.replace(cfg, "target", database_name=None)),
+    Feature(C.HAS_ADMIN_SECRET_KEY, lambda cfg: ph.replace(cfg, "provisioner", admin_secret_kms_key_arn=None)),
     Feature(C.IS_CLUSTER, lambda cfg: ph.replace(cfg, "target", db_cluster_identifier=None,
                                                  db_instance_identifier=ph.ph(DB_INSTANCE))),
     Feature(C.HAS_READ_ONLY_ENDPOINT, lambda cfg: ph.replace(cfg, "target", read_only_endpoint=False)),
@@ -74,12 +77,20 @@ FEATURES = [
 ]
 
 
+# Stand in for what catalog/users_sql.py writes once the slots are in place (the builders' values
+# for a placeholder config would differ per engine in ways one Fn::If per path cannot say).
+SQL_MARKER = "rds-proxy-cfn:product-sql"
+DISABLE_MARKER = "rds-proxy-cfn:product-disable"
+PASSWORD_FORM_MARKER = "rds-proxy-cfn:product-password-form"
+
+
 def build(cfg: EnvConfig) -> dict[str, Any]:
     """Resources and Outputs of the builders' template for a placeholder config, with slot ids."""
     body = build_template(cfg).to_dict()
     if "Transform" in body:
         raise ValueError(f"the builders ask for the {body['Transform']} transform, which a product launch cannot expand")
     result = {section: body.get(section, {}) for section in SECTIONS}
+    _mark_users(result["Resources"])
     renames = {old: new for slot in ph.all_slots() for old, new in slot.ids.items()}
     ready = users_ready_ids(cfg)
     if ready:
@@ -103,6 +114,7 @@ def shared_product_body(version: str = __version__, settings: ProductSettings = 
         _apply_feature(result, base, build(feature.variant(start)), feature.condition, conditions)
     _add_client_policy(result, build(ph.with_iam_users(start)), conditions)
     _wrap_slots(result, conditions)
+    _fill_users(result["Resources"], conditions)
     result["Outputs"] = T.transform(result["Outputs"], _output_text)
     result = _to_function(result)
     result = T.transform(result, _engine_defaults)
@@ -140,7 +152,7 @@ def _metadata(settings: ProductSettings) -> dict[str, Any]:
 def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:
     """Where the engine changes a value: ``Ref EngineFamily`` or a lookup in the Engines mapping."""
     mapping = engine_mapping()
-    builds = {engine: build(ph.base_config(engine)) for engine in EngineFamily if engine is not EngineFamily.MYSQL}
+    builds = {engine: build(ph.base_config(engine)) for engine in PRODUCT_ENGINES if engine is not EngineFamily.MYSQL}
     builds[EngineFamily.MYSQL] = base
     paths = {p for tree in builds.values() for p in T.diff_paths(base, tree)}
     for path in sorted(paths, key=str):
@@ -154,6 +166,38 @@ def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:
             raise ValueError(f"the engine changes {'.'.join(map(str, path))} in a way the product cannot "
                              f"express: {values}; add it to the Engines mapping")
         T.put(result, path, {"Fn::FindInMap": [ENGINE_MAPPING, {"Ref": ph.ENGINE}, attribute]})
+
+
+def _mark_users(resources: dict[str, Any]) -> None:
+    users = resources[names.DATABASE_USERS]["Properties"]
+    users["Sql"] = SQL_MARKER
+    for user in users["Users"]:
+        user.update(Disable=DISABLE_MARKER, PasswordForm=PASSWORD_FORM_MARKER)
+    # The code's key names the CA bundle's digest, which the portfolio owner stages (a parameter).
+    resources[names.PROVISIONER_FUNCTION]["Properties"]["Code"]["S3Key"] = ph.ph(ph.ARTIFACT_KEY)
+
+
+def _fill_users(resources: dict[str, Any], conditions: C.Conditions) -> None:
+    """The SQL and each user's engine-dependent fields, in placeholders."""
+    def placeholders(node: Any) -> Any:
+        return T.replace_strings(node, {sentinel: ph.ph(name) for name, sentinel in users_sql.SENTINELS.items()})
+
+    properties = resources[names.DATABASE_USERS]["Properties"]
+    properties["Sql"] = placeholders(users_sql.sql(conditions))
+    slot_of = {ph.ph(ph.user_param(i, "Name")): i for i in ph.slots(ph.USER_SLOTS)}
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict) and node.get("Disable") == DISABLE_MARKER:
+            i = slot_of[node["Username"]]
+            return {**node, "Disable": placeholders(users_sql.disable(i)),
+                    "PasswordForm": placeholders(users_sql.password_form(i))}
+        if isinstance(node, dict):
+            return {key: fill(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [fill(item) for item in node]
+        return node
+
+    properties["Users"] = fill(properties["Users"])
 
 
 def _apply_feature(result: dict[str, Any], base: dict[str, Any], variant: dict[str, Any], condition: str,
@@ -171,8 +215,29 @@ def _apply_feature(result: dict[str, Any], base: dict[str, Any], variant: dict[s
         if path[0] == "Resources" and path[2] != "Properties":
             raise ValueError(f"{condition} changes {'.'.join(map(str, path))}: CloudFormation cannot choose it at launch")
         current = T.get(result, path, None)
+        if _drop_items(current, T.get(base, path, None), off, condition):
+            continue
         T.put(result, path, T.if_(condition, T.NO_VALUE if current is None else current,
                                   T.NO_VALUE if off is None else off))
+
+
+def _drop_items(current: Any, on: Any, off: Any, condition: str) -> bool:
+    """Where the part only removes items from a list (a key ARN among others), each removed item
+    gets ``Fn::If [condition, item, NoValue]`` in place, so what other parts made of the list's
+    remaining items stays. False (nothing done) for any other difference."""
+    if not (isinstance(current, list) and isinstance(on, list) and isinstance(off, list)
+            and len(current) == len(on) > len(off)):
+        return False
+    kept, k = [], 0
+    for index, item in enumerate(on):
+        if k < len(off) and item == off[k]:
+            kept.append(index)
+            k += 1
+    if k != len(off):
+        return False
+    for index in set(range(len(on))) - set(kept):
+        current[index] = T.if_(condition, current[index], T.NO_VALUE)
+    return True
 
 
 def _add_client_policy(result: dict[str, Any], with_iam: dict[str, Any], conditions: C.Conditions) -> None:

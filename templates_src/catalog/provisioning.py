@@ -12,7 +12,12 @@ import ipaddress
 from typing import Any
 
 from .. import aws_facts as facts
-from ..aws_facts import IamAuth
+from ..aws_facts import EngineFamily, IamAuth
+from ..deploy_order import artifact_key
+from ..drivers import DEFAULT_DATABASE
+from ..provisioner_facts import AwsApiRoute
+from ..sql_facts import DEFAULT_SCHEMA
+from .parameters import PRODUCT_ENGINES
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..builders.users_ready import users_ready_ids
@@ -69,9 +74,7 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     if cfg.secrets.rotation_days is not None:
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))
-    if cfg.provisioner is not None:
-        problems.append((("provisioner",), "the Service Catalog product waits for create-db-users.sh; it has no "
-                                           "provisioner (launch the env's own template)"))
+    problems += _provisioner_limits(cfg)
     if end_to_end_iam(cfg):
         problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
                                                            "Catalog product (it always logs in to the database with "
@@ -97,9 +100,38 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     return [ParamsError(cfg.source, 0, 0, path, message) for path, message in problems]
 
 
+def _provisioner_limits(cfg: EnvConfig) -> list[tuple[tuple[Any, ...], str]]:
+    """The product creates the database users itself (nobody runs create-db-users.sh at a launch)."""
+    if cfg.engine_family not in PRODUCT_ENGINES:
+        return [(("engine_family",), "the Service Catalog product offers the engines whose users its provisioner "
+                                     f"creates ({', '.join(e.value for e in PRODUCT_ENGINES)}); deploy the env's own "
+                                     "template")]
+    provisioner = cfg.provisioner
+    if provisioner is None:
+        return [(("provisioner",), "the Service Catalog product creates the database users with the provisioner "
+                                   "(nobody runs create-db-users.sh at a launch): add provisioner:")]
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    if provisioner.aws_apis_via is not AwsApiRoute.VPC_ENDPOINTS:
+        problems.append((("provisioner", "aws_apis_via"), "the Service Catalog product's provisioner reaches AWS's "
+                                                          "APIs through VPC endpoints only"))
+    if not cfg.network.database_security_group_id:
+        problems.append((("network", "database_security_group_id"), "the Service Catalog product lets the proxy "
+                                                                    "and its provisioner into the database's group: "
+                                                                    "give it"))
+    if cfg.target.schema_name not in (None, DEFAULT_SCHEMA[cfg.engine_family]):
+        problems.append((("target", "schema_name"), "the Service Catalog product grants on the engine's default "
+                                                    "schema only"))
+    for index, user in enumerate(cfg.users):
+        if user.privileges is not None:
+            problems.append((("users", index, "privileges"), "the Service Catalog product grants by role only"))
+    return problems
+
+
 def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
     """Every product parameter's value for this env (call ``product_limits`` first)."""
     deploy = parameter_values(cfg)
+    provisioner = cfg.provisioner
+    assert provisioner is not None and cfg.target.engine is not None, "product_limits refuses it"
     values = {
         ph.ENVIRONMENT: cfg.environment,
         ph.ENGINE: cfg.engine_family.value,
@@ -122,6 +154,15 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
         ph.ALARMS: _flag(cfg.monitoring.alarms),
         ph.ALARM_TOPIC: cfg.monitoring.alarm_topic_arn or "",
         ph.PERMISSIONS_BOUNDARY: cfg.iam.permissions_boundary_arn or "",
+        ph.DATABASE_ENGINE: cfg.target.engine.value,
+        ph.DATABASE_NAME: cfg.target.database_name or (DEFAULT_DATABASE[cfg.engine_family]
+                                                       if cfg.engine_family is EngineFamily.POSTGRESQL else ""),
+        ph.ADMIN_SECRET: provisioner.admin_secret_arn,
+        ph.ADMIN_SECRET_KEY: provisioner.admin_secret_kms_key_arn or "",
+        ph.ENDPOINT_SECURITY_GROUP: provisioner.endpoint_security_group_id or "",
+        ph.S3_PREFIX_LIST: provisioner.s3_prefix_list_id or "",
+        ph.ARTIFACT_BUCKET: provisioner.artifact_bucket,
+        ph.ARTIFACT_KEY: artifact_key(provisioner.ca_bundle_sha256),
         **_fill([ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)],
                 list(cfg.network.client_security_group_ids)),
         **_fill([ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)], _cidrs(cfg, 4)),
@@ -138,6 +179,7 @@ def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
             ph.user_param(i, "IamAuth"): user.iam_auth.value if user and user.iam_auth else IamAuth.REQUIRED.value,
             ph.user_param(i, "ClientPasswordAuthType"):
                 user.client_password_auth_type.value if user and user.client_password_auth_type else "",
+            ph.user_param(i, "Role"): user.role.value if user and user.role else "",
         })
     return values
 

@@ -18,6 +18,8 @@ from typing import Any
 from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
 from ..config.product_settings import ProductSettings
 from . import env_parameters as deploy
+from .parameters import PRODUCT_ENGINES
+from .users_sql import ENGINES as PROVISIONER_ENGINES
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref
 from .placeholders import slots
@@ -39,7 +41,7 @@ def _assert(expr: Any, description: str) -> dict[str, Any]:
 
 
 def _engines(where: Callable[[EngineFamily], bool]) -> Any:
-    return any_of(*(equals(ph.ENGINE, e.value) for e in EngineFamily if where(e)))
+    return any_of(*(equals(ph.ENGINE, e.value) for e in PRODUCT_ENGINES if where(e)))
 
 
 def _auth_types(engine: EngineFamily) -> dict[str, Any]:
@@ -52,18 +54,22 @@ def _auth_types(engine: EngineFamily) -> dict[str, Any]:
 def _engine_rules(settings: ProductSettings) -> dict[str, Any]:
     """What the engine decides: password auth types, IAM auth values (when the product offers
     more than REQUIRED, which every engine takes), session pinning filters."""
-    result = {f"{e.value.title()}PasswordAuth": _auth_types(e) for e in EngineFamily}
+    result = {f"{e.value.title()}PasswordAuth": _auth_types(e) for e in PRODUCT_ENGINES}
     for value in IamAuth if settings.waivers.iam_auth is not None else ():
-        if not all(value in ENGINES[e].iam_auth_values for e in EngineFamily):
+        if not all(value in ENGINES[e].iam_auth_values for e in PRODUCT_ENGINES):
             result[f"IamAuth{value.value.title()}Engines"] = {
                 "RuleCondition": _engines(lambda e: value not in ENGINES[e].iam_auth_values),
                 "Assertions": [_assert(_each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), value.value))),
                                        f"IAM auth {value.value} is only for "
-                                       f"{', '.join(e.value for e in EngineFamily if value in ENGINES[e].iam_auth_values)}.")]}
+                                       f"{', '.join(e.value for e in PRODUCT_ENGINES if value in ENGINES[e].iam_auth_values)}.")]}
     result["SessionPinningEngines"] = {
         "RuleCondition": _engines(lambda e: not ENGINES[e].session_pinning_filters),
         "Assertions": [_assert(equals(ph.SESSION_PINNING, ""), "Session pinning filters are only for " + ", ".join(
-            e.value for e in EngineFamily if ENGINES[e].session_pinning_filters) + ".")]}
+            e.value for e in PRODUCT_ENGINES if ENGINES[e].session_pinning_filters) + ".")]}
+    result["DatabaseEngineOfTheFamily"] = {"Assertions": [_assert(
+        any_of(*(all_of(equals(ph.ENGINE, family.value), equals(ph.DATABASE_ENGINE, engine.value))
+                 for engine, family in PROVISIONER_ENGINES.items())),
+        "Database engine: " + "; ".join(f"{e.value} on {f.value}" for e, f in PROVISIONER_ENGINES.items()) + ".")]}
     return result
 
 
@@ -81,12 +87,15 @@ def rules(settings: ProductSettings) -> dict[str, Any]:
             "Give a DB instance or a DB cluster, not both.")]},
         "ReadOnlyEndpointNeedsCluster": {
             "RuleCondition": equals(ph.READ_ONLY_ENDPOINT, "true"),
-            "Assertions": [
-                _assert(is_set(deploy.DB_CLUSTER), "A read-only endpoint needs a DB cluster."),
-                _assert(not_(equals(ph.ENGINE, EngineFamily.SQLSERVER.value)),
-                        "SQL Server has no read-only endpoint."),
-            ],
+            "Assertions": [_assert(is_set(deploy.DB_CLUSTER), "A read-only endpoint needs a DB cluster.")],
         },
+        # The grants name the database (config.rules: users with a role need target.database_name),
+        # and PostgreSQL's function connects to one.
+        "DatabaseNameForGrants": {"Assertions": [_assert(
+            any_of(is_set(ph.DATABASE_NAME),
+                   all_of(not_(equals(ph.ENGINE, EngineFamily.POSTGRESQL.value)),
+                          _each_user(lambda i: equals(ph.user_param(i, "Role"), ""), only_used=True))),
+            "Give the database name (PostgreSQL: always; any engine: when a user has a role).")]},
         "UniqueUsernames": {"Assertions": [_assert(
             all_of(*(any_of(equals(b, ""), not_({"Fn::Equals": [ref(a), ref(b)]}))
                      for a, b in itertools.combinations(names, 2))),
@@ -104,13 +113,6 @@ def rules(settings: ProductSettings) -> dict[str, Any]:
                            all_of(*(equals(ph.ipv4_cidr(i), "") for i in slots(ph.IPV4_CIDR_SLOTS)))),
                     "An IPv4 client CIDR needs Endpoint network type IPV4 or DUAL."),
         ]},
-        # Without the database's group the proxy's egress goes to 0.0.0.0/0, which an IPv6 target
-        # connection cannot use.
-        "Ipv6TargetNeedsTheDatabaseGroup": {
-            "RuleCondition": equals(ph.TARGET_CONNECTION_NETWORK_TYPE, TargetConnectionNetworkType.IPV6.value),
-            "Assertions": [_assert(is_set(ph.DATABASE_SECURITY_GROUP),
-                                   "Target connection network type IPV6 needs the database security group.")],
-        },
         "TagValuesHaveKeys": {"Assertions": [_assert(
             all_of(*(any_of(is_set(ph.tag_key(i)), equals(ph.tag_value(i), "")) for i in slots(ph.TAG_SLOTS))),
             "A tag value needs its tag key.")]},

@@ -17,6 +17,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+from .. import provisioner_facts as pfacts
 from ..aws_facts import IamAuth
 from .errors import KeyPath
 from .model import EnvConfig
@@ -45,6 +46,20 @@ WAIVABLE = tuple(f.name for f in dataclasses.fields(ProductWaiverParams))
 
 
 @dataclass(frozen=True)
+class ProductProvisionerParams:
+    artifact_bucket: str = key(
+        "The S3 bucket, in the portfolio's region, where the publish steps stage the database-users "
+        "function's code: the product's ProvisionerArtifactBucket default, and the only bucket the launch "
+        "role may read code from.", pattern=pfacts.S3_BUCKET_PATTERN,
+    )
+    ca_bundle_sha256: str = key(
+        "SHA-256 (lowercase hex) of the RDS CA bundle staged with the code (as an env's "
+        "provisioner.ca_bundle_sha256): names the code's key, the product's ProvisionerArtifactKey default.",
+        pattern=pfacts.SHA256_PATTERN,
+    )
+
+
+@dataclass(frozen=True)
 class ProductSettings:
     """The product's settings. ``source`` (the file as shown in messages, whether it exists or
     not) is not part of what the product is built from, so it takes no part in equality."""
@@ -52,6 +67,10 @@ class ProductSettings:
     waivers: ProductWaiverParams = key(
         "Reasons for letting launchers weaken a secure default; each is recorded in the product template.",
         default=ProductWaiverParams(),
+    )
+    provisioner: ProductProvisionerParams | None = key(
+        "Where the portfolio keeps the database-users function's code: launches need no code parameters "
+        "(absent: each launch gives ProvisionerArtifactBucket and ProvisionerArtifactKey).", default=None,
     )
     source: str = dataclasses.field(default=f"params/{PRODUCT_SETTINGS_FILE}", compare=False,
                                     metadata={"doc": "The settings file, as shown in messages.", "internal": True})
@@ -62,7 +81,9 @@ class ProductSettings:
 
     def cache_key(self) -> str:
         """What the product is built from besides the code, as text (build_cache.CodeCache)."""
-        return json.dumps({"waivers": self.waived()}, sort_keys=True)
+        return json.dumps({"waivers": self.waived(),
+                           "provisioner": dataclasses.asdict(self.provisioner) if self.provisioner else None},
+                          sort_keys=True)
 
 
 DEFAULT_SETTINGS = ProductSettings()  # no _product.yaml: the secure values only

@@ -25,12 +25,6 @@ def _engine_supported(cfg: EnvConfig, report: Report) -> None:
         report(("provisioner",), SQLSERVER_STAYS_ON_SCRIPT)
 
 
-def _not_with_stack_set(cfg: EnvConfig, report: Report) -> None:
-    if cfg.provisioner is not None and cfg.stack_set is not None:
-        report(("provisioner",), "a stack set deploys the Service Catalog product, whose stacks wait for "
-                                 "create-db-users.sh; remove provisioner: or stack_set:")
-
-
 def _route_complete(cfg: EnvConfig, report: Report) -> None:
     provisioner = cfg.provisioner
     if provisioner is None:
@@ -53,7 +47,6 @@ def _route_complete(cfg: EnvConfig, report: Report) -> None:
 
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _engine_supported,
-    _not_with_stack_set,
     _route_complete,
 )
 

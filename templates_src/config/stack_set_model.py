@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import aws_facts as facts
+from .. import provisioner_facts as pfacts
 from ..aws_facts import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
 from .model_keys import key
 
@@ -48,6 +49,26 @@ class InstanceOverrides:
         "secrets.kms_key_arn in these accounts and regions (a key is regional).", default=None,
         pattern=facts.KMS_KEY_ARN_PATTERN,
     )
+    admin_secret_arn: str | None = key(
+        "provisioner.admin_secret_arn in this account and region (each database has its own admin).",
+        default=None, pattern=facts.SECRET_ARN_PATTERN,
+    )
+    admin_secret_kms_key_arn: str | None = key(
+        "provisioner.admin_secret_kms_key_arn in this account and region.", default=None,
+        pattern=facts.KMS_KEY_ARN_PATTERN,
+    )
+    artifact_bucket: str | None = key(
+        "provisioner.artifact_bucket in these regions: Lambda reads a function's code from a bucket in the "
+        "function's region (any account may own it).", default=None, pattern=pfacts.S3_BUCKET_PATTERN,
+    )
+    endpoint_security_group_id: str | None = key(
+        "provisioner.endpoint_security_group_id in these accounts and regions (the VPC's endpoints).", default=None,
+        pattern=facts.SECURITY_GROUP_ID_PATTERN,
+    )
+    s3_prefix_list_id: str | None = key(
+        "provisioner.s3_prefix_list_id in these regions (each region's S3 has its own).", default=None,
+        pattern=pfacts.PREFIX_LIST_ID_PATTERN,
+    )
 
 
 # Override field -> the key of the environment it replaces.
@@ -60,6 +81,8 @@ OVERRIDDEN_KEYS: dict[str, tuple[str, str]] = {
     "db_instance_identifier": ("target", "db_instance_identifier"),
     "db_cluster_identifier": ("target", "db_cluster_identifier"),
     "kms_key_arn": ("secrets", "kms_key_arn"),
+    **{name: ("provisioner", name) for name in ("admin_secret_arn", "admin_secret_kms_key_arn", "artifact_bucket",
+                                                "endpoint_security_group_id", "s3_prefix_list_id")},
 }
 
 

@@ -56,7 +56,8 @@ def _moved(cfg: EnvConfig, group: StackInstancesParams, region: str) -> EnvConfi
         target.setdefault("db_cluster_identifier", None)
     elif "db_cluster_identifier" in target:
         target.setdefault("db_instance_identifier", None)
-    changes = {section: dataclasses.replace(getattr(cfg, section), **values) for section, values in sections.items()}
+    changes = {section: dataclasses.replace(getattr(cfg, section), **values) for section, values in sections.items()
+               if getattr(cfg, section) is not None}  # provisioner overrides without provisioner: check() says so
     return dataclasses.replace(cfg, region=region, stack_set=None, **changes)
 
 
@@ -121,6 +122,7 @@ def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report
                                                   "one stack instance per account and region")
                 seen.setdefault(slot, g)
     _operation_fits(cfg, report)
+    _provisioner_per_instance(cfg, report)
     for name, value in (cfg.tags or {}).items():
         if not re.fullmatch(facts.STACK_SET_TAG_KEY_PATTERN, name):
             report(("tags", name), f"{name!r} cannot tag a stack set (letters, digits, spaces and _.:/=+- only)")
@@ -164,14 +166,53 @@ def operation_minutes(cfg: EnvConfig, wait_minutes: UsersReadyMinutes) -> int | 
     return total * wait_minutes
 
 
+def _provisioner_per_instance(cfg: EnvConfig, report: Report) -> None:
+    """A stack instance has nobody to run create-db-users.sh, so the provisioner makes its users;
+    its admin secret belongs to one account (each database has its own admin), and its code must
+    be in a bucket of its region (Lambda API CreateFunction, Code.S3Bucket: "An Amazon S3 bucket
+    in the same AWS Region as your function. The bucket can be in a different AWS account.")."""
+    assert cfg.stack_set is not None
+    provisioner_keys = {f for f, (section, _) in OVERRIDDEN_KEYS.items() if section == "provisioner"}
+    if cfg.provisioner is None:
+        report(("stack_set",), "a stack instance has nobody to run create-db-users.sh: add provisioner: "
+                               "(docs/provisioner.md), with per-account values in each group's overrides")
+        for g, group in enumerate(cfg.stack_set.instances):
+            for field in sorted(f for f in provisioner_keys if getattr(group.overrides, f) is not None):
+                report(("stack_set", "instances", g, "overrides", field), "needs provisioner:")
+        return
+    for g, group in enumerate(cfg.stack_set.instances):
+        path = ("stack_set", "instances", g)
+        secret_arn = group.overrides.admin_secret_arn or cfg.provisioner.admin_secret_arn
+        where = (*path, "overrides", "admin_secret_arn") if group.overrides.admin_secret_arn else \
+            ("provisioner", "admin_secret_arn")
+        one_account = len(group.accounts) == 1 and (
+            not group.organizational_units or group.account_filter is AccountFilterType.INTERSECTION)
+        if group.organizational_units and not one_account:
+            report((*path, "organizational_units"), "each account's database has its own admin secret: name one "
+                                                    "account per group (with OUs: account_filter INTERSECTION) and "
+                                                    "its overrides.admin_secret_arn")
+        elif len(group.accounts) > 1:
+            report((*path, "accounts"), "each account's database has its own admin secret: give each account a "
+                                        "group of its own with overrides.admin_secret_arn")
+        elif group.accounts and secret_arn.split(":")[4] != group.accounts[0]:
+            report(where, f"is in account {secret_arn.split(':')[4]}, not {group.accounts[0]}: set "
+                          f"stack_set.instances[{g}].overrides.admin_secret_arn")
+        for r, region in enumerate(group.regions):
+            if region != cfg.region and group.overrides.artifact_bucket is None:
+                report((*path, "regions", r), f"the provisioner's code must be in a bucket in {region} (Lambda reads "
+                                              "code from the function's region): set overrides.artifact_bucket")
+
+
 def _operation_fits(cfg: EnvConfig, report: Report) -> None:
     from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS  # data only; builders import config
+    from ..provisioner_facts import SERVICE_TIMEOUT_SECONDS
 
-    minutes = operation_minutes(cfg, USERS_READY_TIMEOUT_SECONDS // 60)
+    wait = USERS_READY_TIMEOUT_SECONDS if cfg.provisioner is None else SERVICE_TIMEOUT_SECONDS
+    minutes = operation_minutes(cfg, math.ceil(wait / 60))
     if minutes is not None and minutes > facts.STACK_SET_HANDLER_TIMEOUT_MINUTES:
         report(("stack_set", "max_concurrent"),
                f"in the worst case the first deploy takes {minutes} minutes (each instance may wait "
-               f"{USERS_READY_TIMEOUT_SECONDS // 60} for its database users), more than the "
+               f"{math.ceil(wait / 60)} for its database users), more than the "
                f"{facts.STACK_SET_HANDLER_TIMEOUT_MINUTES} the stack set's handler waits; raise max_concurrent "
                "(with failure_tolerance) or split the instances over several environments")
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +20,9 @@ from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..config.stack_set_rules import describe_targets, instance_configs, operation_minutes
 from ..aws_facts import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE, STACK_SET_HANDLER_TIMEOUT_MINUTES,
                          PermissionModel)
-from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS
-from ..catalog.placeholders import USERS_READY_HANDLE_ID, USERS_READY_ID
+from ..deploy_order import artifact_key
+from ..provisioner.artifact import artifact_name
+from ..provisioner_facts import SERVICE_TIMEOUT_SECONDS
 from .. import jinja_env, paths
 from ..escaping import comment_text
 from ..render import cfn_yaml, json_text, ordered_body
@@ -111,12 +113,17 @@ def guide_section(cfg: EnvConfig) -> str:
                        "database": instances[0].cfg.target.db_cluster_identifier
                        or instances[0].cfg.target.db_instance_identifier,
                        "cluster": bool(instances[0].cfg.target.db_cluster_identifier)})
-    wait_minutes = USERS_READY_TIMEOUT_SECONDS // 60
+    provisioner = cfg.provisioner
+    assert provisioner is not None, "stack_set_rules: a stack set has the provisioner"
+    code_buckets = sorted({(i.region, i.cfg.provisioner.artifact_bucket) for i in instance_configs(cfg)
+                           if i.cfg.provisioner is not None})
+    wait_minutes = math.ceil(SERVICE_TIMEOUT_SECONDS / 60)
     return jinja_env.environment().get_template(GUIDE_TEMPLATE).render(
+        code_buckets=code_buckets, artifact_key=artifact_key(provisioner.ca_bundle_sha256),
+        artifact_name=artifact_name(provisioner.ca_bundle_sha256), ca_bundle_sha256=provisioner.ca_bundle_sha256,
         cfg=cfg, stack_set=cfg.stack_set, groups=groups, service=cfg.stack_set.permission_model is
         PermissionModel.SERVICE_MANAGED, call_as=" --call-as DELEGATED_ADMIN" if "CallAs" in T.stack_set_properties(cfg)
         else "", files={"template": STACK_SET_FILE, "create": CREATE_INPUT_FILE, "product": PRODUCT_FILE},
-        parameter=T.TEMPLATE_URL_PARAMETER, ready=USERS_READY_ID, handle=USERS_READY_HANDLE_ID,
-        wait_minutes=wait_minutes, worst_minutes=operation_minutes(cfg, wait_minutes),
+        parameter=T.TEMPLATE_URL_PARAMETER, wait_minutes=wait_minutes, worst_minutes=operation_minutes(cfg, wait_minutes),
         handler_hours=STACK_SET_HANDLER_TIMEOUT_MINUTES // 60, admin_role=STACK_SET_ADMINISTRATION_ROLE, execution_role=STACK_SET_EXECUTION_ROLE,
     )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cfn_flip import load_yaml
 
-from builders.envs import CLIENT_SG, CLUSTER, SQLSERVER, make_cfg, props
+from builders.envs import CLIENT_SG, CLUSTER, PROVISIONER, SQLSERVER, make_cfg, props
 from templates_src import aws_facts as facts
 from templates_src import checks, render
 from templates_src.builders import names
@@ -130,7 +130,7 @@ def test_endpoints_are_not_deployed_through_a_stack_set() -> None:
 
 
 def test_the_product_does_not_claim_an_env_with_endpoints() -> None:
-    [limit] = provisioning.product_limits(make_cfg(_endpoint()))
+    [limit] = provisioning.product_limits(make_cfg(PROVISIONER, _endpoint()))
     assert limit.path == ("endpoints",) and "no extra endpoints" in limit.message
 
 

@@ -13,7 +13,7 @@ from templates_src.impact.schemas import resource_schema
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
-from .envs import END_TO_END_IAM, LEGACY_SECRET_ARN, OWN_KEY, TWO_USERS, get_att, make_cfg, props, statements, sub
+from .envs import END_TO_END_IAM, LEGACY_SECRET_ARN, OWN_KEY, PROVISIONER, TWO_USERS, get_att, make_cfg, props, statements, sub
 
 BOUNDARY = "arn:aws:iam::111122223333:policy/platform/Boundary"
 PATH = "/teams/orders/"
@@ -143,12 +143,12 @@ def test_deploy_guide_lists_the_options_and_the_role_policies():
 
 
 def test_the_product_takes_only_the_boundary_of_the_iam_options():
-    cfg = make_cfg(iam(permissions_boundary_arn=BOUNDARY, role_path=PATH, key_admin_arns=ADMINS,
-                       secret_reader_arns=READERS, proxy_role_arn=None))
+    cfg = make_cfg(PROVISIONER, iam(permissions_boundary_arn=BOUNDARY, role_path=PATH, key_admin_arns=ADMINS,
+                                    secret_reader_arns=READERS, proxy_role_arn=None))
     assert sorted(p.path for p in product_limits(cfg)) == [("iam", "key_admin_arns"), ("iam", "role_path"),
                                                            ("iam", "secret_reader_arns")]
-    assert product_limits(make_cfg(iam(proxy_role_arn=ROLE_ARN))) != []
-    assert product_limits(make_cfg(iam(permissions_boundary_arn=BOUNDARY))) == []
+    assert product_limits(make_cfg(PROVISIONER, iam(proxy_role_arn=ROLE_ARN))) != []
+    assert product_limits(make_cfg(PROVISIONER, iam(permissions_boundary_arn=BOUNDARY))) == []
 
 
 def test_change_analysis_knows_the_new_create_only_properties():

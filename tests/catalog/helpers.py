@@ -21,7 +21,7 @@ from templates_src.config.model import EnvConfig
 from templates_src.config.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
                                                    missing_waivers)
 
-from builders.envs import merge_into
+from builders.envs import PROVISIONER, merge_into
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "tests" / "fixtures" / "params" / "examples"  # conftest.EXAMPLES
@@ -32,6 +32,8 @@ WITHOUT_DEFAULTS = "_without_defaults"
 
 # Shapes the examples do not cover, each a change to params/dev.yaml (None deletes a key).
 VARIANTS: dict[str, dict[str, Any]] = {
+    # The dev example (script mode in params/) as the product launches it: with the provisioner.
+    "dev": {},
     "own-key-not-retained": {
         "secrets": {"kms_key_arn": KEY_ARN, "retain_on_delete": False, "exclude_characters": ""},
         "waivers": {"retain_on_delete": REASON},
@@ -39,21 +41,29 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "postgres-cluster-ipv6": {
         "engine_family": "POSTGRESQL",
         "network": {"client_security_group_ids": [], "allowed_cidrs": ["2001:db8::/32", "10.0.0.0/8"],
-                    "endpoint_network_type": "DUAL", "database_security_group_id": None},
+                    "endpoint_network_type": "DUAL"},
         "target": {"db_instance_identifier": None, "db_cluster_identifier": "pg-aurora", "port": 5432,
-                   "read_only_endpoint": True},
+                   "read_only_endpoint": True, "database_name": "orders_pg"},
         "pool": {"max_idle_connections_percent": 0},
-        "users": [{"username": "app", "client_password_auth_type": "POSTGRES_MD5"}],
+        # Every role of the users' SQL on PostgreSQL: the migration users (two, in slots 1 and 3) own
+        # the tables the others get default privileges on; an MD5 user's password form.
+        "users": [{"username": "owner_a", "role": "migration", "client_password_auth_type": "POSTGRES_MD5"},
+                  {"username": "app", "role": "app"}, {"username": "owner_b", "role": "migration"}],
         # Three tags beside Environment: every tag slot used (as the prod example did before its endpoint).
         "tags": {"team": "spaces and = signs", "cost-center": "", "data-classification": "internal"},
-        "waivers": {"world_egress": REASON},  # the product's egress without the database's group
+        "provisioner": {"admin_secret_kms_key_arn": KEY_ARN},  # the function decrypts the admin's key too
     },
-    "sqlserver-without-iam": {
-        "engine_family": "SQLSERVER",
+    "postgres-no-roles-no-database": {
+        "engine_family": "POSTGRESQL",
+        "target": {"port": 5432, "database_name": None},
+        "users": [{"username": "plain"}, {"username": "reader", "client_password_auth_type": "POSTGRES_MD5"},
+                  {"username": "third", "client_password_auth_type": "POSTGRES_MD5"}],
+    },
+    "mariadb-without-iam": {
         "proxy": {"require_tls": False, "iam_auth": "DISABLED", "debug_logging": True},
-        "target": {"port": 1433},
-        "users": [{"username": "svc", "iam_auth": "ENABLED", "description": "costs $5 {not a variable}"},
-                  {"username": "report"}, {"username": "etl", "description": "Loads"}],
+        "target": {"engine": "mariadb"},
+        "users": [{"username": "svc", "description": "costs $5 {not a variable}", "role": "app"},
+                  {"username": "report", "role": "readonly"}, {"username": "etl", "description": "Loads", "role": "app"}],
         "waivers": {"require_tls": REASON, "iam_auth": REASON, "alarms": REASON},
         "monitoring": {"alarms": False},  # the product's HasAlarms false (the dashboard stays)
     },
@@ -71,6 +81,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "full-slots-nothing-kept": {
         WITHOUT_DEFAULTS: True,
         "engine_family": "MYSQL",
+        "region": "eu-west-1",  # the provisioner's admin secret is there
+        "target": {"database_name": None},  # no user has a role: MySQL's function connects to no database
         "network": {"client_security_group_ids": ["sg-0a1b2c3d4e5f60733", "sg-0a1b2c3d4e5f60734",
                                                   "sg-0a1b2c3d4e5f60735"],
                     "allowed_cidrs": ["10.1.0.0/16", "192.168.7.0/24", "2001:db8:1::/48"],
@@ -86,11 +98,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
 @cache
 def examples() -> tuple[EnvConfig, ...]:
     """The example envs the product can launch: it has no end-to-end IAM (each user slot is a
-    secret) and no extra endpoints, so such an env gets a note instead of a provisioning file
-    (test_equivalence). Nor has it the provisioner: an example with one is taken in its script
-    mode (the same env without ``provisioner:``), which is what the product launches."""
-    return tuple(dataclasses.replace(cfg, provisioner=None) for cfg in load_environments(PARAMS, "params")
-                 if not end_to_end_iam(cfg) and not cfg.endpoints)
+    secret), no extra endpoints, and always the provisioner (VPC endpoints route), so such an env
+    gets a note instead of a provisioning file (test_equivalence)."""
+    return tuple(cfg for cfg in load_environments(PARAMS, "params")
+                 if not end_to_end_iam(cfg) and not cfg.endpoints and cfg.provisioner is not None
+                 and cfg.provisioner.aws_apis_via.value == "vpc_endpoints")
+
+
+def dev() -> EnvConfig:
+    """params/dev.yaml with the provisioner (the product always has it)."""
+    return next(c for c in variants() if c.env == "dev")
 
 
 def iam_examples() -> tuple[EnvConfig, ...]:
@@ -101,6 +118,7 @@ def iam_examples() -> tuple[EnvConfig, ...]:
 def variants() -> tuple[EnvConfig, ...]:
     """The variants, each loaded (and validated) on its own like a params folder with _defaults.yaml."""
     dev = yaml.safe_load((PARAMS / "dev.yaml").read_text(encoding="utf-8"))
+    merge_into(dev, PROVISIONER)  # the product always has the provisioner
     result = []
     for name, change in VARIANTS.items():
         params = copy.deepcopy(dev)

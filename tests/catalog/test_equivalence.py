@@ -30,9 +30,9 @@ from templates_src.catalog import placeholders, provisioning, verify
 from templates_src.catalog.resolve import Resolver
 from templates_src.config.model import EnvConfig
 
-from builders.envs import END_TO_END_IAM, make_cfg
+from builders.envs import END_TO_END_IAM, PROVISIONER, make_cfg
 
-from .helpers import WAIVED, dedicated, differences, examples, launched, product_body, settings_for, variants, weakens
+from .helpers import WAIVED, dedicated, dev, differences, examples, launched, product_body, settings_for, variants, weakens
 
 
 def _assert_same_stack(cfg: EnvConfig) -> None:
@@ -52,7 +52,7 @@ def test_the_product_launches_each_example_env_as_its_own_template(cfg: EnvConfi
 def test_the_product_does_not_claim_to_launch_end_to_end_iam() -> None:
     """It has no IAM_AUTH slot: launching it for such an env would make secrets the env has not
     got, so the build gives that env a note, not a provisioning file."""
-    cfg = make_cfg(END_TO_END_IAM)
+    cfg = make_cfg(END_TO_END_IAM, PROVISIONER)
     assert verify.launch_differences(cfg, product_body())
     # and the build's note says why, in one reason rather than a list of differing resources
     [limit] = provisioning.product_limits(cfg)
@@ -61,9 +61,10 @@ def test_the_product_does_not_claim_to_launch_end_to_end_iam() -> None:
 
 @pytest.mark.parametrize("cfg", variants(), ids=lambda c: c.env)
 def test_the_product_launches_shapes_the_examples_do_not_cover(cfg: EnvConfig) -> None:
-    # own key + Delete policies (twins), PostgreSQL cluster + IPv6 + no DB group, SQL Server
-    # without TLS or IAM, MySQL pinning with mixed IAM auth, every slot full and nothing kept
-    # (the last three through a product whose _product.yaml waives TLS and IAM auth).
+    # own key + Delete policies (twins), PostgreSQL cluster + IPv6 + every role, PostgreSQL without
+    # roles or database, MariaDB without TLS or IAM, MySQL pinning with mixed IAM auth, every slot
+    # full and nothing kept (the last three through a product whose _product.yaml waives TLS and
+    # IAM auth).
     _assert_same_stack(cfg)
 
 
@@ -118,7 +119,7 @@ def test_an_empty_password_auth_type_is_the_engines_default() -> None:
     ("DatabaseSecurityGroupId", "", "ProxySecurityGroup"),
 ])
 def test_a_difference_fails_with_a_readable_diff(key: str, value: str, changed: str) -> None:
-    cfg = next(c for c in examples() if c.env == "dev")
+    cfg = dev()
     values = {**provisioning.provisioning_values(cfg), key: value}
     diff = differences(dedicated(cfg)["Resources"], launched(cfg, values)["Resources"])
     assert f"== {changed}" in diff

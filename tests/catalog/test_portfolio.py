@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from templates_src import __version__
+from templates_src.builders.provisioner import VPC_ACCESS_POLICY_SUB
 from templates_src.catalog import (FACTORY_FILE, PORTFOLIO_FILE, PRODUCT_FILE, PROVISIONING_FILE, factory, portfolio,
                                    render_catalog)
 
@@ -89,7 +90,9 @@ def test_the_launch_role_is_scoped() -> None:
     assert unscoped == {"cloudformation:ValidateTemplate", "s3:GetObject", "kms:CreateKey", "kms:ListAliases",
                         "secretsmanager:GetRandomPassword", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
                         "ec2:DescribeSecurityGroupRules", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
-                        "cloudwatch:ListDashboards", "sns:ListTopics"}
+                        "cloudwatch:ListDashboards", "sns:ListTopics",
+                        # Lambda's checks of the function's network (CreateFunction with VpcConfig).
+                        "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}
     iam = {a: r for a, r in granted.items() if a.startswith("iam:") and a not in portfolio.DETACH_ACTIONS}
     assert all(r["Fn::Sub"].split(":")[-1] in ("role/SC-*", "policy/SC-*") for rs in iam.values() for r in rs)
 
@@ -98,11 +101,17 @@ def test_the_launch_role_may_detach_only_the_products_policies() -> None:
     """Deleting an attached client policy detaches it from its users' roles first: any role, user or
     group of the account, but only for the product's own policies (policy/SC-*)."""
     role = by_type("AWS::IAM::Role")
-    [statement] = [s for s in role["Policies"][0]["PolicyDocument"]["Statement"]
-                   if set(s["Action"]) & set(portfolio.DETACH_ACTIONS)]
+    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]
+                  if set(s["Action"]) & set(portfolio.DETACH_ACTIONS)}
+    assert set(statements) == {"DetachProductPoliciesToDeleteThem", "DetachVpcAccessPolicy"}
+    statement = statements["DetachProductPoliciesToDeleteThem"]
     assert sorted(statement["Action"]) == sorted(portfolio.DETACH_ACTIONS)
     assert [r["Fn::Sub"].rsplit(":", 1)[-1] for r in statement["Resource"]] == ["role/*", "user/*", "group/*"]
     assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": portfolio.STACK_POLICIES}}}
+    # The database-users function's role: the one AWS managed policy it holds, from its own roles only.
+    vpc = statements["DetachVpcAccessPolicy"]
+    assert vpc["Action"] == ["iam:DetachRolePolicy"] and vpc["Resource"] == [{"Fn::Sub": portfolio.STACK_ROLES}]
+    assert vpc["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": VPC_ACCESS_POLICY_SUB}}}
 
 
 def test_the_factory_file_is_a_factory_portfolio_of_this_version() -> None:

@@ -17,7 +17,7 @@ from templates_src.catalog import PRODUCT_FILE, placeholders, provisioning, rend
 from templates_src.catalog.resolve import Resolver
 from templates_src.config.errors import ParamsErrors
 
-from .helpers import PRODUCT_REASON, WAIVED, examples, lint, product_body, settings_for, variants
+from .helpers import PRODUCT_REASON, WAIVED, dev, examples, lint, product_body, settings_for, variants
 
 # Service Catalog loads a product's template from its S3 URL, where CloudFormation takes 1 MB
 # (the 51,200 bytes of an inline body do not apply; README, Publish to Service Catalog).
@@ -112,7 +112,7 @@ def test_every_env_launch_satisfies_the_constraints_and_rules(cfg: Any) -> None:
 
 
 def _dev(**changes: str) -> dict[str, str]:
-    cfg = next(c for c in examples() if c.env == "dev")
+    cfg = dev()
     return {**provisioning.provisioning_values(cfg), **changes}
 
 
@@ -122,16 +122,19 @@ def _dev(**changes: str) -> dict[str, str]:
     ({"ReadOnlyEndpoint": "true"}, "ReadOnlyEndpointNeedsCluster"),
     ({"RequireTLS": "false"}, "TlsWhileIamAuthRequired"),  # the waived product's rule
     ({"User1ClientPasswordAuthType": "POSTGRES_MD5"}, "MysqlPasswordAuth"),
-    ({"EngineFamily": "POSTGRESQL"}, "PostgresqlPasswordAuth"),  # dev's explicit MySQL auth types
+    ({"EngineFamily": "POSTGRESQL", "DatabaseEngine": "postgres"}, "PostgresqlPasswordAuth"),  # dev's MySQL auth types
     ({"User2IamAuth": "ENABLED"}, "IamAuthEnabledEngines"),  # the waived product's rule
-    ({"EngineFamily": "SQLSERVER", "SessionPinningFilters": "EXCLUDE_VARIABLE_SETS",
+    ({"EngineFamily": "POSTGRESQL", "DatabaseEngine": "postgres", "SessionPinningFilters": "EXCLUDE_VARIABLE_SETS",
       "User1ClientPasswordAuthType": "", "User2ClientPasswordAuthType": ""}, "SessionPinningEngines"),
+    ({"DatabaseEngine": "postgres"}, "DatabaseEngineOfTheFamily"),
+    ({"EngineFamily": "POSTGRESQL", "DatabaseEngine": "mariadb", "User1ClientPasswordAuthType": "",
+      "User2ClientPasswordAuthType": ""}, "DatabaseEngineOfTheFamily"),
+    ({"DatabaseName": ""}, "DatabaseNameForGrants"),  # dev's users have roles
     ({"User2Name": "app_user"}, "UniqueUsernames"),
     ({"ClientSecurityGroup1": ""}, "ClientsAllowed"),
     ({"Tag3Value": "orphan"}, "TagValuesHaveKeys"),
     ({"ClientIpv6Cidr1": "2001:db8::/56"}, "ClientRangesReachTheEndpoint"),  # on the default IPV4 endpoint
     ({"EndpointNetworkType": "IPV6", "ClientIpv4Cidr1": "10.1.0.0/16"}, "ClientRangesReachTheEndpoint"),
-    ({"TargetConnectionNetworkType": "IPV6", "DatabaseSecurityGroupId": ""}, "Ipv6TargetNeedsTheDatabaseGroup"),
 ])
 def test_rules_refuse_launches_that_break_a_cross_parameter_rule(changes: dict[str, str], rule: str) -> None:
     broken = _broken_rules(_dev(**changes), product_body(WAIVED))
@@ -195,19 +198,19 @@ def test_an_iam_auth_waiver_alone_keeps_tls_required() -> None:
 
 
 def test_an_env_without_tls_gets_no_provisioning_file_unless_the_product_waives_it() -> None:
-    cfg = next(c for c in variants() if c.env == "sqlserver-without-iam")
+    cfg = next(c for c in variants() if c.env == "mariadb-without-iam")
     with pytest.raises(ParamsErrors) as raised:
         render_catalog([cfg], __version__)
     assert [str(e) for e in raised.value.errors] == [
-        "params/sqlserver-without-iam.yaml: users[0].iam_auth: DISABLED and ENABLED (users svc, report, etl) are "
+        "params/mariadb-without-iam.yaml: proxy.iam_auth: DISABLED (users svc, report, etl) is "
         "offered by the Service Catalog product only when params/_product.yaml has waivers.iam_auth: <the reason> "
         "(the portfolio owner's choice)",
-        "params/sqlserver-without-iam.yaml: proxy.require_tls: false is offered by the Service Catalog product only "
+        "params/mariadb-without-iam.yaml: proxy.require_tls: false is offered by the Service Catalog product only "
         "when params/_product.yaml has waivers.require_tls: <the reason> (the portfolio owner's choice)",
     ]
     files = render_catalog([cfg], __version__, settings=WAIVED)
     launch = {p["Key"]: p["Value"] for p in json.loads(files[f"{cfg.env}/provisioning-parameters.json"])}
-    assert launch["RequireTLS"] == "false" and launch["User1IamAuth"] == "ENABLED"
+    assert launch["RequireTLS"] == "false" and launch["User1IamAuth"] == "DISABLED"
     assert files[PRODUCT_FILE] == product_text(WAIVED)
 
 
@@ -222,7 +225,7 @@ def test_envs_the_product_cannot_take_are_refused_with_params_errors() -> None:
 
 
 def test_an_env_with_password_rotation_is_refused() -> None:
-    cfg = next(c for c in examples() if c.env == "dev")
+    cfg = dev()
     rotating = dataclasses.replace(cfg, secrets=dataclasses.replace(cfg.secrets, rotation_days=30))
     with pytest.raises(ParamsErrors, match=r"params/dev.yaml: secrets.rotation_days: password rotation needs"):
         render_catalog([rotating], __version__)
@@ -239,9 +242,9 @@ def test_an_env_that_names_the_database_range_is_refused() -> None:
 def test_the_build_refuses_an_env_the_product_would_launch_differently(monkeypatch: pytest.MonkeyPatch) -> None:
     """render_catalog runs the equivalence check for every env, so a builder change the product
     does not follow fails the build instead of shipping a wrong provisioning file."""
-    cfg = next(c for c in examples() if c.env == "dev")
+    cfg = dev()
     original = provisioning.provisioning_values
     monkeypatch.setattr(provisioning, "provisioning_values", lambda c: {**original(c), "LogRetentionInDays": "1"})
     with pytest.raises(ParamsErrors, match=r"^params/dev.yaml: the Service Catalog product would launch it "
-                                           r"differently \(Resources.ProxyLogGroup\); deploy its own template$"):
+                                           r"differently \(Resources.DatabaseUsersLogGroup, Resources.ProxyLogGroup\); deploy its own template$"):
         render_catalog([cfg], __version__)

@@ -21,24 +21,34 @@ from templates_src.stack import build_template
 from templates_src.stacksets import launch_problems
 from templates_src.stacksets import template as T
 
-from builders.envs import make_cfg
+from builders.envs import PROVISIONER, make_cfg
 
 from .helpers import WAIVED, examples, product_body
 
 OTHER_NETWORK = {"vpc_id": "vpc-0f0e0d0c0b0a09081", "subnet_ids": ["subnet-0f0e0d0c0b0a09011", "subnet-0f0e0d0c0b0a09022"],
                  "client_security_group_ids": ["sg-0f0e0d0c0b0a09033"], "database_security_group_id": "sg-0f0e0d0c0b0a09044"}
 KEY = "arn:aws:kms:us-west-2:444455556666:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"
+WEST_SECRET = "arn:aws:secretsmanager:us-west-2:777788889999:secret:rds!cluster-7a8b9c0d-AbCdEf"
+OTHER_ACCOUNT_SECRET = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:orders/db-admin-GhIjKl"
+# Each account's database has its own admin secret, and each region its code bucket.
+WEST_PROVISIONER = {"admin_secret_arn": WEST_SECRET, "artifact_bucket": "orders-artifacts-us-west-2",
+                    "endpoint_security_group_id": "sg-0f0e0d0c0b0a09055", "s3_prefix_list_id": "pl-0123abcd"}
 VARIANTS = {
-    "service-managed-ous": {"stack_set": {
+    "service-managed-ous": {**PROVISIONER, "stack_set": {
         "permission_model": "SERVICE_MANAGED", "auto_deployment": True, "call_as": "DELEGATED_ADMIN",
         "max_concurrent": 3, "failure_tolerance": 2, "region_concurrency": "PARALLEL",
-        "instances": [{"organizational_units": ["ou-ab12-cd34ef56"], "regions": ["eu-west-1", "eu-west-2"]},
-                      {"organizational_units": ["r-ab12"], "accounts": ["777788889999"], "account_filter": "DIFFERENCE",
+        "instances": [{"organizational_units": ["ou-ab12-cd34ef56"], "accounts": ["111122223333"],
+                       "account_filter": "INTERSECTION", "regions": ["eu-west-1"]},
+                      {"organizational_units": ["r-ab12"], "accounts": ["777788889999"], "account_filter": "INTERSECTION",
                        "regions": ["us-west-2"], "overrides": {**OTHER_NETWORK, "kms_key_arn": KEY,
-                                                              "db_cluster_identifier": "orders-west-aurora"}}]}},
-    "self-managed-cidrs": {"network": {"allowed_cidrs": ["10.1.0.0/16"], "endpoint_network_type": "DUAL"}, "stack_set": {"instances": [
-        {"accounts": ["111122223333", "444455556666"], "regions": ["eu-west-1"],
-         "overrides": {"allowed_cidrs": ["10.2.0.0/16", "2001:db8::/48"], "client_security_group_ids": []}}]}},
+                                                              "db_cluster_identifier": "orders-west-aurora",
+                                                              **WEST_PROVISIONER}}]}},
+    "self-managed-cidrs": {**PROVISIONER, "network": {"allowed_cidrs": ["10.1.0.0/16"], "endpoint_network_type": "DUAL"},
+                           "stack_set": {"instances": [
+        {"accounts": ["111122223333"], "regions": ["eu-west-1"]},
+        {"accounts": ["444455556666"], "regions": ["eu-west-1"],
+         "overrides": {"allowed_cidrs": ["10.2.0.0/16", "2001:db8::/48"], "client_security_group_ids": [],
+                       "admin_secret_arn": OTHER_ACCOUNT_SECRET}}]}},
 }
 
 
@@ -96,21 +106,25 @@ def test_the_stack_set_template_says_what_the_params_say():
     assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
     assert properties["OperationPreferences"] == {"FailureToleranceCount": 2, "MaxConcurrentCount": 3,
                                                   "RegionConcurrencyType": "PARALLEL",
-                                                  "RegionOrder": ["eu-west-1", "eu-west-2", "us-west-2"]}
+                                                  "RegionOrder": ["eu-west-1", "us-west-2"]}
     targets = [g["DeploymentTargets"] for g in properties["StackInstancesGroup"]]
-    assert targets == [{"OrganizationalUnitIds": ["ou-ab12-cd34ef56"]},
-                       {"OrganizationalUnitIds": ["r-ab12"], "Accounts": ["777788889999"], "AccountFilterType": "DIFFERENCE"}]
+    assert targets == [{"OrganizationalUnitIds": ["ou-ab12-cd34ef56"], "Accounts": ["111122223333"],
+                        "AccountFilterType": "INTERSECTION"},
+                       {"OrganizationalUnitIds": ["r-ab12"], "Accounts": ["777788889999"],
+                        "AccountFilterType": "INTERSECTION"}]
     # Only what differs is overridden; the first group has nothing to override.
     assert "ParameterOverrides" not in properties["StackInstancesGroup"][0]
     keys = {p["ParameterKey"] for p in properties["StackInstancesGroup"][1]["ParameterOverrides"]}
     # A cluster instead of the env's instance: both identifiers change (the instance's is emptied).
     assert keys == {"VpcId", "SubnetIds", "ClientSecurityGroup1", "DatabaseSecurityGroupId", "KmsKeyArn",
-                    "DBClusterIdentifier", "DBInstanceIdentifier"}
+                    "DBClusterIdentifier", "DBInstanceIdentifier",
+                    # The account's admin secret and the region's code bucket, endpoints and S3 prefix list.
+                    "AdminSecretArn", "ProvisionerArtifactBucket", "EndpointSecurityGroupId", "S3PrefixListId"}
     assert json.dumps(properties).count("CAPABILITY_IAM") == 1
 
 
 def test_an_env_the_product_cannot_launch_gets_no_stack_set():
-    cfg = make_cfg({"secrets": {"rotation_days": 30},
+    cfg = make_cfg(PROVISIONER, {"secrets": {"rotation_days": 30},
                     "network": {"secrets_manager_endpoint_security_group_id": "sg-0a1b2c3d4e5f60755"},
                     "stack_set": {"instances": [{"accounts": ["111122223333"], "regions": ["eu-west-1"]}]}})
     problems = [str(p) for p in launch_problems([cfg], product_body())]
@@ -121,7 +135,7 @@ def test_an_env_the_product_cannot_launch_gets_no_stack_set():
 def test_a_stack_set_env_without_tls_needs_the_products_waiver():
     """Its instances launch the product, so the product must offer RequireTLS false and IamAuth
     DISABLED (params/_product.yaml); without the waivers the build refuses the stack set."""
-    cfg = make_cfg({"proxy": {"require_tls": False, "iam_auth": "DISABLED"},
+    cfg = make_cfg(PROVISIONER, {"proxy": {"require_tls": False, "iam_auth": "DISABLED"},
                     "waivers": {"require_tls": "legacy clients, ticket TEST-3", "iam_auth": "legacy clients, TEST-3"},
                     "stack_set": {"instances": [{"accounts": ["111122223333"], "regions": ["eu-west-1"]}]}})
     problems = [str(p) for p in launch_problems([cfg], product_body())]
