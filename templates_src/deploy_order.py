@@ -3,7 +3,8 @@ and deploy.sh.
 
 With the provisioner (``provisioner:``) the stack makes the users itself: the only step before
 the stack is putting the provisioner's code where the function takes it from (the artifact
-bucket). Without it, two shapes, decided by who makes the users' credentials:
+bucket: stage.sh), after which every way of deploying the template needs nothing else.
+Without it, two shapes, decided by who makes the users' credentials:
 - The stack generates secrets: the users can only be made once their secrets exist, which is
   during the stack's creation. The stack pauses at its users-ready wait condition
   (builders/users_ready.py); deploy.sh waits for that pause, runs create-db-users.sh and sends

@@ -20,6 +20,9 @@ FUNCTION_MEMORY_MB = 256
 RESERVED_CONCURRENCY = 1
 # Where the artifact lives in params' provisioner.artifact_bucket.
 ARTIFACT_KEY_PREFIX = "rds-proxy-cfn/"
+# Where AWS publishes the RDS CA bundle for every commercial region ("Using SSL/TLS to encrypt a
+# connection to a DB instance or cluster", RDS User Guide); provisioner.ca_bundle_sha256 pins it.
+CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 CUSTOM_RESOURCE_TYPE = "Custom::DatabaseUsers"
 
 S3_BUCKET_PATTERN = r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"

@@ -28,6 +28,7 @@ from .config.rules import iam_users
 from .deploy_order import deploy_plan
 from .drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text
+from .provisioner_facts import CA_BUNDLE_URL
 from .builders import names
 from .sql_facts import UserRole
 from .users_sql import DB_CLIENTS, db_users_sql, sql_context
@@ -37,6 +38,7 @@ PARAMETERS_FILE = "parameters.json"
 TEMPLATE_CONFIGURATION_FILE = "template-configuration.json"
 STACK_POLICY_FILE = "stack-policy.json"
 DEPLOY_SCRIPT_FILE = "deploy.sh"
+STAGE_SCRIPT_FILE = "stage.sh"  # provisioner envs only
 DEPLOY_GUIDE_FILE = "DEPLOY.md"
 DB_USERS_SQL_FILE = "db-users.sql"
 DB_USERS_SCRIPT_FILE = "create-db-users.sh"
@@ -177,6 +179,7 @@ def template_configuration_json(cfg: EnvConfig, template: Template) -> str:
 DEPLOY_GUIDE_TEMPLATE = "deploy.md.j2"
 DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
+STAGE_SCRIPT_TEMPLATE = "stage.sh.j2"
 # What those include ({% include %}): tests/test_render.py checks that the list is complete.
 DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "network.md.j2", "endpoints.md.j2")
 DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
@@ -193,7 +196,7 @@ def prepare_templates(extra: Sequence[str] = (), compiled: Mapping[str, bytes] |
     if compiled and environment.bytecode_cache is None:
         environment.bytecode_cache = jinja_env.TemplateCache(compiled)
     for name in (DEPLOY_GUIDE_TEMPLATE, *DEPLOY_GUIDE_INCLUDES, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
-                 DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()), *extra):
+                 STAGE_SCRIPT_TEMPLATE, DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()), *extra):
         environment.get_template(name)
 
 
@@ -230,13 +233,14 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         alarm_conditions={spec.what: alarms.condition(spec) for spec in alarms.specs(cfg)},
         dashboard=dashboard.dashboard_name(cfg),
         iam_options=iam_guide.guide(cfg),
+        ca_bundle_url=CA_BUNDLE_URL,
     )
 
 
 def _file_names() -> dict[str, str]:
     return {"template": TEMPLATE_FILE, "parameters": PARAMETERS_FILE, "configuration": TEMPLATE_CONFIGURATION_FILE,
             "stack_policy": STACK_POLICY_FILE, "stack_policy_during_update": STACK_POLICY_DURING_UPDATE_FILE,
-            "deploy": DEPLOY_SCRIPT_FILE, "users": DB_USERS_SCRIPT_FILE,
+            "deploy": DEPLOY_SCRIPT_FILE, "stage": STAGE_SCRIPT_FILE, "users": DB_USERS_SCRIPT_FILE,
             "guide": DEPLOY_GUIDE_FILE}
 
 
@@ -246,6 +250,17 @@ def deploy_script(cfg: EnvConfig, template: Template) -> str:
         cfg=cfg, plan=deploy_plan(cfg), capabilities=capabilities(template), files=_file_names(),
         log_group=log_group_name(cfg),
     ).rstrip("\n") + "\n"
+
+
+def stage_files(cfg: EnvConfig) -> dict[str, str]:
+    """stage.sh, for an env whose stack's provisioner makes the users: it puts the function's code
+    where the template says, so that any way of deploying the template needs nothing else."""
+    plan = deploy_plan(cfg)
+    if plan.artifact is None:
+        return {}
+    text = _jinja().get_template(STAGE_SCRIPT_TEMPLATE).render(
+        cfg=cfg, plan=plan, files=_file_names(), ca_bundle_url=CA_BUNDLE_URL)
+    return {STAGE_SCRIPT_FILE: text.rstrip("\n") + "\n"}
 
 
 def db_users_files(cfg: EnvConfig) -> dict[str, str]:
@@ -269,7 +284,7 @@ def render_env(cfg: EnvConfig, template: Template, body: dict[str, Any] | None =
         f"{cfg.env}/{STACK_POLICY_FILE}": json_text(stack_policy(template)),
         f"{cfg.env}/{DEPLOY_GUIDE_FILE}": deploy_guide(cfg, template),
         f"{cfg.env}/{DEPLOY_SCRIPT_FILE}": deploy_script(cfg, template),
-        **{f"{cfg.env}/{name}": text for name, text in db_users_files(cfg).items()},
+        **{f"{cfg.env}/{name}": text for name, text in {**stage_files(cfg), **db_users_files(cfg)}.items()},
     }
 
 

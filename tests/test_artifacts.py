@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cfn_flip import load_yaml
 
 from templates_src import aws_facts as facts
 from templates_src.builders import outputs
+from templates_src.deploy_order import deploy_plan
 from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
-from conftest import example_configs, example_files
+from conftest import ROOT, example_configs, example_files
 
 CONFIGS = example_configs()
 ENVS = sorted(CONFIGS)
@@ -60,8 +62,7 @@ def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
 def test_deploy_guide_uses_the_envs_real_names(env):
     cfg = CONFIGS[env]
     guide = _file(env, DEPLOY_GUIDE_FILE)
-    assert f"--stack-name {cfg.stack_name}" in guide and f"--region {cfg.region}" in guide
-    assert "--capabilities CAPABILITY_IAM" in guide
+    assert f"| Stack | `{cfg.stack_name}` in `{cfg.region}` |" in guide
     for output in _template(env)["Outputs"]:
         assert f"`{cfg.stack_name}-{output}`" in guide
     iam_users = [u for u in cfg.users if u.iam_auth.value != "DISABLED"]
@@ -69,7 +70,30 @@ def test_deploy_guide_uses_the_envs_real_names(env):
         assert f"`{cfg.stack_name}-{outputs.client_policy_output_name(user.username)}`" in guide
     if iam_users:
         assert f"!ImportValue {cfg.stack_name}-{outputs.client_policy_output_name(iam_users[0].username)}" in guide
-    assert f"bash generated/{env}/deploy.sh" in guide and "--enable-termination-protection" in guide
+    assert f"bash generated/{env}/deploy.sh" in guide
+    if cfg.provisioner is None:  # the commands by hand are its steps; a provisioner env's are in docs/deploying.md
+        assert f"--stack-name {cfg.stack_name}" in guide and f"--region {cfg.region}" in guide
+        assert "--capabilities CAPABILITY_IAM" in guide and "--enable-termination-protection" in guide
     assert f"DB_NAME: {cfg.target.database_name}" in guide or cfg.target.database_name is None
     assert "generate_db_auth_token" in guide and "@aws-sdk/rds-signer" in guide
     assert f'DB_PORT: "{facts.ENGINES[cfg.engine_family].port}"' in guide
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_section_holds_what_a_person_runs(env):
+    """A provisioner env: one staging command and one deploy command, the rest in docs/deploying.md.
+    The script mode: its steps, under a note at the top that unattended deploys need the provisioner."""
+    cfg = CONFIGS[env]
+    guide = _file(env, DEPLOY_GUIDE_FILE)
+    section = guide.split("## Deploy, in this order\n")[1].split("\n## ")[0]
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", section, re.S) for line in block.splitlines()]
+    after_title = guide.split("\n# Deploying RDS Proxy ", 1)[1].split("\n\n", 2)[1]
+    if cfg.provisioner:
+        assert commands == [f"bash generated/{env}/stage.sh", f"bash generated/{env}/deploy.sh"]
+        artifact = deploy_plan(cfg).artifact
+        assert f"`s3://{artifact.bucket}/{artifact.key}`" in section and f"`{artifact.ca_bundle_sha256}`" in section
+        assert section.rstrip().endswith("docs/deploying.md.") and (ROOT / "docs" / "deploying.md").is_file()
+        assert not after_title.startswith(">")
+    else:
+        assert after_title.startswith("> **A person deploys this env.**") and "(docs/provisioner.md)" in after_title
+        assert f"generated/{env}/create-db-users.sh" in section and len(commands) > 2

@@ -68,19 +68,6 @@ def _stub(path: Path, source: str, **values: Path) -> None:
     path.chmod(0o755)
 
 
-# Stands in for `rds-proxy-cfn artifact`: logs its arguments and writes the zip it names.
-FAKE_TOOL = r'''
-import sys
-from pathlib import Path
-args = sys.argv[1:]
-with Path(__LOG__).open("a") as log:
-    log.write("rds-proxy-cfn " + " ".join(args[:1] + args[2:]) + "\n")
-out = Path(args[args.index("--out") + 1])
-(out / __NAME__).write_bytes(b"zip")
-print(out / __NAME__)
-'''
-
-
 def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_present: bool = True,
             environment: dict[str, str] | None = None, kept_log_group: str = "") -> tuple[subprocess.CompletedProcess, list[str]]:
     out, bin_dir = tmp_path / "out", tmp_path / "bin"
@@ -96,9 +83,6 @@ def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_pre
                                  "kept_log_group": kept_log_group}))
     _stub(bin_dir / "aws", FAKE_AWS, STATE=state, LOG=log)
     _stub(bin_dir / "curl", FAKE_CURL, LOG=log)
-    plan = deploy_plan(example_configs()[env])
-    if plan.artifact:
-        _stub(bin_dir / "rds-proxy-cfn", FAKE_TOOL.replace("__NAME__", repr(plan.artifact.name)), LOG=log)
     done = subprocess.run(["bash", str(out / DEPLOY_SCRIPT_FILE)], capture_output=True, text=True, timeout=60,
                           env={"PATH": f"{bin_dir}:/usr/bin:/bin", "DEPLOY_LOG": str(log), "HOME": str(tmp_path),
                                **(environment or {})})
@@ -148,28 +132,17 @@ def test_with_the_provisioner_a_deploy_needs_no_database_and_no_person(env, tmp_
     assert not [c for c in calls if c.startswith("rds-proxy-cfn") or c.startswith("s3 cp")]
 
 
-def test_missing_code_is_staged_from_the_ca_bundle_then_the_stack_is_created(tmp_path):
+@pytest.mark.parametrize("environment", [{}, {"RDS_CA_BUNDLE": "global-bundle.pem"}])
+def test_missing_code_stops_before_the_stack_naming_stage_sh(tmp_path, environment):
+    """deploy.sh builds no code, whatever the environment holds: one line names stage.sh."""
     env = PROVISIONED[0]
     plan = deploy_plan(example_configs()[env])
-    bundle = tmp_path / "global-bundle.pem"
-    bundle.write_text("pem")
-    done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False,
-                          environment={"RDS_CA_BUNDLE": str(bundle)})
-    assert done.returncode == 0, done.stderr
-    stage = next(i for i, c in enumerate(calls) if c.startswith("rds-proxy-cfn "))
-    assert calls[stage].startswith(f"rds-proxy-cfn artifact {bundle} --sha256 {plan.artifact.ca_bundle_sha256} --out ")
-    upload = next(i for i, c in enumerate(calls) if c.startswith("s3 cp "))
-    assert calls[upload].endswith(f"s3://{plan.artifact.bucket}/{plan.artifact.key}")
-    create = next(i for i, c in enumerate(calls) if " create-stack " in f" {c} ")
-    assert stage < upload < create
-
-
-def test_missing_code_without_a_ca_bundle_stops_before_the_stack(tmp_path):
-    env = PROVISIONED[0]
-    done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False)
+    done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False, environment=environment)
     assert done.returncode == 1
-    assert "set RDS_CA_BUNDLE" in done.stderr and deploy_plan(example_configs()[env]).artifact.ca_bundle_sha256 in done.stderr
-    assert not [c for c in calls if " create-stack " in f" {c} " or c.startswith("s3 cp")]
+    [line] = done.stderr.splitlines()
+    assert f"s3://{plan.artifact.bucket}/{plan.artifact.key}" in line
+    assert line.endswith(f"stage it first: bash {tmp_path / 'out' / 'stage.sh'}"), line
+    assert not [c for c in calls if " create-stack " in f" {c} " or c.startswith(("s3 cp", "rds-proxy-cfn"))]
 
 
 def test_the_examples_have_a_provisioner_for_each_engine_it_supports():
@@ -185,7 +158,7 @@ def test_an_update_runs_under_the_during_update_policy_then_sets_the_shipped_one
     script = example_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
     assert '--stack-policy-during-update-body "file://$here/stack-policy-during-update.json"' in script
     done, calls = _deploy(tmp_path, env, "UPDATE_COMPLETE", "CREATE_COMPLETE",
-                          environment={"DB_ADMIN_USER": "admin", "RDS_CA_BUNDLE": "x"})
+                          environment={"DB_ADMIN_USER": "admin"})
     assert done.returncode == 0, done.stderr
     updates = [i for i, c in enumerate(calls) if " update-stack " in f" {c} "]
     policies = [i for i, c in enumerate(calls) if " set-stack-policy " in f" {c} "]

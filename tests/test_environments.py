@@ -23,7 +23,7 @@ def test_two_files_in_one_environment_are_two_stacks_tagged_with_it(params_copy,
     assert run_main("--no-lint", "--params", str(params_copy), "--out", str(out)).code == 0
     reports, dev = (out / name / "rds-proxy.yaml" for name in ("dev-reports", "dev"))
     assert _tags(reports.read_text())["Environment"] == _tags(dev.read_text())["Environment"] == "dev"
-    assert "--stack-name rds-proxy-dev-reports" in (out / "dev-reports" / "DEPLOY.md").read_text()
+    assert "`rds-proxy-dev-reports`" in (out / "dev-reports" / "DEPLOY.md").read_text()
     assert "rds-proxy-dev-reports" not in (out / "dev" / "DEPLOY.md").read_text()
     assert "RDS Proxy reports-dev (dev)" in reports.read_text()  # descriptions name the environment
 

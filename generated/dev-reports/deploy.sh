@@ -3,15 +3,15 @@
 #   python build.py dev-reports
 #
 # Creates or updates stack rds-proxy-dev-reports in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip (staged first if it is not);
+#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip: stage.sh put it
+#      there (this script stops, naming it, when it did not);
 #   2. the stack is created (with its stack policy and termination protection) or updated: its
 #      DatabaseUsers custom resource makes the database users before the target group.
 # Nothing here reaches the database, and no step waits for a person.
 #
-#   RDS_CA_BUNDLE=global-bundle.pem bash generated/dev-reports/deploy.sh
+#   bash generated/dev-reports/stage.sh && bash generated/dev-reports/deploy.sh
 #
-# Needs the AWS CLI v2; to stage the code, rds-proxy-cfn and the RDS CA bundle (RDS_CA_BUNDLE,
-# SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a).
+# Needs the AWS CLI v2.
 set -euo pipefail
 
 region=eu-west-1
@@ -27,17 +27,11 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
 artifact_bucket=payments-artifacts-eu-west-1
 artifact_key=rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip
 
-# The function's code: named by the digest of its inputs, so a key that exists holds this code.
+# CloudFormation creates (or updates) the function from this object, so it must be there first.
 if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then
-  if [ -z "${RDS_CA_BUNDLE:-}" ]; then
-    echo "the provisioner's code is not at s3://$artifact_bucket/$artifact_key; set RDS_CA_BUNDLE to the RDS CA" >&2
-    echo "bundle (global-bundle.pem, SHA-256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a) and run again to stage it" >&2
-    exit 1
-  fi
-  staging=$(mktemp -d)
-  trap 'rm -rf "$staging"' EXIT
-  rds-proxy-cfn artifact --ca-bundle "$RDS_CA_BUNDLE" --sha256 3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a --out "$staging" >/dev/null
-  aws s3 cp --region "$region" --only-show-errors "$staging/provisioner-3f2c804605205c6564d7.zip" "s3://$artifact_bucket/$artifact_key"
+  printf "the provisioner's code is not at s3://%s/%s; stage it first: bash %q\n" "$artifact_bucket" "$artifact_key" \
+    "$here/stage.sh" >&2
+  exit 1
 fi
 
 status=$(stack_status)
