@@ -4,8 +4,9 @@ The scripts run with ``AWS_ENDPOINT_URL`` pointing here, so the real ``aws`` com
 command line and botocore builds, validates (required parameters, types, lengths) and signs each
 request exactly as it would for AWS: a parameter a command does not take, or a value of the
 wrong shape, fails the call before it is sent. This server only records what arrives and answers
-the operations the scripts use (S3 HeadObject and PutObject, CloudFormation's stack and change
-set operations, CloudWatch Logs DescribeLogGroups) with the smallest documented response.
+the operations the scripts use (S3 HeadObject and PutObject, CloudFormation's stack, change set
+and stack set operations, CloudWatch Logs DescribeLogGroups, Service Catalog ProvisionProduct)
+with the smallest documented response.
 
 One fact is modelled: CloudFormation's create of the provisioner's function fails while the
 code object its template names is missing from S3 (Lambda reads the code when the function is
@@ -68,6 +69,7 @@ class StandIn:
     def __init__(self, region: str) -> None:
         self.region = region
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.object_regions: dict[tuple[str, str], str] = {}  # the region each PutObject was signed for
         self.stacks: dict[str, Stack] = {}
         self.log_groups: list[str] = []
         self.calls: list[Call] = []
@@ -187,6 +189,9 @@ class StandIn:
                                      "</ExecutionStatus><Changes><member><Type>Resource</Type><ResourceChange>"
                                      "<Action>Add</Action><LogicalResourceId>Proxy</LogicalResourceId>"
                                      "<ResourceType>AWS::RDS::DBProxy</ResourceType></ResourceChange></member></Changes>")
+        if action in ("CreateStackSet", "CreateStackInstances"):  # recorded (self.calls) for the test to read
+            answer = "<StackSetId>0</StackSetId>" if action == "CreateStackSet" else "<OperationId>0</OperationId>"
+            return 200, _cfn(action, answer)
         if action == "ExecuteChangeSet":
             if stack is None or stack.pending is None:
                 return 400, _cfn_error("ChangeSetNotFound", "no such change set")
@@ -258,11 +263,17 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             assert match, "an unsigned request"
             return match.group(2)
 
+        def _region(self) -> str:
+            match = _SCOPE.search(self.headers.get("Authorization") or "")
+            assert match, "an unsigned request"
+            return match.group(1)
+
         def _s3(self, operation: str) -> None:
             bucket, _, key = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/").partition("/")
             standin.calls.append(Call("s3", operation, {"Bucket": bucket, "Key": key}))
             if operation == "PutObject":
                 standin.objects[(bucket, key)] = self._body()
+                standin.object_regions[(bucket, key)] = self._region()
                 self._send(200, ETag='"0"')
             elif (bucket, key) in standin.objects:
                 data = standin.objects[(bucket, key)]
@@ -281,6 +292,12 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             service, body = self._service(), self._body()
+            if service == "servicecatalog":  # JSON protocol; ProvisionProduct recorded as sent
+                operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                standin.calls.append(Call(service, operation, json.loads(body or b"{}")))
+                record = {"RecordDetail": {"RecordId": "rec-0", "Status": "CREATED", "RecordType": "PROVISION_PRODUCT"}}
+                self._send(200, json.dumps(record).encode(), "application/x-amz-json-1.1")
+                return
             if service == "logs":  # JSON protocol: the operation in X-Amz-Target
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
                 params = json.loads(body or b"{}")
