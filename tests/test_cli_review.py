@@ -58,8 +58,8 @@ def test_diff_names_files_that_would_appear_or_go(project):
     summaries = [line for line in result.out.splitlines() if line.startswith(("qa:", "staging:"))]
     # 9 files: a script-mode env's (no provisioning-parameters.json: the product always has the provisioner)
     assert summaries[0].startswith("qa: 9 file(s) added, 0 removed, 0 changed; resources: 24 added")
-    # staging's 10 files and its stack set's 5 (stack-set.yaml, stack-set-create.json, 3 instance groups)
-    assert summaries[1].startswith("staging: 0 file(s) added, 15 removed, 0 changed; resources: 0 added, 27 removed")
+    # staging's 10 files (stage.sh, not create-db-users.sh: it has the provisioner) and its stack set's 5
+    assert summaries[1].startswith("staging: 0 file(s) added, 15 removed, 0 changed; resources: 0 added, 33 removed")
 
 
 ORG_RULE = """\
@@ -165,7 +165,7 @@ def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_
     # (the synthetic envs without the provisioner, or without the database's group, get notes of their own)
     notes = [line for line in result.out.splitlines() if line.startswith("note: ") and "differently" in line]
     assert notes == [f"note: {params}/env-005.yaml: the Service Catalog product would launch it differently "
-                     "(Resources.ProxyLogGroup); deploy its own template (not offered through the Service Catalog "
+                     "(Resources.DatabaseUsersLogGroup, Resources.ProxyLogGroup); deploy its own template (not offered through the Service Catalog "
                      "product)"]
     assert not (out / "env-005" / "provisioning-parameters.json").exists()
     assert (out / "env-005" / "rds-proxy.yaml").exists()
