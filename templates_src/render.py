@@ -196,7 +196,8 @@ def prepare_templates(extra: Sequence[str] = (), compiled: Mapping[str, bytes] |
     if compiled and environment.bytecode_cache is None:
         environment.bytecode_cache = jinja_env.TemplateCache(compiled)
     for name in (DEPLOY_GUIDE_TEMPLATE, *DEPLOY_GUIDE_INCLUDES, DB_USERS_SCRIPT_TEMPLATE, DEPLOY_SCRIPT_TEMPLATE,
-                 STAGE_SCRIPT_TEMPLATE, DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()), *extra):
+                 STAGE_SCRIPT_TEMPLATE, DB_USERS_HEADER_TEMPLATE, *(c["template"] for c in DB_CLIENTS.values()),
+                 *(c["parts"] for c in DB_CLIENTS.values() if "parts" in c), *extra):
         environment.get_template(name)
 
 

@@ -22,11 +22,13 @@ from .sql_facts import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGINS, POSTGRES_IAM_RO
 DB_CLIENTS: dict[EngineFamily, dict[str, str]] = {
     EngineFamily.MYSQL: {
         "name": "the mysql client", "password_env": "MYSQL_PWD", "template": "db-users.mysql.sql.j2",
+        "parts": "db-users.mysql.parts.j2",
         "tools": "the mysql client (MySQL 8's, or MariaDB's as Debian and Amazon Linux ship it)",
         "command": 'mysql --host "$DB_HOST" --port {port} --user "$DB_ADMIN_USER" "${{options[@]}}"',
     },
     EngineFamily.POSTGRESQL: {
         "name": "psql", "password_env": "PGPASSWORD", "template": "db-users.postgresql.sql.j2",
+        "parts": "db-users.postgresql.parts.j2",
         "tools": "psql",
         "command": 'psql "host=$DB_HOST port={port} dbname={database} user=$DB_ADMIN_USER sslmode=verify-full '
                    'sslrootcert=\'$RDS_CA_BUNDLE\'" --quiet',

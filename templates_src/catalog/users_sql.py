@@ -55,7 +55,8 @@ def _config(engine: DatabaseEngine, role: UserRole | None) -> EnvConfig:
 def _parts(engine: DatabaseEngine, role: UserRole | None) -> tuple[Macros, list[UserGrants]]:
     cfg = _config(engine, role)
     context = sql_context(cfg)
-    template = jinja_env.environment().get_template(DB_CLIENTS[cfg.engine_family]["template"])
+    # The parts template holds only the macros: making its module renders nothing.
+    template = jinja_env.environment().get_template(DB_CLIENTS[cfg.engine_family]["parts"])
     return template.make_module(context), context["users"]
 
 
