@@ -61,6 +61,16 @@ def _stage(standin: StandIn, tmp: Path, region: str, bucket: str, key: str) -> N
     _aws(standin, tmp, "s3", "cp", "--region", region, code.name, f"s3://{bucket}/{key}")
 
 
+def _launch(standin: StandIn, tmp: Path, env: str, region: str) -> dict[str, str]:
+    """``aws servicecatalog provision-product`` with the env's file; the values as the CLI sent them."""
+    _aws(standin, tmp, "servicecatalog", "provision-product", "--region", region,
+         "--product-id", "prod-abcdefghijklm", "--provisioning-artifact-name", "0.1.0",
+         "--provisioned-product-name", f"{env}-proxy",
+         "--provisioning-parameters", f"file://generated/{env}/{PROVISIONING_FILE}")
+    [call] = [c for c in standin.calls if c.operation == "ProvisionProduct"]
+    return {p["Key"]: p["Value"] for p in call.params["ProvisioningParameters"]}
+
+
 def _makes_its_own_users(resources: dict[str, Any], standin: StandIn, region: str) -> None:
     assert not [r for r in resources.values() if r["Type"] in WAITS], "a wait condition nobody would signal"
     assert resources["DatabaseUsers"]["Type"] == "Custom::DatabaseUsers"
@@ -79,12 +89,7 @@ def test_a_service_catalog_launch_makes_its_users_with_no_one_there(env: str, tm
         assert cfg.provisioner is not None
         values = {p["Key"]: p["Value"] for p in json.loads(provisioning.read_text())}
         _stage(standin, tmp_path, cfg.region, values["ProvisionerArtifactBucket"], values["ProvisionerArtifactKey"])
-        _aws(standin, tmp_path, "servicecatalog", "provision-product", "--region", cfg.region,
-             "--product-id", "prod-abcdefghijklm", "--provisioning-artifact-name", "0.1.0",
-             "--provisioned-product-name", f"{env}-proxy",
-             "--provisioning-parameters", f"file://generated/{env}/{PROVISIONING_FILE}")
-        [call] = [c for c in standin.calls if c.operation == "ProvisionProduct"]
-        sent = {p["Key"]: p["Value"] for p in call.params["ProvisioningParameters"]}
+        sent = _launch(standin, tmp_path, env, cfg.region)
         resources = resolve(_product(), sent)["Resources"]
         _makes_its_own_users(resources, standin, cfg.region)
     # The SQL the launch runs is the env's own (the build's launch check compares every property).
@@ -97,12 +102,7 @@ def test_a_launch_without_staged_code_is_caught(tmp_path: Path) -> None:
     cfg = example_configs()[env]
     _write(tmp_path, f"{env}/{PROVISIONING_FILE}")
     with StandIn(cfg.region) as standin:
-        _aws(standin, tmp_path, "servicecatalog", "provision-product", "--region", cfg.region,
-             "--product-id", "prod-abcdefghijklm", "--provisioning-artifact-name", "0.1.0",
-             "--provisioned-product-name", f"{env}-proxy",
-             "--provisioning-parameters", f"file://generated/{env}/{PROVISIONING_FILE}")
-        [call] = [c for c in standin.calls if c.operation == "ProvisionProduct"]
-        sent = {p["Key"]: p["Value"] for p in call.params["ProvisioningParameters"]}
+        sent = _launch(standin, tmp_path, env, cfg.region)
         with pytest.raises(AssertionError, match="was never staged"):
             _makes_its_own_users(resolve(_product(), sent)["Resources"], standin, cfg.region)
 

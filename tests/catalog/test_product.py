@@ -14,7 +14,7 @@ import pytest
 
 from templates_src import __version__
 from templates_src.catalog import PRODUCT_FILE, placeholders, provisioning, render_catalog
-from templates_src.catalog.resolve import Resolver
+from templates_src.catalog.resolve import Resolver, resolve
 from templates_src.config.errors import ParamsErrors
 
 from .helpers import PRODUCT_REASON, WAIVED, dev, examples, lint, product_body, settings_for, variants
@@ -248,3 +248,36 @@ def test_the_build_refuses_an_env_the_product_would_launch_differently(monkeypat
     with pytest.raises(ParamsErrors, match=r"^params/dev.yaml: the Service Catalog product would launch it "
                                            r"differently \(Resources.DatabaseUsersLogGroup, Resources.ProxyLogGroup\); deploy its own template$"):
         render_catalog([cfg], __version__)
+
+
+# --- a provisioned-product update runs the users again exactly when they change --------------------
+
+def _users_properties(values: dict[str, str]) -> dict[str, Any]:
+    return resolve(product_body(), values)["Resources"]["DatabaseUsers"]["Properties"]
+
+
+@pytest.mark.parametrize("change", [
+    {"User3Name": "newcomer"},  # a user added
+    {"User2Name": "renamed"},  # a user renamed (a new one made, the old one's login disabled)
+    {"User2Name": "", "User2Description": ""},  # a user removed
+    {"User1Role": "readonly"},  # other grants
+    {"PasswordLength": "40"},  # Secrets Manager generates new passwords: the users get them
+    {"ExcludeCharacters": "x"},
+    {"DatabaseName": "orders_v2"},
+    {"DBInstanceIdentifier": "orders-dev-db-2"},  # another target
+    {"AdminSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-99999999-ZyXwVu"},
+])
+def test_a_provisioned_product_update_that_concerns_the_users_runs_them_again(change: dict[str, str]) -> None:
+    """CloudFormation sends a custom resource an Update only when its properties change (User
+    Guide, "Custom resources"): each of these must change them."""
+    values = _dev()
+    assert _users_properties({**values, **change}) != _users_properties(values)
+
+
+@pytest.mark.parametrize("change", [
+    {"IdleClientTimeout": "900"}, {"AlarmPinnedPercent": "10"}, {"Tag1Value": "another"},
+    {"User1Description": "another description"}, {"MaxConnectionsPercent": "40"},
+])
+def test_a_provisioned_product_update_that_leaves_the_users_alone_does_not_run_them(change: dict[str, str]) -> None:
+    values = _dev()
+    assert _users_properties({**values, **change}) == _users_properties(values)
