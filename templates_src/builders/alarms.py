@@ -136,6 +136,17 @@ def _availability(cfg: EnvConfig, role: str, who: str, whom: str, reason: str) -
                      extra_dimensions=role_dimensions(role), threshold_reason=reason)
 
 
+def _saturation(cfg: EnvConfig, role: str, who: str, description: str, pool: str) -> AlarmSpec:
+    allowed = ("allowed", m.MAX_DATABASE_CONNECTIONS, "Sum")
+    return AlarmSpec(f"{who}-pool-saturation", description,
+                     "GreaterThanOrEqualToThreshold", cfg.monitoring.pool_saturation_percent, SATURATION_MINUTES,
+                     expression="100*connections/allowed", extra_dimensions=role_dimensions(role),
+                     inputs=(("connections", m.DATABASE_CONNECTIONS, "Sum"), allowed), unit="% of allowed",
+                     threshold_reason=f"pool_saturation_percent (default 90) of {pool} every minute for 5 "
+                                      "minutes: beyond it requests wait for a connection (connection_borrow_timeout); "
+                                      "a burst of a minute or two is what the pool absorbs")
+
+
 def specs(cfg: EnvConfig) -> list[AlarmSpec]:
     """The alarms, each on the dimension set that measures what its name says
     (monitoring_facts.METRIC_DIMENSION_SETS): the pool and pinning on the writer's role, not
@@ -149,18 +160,20 @@ def specs(cfg: EnvConfig) -> list[AlarmSpec]:
         cfg, m.READ_ONLY_ROLE, "reader", "the cluster's readers",
         "min_availability_percent (default 95), 3 of 5 minutes, as the writer's. The READ_ONLY role is "
         "averaged over the readers: with two, one reader down shows about 50%")] if readers_targeted(cfg) else []
+    # The readers' pool is its own (MaxConnectionsPercent of each reader's max_connections, summed
+    # over the readers like their connections): a saturated reader pool makes read-only clients
+    # wait while the writer's looks idle.
+    readers_saturation = [_saturation(
+        cfg, m.READ_ONLY_ROLE, "reader", "Connections to the readers near what their pool may open "
+        "(MaxConnectionsPercent)", "the readers' pool")] if readers_targeted(cfg) else []
     return [
         _availability(cfg, m.READ_WRITE_ROLE, "writer", "the writer",
                       "min_availability_percent (default 95), 3 of 5 minutes: one failover (typically 60-120 s) "
                       "stays below the window, a writer unreachable for three minutes does not"),
         *readers,
-        AlarmSpec("writer-pool-saturation", "Connections to the writer near what its pool may open (MaxConnectionsPercent)",
-                  "GreaterThanOrEqualToThreshold", mon.pool_saturation_percent, SATURATION_MINUTES,
-                  expression="100*connections/allowed", extra_dimensions=writer,
-                  inputs=(("connections", m.DATABASE_CONNECTIONS, "Sum"), allowed), unit="% of allowed",
-                  threshold_reason="pool_saturation_percent (default 90) of the writer's pool every minute for 5 "
-                                   "minutes: beyond it requests wait for a connection (connection_borrow_timeout); "
-                                   "a burst of a minute or two is what the pool absorbs"),
+        _saturation(cfg, m.READ_WRITE_ROLE, "writer", "Connections to the writer near what its pool may open "
+                    "(MaxConnectionsPercent)", "the writer's pool"),
+        *readers_saturation,
         AlarmSpec("borrow-latency", "Requests wait long for a database connection (borrow timeout ahead)",
                   "GreaterThanThreshold", mon.borrow_latency_ms, 5, expression=f"latency/{m.MICROSECONDS_PER_MILLISECOND}",
                   inputs=(("latency", m.BORROW_LATENCY, "Average"),), unit=" ms",

@@ -117,6 +117,23 @@ def test_readers_availability_is_alarmed_where_an_endpoint_sends_clients_to_them
             (writer["Threshold"], writer["EvaluationPeriods"], writer["DatapointsToAlarm"])
 
 
+@pytest.mark.parametrize("overrides, readers", [((), False), ((CLUSTER,), False), ((READ_ONLY_ENDPOINT,), True),
+                                                ((READ_ONLY_EXTRA_ENDPOINT,), True)])
+def test_the_readers_pool_is_alarmed_on_its_own_where_clients_use_it(overrides, readers):
+    """The readers' pool (READ_ONLY: their connections over what their pool may open, both summed
+    over the readers) saturates while the writer's looks idle: its own alarm, on its own role."""
+    resources = _body(*overrides)["Resources"]
+    assert (names.alarm("reader-pool-saturation") in resources) is readers
+    if readers:
+        props = resources[names.alarm("reader-pool-saturation")]["Properties"]
+        writer = resources[names.alarm("writer-pool-saturation")]["Properties"]
+        roles = {d["Value"] for q in props["Metrics"] if "MetricStat" in q
+                 for d in q["MetricStat"]["Metric"]["Dimensions"] if d["Name"] == "TargetRole"}
+        assert roles == {"READ_ONLY"}
+        assert props["AlarmName"] == f"{PROXY_NAME}-reader-pool-saturation"
+        assert (props["Threshold"], props["EvaluationPeriods"]) == (writer["Threshold"], writer["EvaluationPeriods"])
+
+
 def test_one_failover_does_not_fire_the_database_connection_failures_alarm():
     props = _body()["Resources"][names.alarm("database-connection-failures")]["Properties"]
     # A failover's failures (60-120 s) touch at most two 5-minute periods; the alarm needs three of four.

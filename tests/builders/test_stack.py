@@ -35,7 +35,7 @@ SHAPES = {
                                               "MigratorClientPolicy", "DatabaseIngressFromProxy"}),
     "cluster-read-only": ((CLUSTER, {"target": {"read_only_endpoint": True}}),
                           CORE | KEY | READY | {"AppUserSecret", "AppUserClientPolicy", "ProxyReadOnlyEndpoint",
-                                                "ProxyReaderAvailabilityAlarm"}),
+                                                "ProxyReaderAvailabilityAlarm", "ProxyReaderPoolSaturationAlarm"}),
     "own-key-no-iam": ((OWN_KEY, NO_IAM), CORE | READY | {"AppUserSecret"}),
     # A brought secret's user exists already: create-db-users.sh runs before the stack, no wait.
     "existing-secret": (({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN}]},),
