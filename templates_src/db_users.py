@@ -29,9 +29,6 @@ class UserGrants:
     # Where create-db-users.sh finds the password: the stack's secret by logical id (read while
     # the stack is still being created, when it has no outputs yet) or a brought secret's ARN.
     secret: str | None
-    # The same secret's logical id in a stack of the Service Catalog product or a stack set
-    # instance (RDS_PROXY_PRODUCT=1 makes the script use it); None for a brought or no secret.
-    product_secret: str | None = None
     # PostgreSQL: tables the migration users create later reach this user too (ALTER DEFAULT
     # PRIVILEGES FOR ROLE each of them).
     tables_created_by: tuple[str, ...] = ()
@@ -112,7 +109,7 @@ def user_grants(cfg: EnvConfig) -> list[UserGrants]:
     iam = end_to_end_iam(cfg)
     migrators = migration_users(cfg)
     result = []
-    for index, user in enumerate(cfg.users, start=1):
+    for user in cfg.users:
         granted = privileges(cfg, user)
 
         def scoped(scope: GrantScope) -> tuple[str, ...]:
@@ -127,8 +124,6 @@ def user_grants(cfg: EnvConfig) -> list[UserGrants]:
             role=user.role.value if user.role else None,
             md5=not iam and user.client_password_auth_type.value == "POSTGRES_MD5",
             secret=None if iam else user.secret_arn or names.secret(user.username),
-            product_secret=None if iam or user.secret_arn else names.product_user_secret(
-                index, cfg.secrets.retain_on_delete),
             tables_created_by=tuple(m for m in migrators if m != user.username),
         ))
     return result

@@ -65,28 +65,9 @@ def test_script_fills_every_placeholder_from_a_secret(engine):
     for placeholder in ("<password of app_user>", "<password of legacy>"):
         assert placeholder in files[DB_USERS_SQL_FILE] and f"values+=('{placeholder}' \"$value\")" in script
     # The stack's secret by logical id (the stack has no outputs yet while it waits for this
-    # script), or in a stack of the product / a stack set instance (RDS_PROXY_PRODUCT=1) the
-    # product's slot id; a brought secret by its ARN.
-    assert 'value=$(password "$(secret_id AppUserSecret User1Secret)" app_user)' in script
+    # script); a brought secret by its ARN. No product mode: a launch makes its users itself.
+    assert "value=$(password AppUserSecret app_user)" in script and "RDS_PROXY_PRODUCT" not in script
     assert "value=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf legacy)" in script
-
-
-@pytest.mark.parametrize("product, retained, expected", [
-    ("", True, "AppUserSecret"), ("1", True, "User1Secret"), ("1", False, "User1SecretDeletable")])
-def test_the_script_names_a_secret_by_the_stack_it_reads(product, retained, expected):
-    """A Service Catalog launch or a stack set instance names user i's secret User<i>Secret (or
-    its Deletable twin): RDS_PROXY_PRODUCT=1 picks that id, the env's stack keeps its own."""
-    import subprocess
-
-    change = {"secrets": {"retain_on_delete": False}, "waivers": {"retain_on_delete": "test stacks, thrown away"}}
-    cfg = make_cfg(DB, *(() if retained else (change,)), {"users": [{"username": "app_user", "role": "app"}]})
-    script = db_users_files(cfg)[DB_USERS_SCRIPT_FILE]
-    function = script[script.index("secret_id() {"):script.index("}\n", script.index("secret_id() {")) + 2]
-    line = next(line for line in script.splitlines() if line.startswith("value=$(password"))
-    argument = line[len("value=$(password "):line.index(")\"") + 2]  # "$(secret_id ENV_ID PRODUCT_ID)"
-    out = subprocess.run(["bash", "-c", f"{function}\nprintf '%s' {argument}"], capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "RDS_PROXY_PRODUCT": product}, check=True).stdout
-    assert out == expected
 
 
 def test_postgres_default_privileges_follow_tables_the_migration_user_creates():

@@ -12,8 +12,8 @@
 #
 #   DB_ADMIN_USER=admin MYSQL_PWD=... bash generated/dev/create-db-users.sh
 #
-# For a stack set instance (or a Service Catalog launch) of this environment: RDS_PROXY_STACK (its
-# stack id), RDS_PROXY_REGION and RDS_PROXY_PRODUCT=1 (its secrets have the product's logical ids).
+# For another stack of this environment's template: RDS_PROXY_STACK (its name or id) and
+# RDS_PROXY_REGION. (A Service Catalog launch and a stack set instance make their users themselves.)
 # DB_HOST defaults to the instance's endpoint; RDS_CA_BUNDLE to the region's bundle,
 # downloaded from the RDS trust store.
 set -euo pipefail
@@ -38,10 +38,6 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
   esac
 }
 
-secret_id() {  # the env stack's logical id of a secret, or with RDS_PROXY_PRODUCT=1 the product's
-  if [ -n "${RDS_PROXY_PRODUCT:-}" ]; then printf '%s' "$2"; else printf '%s' "$1"; fi
-}
-
 # shellcheck disable=SC2016  # the Python program is single-quoted on purpose
 password() {  # what db-users.sql gets in the password's place, from the secret's JSON on stdin
   aws secretsmanager get-secret-value --region "$region" --secret-id "$(secret_arn "$1")" \
@@ -58,8 +54,8 @@ redactions=()
 # Every placeholder is replaced in one pass, so a password that holds another user's placeholder
 # stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
 values=()
-value=$(password "$(secret_id AppUserSecret User1Secret)" app_user); values+=('<password of app_user>' "$value"); redactions+=("$value" '<password of app_user>')
-value=$(password "$(secret_id MigratorSecret User2Secret)" migrator); values+=('<password of migrator>' "$value"); redactions+=("$value" '<password of migrator>')
+value=$(password AppUserSecret app_user); values+=('<password of app_user>' "$value"); redactions+=("$value" '<password of app_user>')
+value=$(password MigratorSecret migrator); values+=('<password of migrator>' "$value"); redactions+=("$value" '<password of migrator>')
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))

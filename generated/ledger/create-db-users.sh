@@ -12,8 +12,8 @@
 #
 #   DB_ADMIN_USER=admin SQLCMDPASSWORD=... bash generated/ledger/create-db-users.sh
 #
-# For a stack set instance (or a Service Catalog launch) of this environment: RDS_PROXY_STACK (its
-# stack id), RDS_PROXY_REGION and RDS_PROXY_PRODUCT=1 (its secrets have the product's logical ids).
+# For another stack of this environment's template: RDS_PROXY_STACK (its name or id) and
+# RDS_PROXY_REGION. (A Service Catalog launch and a stack set instance make their users themselves.)
 # DB_HOST defaults to the instance's endpoint; RDS_CA_BUNDLE to the region's bundle,
 # downloaded from the RDS trust store.
 set -euo pipefail
@@ -38,10 +38,6 @@ secret_arn() {  # a secret of this stack by logical id (it has no outputs while 
   esac
 }
 
-secret_id() {  # the env stack's logical id of a secret, or with RDS_PROXY_PRODUCT=1 the product's
-  if [ -n "${RDS_PROXY_PRODUCT:-}" ]; then printf '%s' "$2"; else printf '%s' "$1"; fi
-}
-
 # shellcheck disable=SC2016  # the Python program is single-quoted on purpose
 password() {  # what db-users.sql gets in the password's place, from the secret's JSON on stdin
   aws secretsmanager get-secret-value --region "$region" --secret-id "$(secret_arn "$1")" \
@@ -58,9 +54,9 @@ redactions=()
 # Every placeholder is replaced in one pass, so a password that holds another user's placeholder
 # stays as it is; the passwords reach python3 on its standard input (printf is a builtin).
 values=()
-value=$(password "$(secret_id LedgerAppSecret User1Secret)" ledger_app); values+=('<password of ledger_app>' "$value"); redactions+=("$value" '<password of ledger_app>')
-value=$(password "$(secret_id LedgerMigratorSecret User2Secret)" ledger_migrator); values+=('<password of ledger_migrator>' "$value"); redactions+=("$value" '<password of ledger_migrator>')
-value=$(password "$(secret_id LedgerReaderSecret User3Secret)" ledger_reader); values+=('<password of ledger_reader>' "$value"); redactions+=("$value" '<password of ledger_reader>')
+value=$(password LedgerAppSecret ledger_app); values+=('<password of ledger_app>' "$value"); redactions+=("$value" '<password of ledger_app>')
+value=$(password LedgerMigratorSecret ledger_migrator); values+=('<password of ledger_migrator>' "$value"); redactions+=("$value" '<password of ledger_migrator>')
+value=$(password LedgerReaderSecret ledger_reader); values+=('<password of ledger_reader>' "$value"); redactions+=("$value" '<password of ledger_reader>')
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))
