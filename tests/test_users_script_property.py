@@ -175,7 +175,7 @@ def test_the_stubs_would_see_a_leak(tmp_path) -> None:
     marker = tmp_path / "executed"
     broken = files[DB_USERS_SCRIPT_FILE].replace('sql=$(cat "$here/db-users.sql")',
                                                  'sql=$(cat "$here/db-users.sql"); eval "echo $(password '
-                                                 f'"$(secret_id {names.secret("app_user")} User1Secret)" app_user)"')
+                                                 f'{names.secret("app_user")} app_user)"')
     assert broken != files[DB_USERS_SCRIPT_FILE]
     out = tmp_path / "out"
     out.mkdir()
