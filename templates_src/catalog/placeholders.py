@@ -141,12 +141,6 @@ def user_client_policy_output_id(index: int) -> str:
     return f"User{index}ClientPolicyArn"
 
 
-# The users-ready wait condition's id carries a digest of the usernames (builders/users_ready):
-# the product names it once, whatever its users.
-USERS_READY_ID = "DatabaseUsersReady"
-USERS_READY_HANDLE_ID = "DatabaseUsersReadyHandle"
-
-
 def client_ingress_id(parameter: str) -> str:
     """The ingress rule of one client group or CIDR slot (named after its parameter)."""
     return f"ProxyIngressFrom{parameter}"

@@ -22,7 +22,6 @@ from .. import __version__
 from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
 from ..builders import suppressions
 from ..builders.common import METADATA_NAMESPACE
-from ..builders.users_ready import users_ready_ids
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..stack import TEMPLATE_FORMAT_VERSION, build_template
@@ -92,9 +91,6 @@ def build(cfg: EnvConfig) -> dict[str, Any]:
     result = {section: body.get(section, {}) for section in SECTIONS}
     _mark_users(result["Resources"])
     renames = {old: new for slot in ph.all_slots() for old, new in slot.ids.items()}
-    ready = users_ready_ids(cfg)
-    if ready:
-        renames.update({ready[0]: ph.USERS_READY_ID, ready[1]: ph.USERS_READY_HANDLE_ID})
     result = T.rename_ids(result, renames)
     # No sentinel is part of another or of a placeholder, so replacing them all at once is
     # replacing them one after another.

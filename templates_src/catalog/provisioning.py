@@ -20,7 +20,6 @@ from ..sql_facts import DEFAULT_SCHEMA
 from .parameters import PRODUCT_ENGINES
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from ..builders.users_ready import users_ready_ids
 from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
 from ..config.auth_rules import end_to_end_iam
@@ -198,9 +197,6 @@ def logical_ids(cfg: EnvConfig) -> dict[str, str]:
         mapping[ph.user_output_id(i)] = secret_output_name(user.username)
         mapping[ph.user_client_policy_id(i)] = names.client_policy(user.username)
         mapping[ph.user_client_policy_output_id(i)] = client_policy_output_name(user.username)
-    ready = users_ready_ids(cfg)
-    if ready:
-        mapping[ph.USERS_READY_ID], mapping[ph.USERS_READY_HANDLE_ID] = ready
     for i, group in enumerate(cfg.network.client_security_group_ids, start=1):
         mapping[ph.client_ingress_id(ph.client_security_group(i))] = names.ingress_from_security_group(group)
     for version, parameter in ((4, ph.ipv4_cidr), (6, ph.ipv6_cidr)):
