@@ -316,6 +316,7 @@ RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
 # generates a new value (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/
 # aws-resource-secretsmanager-secret.html, GenerateSecretString).
 SECRET_TYPE = "AWS::SecretsManager::Secret"
+LOG_GROUP_TYPE = "AWS::Logs::LogGroup"
 GENERATED_SECRET_PROPERTY = "GenerateSecretString"
 # Replacing these gives clients a new endpoint host, ARN and (proxy) prx- resource id.
 ENDPOINT_TYPES = ("AWS::RDS::DBProxy", "AWS::RDS::DBProxyEndpoint")
@@ -410,6 +411,8 @@ RESOURCE_NAMES: dict[str, tuple[str | None, NameScope]] = {
     "AWS::CloudFormation::WaitConditionHandle": (None, NameScope.PARENT),
     "AWS::CloudFormation::StackSet": ("StackSetName", NameScope.REGION),
     "Custom::DatabaseUsers": (None, NameScope.PARENT),
+    # The proxy's log group, made or adopted by the users provisioner (builders/logs.py).
+    "Custom::AdoptedLogGroup": ("LogGroupName", NameScope.REGION),
     "AWS::ServiceCatalog::Portfolio": ("DisplayName", NameScope.LABEL),
     "AWS::ServiceCatalog::CloudFormationProduct": ("Name", NameScope.LABEL),
     "AWS::ServiceCatalog::LaunchRoleConstraint": (None, NameScope.PARENT),

@@ -44,7 +44,7 @@ CONNECT_TO_DATABASE = _CONNECT_PREFIX + r"(db|cluster)-[A-Za-z0-9]+/" + USER
 GETATT_DOTTED = r"[A-Za-z0-9]+\.DBProxyArn"
 PASSWORD_KEY = r'"password"'
 
-RETAINED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+RETAINED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup", "Custom::AdoptedLogGroup")
 DELETION_POLICIES = ("Retain", "RetainExceptOnCreate")  # RetainExceptOnCreate: a failed create cleans up
 POLICY_TYPES = ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
 

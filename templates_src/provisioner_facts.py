@@ -24,6 +24,8 @@ ARTIFACT_KEY_PREFIX = "rds-proxy-cfn/"
 # connection to a DB instance or cluster", RDS User Guide); provisioner.ca_bundle_sha256 pins it.
 CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 CUSTOM_RESOURCE_TYPE = "Custom::DatabaseUsers"
+# The proxy's log group, made or adopted by the same function (runtime/log_groups.py).
+ADOPTED_LOG_GROUP_TYPE = "Custom::AdoptedLogGroup"
 
 S3_BUCKET_PATTERN = r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 PREFIX_LIST_ID_PATTERN = r"^pl-[0-9a-f]{8}(?:[0-9a-f]{9})?$"
@@ -37,10 +39,10 @@ DB_CLUSTER_ARN_SUB = "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}
 
 
 class AwsApiRoute(str, enum.Enum):
-    """How the function, in the proxy's private subnets, reaches Secrets Manager, the RDS API and
-    S3 (the custom resource's response URL is a pre-signed S3 URL: CloudFormation User Guide,
+    """How the function, in the proxy's private subnets, reaches Secrets Manager, the RDS API,
+    CloudWatch Logs (the proxy's log group) and S3 (the custom resource's response URL is a pre-signed S3 URL: CloudFormation User Guide,
     "Custom resources")."""
-    VPC_ENDPOINTS = "vpc_endpoints"  # interface endpoints (Secrets Manager, RDS) + the S3 gateway endpoint
+    VPC_ENDPOINTS = "vpc_endpoints"  # interface endpoints (Secrets Manager, RDS, CloudWatch Logs) + the S3 gateway endpoint
     NAT = "nat"  # a NAT gateway to the public endpoints: HTTPS to any address
 
 # Named so the stack's key policy can let CloudWatch Logs encrypt it (kms:EncryptionContext:

@@ -131,7 +131,7 @@ def parameters_json(cfg: EnvConfig) -> str:
 
 
 # Resources a stack update must never replace or delete: losing them loses every password.
-PROTECTED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+PROTECTED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup", "Custom::AdoptedLogGroup")
 STACK_POLICY_DURING_UPDATE_FILE = "stack-policy-during-update.json"
 
 

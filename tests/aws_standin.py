@@ -6,9 +6,14 @@ request exactly as it would for AWS: a parameter a command does not take, or a v
 wrong shape, fails the call before it is sent. This server only records what arrives and answers
 the operations the scripts use (S3 HeadObject and PutObject, CloudFormation's stack, change set
 and stack set operations, CloudWatch Logs DescribeLogGroups, Service Catalog ProvisionProduct)
-with the smallest documented response.
+with the smallest documented response, and the CloudWatch Logs calls of the provisioner's
+adopted log group (CreateLogGroup, AssociateKmsKey, PutRetentionPolicy, TagResource,
+UntagResource, DeleteLogGroup) for a boto3 client pointed here.
 
-One fact is modelled: CloudFormation's create of the provisioner's function fails while the
+Two facts are modelled. CloudWatch Logs' CreateLogGroup fails with ResourceAlreadyExistsException
+for a name that exists and DeleteLogGroup with ResourceNotFoundException for one that does not
+(CloudWatch Logs API Reference, the operations' Errors), with each group's key, retention and
+tags kept as the calls set them. CloudFormation's create of the provisioner's function fails while the
 code object its template names is missing from S3 (Lambda reads the code when the function is
 created), so a create leaves the stack in ROLLBACK_COMPLETE then, as AWS would.
 """
@@ -72,6 +77,7 @@ class StandIn:
         self.object_regions: dict[tuple[str, str], str] = {}  # the region each PutObject was signed for
         self.stacks: dict[str, Stack] = {}
         self.log_groups: list[str] = []
+        self.log_group_settings: dict[str, dict[str, Any]] = {}  # name -> kmsKeyId, retentionInDays, tags
         self.calls: list[Call] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -111,6 +117,41 @@ class StandIn:
             if "S3Key" in code and (code["S3Bucket"], code["S3Key"]) not in self.objects:
                 return False
         return True
+
+    def logs(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """CloudWatch Logs (JSON 1.1): the answer's status and body, an error as ``__type``."""
+        name = params.get("logGroupName") or params.get("resourceArn", "").partition(":log-group:")[2]
+
+        def error(kind: str) -> tuple[int, dict[str, Any]]:
+            return 400, {"__type": kind, "message": f"{kind} for {name}"}
+
+        if operation == "DescribeLogGroups":
+            prefix = params.get("logGroupNamePrefix", "")
+            return 200, {"logGroups": [{"logGroupName": g} for g in self.log_groups if g.startswith(prefix)]}
+        if operation == "CreateLogGroup":
+            if name in self.log_groups:
+                return error("ResourceAlreadyExistsException")
+            self.log_groups.append(name)
+            self.log_group_settings[name] = {"kmsKeyId": params.get("kmsKeyId"), "tags": dict(params.get("tags", {}))}
+            return 200, {}
+        if name not in self.log_groups:
+            return error("ResourceNotFoundException")
+        settings = self.log_group_settings.setdefault(name, {"tags": {}})
+        if operation == "DeleteLogGroup":
+            self.log_groups.remove(name)
+            del self.log_group_settings[name]
+        elif operation == "AssociateKmsKey":
+            settings["kmsKeyId"] = params["kmsKeyId"]
+        elif operation == "PutRetentionPolicy":
+            settings["retentionInDays"] = params["retentionInDays"]
+        elif operation == "TagResource":
+            settings["tags"].update(params["tags"])
+        elif operation == "UntagResource":
+            for key in params["tagKeys"]:
+                settings["tags"].pop(key, None)
+        else:
+            return error("InvalidOperationException")
+        return 200, {}
 
     def finish(self, stack: Stack, operation: str) -> None:
         """The operation's end state, at once: no waiter ever needs to poll twice."""
@@ -302,9 +343,8 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                 operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
                 params = json.loads(body or b"{}")
                 standin.calls.append(Call(service, operation, params))
-                prefix = params.get("logGroupNamePrefix", "")
-                groups = [{"logGroupName": g} for g in standin.log_groups if g.startswith(prefix)]
-                self._send(200, json.dumps({"logGroups": groups}).encode(), "application/x-amz-json-1.1")
+                status, answer = standin.logs(operation, params)
+                self._send(status, json.dumps(answer).encode(), "application/x-amz-json-1.1")
                 return
             params = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
             action = params.pop("Action")

@@ -48,13 +48,16 @@ def test_no_parameters_so_every_path_deploys_the_params(env):
 def test_stack_policy_forbids_replacing_or_deleting_secrets_key_and_logs(env):
     resources = _template(env)["Resources"]
     protected = sorted(f"LogicalResourceId/{name}" for name, r in resources.items()
-                       if r["Type"] in ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup"))
+                       if r["Type"] in ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup",
+                                        "Custom::AdoptedLogGroup"))
     policy = json.loads(_file(env, TEMPLATE_CONFIGURATION_FILE))["StackPolicy"]
     # The CLI path (deploy.sh, DEPLOY.md's create-stack) applies the same policy.
     assert json.loads(_file(env, STACK_POLICY_FILE)) == policy
     [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny["Action"] == ["Update:Replace", "Update:Delete"] and deny["Resource"] == protected
-    assert "LogicalResourceId/ProxyLogGroup" in protected
+    # The proxy's log group: the provisioner makes or adopts it (builders/logs.py).
+    proxy_group = "AdoptedProxyLogGroup" if CONFIGS[env].provisioner else "ProxyLogGroup"
+    assert f"LogicalResourceId/{proxy_group}" in protected
     assert any(r.endswith("Secret") for r in protected) or CONFIGS[env].proxy.default_auth_scheme.value == "IAM_AUTH"
 
 

@@ -165,7 +165,7 @@ def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_
     # (the synthetic envs without the provisioner, or without the database's group, get notes of their own)
     notes = [line for line in result.out.splitlines() if line.startswith("note: ") and "differently" in line]
     assert notes == [f"note: {params}/env-005.yaml: the Service Catalog product would launch it differently "
-                     "(Resources.DatabaseUsersLogGroup, Resources.ProxyLogGroup); deploy its own template (not offered through the Service Catalog "
+                     "(Resources.AdoptedProxyLogGroup, Resources.DatabaseUsersLogGroup); deploy its own template (not offered through the Service Catalog "
                      "product)"]
     assert not (out / "env-005" / "provisioning-parameters.json").exists()
     assert (out / "env-005" / "rds-proxy.yaml").exists()

@@ -166,10 +166,12 @@ def test_an_update_runs_under_the_during_update_policy_then_sets_the_shipped_one
     assert policies and policies[0] > updates[0] and "--stack-policy-body" in calls[policies[0]]
 
 
-@pytest.mark.parametrize("env", ["dev", PROVISIONED[0]])
-def test_a_log_group_left_by_a_deleted_stack_stops_the_create_naming_both_ways_out(env, tmp_path):
+def test_a_log_group_left_by_a_deleted_stack_stops_the_create_naming_both_ways_out(tmp_path):
+    """Without the provisioner, a person runs deploy.sh: it finds the kept group first."""
     from templates_src.builders.logs import log_group_name
 
+    env = "dev"
+    assert example_configs()[env].provisioner is None
     name = log_group_name(example_configs()[env])
     done, calls = _deploy(tmp_path, env, "NONE", "None", kept_log_group=name)
     assert done.returncode == 1
@@ -180,3 +182,16 @@ def test_a_log_group_left_by_a_deleted_stack_stops_the_create_naming_both_ways_o
     (tmp_path / "again").mkdir()
     done, calls = _deploy(tmp_path / "again", env, "NONE", "None")
     assert any(" create-stack " in f" {c} " for c in calls), done.stderr
+
+
+def test_with_the_provisioner_a_kept_log_group_does_not_stop_the_create(tmp_path):
+    """The stack adopts the kept group (Custom::AdoptedLogGroup), so deploy.sh does not look for it."""
+    from templates_src.builders.logs import log_group_name
+
+    env = PROVISIONED[0]
+    name = log_group_name(example_configs()[env])
+    done, calls = _deploy(tmp_path, env, "NONE", "None", kept_log_group=name)
+    assert done.returncode == 0, done.stderr
+    assert any(" create-stack " in f" {c} " for c in calls)
+    assert not [c for c in calls if c.startswith("logs ")]
+    assert "describe-log-groups" not in example_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]

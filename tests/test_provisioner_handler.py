@@ -584,3 +584,167 @@ def test_password_forms_match_create_db_users_sh(runtime, secret):
 def test_control_characters_are_refused(runtime, bad):
     with pytest.raises(Exception, match="^the password of u1 holds a control character; refused$"):
         runtime.passwords.sql_form("literal", "u1", bad)
+
+
+# --- the proxy's log group (Custom::AdoptedLogGroup) ---------------------------------------------
+# The function's real boto3 logs client, pointed at tests/aws_standin.py, which keeps the groups
+# and fails CreateLogGroup for a name that exists as CloudWatch Logs does. What CloudFormation
+# sends follows the template's policies: with DeletionPolicy Retain it sends no Delete, on a
+# stack's deletion or a create's rollback ("DeletionPolicy attribute", CloudFormation User Guide).
+
+STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/rds-proxy-wiki/{}"
+
+
+def log_group_resource(cfg) -> dict[str, Any]:
+    """The resource as the template has it, its functions resolved as CloudFormation would and
+    every scalar a string (custom resources receive strings)."""
+    from templates_src.builders import names
+    from templates_src.stack import build_template
+
+    resource = copy.deepcopy(build_template(cfg).to_dict()["Resources"][names.ADOPTED_LOG_GROUP])
+    props = resource["Properties"]
+    assert props["KmsKeyId"] == {"Fn::GetAtt": ["ProxySecretsKey", "Arn"]}
+    props["KmsKeyId"] = "arn:aws:kms:eu-west-1:111122223333:key/first"
+    arn = props["LogGroupArn"]["Fn::Sub"]
+    props["LogGroupArn"] = arn.replace("${AWS::Partition}", "aws").replace("${AWS::Region}", "eu-west-1") \
+        .replace("${AWS::AccountId}", "111122223333")
+    props["ServiceToken"] = "arn:aws:lambda:eu-west-1:111122223333:function:users"
+    props["RetentionInDays"] = str(props["RetentionInDays"])
+    props["ServiceTimeout"] = str(props["ServiceTimeout"])
+    return resource
+
+
+class LogGroupCalls:
+    def __init__(self, runtime, cfn, standin) -> None:
+        self.runtime, self.cfn, self.standin = runtime, cfn, standin
+        self.logs = boto3.client("logs", region_name="eu-west-1", endpoint_url=standin.url,
+                                 aws_access_key_id="x", aws_secret_access_key="x")
+
+    def __call__(self, request: str, props: dict[str, Any], stack: str = "1a2b", old: dict[str, Any] | None = None,
+                 physical_id: str | None = None) -> dict[str, Any]:
+        token = secrets.token_hex(16)
+        event = {"RequestType": request, "ResponseURL": f"http://127.0.0.1:{self.cfn.server_port}/cfn/{token}",
+                 "RequestId": f"req-{token[:8]}", "StackId": STACK_ID.format(stack),
+                 "LogicalResourceId": "AdoptedProxyLogGroup", "ResourceType": "Custom::AdoptedLogGroup",
+                 "ResourceProperties": props, **({"OldResourceProperties": old} if old else {}),
+                 **({"PhysicalResourceId": physical_id} if physical_id else {})}
+        context = SimpleNamespace(get_remaining_time_in_millis=lambda: 120_000)
+        self.runtime.handler.handler(event, context, aws=self.runtime.aws_calls.AwsClients(None, None, self.logs))
+        [(_, _, raw)] = [put for put in self.cfn.puts if token in put[0]]
+        return json.loads(raw)
+
+
+@pytest.fixture
+def log_group_calls(runtime, cfn):
+    from aws_standin import StandIn
+
+    with StandIn("eu-west-1") as standin:
+        yield LogGroupCalls(runtime, cfn, standin)
+
+
+def test_the_runtime_and_the_template_name_the_same_type(runtime):
+    from templates_src.provisioner_facts import ADOPTED_LOG_GROUP_TYPE
+
+    assert runtime.handler.log_groups.TYPE == ADOPTED_LOG_GROUP_TYPE
+
+
+def test_delete_then_create_again_adopts_the_kept_group(log_group_calls):
+    """Create, delete (kept: no Delete is sent), create again under a new stack and key: the
+    second create adopts the group, gives it the new key, and the proxy's logs stay."""
+    resource = log_group_resource(example_configs()["wiki"])
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    props = resource["Properties"]
+    name, standin = props["LogGroupName"], log_group_calls.standin
+    created = log_group_calls("Create", props)
+    assert (created["Status"], created["PhysicalResourceId"]) == ("SUCCESS", name)
+    assert created["Reason"] == f"created log group {name} (retention 365 days)"
+    assert standin.log_group_settings[name] == {
+        "kmsKeyId": props["KmsKeyId"], "retentionInDays": 365,
+        "tags": {t["Key"]: t["Value"] for t in props["Tags"]}}
+    # The stack is deleted: DeletionPolicy Retain, so CloudFormation sends nothing and the group stays.
+    again = {**props, "KmsKeyId": "arn:aws:kms:eu-west-1:111122223333:key/second"}
+    adopted = log_group_calls("Create", again, stack="3c4d")
+    assert (adopted["Status"], adopted["PhysicalResourceId"]) == ("SUCCESS", name), adopted["Reason"]
+    assert adopted["Reason"] == f"adopted log group {name} (retention 365 days)"
+    assert standin.log_group_settings[name]["kmsKeyId"] == again["KmsKeyId"]
+    assert standin.operations("logs")[-4:] == ["CreateLogGroup", "AssociateKmsKey", "PutRetentionPolicy", "TagResource"]
+
+
+def test_an_update_sets_the_retention_and_removes_tags_no_longer_listed(log_group_calls):
+    props = log_group_resource(example_configs()["wiki"])["Properties"]
+    name = props["LogGroupName"]
+    log_group_calls("Create", props)
+    fewer = {**props, "RetentionInDays": "30", "Tags": [t for t in props["Tags"] if t["Key"] != "team"]}
+    updated = log_group_calls("Update", fewer, old=props, physical_id=name)
+    assert (updated["Status"], updated["PhysicalResourceId"]) == ("SUCCESS", name), updated["Reason"]
+    settings = log_group_calls.standin.log_group_settings[name]
+    assert settings["retentionInDays"] == 30 and "team" not in settings["tags"] and settings["tags"]
+
+
+def test_a_delete_request_never_deletes_the_group(log_group_calls):
+    """The template keeps it (Retain) so no Delete should come; one that does deletes nothing."""
+    props = log_group_resource(example_configs()["wiki"])["Properties"]
+    log_group_calls("Create", props)
+    calls_before = len(log_group_calls.standin.calls)
+    kept = log_group_calls("Delete", props, physical_id=props["LogGroupName"])
+    assert kept["Status"] == "SUCCESS" and props["LogGroupName"] in log_group_calls.standin.log_groups
+    assert len(log_group_calls.standin.calls) == calls_before
+
+
+@pytest.mark.parametrize("denials", [2, 6])
+def test_access_denied_is_tried_again_while_iam_settles_then_named(runtime, cfn, monkeypatch, denials):
+    """A policy version made in the same stack operation may not be in force at once: the first
+    call is tried DENIED_RETRIES times; after that the failure names the action and the fix."""
+    module = runtime.handler.log_groups
+    monkeypatch.setattr(module, "DENIED_WAIT_S", 0.0)
+    assert module.DENIED_RETRIES == 6
+    props = log_group_resource(example_configs()["wiki"])["Properties"]
+    create = {"logGroupName": props["LogGroupName"], "kmsKeyId": props["KmsKeyId"]}
+    logs = boto3.client("logs", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(logs) as stub:
+        for _ in range(denials):
+            stub.add_client_error("create_log_group", "AccessDeniedException", "no", expected_params=create)
+        if denials < module.DENIED_RETRIES:
+            stub.add_response("create_log_group", {}, create)
+            stub.add_response("put_retention_policy", {}, {"logGroupName": props["LogGroupName"], "retentionInDays": 365})
+            stub.add_response("tag_resource", {}, {"resourceArn": props["LogGroupArn"],
+                                                   "tags": {t["Key"]: t["Value"] for t in props["Tags"]}})
+        calls = LogGroupCalls.__new__(LogGroupCalls)
+        calls.runtime, calls.cfn, calls.logs = runtime, cfn, logs
+        answer = calls("Create", props)
+        stub.assert_no_pending_responses()
+    if denials < module.DENIED_RETRIES:
+        assert answer["Status"] == "SUCCESS" and answer["Reason"].startswith("created log group")
+        return
+    failed = answer
+    assert failed["Status"] == "FAILED"
+    assert failed["Reason"] == (f"logs:CreateLogGroup on {props['LogGroupName']} failed: AccessDeniedException "
+                                "(the function's role needs this logs action on the group)")
+    assert failed["PhysicalResourceId"].endswith("-create-failed")
+
+
+def test_an_unreachable_logs_api_names_the_missing_endpoint(runtime, cfn):
+    from botocore.config import Config
+
+    props = log_group_resource(example_configs()["wiki"])["Properties"]
+    calls = LogGroupCalls.__new__(LogGroupCalls)
+    calls.runtime, calls.cfn = runtime, cfn
+    calls.logs = boto3.client("logs", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
+                              aws_access_key_id="x", aws_secret_access_key="x",
+                              config=Config(retries={"max_attempts": 1}, connect_timeout=2))
+    failed = calls("Create", props)
+    assert failed["Status"] == "FAILED"
+    assert "EndpointConnectionError" in failed["Reason"]
+    assert "interface endpoint for logs" in failed["Reason"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"RetentionInDays": "a year"}, "property RetentionInDays must be a number of days"),
+    ({"LogGroupName": ""}, "property LogGroupName must be a non-empty string"),
+    ({"Tags": [{"Key": "a"}]}, "property Tags must be a list of {Key, Value} strings"),
+])
+def test_bad_log_group_properties_fail_the_create_naming_the_property(log_group_calls, bad, message):
+    props = {**log_group_resource(example_configs()["wiki"])["Properties"], **bad}
+    failed = log_group_calls("Create", props)
+    assert (failed["Status"], failed["Reason"]) == ("FAILED", message)
+    assert log_group_calls.standin.operations("logs") == []

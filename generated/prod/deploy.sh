@@ -3,7 +3,7 @@
 #   python build.py prod
 #
 # Creates or updates stack orders-prod-proxy in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip: stage.sh put it
+#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-3c8c91cf15ea107a1b1b.zip: stage.sh put it
 #      there (this script stops, naming it, when it did not);
 #   2. the stack is created (with its stack policy and termination protection) or updated: its
 #      DatabaseUsers custom resource makes the database users before the target group.
@@ -25,7 +25,7 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=prod Key=cost-center,Value=cc-1234 Key=data-classification,Value=confidential Key=team,Value=payments)
 
 artifact_bucket=payments-artifacts-eu-west-1
-artifact_key=rds-proxy-cfn/provisioner-3f2c804605205c6564d7.zip
+artifact_key=rds-proxy-cfn/provisioner-3c8c91cf15ea107a1b1b.zip
 
 # CloudFormation creates (or updates) the function from this object, so it must be there first.
 if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then
@@ -46,21 +46,6 @@ case "$status" in
     exit 1 ;;
   *) operation=update ;;
 esac
-
-if [ "$operation" = create ]; then
-  # The proxy's log group outlives a deleted stack of this env (RetainExceptOnCreate keeps its
-  # logs), and its name is the one RDS Proxy writes to: a new stack cannot create it again.
-  log_group=/aws/rds/proxy/orders-prod
-  kept=$(aws logs describe-log-groups --region "$region" --log-group-name-prefix "$log_group" \
-    --query "logGroups[?logGroupName=='$log_group'].logGroupName" --output text 2>/dev/null || true)
-  if [ -n "$kept" ] && [ "$kept" != None ]; then
-    echo "log group $log_group is left from a deleted stack of this env, so creating the stack would fail" >&2
-    echo "('already exists'). Keep its logs by importing it (and the kept key) into the new stack, or export" >&2
-    echo "what you need and delete it (DEPLOY.md, 'Delete and create again'):" >&2
-    echo "  aws logs delete-log-group --region $region --log-group-name $log_group" >&2
-    exit 1
-  fi
-fi
 
 if [ -z "$resume" ]; then
   if [ "$operation" = create ]; then

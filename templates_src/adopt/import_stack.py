@@ -76,12 +76,16 @@ def plan(cfg: EnvConfig, body: dict[str, Any], d: Described) -> ImportPlan:
         if other is not endpoint and not (other.get("IsDefault") and other["IsDefault"].value):
             notes.append(f"The endpoint {other['DBProxyEndpointName'].value} ({other['TargetRole'].value}) is not one "
                          "this template makes: it stays outside the stack; move its clients, then delete it.")
-    log_group = resources[names.LOG_GROUP]
-    chosen[names.LOG_GROUP] = {"Type": log_group["Type"],
-                               "Properties": {"LogGroupName": log_group["Properties"]["LogGroupName"]}}
-    notes.append(f"RDS Proxy made the log group {log_group['Properties']['LogGroupName']} when the proxy started; "
-                 "if `aws logs describe-log-groups --log-group-name-prefix` finds none, remove "
-                 f"{names.LOG_GROUP} from both import files: the update then creates it.")
+    log_group = resources.get(names.LOG_GROUP)
+    if log_group is not None:
+        chosen[names.LOG_GROUP] = {"Type": log_group["Type"],
+                                   "Properties": {"LogGroupName": log_group["Properties"]["LogGroupName"]}}
+        notes.append(f"RDS Proxy made the log group {log_group['Properties']['LogGroupName']} when the proxy started; "
+                     "if `aws logs describe-log-groups --log-group-name-prefix` finds none, remove "
+                     f"{names.LOG_GROUP} from both import files: the update then creates it.")
+    else:  # the users provisioner makes or adopts it in the update (builders/logs.py)
+        notes.append(f"The update adopts the log group RDS Proxy made when the proxy started "
+                     f"({names.ADOPTED_LOG_GROUP}): it is not imported.")
     for entry in chosen.values():
         entry.pop("Metadata", None)
         entry["Properties"].pop("Tags", None)  # the live tags are not in the describe output
@@ -93,7 +97,7 @@ def plan(cfg: EnvConfig, body: dict[str, Any], d: Described) -> ImportPlan:
     identifiers = {names.PROXY: lambda: {"DBProxyName": cfg.proxy.name},
                    names.TARGET_GROUP: lambda: {"TargetGroupArn": d.target_group_arn.value},
                    names.READ_ONLY_ENDPOINT: lambda: {"DBProxyEndpointName": endpoint["DBProxyEndpointName"].value},
-                   names.LOG_GROUP: lambda: {"LogGroupName": log_group["Properties"]["LogGroupName"]}}
+                   names.LOG_GROUP: lambda: {"LogGroupName": log_group["Properties"]["LogGroupName"]}}  # type: ignore[index]
     to_import = []
     for logical_id, entry in chosen.items():
         identifier = identifiers[logical_id]()

@@ -16,6 +16,7 @@ PROXY = "Proxy"
 TARGET_GROUP = "ProxyTargetGroup"
 READ_ONLY_ENDPOINT = "ProxyReadOnlyEndpoint"
 LOG_GROUP = "ProxyLogGroup"
+ADOPTED_LOG_GROUP = "AdoptedProxyLogGroup"  # with the users provisioner (builders/logs.py)
 ROTATION_SECURITY_GROUP = "RotationSecurityGroup"
 DATABASE_INGRESS_FROM_ROTATION = "DatabaseIngressFromRotation"
 ENDPOINT_INGRESS_FROM_ROTATION = "SecretsManagerEndpointIngressFromRotation"

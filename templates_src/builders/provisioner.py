@@ -20,7 +20,7 @@ from __future__ import annotations
 
 
 from awacs import kms as kms_actions
-from awacs import rds, secretsmanager, sts
+from awacs import logs, rds, secretsmanager, sts
 from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from troposphere import AWSObject, GetAtt, Join, Ref, Sub
 from troposphere.cloudformation import CustomResource
@@ -41,7 +41,7 @@ from . import names
 from .common import listed, provisioner_log_group_name, tags
 from .iam import role_options
 from .kms import key_arn
-from .logs import kept_log_group
+from .logs import kept_log_group, log_group_name
 from .suppressions import provisioner_function
 
 LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
@@ -52,7 +52,7 @@ LAMBDA_SERVICE_PRINCIPAL = "lambda.amazonaws.com"
 VPC_ACCESS_POLICY_SUB = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
-def log_group_name(cfg: EnvConfig) -> Join:
+def own_log_group_name(cfg: EnvConfig) -> Join:
     """Ends with the stack's own id (the UUID of its StackId, new at each create), so a group kept
     after a delete or a failed create never holds the name the next stack of this env needs."""
     return provisioner_log_group_name(cfg.proxy.name)
@@ -61,7 +61,7 @@ def log_group_name(cfg: EnvConfig) -> Join:
 def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
     if cfg.provisioner is None:
         return []
-    return [kept_log_group(cfg, names.PROVISIONER_LOG_GROUP, log_group_name(cfg)), _policy(cfg), _role(cfg), _function(cfg), _users(cfg)]
+    return [kept_log_group(cfg, names.PROVISIONER_LOG_GROUP, own_log_group_name(cfg)), _policy(cfg), _role(cfg), _function(cfg), _users(cfg)]
 
 
 def _secrets_read(cfg: EnvConfig) -> list:
@@ -101,6 +101,14 @@ def _policy(cfg: EnvConfig) -> ManagedPolicy:
                                                        Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))]))]
           if keys else []),
         Statement(Sid="FindTheDatabase", Effect=Allow, Action=[describe], Resource=[_database_arn(cfg)]),
+        # The proxy's log group, made or adopted (builders/logs.py). The log-group resource type
+        # of these actions (Service Authorization Reference, "Actions defined by Amazon CloudWatch
+        # Logs"): the group's ARN, with or without the ':*' the API's own ARNs end with.
+        Statement(Sid="KeepTheProxyLogGroup", Effect=Allow,
+                  Action=[logs.AssociateKmsKey, logs.CreateLogGroup, logs.PutRetentionPolicy, logs.TagResource,
+                          logs.UntagResource],
+                  Resource=[Sub(facts.LOG_GROUP_ARN_SUB % log_group_name(cfg)),
+                            Sub(facts.LOG_GROUP_ARN_SUB % log_group_name(cfg) + ":*")]),
     ]
     return ManagedPolicy(
         names.PROVISIONER_POLICY,

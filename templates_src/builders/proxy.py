@@ -13,6 +13,7 @@ from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
 from .iam import proxy_role_arn
+from .logs import log_group_id
 from .network import proxy_security_groups
 from .secrets import secret_arn
 from .users_ready import waits_for_users
@@ -67,7 +68,7 @@ def build_proxy(cfg: EnvConfig) -> DBProxy:
         Tags=tags(cfg),
         # The proxy writes to /aws/rds/proxy/<name> as soon as it exists; the group must come
         # first or RDS creates it unencrypted and without retention.
-        DependsOn=[names.LOG_GROUP],
+        DependsOn=[log_group_id(cfg)],
         **waiver_metadata(cfg, "require_tls", "iam_auth"),
     )
 

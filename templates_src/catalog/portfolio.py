@@ -8,14 +8,19 @@ product's use of the type needs, each on the narrowest resource AWS allows. Stac
 Service Catalog are named ``SC-<account>-pp-<id>``, and CloudFormation names the roles and
 policies it creates after the stack, so IAM permissions are limited to ``role/SC-*`` and
 ``policy/SC-*``; log groups to ``/aws/rds/proxy/*``; KMS aliases to ``alias/rds-proxy/*``.
+
+IAM names are one per account, and the launch constraint finds the role by name, so one role
+serves the portfolio in every region of the account: its regional ARNs name any region of this
+account, and the portfolio stack of a second region uses the first one's role
+(``CreateLaunchRole`` false) instead of failing on the taken name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals
-from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Sub, Template, encode_to_dict
+from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals, StringLike
+from troposphere import Equals, If, Output, Parameter, Ref, Sub, Template, encode_to_dict
 from troposphere.iam import Policy, Role
 from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleConstraint, Portfolio,
                                         PortfolioPrincipalAssociation, PortfolioProductAssociation,
@@ -28,9 +33,11 @@ from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNS
 from ..stack import TEMPLATE_FORMAT_VERSION
 
 PRODUCT_NAME = "RDS Proxy"
+SECRETS_MANAGER_ANY_REGION = "secretsmanager.*.amazonaws.com"
+CREATE_LAUNCH_ROLE = "CreateLaunchRole"  # the parameter, and the condition of the same name
 SERVICE_CATALOG_PRINCIPAL = "servicecatalog.amazonaws.com"
 
-_ACCOUNT = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+_ACCOUNT = "arn:${AWS::Partition}:%s:*:${AWS::AccountId}:%s"  # any region: the role serves them all
 _GLOBAL = "arn:${AWS::Partition}:%s::${AWS::AccountId}:%s"
 KEYS = _ACCOUNT % ("kms", "key/*")
 ALIASES = _ACCOUNT % ("kms", "alias/rds-proxy/*")
@@ -131,6 +138,10 @@ LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "Custom::DatabaseUsers": [
         (("lambda:InvokeFunction",), (FUNCTIONS,)),
     ],
+    # The proxy's log group, made or adopted by the same function (its role calls CloudWatch Logs).
+    "Custom::AdoptedLogGroup": [
+        (("lambda:InvokeFunction",), (FUNCTIONS,)),
+    ],
     "AWS::RDS::DBProxy": [
         (("rds:AddTagsToResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxies",
           "rds:ListTagsForResource", "rds:ModifyDBProxy", "rds:RemoveTagsFromResource"), (RDS,)),
@@ -224,9 +235,12 @@ def launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKET) -> Po
         # Service Catalog keeps the template in its own bucket, tagged for provisioning.
         _statement("ReadProductTemplate", ("s3:GetObject",), (ANY,),
                    **{"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}),
-        # Secrets Manager encrypts the generated secrets with the product's key on the caller's behalf.
-        _statement("EncryptSecretsWithKey", ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (KEYS,),
-                   **{"kms:ViaService": Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB)}),
+        # Secrets Manager encrypts the generated secrets with the product's key on the caller's behalf,
+        # in whichever region the product is launched (secretsmanager.<region>.amazonaws.com).
+        Statement(Sid="EncryptSecretsWithKey", Effect=Allow,
+                  Action=[_action(a) for a in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")],
+                  Resource=[Sub(KEYS)],
+                  Condition=Condition([StringLike({"kms:ViaService": SECRETS_MANAGER_ANY_REGION})])),
         # iam:PassedToService is opt-in (PASS_ROLE_GUARD): no AWS page gives the value CreateDBProxy
         # checks it against (docs/policy-assumptions.md).
         _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,)),
@@ -282,8 +296,13 @@ def portfolio_template(version: str, resource_types: set[str], code_bucket: str 
         Description="IAM role, user or group that may launch the product."))
     role_name = template.add_parameter(Parameter(
         "LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole", AllowedPattern=r"^[\w+=,.@-]{1,64}$",
-        Description="Name of the launch role (the launch constraint finds it by this name). IAM names are one per "
-                    "account: a portfolio stack in a second region of the account needs another name."))
+        Description="Name of the launch role (the launch constraint finds it by this name). One role serves every "
+                    "region of the account: in a second region, give the first region's name and CreateLaunchRole false."))
+    create_role = template.add_parameter(Parameter(
+        CREATE_LAUNCH_ROLE, Type="String", Default="true", AllowedValues=["true", "false"],
+        Description="true: this stack creates the launch role. false: the role LaunchRoleName exists already (the "
+                    "portfolio stack of another region of this account made it); IAM names are one per account."))
+    template.add_condition(CREATE_LAUNCH_ROLE, Equals(Ref(create_role), "true"))
     provider = template.add_parameter(Parameter(
         "ProviderName", Type="String", Default="Platform team", MinLength=1,
         Description="Who provides and supports the product, as shown to its users."))
@@ -295,11 +314,13 @@ def portfolio_template(version: str, resource_types: set[str], code_bucket: str 
     template.add_condition(PASS_ROLE_GUARD, Equals(Ref(guard), "true"))
     template.set_metadata({"AWS::CloudFormation::Interface": {
         "ParameterGroups": [{"Label": {"default": "Product"}, "Parameters": ["ProductTemplateUrl", "ProviderName"]},
-                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName", PASS_ROLE_GUARD]}],
+                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName", CREATE_LAUNCH_ROLE,
+                                                                              PASS_ROLE_GUARD]}],
         "ParameterLabels": {"ProductTemplateUrl": {"default": "Product template URL"},
                             "ProviderName": {"default": "Provider"},
                             "PrincipalArn": {"default": "Principal ARN"},
                             "LaunchRoleName": {"default": "Launch role name"},
+                            CREATE_LAUNCH_ROLE: {"default": "Create the launch role"},
                             PASS_ROLE_GUARD: {"default": "Pass roles only to RDS"}},
     }})
     portfolio = template.add_resource(Portfolio(
@@ -314,7 +335,7 @@ def portfolio_template(version: str, resource_types: set[str], code_bucket: str 
     association = template.add_resource(PortfolioProductAssociation(
         "PortfolioProduct", PortfolioId=Ref(portfolio), ProductId=Ref(product)))
     role = template.add_resource(Role(
-        "LaunchRole", RoleName=Ref(role_name),
+        "LaunchRole", Condition=CREATE_LAUNCH_ROLE, RoleName=Ref(role_name),
         Description="Assumed by Service Catalog to launch, update and terminate the RDS Proxy product",
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
@@ -322,13 +343,15 @@ def portfolio_template(version: str, resource_types: set[str], code_bucket: str 
         Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types, code_bucket))],
         **suppressed(NAMED_LAUNCH_ROLE, INLINE_LAUNCH_POLICY, UNSCOPED_LAUNCH_ACTIONS)))
     template.add_resource(LaunchRoleConstraint(
-        "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product), LocalRoleName=Ref(role),
+        "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product),
+        LocalRoleName=If(CREATE_LAUNCH_ROLE, Ref(role), Ref(role_name)),
         Description="Launch with the product's launch role", DependsOn=[association.title]))
     template.add_resource(PortfolioPrincipalAssociation(
         "PrincipalAccess", PortfolioId=Ref(portfolio), PrincipalARN=Ref(principal), PrincipalType="IAM"))
     for name, description, value in (("PortfolioId", "The portfolio", Ref(portfolio)),
                                      ("ProductId", "The product", Ref(product)),
-                                     ("LaunchRoleArn", "The launch role", GetAtt(role, "Arn"))):
+                                     ("LaunchRoleArn", "The launch role",
+                                      Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${%s}" % role_name.title))):
         template.add_output(Output(name, Description=description, Value=value))
     return template
 

@@ -6,9 +6,10 @@ is created (conditions ``Retain`` / ``DoNotRetain``). References pick the twin t
 Not a resource whose name the template fixes (the proxy's log group ``/aws/rds/proxy/<name>``,
 the name RDS Proxy writes to): flipping RetainOnDelete on a provisioned product would create the
 other twin while the first still holds the name, and CloudFormation's update fails ("already
-exists"; https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
+exists"; https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html);
+for the adopted log group, the twin being deleted would delete the group the other just adopted.
 Such a resource stays one resource with the retained policies whatever RetainOnDelete says: its
-data is kept after termination, and provisioning the same proxy name again needs it deleted first.
+data is kept after termination, and the next launch of the same proxy name adopts it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..aws_facts import DEFAULT_REGION, RETAIN_POLICIES
+from ..aws_facts import DEFAULT_REGION, RESOURCE_NAMES, RETAIN_POLICIES
 from ..builders.common import METADATA_NAMESPACE
 from ..impact.schemas import resource_schema
 from . import conditions as C
@@ -30,7 +31,11 @@ READY_SUFFIX = "Ready"
 def fixed_name(entry: dict[str, Any]) -> bool:
     """Whether the resource's own name is set in the template (the provider schema says which
     property is the name; the product is one template for every region, so us-east-1's)."""
-    names = resource_schema(DEFAULT_REGION, entry["Type"]).name_properties
+    type_name = entry["Type"]
+    if type_name.startswith("Custom::"):  # no provider schema: the project's own table
+        names: tuple[str, ...] = tuple(filter(None, [RESOURCE_NAMES.get(type_name, (None,))[0]]))
+    else:
+        names = resource_schema(DEFAULT_REGION, type_name).name_properties
     return any(name in entry.get("Properties", {}) for name in names)
 
 

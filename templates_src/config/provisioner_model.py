@@ -28,8 +28,8 @@ class ProvisionerParams:
         pattern=pfacts.SHA256_PATTERN,
     )
     aws_apis_via: AwsApiRoute = key(
-        "How the function in the proxy's subnets reaches Secrets Manager, the RDS API and S3: vpc_endpoints "
-        "(interface endpoints for secretsmanager and rds in endpoint_security_group_id, the S3 gateway "
+        "How the function in the proxy's subnets reaches Secrets Manager, the RDS API, CloudWatch Logs and S3: "
+        "vpc_endpoints (interface endpoints for secretsmanager, rds and logs in endpoint_security_group_id, the S3 gateway "
         "endpoint's s3_prefix_list_id) or nat (HTTPS to any address; needs waivers.world_egress).",
     )
     admin_secret_kms_key_arn: str | None = key(
@@ -38,7 +38,7 @@ class ProvisionerParams:
         pattern=facts.KMS_KEY_ARN_PATTERN,
     )
     endpoint_security_group_id: str | None = key(
-        "vpc_endpoints: the security group of the Secrets Manager and RDS interface endpoints (the stack "
+        "vpc_endpoints: the security group of the Secrets Manager, RDS and CloudWatch Logs interface endpoints (the stack "
         "adds an HTTPS rule from the function to it).", default=None,
         pattern=facts.SECURITY_GROUP_ID_PATTERN,
         derived="network.secrets_manager_endpoint_security_group_id",

@@ -80,7 +80,7 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
                                     "to reach only its VPC endpoint)")
     elif provisioner_via_nat(cfg):
         weakened["world_egress"] = (("provisioner", "aws_apis_via"),
-                                    "nat lets the provisioner reach Secrets Manager, the RDS API and S3 over HTTPS "
+                                    "nat lets the provisioner reach Secrets Manager, the RDS API, CloudWatch Logs and S3 over HTTPS "
                                     "at any address (0.0.0.0/0; vpc_endpoints reaches only the VPC's endpoints)")
     if has_generated_secrets(cfg) and cfg.secrets.rotation_days is None:
         # The Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK flags a secret without

@@ -27,12 +27,13 @@ named hazards (``templates_src.hazards``). Sources of the behaviours relied on:
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import aws_facts as facts
 from ..hazards import Hazard
-from ..provisioner_facts import CUSTOM_RESOURCE_TYPE
+from ..provisioner_facts import ADOPTED_LOG_GROUP_TYPE, CUSTOM_RESOURCE_TYPE
 from . import OUTPUT_TYPE
 from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_schema
 from .template import Resource, Template, references
@@ -236,8 +237,20 @@ def _target_finding(old: Resource, new: Resource, provisioned: bool) -> list[Fin
         advice)]
 
 
+def _name_key(value: Any) -> str:
+    """A name, or an expression (the product's ``Fn::Sub``), as a comparable text."""
+    return json.dumps(value, sort_keys=True)
+
+
+def _adopted_log_groups(template: Template) -> set[str]:
+    """The log group names (``_name_key``) that a Custom::AdoptedLogGroup of ``template`` makes or adopts."""
+    return {_name_key(res.properties.get("LogGroupName")) for res in template.resources.values()
+            if res.type == ADOPTED_LOG_GROUP_TYPE}
+
+
 def _resource_findings(action: Action, old: Resource | None, new: Resource | None, schema: ResourceSchema,
-                       replaced: set[str], replacement: list[str], provisioned: bool = False) -> list[Finding]:
+                       replaced: set[str], replacement: list[str], provisioned: bool = False,
+                       adopted: frozenset[str] | set[str] = frozenset()) -> list[Finding]:
     findings: list[Finding] = []
     type_name = (new or old).type  # type: ignore[union-attr]
     if action is Action.MODIFY and type_name == TARGET_GROUP_TYPE:
@@ -261,7 +274,10 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
     if action is Action.REMOVE:
         assert old is not None
         policy = old.attribute("DeletionPolicy")
-        if _retained(policy):
+        # A kept log group whose name the new template's adopted log group names is taken over in
+        # the same update, before the removal (a new resource is created first): no orphan.
+        taken_over = type_name == facts.LOG_GROUP_TYPE and _name_key(old.properties.get("LogGroupName")) in adopted
+        if _retained(policy) and not taken_over:
             held, advice = _orphan(old, schema)
             findings.append(Finding(
                 Hazard.REPLACES_RETAINED, "(DeletionPolicy)",
@@ -337,6 +353,7 @@ def analyse(old: Template, new: Template, region: str, stack_policy: dict[str, A
                     grew = True
     gone = set(replaced)
     provisioned = any(res.type == CUSTOM_RESOURCE_TYPE for res in new.resources.values())
+    adopted = _adopted_log_groups(new)
     changes: list[Change] = []
     for lid in sorted(set(old.resources) | set(new.resources)):
         before, after = old.resources.get(lid), new.resources.get(lid)
@@ -350,7 +367,7 @@ def analyse(old: Template, new: Template, region: str, stack_policy: dict[str, A
             if action is Action.MODIFY and set(changed) <= NO_HANDLER_ATTRIBUTES:
                 continue  # unchanged, or only its DependsOn or Metadata: no handler runs
         replacement = replaced.get(lid, [])
-        findings = _resource_findings(action, before, after, schemas[lid], gone, replacement, provisioned)
+        findings = _resource_findings(action, before, after, schemas[lid], gone, replacement, provisioned, adopted)
         causes = _causes(before, after, replacement, gone) if replacement else ()
         changes.append(Change(lid, (after or before).type, action, tuple(replacement), tuple(changed),  # type: ignore[union-attr]
                               tuple(findings), causes))

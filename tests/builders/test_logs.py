@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import logs
 
-from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, get_att, make_cfg, ref
+from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, PROVISIONER, get_att, make_cfg, ref
 
 
 @pytest.mark.parametrize("overrides, key, policy", [
@@ -49,3 +49,45 @@ def test_under_a_year_needs_a_waiver_recorded_where_guard_reads_suppressions():
         "RdsProxyCfn": {"Waivers": {"cloudwatch_log_group_retention_period_check": reason}},
         "guard": {"SuppressedRules": ["cloudwatch_log_group_retention_period_check"]},
     }
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ((PROVISIONER,), get_att("ProxySecretsKey", "Arn")),
+    ((PROVISIONER, OWN_KEY), KEY_ARN),
+    ((PROVISIONER, NO_RETAIN), get_att("ProxySecretsKey", "Arn")),
+])
+def test_with_the_provisioner_the_group_is_made_or_adopted_by_its_function(overrides, key):
+    """Retain, not RetainExceptOnCreate, and whatever retain_on_delete says: CloudFormation never
+    asks the function to delete it, so a delete or a create that rolls back leaves the group for
+    the next create to adopt."""
+    group = logs.build_log_group(make_cfg({"proxy": {"log_retention_days": 3653}}, *overrides))
+    assert group.title == logs.log_group_id(make_cfg(*overrides)) == "AdoptedProxyLogGroup"
+    body = group.to_dict()
+    assert body["Type"] == "Custom::AdoptedLogGroup"
+    assert body["Properties"] == {
+        "ServiceToken": get_att("DatabaseUsersFunction", "Arn"),
+        "ServiceTimeout": 300,
+        "LogGroupName": "/aws/rds/proxy/orders-test",
+        "LogGroupArn": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+                                   "/aws/rds/proxy/orders-test"},
+        "RetentionInDays": 3653,
+        "KmsKeyId": key,
+        "Tags": [{"Key": "Environment", "Value": "test"}],
+    }
+    assert (body["DeletionPolicy"], body["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize("overrides", [(PROVISIONER,), (PROVISIONER, NO_RETAIN)])
+def test_the_function_may_keep_that_one_group_and_never_delete_one(overrides):
+    from templates_src.stack import build_template
+
+    template = build_template(make_cfg(*overrides)).to_dict()
+    statements = template["Resources"]["DatabaseUsersPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [statement] = [s for s in statements if s.get("Sid") == "KeepTheProxyLogGroup"]
+    assert statement["Action"] == ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:PutRetentionPolicy",
+                                   "logs:TagResource", "logs:UntagResource"]
+    assert not [a for s in statements for a in s["Action"] if a.startswith("logs:Delete")]
+    arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/rds/proxy/orders-test"
+    assert statement["Resource"] == [{"Fn::Sub": arn}, {"Fn::Sub": arn + ":*"}]
+    assert template["Resources"]["Proxy"]["DependsOn"] == ["AdoptedProxyLogGroup"]
+    assert "ProxyLogGroup" not in template["Resources"]

@@ -51,10 +51,14 @@ def test_the_portfolio_publishes_this_version_from_the_template_url() -> None:
 
 def test_the_launch_constraint_uses_the_launch_role_by_name() -> None:
     constraint = by_type("AWS::ServiceCatalog::LaunchRoleConstraint")
-    assert constraint["LocalRoleName"] == {"Ref": "LaunchRole"}
+    # The role this stack creates, or (a second region of the account) the one of that name.
+    assert constraint["LocalRoleName"] == {"Fn::If": ["CreateLaunchRole", {"Ref": "LaunchRole"},
+                                                      {"Ref": "LaunchRoleName"}]}
     assert "RoleArn" not in constraint
     role = by_type("AWS::IAM::Role")
     assert role["RoleName"] == {"Ref": "LaunchRoleName"}
+    assert portfolio_body()["Resources"]["LaunchRole"]["Condition"] == "CreateLaunchRole"
+    assert portfolio_body()["Conditions"]["CreateLaunchRole"] == {"Fn::Equals": [{"Ref": "CreateLaunchRole"}, "true"]}
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": ["servicecatalog.amazonaws.com"]}
     assert factory.SETTINGS.launch_role_name == portfolio_body()["Parameters"]["LaunchRoleName"]["Default"]
@@ -153,3 +157,39 @@ def test_the_launch_role_passes_roles_only_to_rds_only_when_the_deployer_turns_i
     assert passing["Condition"] == {"Fn::If": ["PassRoleOnlyToRds",
                                                {"StringEquals": {"iam:PassedToService": "rds.amazonaws.com"}},
                                                {"Ref": "AWS::NoValue"}]}
+
+
+def test_one_launch_role_serves_every_region_of_the_account() -> None:
+    """IAM names are one per account (AWS::IAM::Role, RoleName: "Naming an IAM resource can cause an
+    unrecoverable error if you reuse the same template in multiple Regions"), so the portfolio of a
+    second region uses the first one's role: its policy names no one region."""
+    text = json.dumps(by_type("AWS::IAM::Role")["Policies"])
+    assert "${AWS::Region}" not in text
+    [encrypt] = [s for s in by_type("AWS::IAM::Role")["Policies"][0]["PolicyDocument"]["Statement"]
+                 if s["Sid"] == "EncryptSecretsWithKey"]
+    assert encrypt["Condition"] == {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+    output = portfolio_body()["Outputs"]["LaunchRoleArn"]["Value"]
+    assert output == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${LaunchRoleName}"}
+
+
+def test_with_create_launch_role_false_nothing_refers_to_the_role_it_does_not_create() -> None:
+    """The second region's stack: every Fn::If on CreateLaunchRole takes its false branch, the
+    role is not created, and no Ref or GetAtt left names it (CloudFormation would refuse the
+    template: "Unresolved resource dependencies")."""
+    body = portfolio_body()
+
+    def resolved(node: Any) -> Any:
+        if isinstance(node, dict):
+            if list(node) == ["Fn::If"] and node["Fn::If"][0] == "CreateLaunchRole":
+                return resolved(node["Fn::If"][2])
+            return {k: resolved(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolved(v) for v in node]
+        return node
+
+    kept = {lid: resolved(r) for lid, r in body["Resources"].items() if r.get("Condition") != "CreateLaunchRole"}
+    outputs = resolved(body["Outputs"])
+    text = json.dumps([kept, outputs])
+    assert "LaunchRole" not in kept and "LaunchConstraint" in kept
+    assert '{"Ref": "LaunchRole"}' not in text and '"Fn::GetAtt": ["LaunchRole"' not in text
+    assert kept["LaunchConstraint"]["Properties"]["LocalRoleName"] == {"Ref": "LaunchRoleName"}

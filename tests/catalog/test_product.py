@@ -246,7 +246,7 @@ def test_the_build_refuses_an_env_the_product_would_launch_differently(monkeypat
     original = provisioning.provisioning_values
     monkeypatch.setattr(provisioning, "provisioning_values", lambda c: {**original(c), "LogRetentionInDays": "1"})
     with pytest.raises(ParamsErrors, match=r"^params/dev.yaml: the Service Catalog product would launch it "
-                                           r"differently \(Resources.DatabaseUsersLogGroup, Resources.ProxyLogGroup\); deploy its own template$"):
+                                           r"differently \(Resources.AdoptedProxyLogGroup, Resources.DatabaseUsersLogGroup\); deploy its own template$"):
         render_catalog([cfg], __version__)
 
 

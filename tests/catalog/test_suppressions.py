@@ -34,7 +34,11 @@ def test_the_products_secrets_and_log_group_say_why_the_registry_skips_them():
                            for r in secrets)
     assert not any(r["Type"] == "AWS::SecretsManager::RotationSchedule" for r in resources.values())
     # The retention is the launch parameter, offered with CloudWatch's periods only.
-    log_group = resources["ProxyLogGroup"]
+    # The proxy's is made or adopted by the provisioner (a custom type no registry rule reads);
+    # the function's own is an AWS::Logs::LogGroup, which says why.
+    assert resources["AdoptedProxyLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert "guard" not in resources["AdoptedProxyLogGroup"].get("Metadata", {})
+    log_group = resources["DatabaseUsersLogGroup"]
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
     assert product_body()["Parameters"]["LogRetentionInDays"]["AllowedValues"] == \
         [str(days) for days in facts.LOG_RETENTION_DAYS]

@@ -109,6 +109,26 @@ def test_a_retained_resource_removed_is_flagged(policy: str) -> None:
     assert hazards(changes[group_id]) == {Hazard.REPLACES_RETAINED.value}
 
 
+@pytest.mark.parametrize("same_name", [True, False])
+def test_a_kept_log_group_taken_over_by_the_adopted_one_is_no_orphan(same_name: bool) -> None:
+    """Adding the provisioner turns ProxyLogGroup into AdoptedProxyLogGroup: the new resource is
+    created (adopting the group) before the old one leaves the template, so the kept group is
+    not an orphan; an adopted group of another name leaves the old one an orphan as before."""
+    from builders.envs import PROVISIONER
+
+    group_id, _ = of_type(BASE, LOG_GROUP)
+    old = body(PROVISIONER)
+    adopted_id, adopted = of_type(old, "Custom::AdoptedLogGroup")
+    old["Resources"].pop(adopted_id)
+    old["Resources"][group_id] = copy.deepcopy(BASE["Resources"][group_id])
+    new = body(PROVISIONER)
+    if not same_name:
+        new["Resources"][adopted_id]["Properties"]["LogGroupName"] = "/aws/rds/proxy/another"
+    changes = impact(new, old)
+    assert changes[group_id].action is Action.REMOVE and changes[adopted_id].action is Action.ADD
+    assert hazards(changes[group_id]) == (set() if same_name else {Hazard.REPLACES_RETAINED.value})
+
+
 def test_a_deletable_resource_removed_is_no_hazard() -> None:
     group_id, _ = of_type(BASE, LOG_GROUP)
     old = planted(lambda t: t["Resources"][group_id].update(DeletionPolicy="Delete", UpdateReplacePolicy="Delete"))

@@ -1,4 +1,5 @@
-"""The two AWS APIs the provisioner reads: where the database is, and the secrets.
+"""The AWS APIs the provisioner calls: where the database is, the secrets, and (for the proxy's
+log group, log_groups.py) CloudWatch Logs.
 
 Clients come from boto3, which Lambda's Python runtime provides (it is not bundled). Their
 timeouts are set from the time the invocation has left, so a hung call cannot outlive it.
@@ -17,6 +18,7 @@ from failures import ProvisionError
 class AwsClients:
     secretsmanager: Any
     rds: Any
+    logs: Any = None
 
 
 def default_clients(timeout: float) -> AwsClients:
@@ -25,7 +27,8 @@ def default_clients(timeout: float) -> AwsClients:
 
     config = Config(connect_timeout=min(timeout, 10), read_timeout=max(1.0, min(timeout, 30)),
                     retries={"max_attempts": 3, "mode": "standard"})
-    return AwsClients(boto3.client("secretsmanager", config=config), boto3.client("rds", config=config))
+    return AwsClients(boto3.client("secretsmanager", config=config), boto3.client("rds", config=config),
+                      boto3.client("logs", config=config))
 
 
 def _api_error(exc: Exception) -> str:

@@ -1,4 +1,6 @@
-"""The users provisioner: a Lambda-backed CloudFormation custom resource that runs db-users.sql.
+"""The users provisioner: a Lambda-backed CloudFormation custom resource that runs db-users.sql,
+and (the same function, for a Custom::AdoptedLogGroup request) keeps the proxy's log group
+(log_groups.py).
 
 Create and Update read the admin's and each user's secret, put each password's SQL form in its
 placeholder (in memory), connect as the admin over verified TLS and run the SQL block by block;
@@ -25,6 +27,7 @@ from aws_calls import AwsClients, default_clients, endpoint, secret
 from cfn_response import Responder
 from databases import connect, describe, error_code, server_message, tls_context
 from failures import ProvisionError, redact, with_hint
+import log_groups
 from passwords import sql_form
 from resource_properties import Properties, User, parse
 from sql_blocks import placeholders, split_blocks, substitute
@@ -77,12 +80,14 @@ def handler(event: dict[str, Any], context: Any, aws: AwsClients | None = None) 
     watchdog.daemon = True
     watchdog.start()
     try:
-        if request == "Delete":
-            status, reason, physical_id = "SUCCESS", delete(event, aws, clock, progress), incoming_id
-        elif request in ("Create", "Update"):
-            status, reason, physical_id = "SUCCESS", apply(event, aws, clock, progress), incoming_id
-        else:
+        if request not in ("Create", "Update", "Delete"):
             raise ProvisionError(f"RequestType must be Create, Update or Delete, got {request!r}")
+        if event.get("ResourceType") == log_groups.TYPE:
+            status, (reason, physical_id) = "SUCCESS", log_group(event, aws, clock, progress, incoming_id)
+        elif request == "Delete":
+            status, reason, physical_id = "SUCCESS", delete(event, aws, clock, progress), incoming_id
+        else:
+            status, reason, physical_id = "SUCCESS", apply(event, aws, clock, progress), incoming_id
     except ProvisionError as exc:
         LOG.error("%s failed: %s", request, exc)
         status, reason, physical_id = "FAILED", str(exc), failed_id
@@ -95,6 +100,24 @@ def handler(event: dict[str, Any], context: Any, aws: AwsClients | None = None) 
     if request == "Delete":
         status = "SUCCESS"  # never let a deletion or a rollback hang
     responder.respond(status, reason, physical_id, timeout=min(clock.left(), 10.0))
+
+
+def log_group(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress: dict[str, str],
+              incoming_id: str) -> tuple[str, str]:
+    """The reason and the physical id (the group's name: a new name is a new group, and
+    CloudFormation then deletes the old one unless the template keeps it)."""
+    request = event.get("RequestType")
+    if request == "Delete":
+        return "kept the log group (its logs outlive the stack; the next create adopts it)", incoming_id
+    group = log_groups.parse(event.get("ResourceProperties"))
+    old = None
+    if request == "Update" and event.get("OldResourceProperties"):
+        try:
+            old = log_groups.parse(event["OldResourceProperties"])
+        except ProvisionError:
+            old = None  # nothing to untag from a value that never applied
+    progress["step"] = f"log group {group.name}"
+    return log_groups.keep((aws or default_clients(clock.left())).logs, group, old), group.name
 
 
 def _connect(props: Properties, aws: AwsClients, clock: Clock, database: str | None):
