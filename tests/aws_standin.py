@@ -5,17 +5,21 @@ command line and botocore builds, validates (required parameters, types, lengths
 request exactly as it would for AWS: a parameter a command does not take, or a value of the
 wrong shape, fails the call before it is sent. This server only records what arrives and answers
 the operations the scripts use (S3 HeadObject and PutObject, CloudFormation's stack, change set
-and stack set operations, CloudWatch Logs DescribeLogGroups, Service Catalog ProvisionProduct)
-with the smallest documented response, and the CloudWatch Logs calls of the provisioner's
-adopted log group (CreateLogGroup, AssociateKmsKey, PutRetentionPolicy, TagResource,
-UntagResource, DeleteLogGroup) for a boto3 client pointed here.
+and stack set operations, DeleteStack among them, CloudWatch Logs DescribeLogGroups, Service
+Catalog ProvisionProduct) with the smallest documented response, and the CloudWatch Logs calls of
+the provisioner's adopted log group (CreateLogGroup, AssociateKmsKey, PutRetentionPolicy,
+TagResource, UntagResource, DeleteLogGroup) for a boto3 client pointed here.
 
-Two facts are modelled. CloudWatch Logs' CreateLogGroup fails with ResourceAlreadyExistsException
-for a name that exists and DeleteLogGroup with ResourceNotFoundException for one that does not
-(CloudWatch Logs API Reference, the operations' Errors), with each group's key, retention and
-tags kept as the calls set them. CloudFormation's create of the provisioner's function fails while the
-code object its template names is missing from S3 (Lambda reads the code when the function is
-created), so a create leaves the stack in ROLLBACK_COMPLETE then, as AWS would.
+Three facts are modelled. CloudWatch Logs' CreateLogGroup fails with
+ResourceAlreadyExistsException for a name that exists and DeleteLogGroup with
+ResourceNotFoundException for one that does not (CloudWatch Logs API Reference, the operations'
+Errors), each group keeping the key, retention and tags the calls set. A stack's create fails
+while a log group it makes as an AWS::Logs::LogGroup exists (one a deleted stack kept: the name is
+the group's physical id), while the provisioner's adopted group takes the one there; a deleted
+stack keeps the log groups whose DeletionPolicy keeps them. And CloudFormation's create of the
+provisioner's function fails while the code object its template names is missing from S3 (Lambda
+reads the code when the function is created), so a create leaves the stack in ROLLBACK_COMPLETE
+then, as AWS would.
 """
 
 from __future__ import annotations
@@ -153,9 +157,26 @@ class StandIn:
             return error("InvalidOperationException")
         return 200, {}
 
+    @staticmethod
+    def log_groups_of(template: str) -> list[tuple[str, str, str]]:
+        """(type, name, DeletionPolicy) of each log group the template makes: an AWS::Logs::LogGroup,
+        or the provisioner's Custom::AdoptedLogGroup, with a literal name."""
+        resources = load_yaml(template).get("Resources", {}) if template else {}
+        return [(r["Type"], r["Properties"]["LogGroupName"], r.get("DeletionPolicy", "Delete"))
+                for r in resources.values()
+                if r["Type"] in ("AWS::Logs::LogGroup", "Custom::AdoptedLogGroup")
+                and isinstance(r.get("Properties", {}).get("LogGroupName"), str)]
+
     def finish(self, stack: Stack, operation: str) -> None:
-        """The operation's end state, at once: no waiter ever needs to poll twice."""
+        """The operation's end state, at once: no waiter ever needs to poll twice. A create fails
+        when an AWS::Logs::LogGroup's name is taken ("already exists"; the name is the group's
+        physical id), while the adopted one takes the group that is there."""
+        groups = self.log_groups_of(stack.template)
         ok = self.code_is_staged(stack.template)
+        if operation == "CREATE" and any(t == "AWS::Logs::LogGroup" and n in self.log_groups for t, n, _ in groups):
+            ok = False
+        if ok:
+            self.log_groups += [n for _, n, _ in groups if n not in self.log_groups]
         stack.status = f"{operation}_COMPLETE" if ok else ("ROLLBACK_COMPLETE" if operation == "CREATE"
                                                             else "UPDATE_ROLLBACK_COMPLETE")
 
@@ -204,6 +225,18 @@ class StandIn:
             stack.template, stack.tags = p["TemplateBody"], _tags(p)
             self.finish(stack, "UPDATE")
             return 200, _cfn(action, f"<StackId>{_stack_id(self, name)}</StackId>")
+        if action == "DeleteStack":
+            if stack is not None:
+                if stack.termination_protection:
+                    return 400, _cfn_error("ValidationError", f"Stack [{name}] cannot be deleted while "
+                                                              "TerminationProtection is enabled")
+                # What DeletionPolicy keeps stays (Retain, RetainExceptOnCreate after a create that
+                # completed); what it does not, goes with the stack.
+                for _, group, policy in self.log_groups_of(stack.template):
+                    if policy == "Delete" and group in self.log_groups:
+                        self.log_groups.remove(group)
+                del self.stacks[name]
+            return 200, _cfn(action, "")
         if action == "SetStackPolicy":
             if stack is None:
                 return missing

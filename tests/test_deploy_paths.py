@@ -202,3 +202,48 @@ def test_the_stand_in_refuses_what_cloudformation_would(tmp_path, standin):
     standin.calls.clear()
     done = e.run(block.replace("--enable-termination-protection", "--stack-policy-url ''"))
     assert done.returncode != 0 and "StackPolicyURL" in done.stderr and "CreateStack" not in standin.operations()
+
+
+@pytest.mark.parametrize("env", PROVISIONED)
+def test_delete_and_create_again_as_docs_deploying_says_adopts_the_kept_log_group(env, tmp_path, standin):
+    """Create, delete (the proxy's log group is kept), create again with docs/deploying.md's
+    commands: the new stack adopts the group, with nobody acting in between."""
+    from templates_src.builders.logs import log_group_name
+
+    e = Env(tmp_path, env, standin)
+    assert _stage(e).returncode == 0
+    assert e.run(f"bash generated/{env}/{DEPLOY_SCRIPT_FILE}").returncode == 0
+    group = log_group_name(e.cfg)
+    assert group in standin.log_groups
+    standin.calls.clear()
+    done = e.run(e.docs_block("aws cloudformation update-termination-protection"))
+    assert done.returncode == 0, done.stderr
+    assert standin.stacks[e.cfg.stack_name].status == "CREATE_COMPLETE"
+    assert group in standin.log_groups  # kept through the delete, and adopted again
+    assert "DeleteStack" in standin.operations() and standin.operations().count("CreateStack") == 1
+
+
+def test_without_the_provisioner_a_kept_log_group_fails_a_create_that_skips_deploy_sh(tmp_path, standin):
+    """What deploy.sh's check prevents: a create of a template whose AWS::Logs::LogGroup name a
+    deleted stack kept rolls back; the same template's group is free once deleted."""
+    cfg = example_configs()["dev"]
+    assert cfg.provisioner is None
+    from templates_src.builders.logs import log_group_name
+
+    standin.region = cfg.region
+    standin.log_groups.append(log_group_name(cfg))
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    home.mkdir(), bin_dir.mkdir()
+    (tmp_path / "template.yaml").write_text(example_files()[f"dev/{TEMPLATE_FILE}"])
+    environment = script_environment(standin, home, bin_dir, AWS)
+
+    def create() -> str:
+        run = subprocess.run(["aws", "cloudformation", "create-stack", "--stack-name", cfg.stack_name,
+                              "--template-body", "file://template.yaml", "--capabilities", "CAPABILITY_NAMED_IAM"],
+                             cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return standin.stacks.pop(cfg.stack_name).status
+
+    assert create() == "ROLLBACK_COMPLETE"
+    standin.log_groups.remove(log_group_name(cfg))
+    assert create() == "CREATE_COMPLETE"
