@@ -16,7 +16,7 @@ from troposphere import Template
 
 from . import __version__
 from . import aws_facts as facts
-from .builders.common import METADATA_NAMESPACE
+from .builders.common import EXAMPLE_MARK, METADATA_NAMESPACE
 from .builders import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, provisioner, proxy, rotation,
                        secret_policies, secrets, users_ready)
 from .config.model import EnvConfig
@@ -31,9 +31,12 @@ def build_template(cfg: EnvConfig) -> Template:
     )
     template.set_version(TEMPLATE_FORMAT_VERSION)
     waivers = {name: reason for name, reason in dataclasses.asdict(cfg.waivers).items() if reason}
+    ours: dict[str, object] = {EXAMPLE_MARK: True} if cfg.example else {}
     if waivers:
         # Summarised at the top too, so a reviewer of the template sees every weakened default.
-        template.set_metadata({**template.metadata, METADATA_NAMESPACE: {"Waivers": waivers}})
+        ours["Waivers"] = waivers
+    if ours:
+        template.set_metadata({**template.metadata, METADATA_NAMESPACE: ours})
     resources = [
         *kms.build_key(cfg),
         *secrets.build_secrets(cfg),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,36 @@ def example_files() -> dict[str, str]:
     from templates_src.cli import build_files
 
     return build_files(list(example_configs().values()))
+
+
+# The line each example declares itself with; deleting it makes the env one's own (README).
+EXAMPLE_LINE = re.compile(r"^example: true\b.*\n", re.MULTILINE)
+
+
+@functools.cache
+def owned_configs() -> dict:
+    """The examples made one's own as a user does: each file's ``example: true`` line deleted,
+    so their deploy.sh deploys (an example's refuses)."""
+    from templates_src.config import load_environments
+
+    with tempfile.TemporaryDirectory() as folder:
+        for file in EXAMPLES.iterdir():
+            text = file.read_text(encoding="utf-8")
+            if not file.name.startswith("_"):
+                text, count = EXAMPLE_LINE.subn("", text)
+                assert count == 1, f"{file.name}: no example: true line to delete"
+            (Path(folder) / file.name).write_text(text, encoding="utf-8")
+        configs = {cfg.env: cfg for cfg in load_environments(Path(folder), "params")}
+    assert configs.keys() == example_configs().keys() and not any(cfg.example for cfg in configs.values())
+    return configs
+
+
+@functools.cache
+def owned_files() -> dict[str, str]:
+    """Every output file of ``owned_configs`` (the examples without their example line), in memory."""
+    from templates_src.cli import build_files
+
+    return build_files(list(owned_configs().values()))
 
 
 @functools.cache
@@ -117,6 +149,17 @@ def params_copy(tmp_path: Path) -> Path:
     """A writable copy of the example params folder."""
     target = tmp_path / "params"
     shutil.copytree(PARAMS, target)
+    return target
+
+
+@pytest.fixture
+def owned_params(tmp_path: Path) -> Path:
+    """A writable copy of the example params folder made one's own: each ``example: true`` line
+    deleted, so that what a build writes from it counts as deployed for the next build."""
+    target = tmp_path / "params"
+    shutil.copytree(PARAMS, target)
+    for file in target.glob("[!_]*.yaml"):
+        file.write_text(EXAMPLE_LINE.sub("", file.read_text(encoding="utf-8"), count=1), encoding="utf-8")
     return target
 
 

@@ -24,11 +24,11 @@ from templates_src.render import (DEPLOY_SCRIPT_FILE, STAGE_SCRIPT_FILE, STACK_P
                                    TEMPLATE_FILE)
 
 from aws_standin import StandIn, real_aws_cli, script_environment
-from conftest import ROOT, example_configs, example_files
+from conftest import ROOT, owned_configs, owned_files
 
 AWS = real_aws_cli()
 pytestmark = pytest.mark.skipif(AWS is None, reason="no AWS CLI here (pip install awscli): these run the real one")
-PROVISIONED = sorted(env for env, cfg in example_configs().items() if cfg.provisioner)
+PROVISIONED = sorted(env for env, cfg in owned_configs().items() if cfg.provisioner)
 DOCS = ROOT / "docs" / "deploying.md"
 
 # Stands in for `rds-proxy-cfn artifact` (the examples pin no real CA bundle): writes the zip the
@@ -45,15 +45,17 @@ print(out)
 
 
 class Env:
-    """One example env's generated files under tmp/generated/<env>, run from tmp as DEPLOY.md says."""
+    """One example env's generated files under tmp/generated/<env>, run from tmp as DEPLOY.md says:
+    the example made one's own (its ``example: true`` line deleted), since an example's deploy.sh
+    refuses to run."""
 
     def __init__(self, tmp: Path, env: str, standin: StandIn) -> None:
-        self.name, self.cfg, self.root, self.standin = env, example_configs()[env], tmp, standin
+        self.name, self.cfg, self.root, self.standin = env, owned_configs()[env], tmp, standin
         self.plan = deploy_plan(self.cfg)
         standin.region = self.cfg.region
         self.folder = tmp / "generated" / env
         self.folder.mkdir(parents=True)
-        for path, text in example_files().items():
+        for path, text in owned_files().items():
             if path.startswith(f"{env}/"):
                 (tmp / "generated" / path).write_text(text)
         bin_dir = tmp / "bin"

@@ -3,6 +3,9 @@
 A stack paused at its DatabaseUsers...Ready wait condition (the users step failed, or was never
 run) is resumed by running deploy.sh again: it makes the users, signals, and waits, without a
 second create or update. A stack busy for any other reason is left alone.
+
+The scripts run are those of the examples made one's own (``owned_files``: their ``example: true``
+line deleted); a shipped example's own deploy.sh refuses to run, before any call.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -17,7 +21,7 @@ import pytest
 from templates_src.deploy_order import deploy_plan
 from templates_src.render import DB_USERS_SCRIPT_FILE, DEPLOY_SCRIPT_FILE
 
-from conftest import example_configs, example_files
+from conftest import example_configs, example_files, owned_configs, owned_files
 
 # Answers what deploy.sh asks, from a JSON state file; logs every call.
 FAKE_AWS = r'''
@@ -69,11 +73,12 @@ def _stub(path: Path, source: str, **values: Path) -> None:
 
 
 def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_present: bool = True,
-            environment: dict[str, str] | None = None, kept_log_group: str = "") -> tuple[subprocess.CompletedProcess, list[str]]:
+            environment: dict[str, str] | None = None, kept_log_group: str = "",
+            files: Mapping[str, str] | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
     out, bin_dir = tmp_path / "out", tmp_path / "bin"
     out.mkdir()
     bin_dir.mkdir()
-    files = example_files()
+    files = owned_files() if files is None else files
     for name in (DEPLOY_SCRIPT_FILE, "rds-proxy.yaml", "stack-policy.json", "stack-policy-during-update.json"):
         (out / name).write_text(files[f"{env}/{name}"])
     (out / DB_USERS_SCRIPT_FILE).write_text(USERS_STUB)
@@ -89,7 +94,7 @@ def _deploy(tmp_path: Path, env: str, stack: str, users_ready: str, artifact_pre
     return done, log.read_text().splitlines()
 
 
-PAUSING = sorted(env for env, cfg in example_configs().items() if deploy_plan(cfg).users_ready)
+PAUSING = sorted(env for env, cfg in owned_configs().items() if deploy_plan(cfg).users_ready)
 
 
 @pytest.mark.parametrize("stack, operation", [("CREATE_IN_PROGRESS", "create"), ("UPDATE_IN_PROGRESS", "update")])
@@ -117,7 +122,7 @@ def test_the_examples_have_a_stack_that_pauses_for_its_users():
     assert PAUSING
 
 
-PROVISIONED = sorted(env for env, cfg in example_configs().items() if cfg.provisioner)
+PROVISIONED = sorted(env for env, cfg in owned_configs().items() if cfg.provisioner)
 
 
 @pytest.mark.parametrize("env", PROVISIONED)
@@ -125,8 +130,8 @@ def test_with_the_provisioner_a_deploy_needs_no_database_and_no_person(env, tmp_
     done, calls = _deploy(tmp_path, env, "NONE", "None")
     assert done.returncode == 0, done.stderr
     assert "users" not in calls and not [c for c in calls if c.startswith("curl ")]
-    plan = deploy_plan(example_configs()[env])
-    assert f"s3api head-object --region {example_configs()[env].region} --bucket {plan.artifact.bucket} " \
+    plan = deploy_plan(owned_configs()[env])
+    assert f"s3api head-object --region {owned_configs()[env].region} --bucket {plan.artifact.bucket} " \
            f"--key {plan.artifact.key}" in calls
     assert any(" create-stack " in f" {c} " for c in calls) and any("wait stack-create-complete" in c for c in calls)
     assert not [c for c in calls if c.startswith("rds-proxy-cfn") or c.startswith("s3 cp")]
@@ -136,7 +141,7 @@ def test_with_the_provisioner_a_deploy_needs_no_database_and_no_person(env, tmp_
 def test_missing_code_stops_before_the_stack_naming_stage_sh(tmp_path, environment):
     """deploy.sh builds no code, whatever the environment holds: one line names stage.sh."""
     env = PROVISIONED[0]
-    plan = deploy_plan(example_configs()[env])
+    plan = deploy_plan(owned_configs()[env])
     done, calls = _deploy(tmp_path, env, "NONE", "None", artifact_present=False, environment=environment)
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
@@ -146,16 +151,16 @@ def test_missing_code_stops_before_the_stack_naming_stage_sh(tmp_path, environme
 
 
 def test_the_examples_have_a_provisioner_for_each_engine_it_supports():
-    engines = {example_configs()[env].target.engine.value for env in PROVISIONED}
+    engines = {owned_configs()[env].target.engine.value for env in PROVISIONED}
     assert engines == {"postgres", "mysql", "mariadb"}
 
 
-@pytest.mark.parametrize("env", sorted(example_configs()))
+@pytest.mark.parametrize("env", sorted(owned_configs()))
 def test_an_update_runs_under_the_during_update_policy_then_sets_the_shipped_one(env, tmp_path):
     """An update runs under the policy in force when it starts unless it brings its own
     (UpdateStack StackPolicyDuringUpdateBody): deploy.sh brings stack-policy-during-update.json,
     then sets stack-policy.json for the new template's resources."""
-    script = example_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
+    script = owned_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
     assert '--stack-policy-during-update-body "file://$here/stack-policy-during-update.json"' in script
     done, calls = _deploy(tmp_path, env, "UPDATE_COMPLETE", "CREATE_COMPLETE",
                           environment={"DB_ADMIN_USER": "admin"})
@@ -171,12 +176,12 @@ def test_a_log_group_left_by_a_deleted_stack_stops_the_create_naming_both_ways_o
     from templates_src.builders.logs import log_group_name
 
     env = "dev"
-    assert example_configs()[env].provisioner is None
-    name = log_group_name(example_configs()[env])
+    assert owned_configs()[env].provisioner is None
+    name = log_group_name(owned_configs()[env])
     done, calls = _deploy(tmp_path, env, "NONE", "None", kept_log_group=name)
     assert done.returncode == 1
     assert f"log group {name} is left from a deleted stack" in done.stderr
-    assert f"aws logs delete-log-group --region {example_configs()[env].region} --log-group-name {name}" in done.stderr
+    assert f"aws logs delete-log-group --region {owned_configs()[env].region} --log-group-name {name}" in done.stderr
     assert not [c for c in calls if " create-stack " in f" {c} "] and "users" not in calls
     # Without it the same run creates the stack.
     (tmp_path / "again").mkdir()
@@ -189,9 +194,30 @@ def test_with_the_provisioner_a_kept_log_group_does_not_stop_the_create(tmp_path
     from templates_src.builders.logs import log_group_name
 
     env = PROVISIONED[0]
-    name = log_group_name(example_configs()[env])
+    name = log_group_name(owned_configs()[env])
     done, calls = _deploy(tmp_path, env, "NONE", "None", kept_log_group=name)
     assert done.returncode == 0, done.stderr
     assert any(" create-stack " in f" {c} " for c in calls)
     assert not [c for c in calls if c.startswith("logs ")]
-    assert "describe-log-groups" not in example_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
+    assert "describe-log-groups" not in owned_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]
+
+
+@pytest.mark.parametrize("env", sorted(example_configs()))
+def test_a_shipped_examples_deploy_sh_refuses_in_one_line_before_any_call(env, tmp_path):
+    done, calls = _deploy(tmp_path, env, "NONE", "None", environment={"DB_ADMIN_USER": "admin"},
+                          files=example_files())
+    assert done.returncode == 2
+    assert calls == []  # not even a look at the stack
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"refused: params/{env}.yaml is a shipped example (example: true): delete that line")
+    assert f"(python build.py {env})" in line
+
+
+@pytest.mark.parametrize("env", sorted(example_configs()))
+def test_an_examples_deploy_md_says_so_at_its_top_and_one_made_ones_own_does_not(env):
+    example = example_files()[f"{env}/DEPLOY.md"]
+    top = example.split("\n## ", 1)[0]
+    assert "**A shipped example: not to be deployed as it is.**" in top
+    assert f"`params/{env}.yaml` says `example: true`" in top and f"`python build.py {env}`" in top
+    assert "shipped example" not in owned_files()[f"{env}/DEPLOY.md"]
+    assert "example" not in owned_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]

@@ -49,10 +49,12 @@ def test_a_proxy_name_shared_within_an_environment_names_the_other_file(params_c
 
 def test_an_environment_name_is_checked_like_a_file_name(params_copy, tmp_path):
     path = params_copy / "dev-reports.yaml"
-    path.write_text(path.read_text().replace("environment: dev", "environment: Dev_1"))
+    text = path.read_text()
+    line = text.splitlines().index("environment: dev") + 1
+    path.write_text(text.replace("environment: dev", "environment: Dev_1"))
     result = run_main("--no-lint", "--params", str(params_copy), "--out", str(tmp_path / "out"))
     assert result.code == 2
-    assert re.search(r"dev-reports\.yaml:5:\d+: environment: ", result.err), result.err
+    assert re.search(rf"dev-reports\.yaml:{line}:\d+: environment: ", result.err), result.err
 
 
 def _commands(guide: str) -> list[list[str]]:

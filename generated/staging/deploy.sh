@@ -12,7 +12,13 @@
 #   bash generated/staging/stage.sh && bash generated/staging/deploy.sh
 #
 # Needs the AWS CLI v2.
+# shellcheck disable=SC2317  # a shipped example stops below: the rest is what its own env's script runs
 set -euo pipefail
+
+# The build takes a shipped example's output for nobody's stack and compares nothing with it: a
+# stack deployed from it would have its next change built unreviewed. Its params must say it is yours.
+echo 'refused: params/staging.yaml is a shipped example (example: true): delete that line and rebuild (python build.py staging), so that later changes are reviewed as updates of the stack; nothing was deployed' >&2
+exit 2
 
 region=eu-west-1
 stack=rds-proxy-staging

@@ -51,6 +51,9 @@ SUPPRESSED_CONTROLS = {
 # tests/test_security.py fails when a checkov upgrade starts failing a waived variant.
 CHECKOV_SKIPS: dict[str, tuple[str, ...]] = {}
 METADATA_NAMESPACE = "RdsProxyCfn"
+# Metadata.RdsProxyCfn.Example: true on the template of a shipped example (params ``example``).
+# The next build reads it from this output to know that no stack was made from it.
+EXAMPLE_MARK = "Example"
 
 
 def waiver_metadata(cfg: EnvConfig, *waivers: str) -> dict[str, dict]:

@@ -5,6 +5,8 @@ replace whole), so an env's value wins over its engine's, which wins over the gl
 
 The engine an env belongs to is its own ``engine_family``, else the global default's: the
 engine layer cannot choose it (it is the file's name), so ``engine_family`` in one is refused.
+Nor may a layer say ``example``: it marks one shipped example's own file, and from a layer it
+would mark every env merged over it, a user's own among them, as an example.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .merge import merge_documents
 from .yaml_loader import Document, load
 
 DEFAULTS_FILE = "_defaults.yaml"
+EXAMPLE_KEY = "example"  # EnvConfig.example
 ENGINE_FILE = re.compile(r"_defaults\.([^.]+)\.ya?ml", re.IGNORECASE)
 
 
@@ -59,9 +62,11 @@ def load_layers(params_dir: Path, shown_dir: str) -> tuple[Layers, list[ParamsEr
     unreadable: every env of it would be judged against a broken base)."""
     layers, errors, broken = Layers(), [], False
     if (params_dir / DEFAULTS_FILE).exists():
-        layers.common, found = load(params_dir / DEFAULTS_FILE, f"{shown_dir}/{DEFAULTS_FILE}", params_dir)
+        shown = f"{shown_dir}/{DEFAULTS_FILE}"
+        layers.common, found = load(params_dir / DEFAULTS_FILE, shown, params_dir)
         errors += found
         broken |= layers.common.data is None
+        errors += _example_in_layer(layers.common, shown)
     try:
         entries = sorted(p.name for p in params_dir.iterdir())
     except OSError:
@@ -88,5 +93,15 @@ def load_layers(params_dir: Path, shown_dir: str) -> tuple[Layers, list[ParamsEr
             errors.append(ParamsError(shown, mark.line if mark else 1, mark.col if mark else 1, ("engine_family",),
                                       f"an engine's defaults apply to its envs (this file's name says "
                                       f"{known[entry].value}); remove it"))
+        errors += _example_in_layer(doc, shown)
         layers.by_engine[known[entry]] = doc
     return layers, errors, broken
+
+
+def _example_in_layer(doc: Document, shown: str) -> list[ParamsError]:
+    if not isinstance(doc.data, dict) or EXAMPLE_KEY not in doc.data:
+        return []
+    mark = doc.marks.get((EXAMPLE_KEY,))
+    return [ParamsError(shown, mark.line if mark else 1, mark.col if mark else 1, (EXAMPLE_KEY,),
+                        "only an env's own file may say it is a shipped example: here it would mark every env "
+                        "merged over this file; remove it")]

@@ -381,6 +381,12 @@ class EnvConfig:
         "replaces-retained, breaks-export, disables-logins): the build refuses them otherwise. Remove once deployed.",
         default=(), unique=True,
     )
+    example: bool = key(
+        "This file is a shipped example, never deployed: the next build of the env takes the output it made "
+        "for nobody's stack (a first deploy: no update hazards), and its deploy.sh refuses to run. Delete the "
+        "line to make the env your own; never set it on a deployed env (only in an env's own file).",
+        default=False,
+    )
     env: str = internal("The params file's stem: its out folder <out>/<env>/, stack name suffix and CLI name.")
     source: str = internal("The params file, as shown in messages and headers.")
     out_dir: str = internal("The out folder as the build was told it (--out): what DEPLOY.md's commands name.",

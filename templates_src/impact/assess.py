@@ -3,6 +3,10 @@
 The out folder is what is committed, so what is deployed: for every environment whose template
 is there and differs from the new build, the two templates are compared (``analysis``). An
 unchanged template costs one read and one comparison of bytes, so this runs on every build.
+
+The one exception is output that a shipped example made (its template says so:
+``template.made_from_example``): no stack was made from it, so the env's build is a first
+deploy, as if the folder held nothing of it. Anything else that is there counts as deployed.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class EnvImpact:
     accepted: frozenset[Hazard]
     changes: tuple[Change, ...] = ()
     error: str | None = None        # the committed template could not be read
+    # Where the previous output is, when a shipped example made it: a first deploy, nothing compared.
+    example_output: str | None = None
+    still_example: bool = False     # the new build is an example's too: nothing deployed either side, no note
 
     def findings(self) -> list[tuple[Change, Finding]]:
         return [(change, finding) for change in self.changes for finding in change.findings]
@@ -86,7 +93,15 @@ def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], where: Path |
         new = files[path]
         if old == new.encode():
             continue
-        impacts.append(assess_texts(cfg, old.decode("utf-8", errors="replace"), new, policy))
+        old_text = old.decode("utf-8", errors="replace")
+        from .template import made_from_example
+
+        if made_from_example(old_text):
+            accepted = frozenset(Hazard(h.value) for h in cfg.accept)
+            impacts.append(EnvImpact(cfg.env, cfg.source, accepted, example_output=f"{deployed.shown}/{cfg.env}/",
+                                     still_example=cfg.example))
+            continue
+        impacts.append(assess_texts(cfg, old_text, new, policy))
     return impacts
 
 
@@ -131,6 +146,9 @@ def notices(impacts: Iterable[EnvImpact], refused: frozenset[Hazard] = REFUSED_B
     """The hazards a build prints without refusing: not refused here, or accepted by the params."""
     lines = []
     for impact in impacts:
+        if impact.example_output and not impact.still_example:
+            lines.append(f"note: {impact.env}: {impact.example_output} was a shipped example's output; "
+                         "built as a first deploy")
         if impact.error:
             lines.append(f"warning: {impact.env}: {impact.error}; its change impact is unknown")
         for change, finding in impact.findings():
@@ -196,6 +214,10 @@ def describe(impacts: Iterable[EnvImpact], refused: frozenset[Hazard] = REFUSED_
     for impact in impacts:
         if impact.error:
             lines.append(f"{impact.env}: {impact.error}; its change impact is unknown")
+            continue
+        if impact.example_output:
+            lines.append(f"{impact.env}: {impact.example_output} is a shipped example's output, not a deployed "
+                         "stack: a first deploy, nothing to compare")
             continue
         lines.append(_summary(impact))
         for change in impact.changes:

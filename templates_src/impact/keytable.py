@@ -29,6 +29,9 @@ END = "<!-- end: params key table -->"
 NEW_STACK = {("region",): "another region: a new stack there (the old one stays as it is)",
              ("stack_name",): "another stack: deploying creates it beside the old one, whose fixed names "
                               "(proxy, log group, alias, exports) it then collides with"}
+# Keys whose effect is on the build, not the stack.
+ON_THE_BUILD = {("example",): "no change to the stack (Metadata only); true makes the next build take this output "
+                              "for nobody's stack (no hazards), so never on a deployed env"}
 _VERBS = ((Action.REPLACE, "replaces"), (Action.MODIFY, "modifies"), (Action.ADD, "adds"), (Action.REMOVE, "removes"))
 
 
@@ -45,8 +48,8 @@ def examples(params_dir: Path) -> list[Example]:
 
 def key_effect(path: KeyPath, configs: Sequence[Example]) -> tuple[str, str]:
     """(what changing the key does, the hazards), over the environments where it can change alone."""
-    if path in NEW_STACK:
-        return NEW_STACK[path], ""
+    if path in NEW_STACK or path in ON_THE_BUILD:
+        return {**NEW_STACK, **ON_THE_BUILD}[path], ""
     touched: dict[Action, set[str]] = {action: set() for action, _ in _VERBS}
     hazards: set[str] = set()
     tried = 0

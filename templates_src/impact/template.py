@@ -15,11 +15,14 @@ Normalisation makes two templates compare as CloudFormation compares them:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from ..builders.common import EXAMPLE_MARK, METADATA_NAMESPACE
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -57,6 +60,26 @@ def load(text: str) -> dict[str, Any]:
     if not isinstance(tree, dict):
         raise TemplateError("not a mapping")
     return tree
+
+
+# The top-level Metadata section as the build writes it: its key and the indented lines under it.
+_METADATA_SECTION = re.compile(r"^Metadata:.*\n(?:(?:[ \t].*)?\n)*", re.MULTILINE)
+
+
+def made_from_example(text: str) -> bool:
+    """Whether a template is the output of a shipped example (params ``example: true``, written as
+    ``Metadata.RdsProxyCfn.Example: true``), from which no stack was made. Only that section is
+    parsed (a few lines); a template without it, or whose section does not read, counts as a
+    deployed stack's."""
+    section = _METADATA_SECTION.search(text)
+    if section is None:
+        return False
+    try:
+        metadata = load(section.group()).get("Metadata")
+    except TemplateError:
+        return False
+    ours = metadata.get(METADATA_NAMESPACE) if isinstance(metadata, dict) else None
+    return isinstance(ours, dict) and ours.get(EXAMPLE_MARK) is True
 
 
 _LIST_PARAMETER_PREFIXES = ("List<", "CommaDelimitedList")

@@ -1,7 +1,8 @@
 """build.py and the change impact: --diff (text, json, --exit-code, a closed pipe), refusals, accept.
 
-Each test builds the example params into an out folder (the "deployed" state), changes one key
-of a copy of the params, and runs the build again. Values are derived from the loaded config
+Each test builds the example params, made one's own (``owned_params``: an example's output is
+nobody's stack), into an out folder (the "deployed" state), changes one key of a copy of the
+params, and runs the build again. Values are derived from the loaded config
 (one more than the current password length, another subnet id), never from template text.
 """
 
@@ -45,11 +46,11 @@ def other_subnets() -> list[str]:
 
 
 @pytest.fixture
-def deployed(tmp_path: Path, params_copy: Path) -> tuple[Path, Path]:
+def deployed(tmp_path: Path, owned_params: Path) -> tuple[Path, Path]:
     out = tmp_path / "out"
-    result = run_main("--no-lint", "--params", str(params_copy), "--out", str(out))
+    result = run_main("--no-lint", "--params", str(owned_params), "--out", str(out))
     assert result.code == 0, result.err
-    return params_copy, out
+    return owned_params, out
 
 
 def build(params: Path, out: Path, *extra: str):

@@ -134,16 +134,16 @@ def _drop_second_user(params: Path) -> None:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, params_copy: Path) -> Path:
-    """Commit 1: the examples built; commit 2: dev's second user removed and built."""
-    repo = params_copy.parent
+def repo(tmp_path: Path, owned_params: Path) -> Path:
+    """Commit 1: the examples, made one's own, built; commit 2: dev's second user removed and built."""
+    repo = owned_params.parent
     out = repo / "generated"
-    assert run_main("--no-lint", "--params", str(params_copy), "--out", str(out), "dev").code == 0
+    assert run_main("--no-lint", "--params", str(owned_params), "--out", str(out), "dev").code == 0
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "first")
-    _drop_second_user(params_copy)
-    assert run_main("--no-lint", "--params", str(params_copy), "--out", str(out), "dev").code == 0
+    _drop_second_user(owned_params)
+    assert run_main("--no-lint", "--params", str(owned_params), "--out", str(out), "dev").code == 0
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "second")
     return repo
