@@ -63,6 +63,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         # The console command (pip's [project.scripts] entry) or the build.py entry point.
         prog=CONSOLE_COMMAND if Path(sys.argv[0]).name == CONSOLE_COMMAND else "build.py",
         description="Generate RDS Proxy CloudFormation templates from per-environment params files.",
+        epilog="other commands (each with its own --help): import ENV --from DIR (adopt a proxy made by hand); "
+               "status ENV (how a deployed proxy is doing); artifact (build the users provisioner's code)",
     )
     parser.add_argument("envs", nargs="*", metavar="ENV", help="environments to build (default: all)")
     parser.add_argument("--params", default="params", metavar="DIR", help="params folder (default: params)")

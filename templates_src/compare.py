@@ -42,7 +42,7 @@ def check(files: dict[str, str], out_dir: Path, out_shown: str, scope: tuple[str
     for problem in stale:
         print(f"{out_shown}/{problem}", file=stderr)
     if stale:
-        print(f"{len(stale)} file(s) out of date; run: python build.py", file=stderr)
+        print(f"{len(stale)} file(s) out of date; run: rds-proxy-cfn", file=stderr)
         return EXIT_FINDINGS
     print(f"{out_shown} is up to date ({count} environment(s))", file=stdout)
     return EXIT_OK

@@ -24,7 +24,7 @@ from pathlib import Path
 from .out_tree import read_regular, unfollowed, walk
 
 MARKER_FILE = ".rds-proxy-cfn"
-MARKER_TEXT = "This folder is written by rds-proxy-cfn (python build.py); every build replaces it whole.\n"
+MARKER_TEXT = "This folder is written by rds-proxy-cfn; every build replaces it whole.\n"
 
 SYNC_THREADS = 8
 _RENAME_EXCHANGE = 2  # linux/fs.h

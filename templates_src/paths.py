@@ -61,7 +61,7 @@ def shared_path(cfg: EnvConfig, name: str) -> str:
 def build_command(cfg: EnvConfig) -> str:
     """The command that rebuilds this env's files, with the folders this build was given."""
     params = posixpath.dirname(cfg.source)
-    words = ["python", "build.py"]
+    words = ["rds-proxy-cfn"]  # the console command pip installs (python build.py is the same program)
     if params != DEFAULT_PARAMS:
         words += ["--params", shlex.quote(params)]
     if cfg.out_dir != DEFAULT_OUT:

@@ -336,3 +336,13 @@ def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
     shutil.rmtree(tmp_path / "out")
     assert run_main("--no-lint", "--params", str(PARAMS), "--out", str(tmp_path / "out")).code == 0
     assert snapshot(tmp_path / "out") == by_program
+
+
+def test_help_names_the_other_commands_and_each_answers_its_own_help():
+    shown = run_build("--help")
+    assert shown.code == 0
+    text = " ".join(shown.out.split())
+    assert "import ENV --from DIR" in text and "status ENV" in text and "artifact" in text
+    for command in ("import", "status", "artifact"):
+        own = run_build(command, "--help")
+        assert own.code == 0 and "usage:" in own.out, (command, own.err)

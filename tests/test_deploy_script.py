@@ -210,7 +210,7 @@ def test_a_shipped_examples_deploy_sh_refuses_in_one_line_before_any_call(env, t
     assert calls == []  # not even a look at the stack
     [line] = done.stderr.splitlines()
     assert line.startswith(f"refused: params/{env}.yaml is a shipped example (example: true): delete that line")
-    assert f"(python build.py {env})" in line
+    assert f"(rds-proxy-cfn {env})" in line
 
 
 @pytest.mark.parametrize("env", sorted(example_configs()))
@@ -218,6 +218,6 @@ def test_an_examples_deploy_md_says_so_at_its_top_and_one_made_ones_own_does_not
     example = example_files()[f"{env}/DEPLOY.md"]
     top = example.split("\n## ", 1)[0]
     assert "**A shipped example: not to be deployed as it is.**" in top
-    assert f"`params/{env}.yaml` says `example: true`" in top and f"`python build.py {env}`" in top
+    assert f"`params/{env}.yaml` says `example: true`" in top and f"`rds-proxy-cfn {env}`" in top
     assert "shipped example" not in owned_files()[f"{env}/DEPLOY.md"]
     assert "example" not in owned_files()[f"{env}/{DEPLOY_SCRIPT_FILE}"]

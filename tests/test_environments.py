@@ -78,7 +78,7 @@ def test_deploy_guides_name_the_out_folder_the_build_was_given(tmp_path):
     assert "generated/" not in guide
     # Headers are comments: there the quotes of an odd path are %27 (escaping.comment_text), inert.
     header = (out / "dev" / "rds-proxy.yaml").read_text().splitlines()[1]
-    assert header.startswith("#   python build.py --out %27") and header.endswith("%27 dev"), header
+    assert header.startswith("#   rds-proxy-cfn --out %27") and header.endswith("%27 dev"), header
 
 
 def test_the_default_folders_keep_their_short_commands(tmp_path):
@@ -86,7 +86,7 @@ def test_the_default_folders_keep_their_short_commands(tmp_path):
     subprocess.run(["cp", "-r", str(PARAMS), str(tmp_path / "params")], check=True)
     assert run_build("--no-lint", cwd=tmp_path).code == 0
     guide = (tmp_path / "generated" / "dev" / "DEPLOY.md").read_text()
-    assert "`python build.py dev`" in guide and "file://generated/dev/rds-proxy.yaml" in guide
+    assert "`rds-proxy-cfn dev`" in guide and "file://generated/dev/rds-proxy.yaml" in guide
 
 
 def test_the_rebuild_command_in_a_header_rebuilds_the_same_files(tmp_path):
@@ -95,9 +95,9 @@ def test_the_rebuild_command_in_a_header_rebuilds_the_same_files(tmp_path):
     out = tmp_path / "out"
     assert run_build("--no-lint", "--params", str(params), "--out", str(out), "staging").code == 0
     command = shlex.split((out / "staging" / "rds-proxy.yaml").read_text().splitlines()[1].lstrip("# "))
-    assert command[:2] == ["python", "build.py"]
+    assert command[0] == "rds-proxy-cfn"  # the console command; build.py takes the same arguments
     before = snapshot(out)
-    again = run_build(*command[2:], "--check")
+    again = run_build(*command[1:], "--check")
     assert again.code == 0, again.err
     assert snapshot(out) == before
 

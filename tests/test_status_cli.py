@@ -35,7 +35,7 @@ def test_unknown_env_exits_2_with_one_line(tmp_path):
 def test_no_committed_template_exits_2(tmp_path):
     result = run_main("status", "dev", "--params", str(EXAMPLES), "--out", str(tmp_path / "empty"))
     assert result.code == 2
-    assert result.err.endswith("/dev/rds-proxy.yaml: build it first (python build.py dev)\n")
+    assert result.err.endswith("/dev/rds-proxy.yaml: build it first (rds-proxy-cfn dev)\n")
 
 
 def test_region_override_reaches_the_clients(monkeypatch, tmp_path):

@@ -1,6 +1,6 @@
 """CloudWatch alarms on the proxy's metrics, and the SNS topic they notify.
 
-Why each alarm exists is in the README ("Alarms and dashboard"); why each threshold and window,
+Why each alarm exists is in docs/operations.md ("Alarms and dashboard"); why each threshold and window,
 in ``specs`` (DEPLOY.md's alarms table renders it); metric names, their dimension sets and
 statistics are in monitoring_facts. Missing data is not breaching: RDS Proxy publishes some
 metrics only after its first successful connection (RDS Proxy monitoring doc), and a new, unused

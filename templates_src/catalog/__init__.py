@@ -36,7 +36,7 @@ __all__ = ["CATALOG_DIR", "FACTORY_FILE", "PORTFOLIO_FILE", "PRODUCT_FILE", "PRO
 
 PRODUCT_USAGE = """\
 # One template for every environment: upload it to S3 and give its URL to portfolio.yaml;
-# launch an environment with <env>/provisioning-parameters.json (README: Publish to Service Catalog).
+# launch an environment with <env>/provisioning-parameters.json (docs/service-catalog.md).
 """
 PORTFOLIO_USAGE = """\
 # Deploy: aws cloudformation deploy --template-file service-catalog/portfolio.yaml --stack-name rds-proxy-portfolio \\

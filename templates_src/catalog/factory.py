@@ -3,7 +3,7 @@
 project release, launched with the launch role of portfolio.yaml (by name).
 
 The factory builds each version from a source holding ``product.template.yaml``; here an S3 zip
-of ``service-catalog/rds-proxy-product.yaml`` renamed so (the README shows how). The owner,
+of ``service-catalog/rds-proxy-product.yaml`` renamed so (docs/service-catalog.md shows how). The owner,
 support and source fields are the organisation's: change ``SETTINGS`` (the file is regenerated).
 """
 

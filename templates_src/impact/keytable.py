@@ -1,11 +1,11 @@
-"""The README's table of params keys: what changing each one does on a live stack.
+"""docs/updates.md's table of params keys: what changing each one does on a live stack.
 
 Generated, never written by hand: for every key of the schema (``variants.key_paths``) and every
 example environment, the key gets another valid value (``variants.variant``), both templates are
 built and compared with the change analysis. ``tests/impact/test_keytable.py`` fails when the
-README's table is not what this makes; refresh it with
+page's table is not what this makes; refresh it with
 
-    python -m templates_src.impact.keytable --write README.md
+    python -m templates_src.impact.keytable --write docs/updates.md
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .analysis import OUTPUT_TYPE, Action, analyse
 from .template import Template
 from .variants import KeyPath, key_paths, raw_tree, shown, variant
 
-BEGIN = "<!-- begin: params key table (python -m templates_src.impact.keytable --write README.md) -->"
+BEGIN = "<!-- begin: params key table (python -m templates_src.impact.keytable --write docs/updates.md) -->"
 END = "<!-- end: params key table -->"
 # Keys that name the stack itself: a new value deploys a new stack, not an update of this one.
 NEW_STACK = {("region",): "another region: a new stack there (the old one stays as it is)",
@@ -87,7 +87,7 @@ def with_table(readme: str, generated: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default="params", help="the example params folder (default: params)")
-    parser.add_argument("--write", metavar="README", help="replace the table between the markers in this file")
+    parser.add_argument("--write", metavar="PAGE", help="replace the table between the markers in this file")
     args = parser.parse_args(argv)
     generated = table(examples(Path(args.params)))
     if not args.write:

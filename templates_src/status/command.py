@@ -84,7 +84,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO, session: Any = None
         committed = template.read_text(encoding="utf-8")
     except OSError:
         print(f"status: error: no committed template {out_shown}/{cfg.env}/{TEMPLATE_FILE}: build it first "
-              f"(python build.py {cfg.env})", file=stderr)
+              f"(rds-proxy-cfn {cfg.env})", file=stderr)
         return EXIT_BAD_INPUT
     region = args.region or cfg.region
     try:

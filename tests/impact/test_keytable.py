@@ -1,4 +1,4 @@
-"""The README's key table is what the change analysis says about the examples (never hand-edited)."""
+"""docs/updates.md's key table is what the change analysis says about the examples (never hand-edited)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from templates_src.impact.variants import key_paths, shown
 
 
 def test_the_readme_key_table_is_current() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "updates.md").read_text(encoding="utf-8")
     expected = keytable.with_table(readme, keytable.table(keytable.examples(PARAMS)))
-    assert readme == expected, "the key table is stale: python -m templates_src.impact.keytable --write README.md"
+    assert readme == expected, "the key table is stale: python -m templates_src.impact.keytable --write docs/updates.md"
 
 
 def test_the_table_has_a_row_per_params_key() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "updates.md").read_text(encoding="utf-8")
     section = readme[readme.index(keytable.BEGIN):readme.index(keytable.END)]
     rows = [line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| `")]
     assert rows == [shown(p) for p in key_paths()]
