@@ -109,7 +109,7 @@ def _network(adopted: Adopted, d: Described, engine: EngineFamily, database_port
         adopted.comments[("network",)] = ("database_security_group_id: not known from the proxy's egress rules "
                                           "(none or several name the database); give the database's group to narrow "
                                           "the proxy's egress to it")
-        # Without one the built egress is the database port to every address (issue #14's
+        # Without one the built egress is the database port to every address (the
         # world-egress rule): adopted as the running proxy has it, with the waiver saying so.
         adopted.put(("waivers", "world_egress"), ADOPTED_REASON,
                     comment="the database's group is not known: egress goes to every address on its port")

@@ -26,7 +26,7 @@ from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParam
 
 # Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
 # Auth entry, policy entries, parameters, conditions and rules). They were chosen to fit the
-# 51,200-byte inline template limit, which the product (read from S3) has outgrown since #16.
+# 51,200-byte inline template limit, which the product (read from S3) has outgrown since it has alarms.
 USER_SLOTS = 3
 CLIENT_SECURITY_GROUP_SLOTS = 3
 IPV4_CIDR_SLOTS = 2

@@ -5,7 +5,7 @@ section, cfn-flip's short-form dumper, a "generated, do not edit" header) with o
 collections that fit on one line are written in flow style (``!If [HasTag1, {Key: ...}, ...]``).
 The product template is read by Service Catalog from S3 (``LoadTemplateFromURL``), so
 CloudFormation's 51,200-byte limit for template bodies sent inline does not bind it (since the
-alarms and their parameters of issue #16 it is over it); flow style keeps it readable and small,
+alarms and their parameters it is over it); flow style keeps it readable and small,
 block style spends most of its bytes on indentation of short lists.
 """
 
