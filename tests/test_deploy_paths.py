@@ -23,11 +23,11 @@ from templates_src.deploy_order import deploy_plan
 from templates_src.render import (DEPLOY_SCRIPT_FILE, STAGE_SCRIPT_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
-from aws_standin import StandIn, real_aws_cli, script_environment
-from conftest import ROOT, owned_configs, owned_files
+from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli, script_environment
+from conftest import ROOT, needs_tool, owned_configs, owned_files
 
 AWS = real_aws_cli()
-pytestmark = pytest.mark.skipif(AWS is None, reason="no AWS CLI here (pip install awscli): these run the real one")
+pytestmark = [pytest.mark.aws_cli, needs_tool(AWS, "aws", AWS_CLI_HOW)]
 PROVISIONED = sorted(env for env, cfg in owned_configs().items() if cfg.provisioner)
 DOCS = ROOT / "docs" / "deploying.md"
 
@@ -228,7 +228,7 @@ def test_delete_and_create_again_as_docs_deploying_says_adopts_the_kept_log_grou
 def test_without_the_provisioner_a_kept_log_group_fails_a_create_that_skips_deploy_sh(tmp_path, standin):
     """What deploy.sh's check prevents: a create of a template whose AWS::Logs::LogGroup name a
     deleted stack kept rolls back; the same template's group is free once deleted."""
-    cfg = example_configs()["dev"]
+    cfg = owned_configs()["dev"]
     assert cfg.provisioner is None
     from templates_src.builders.logs import log_group_name
 
@@ -236,7 +236,7 @@ def test_without_the_provisioner_a_kept_log_group_fails_a_create_that_skips_depl
     standin.log_groups.append(log_group_name(cfg))
     home, bin_dir = tmp_path / "home", tmp_path / "bin"
     home.mkdir(), bin_dir.mkdir()
-    (tmp_path / "template.yaml").write_text(example_files()[f"dev/{TEMPLATE_FILE}"])
+    (tmp_path / "template.yaml").write_text(owned_files()[f"dev/{TEMPLATE_FILE}"])
     environment = script_environment(standin, home, bin_dir, AWS)
 
     def create() -> str:

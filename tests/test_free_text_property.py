@@ -22,6 +22,8 @@ from templates_src.stack import build_template
 
 from builders.envs import make_cfg
 
+pytestmark = pytest.mark.properties
+
 _MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 PLAIN = "plainword"
 # Markdown and HTML an attacker would write, mixed with any printable text.

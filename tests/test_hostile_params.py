@@ -14,6 +14,8 @@ from conftest import run_main
 from templates_src import cli
 from templates_src.escaping import comment_text, markdown_text
 
+pytestmark = pytest.mark.cli
+
 BASE = (Path(__file__).parent / "fixtures" / "params" / "bad" / "_base" / "dev.yaml").read_text()
 ARGS = ("--params", "params", "--out", "out", "--no-lint")
 

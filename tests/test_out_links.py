@@ -16,6 +16,8 @@ from templates_src import out_tree
 
 from conftest import PARAMS, run_main
 
+pytestmark = pytest.mark.cli
+
 SECRET = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
 
 

@@ -28,6 +28,8 @@ from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.unit
+
 BUILT = get_att(names.SECURITY_GROUP, "GroupId")
 RO_ENDPOINT = {"target": {"read_only_endpoint": True}}
 STRICT_LINT = checks.LintOptions(include_checks=("I",), failing_severities=("error", "warning", "informational"))
