@@ -44,7 +44,7 @@ ACCOUNT = "111122223333"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
-# How to get the AWS CLI the aws_cli tests run (the reason they skip with where it is missing).
+# How to get the AWS CLI that the aws_cli tests run: their skip reason where it is missing.
 AWS_CLI_HOW = "the AWS CLI v1, awscli: pip install -e '.[test]' puts it beside python"
 
 
