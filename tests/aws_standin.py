@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -43,11 +44,17 @@ ACCOUNT = "111122223333"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
+# How to get the AWS CLI that the aws_cli tests run: their skip reason where it is missing.
+AWS_CLI_HOW = "the AWS CLI v1, awscli: pip install -e '.[test]' puts it beside python"
+
+
 def real_aws_cli() -> str | None:
-    """The AWS CLI's own entry point (not a pyenv shim, which needs pyenv on PATH), or None."""
-    candidates = [shutil.which("aws"), *sorted(str(p) for p in Path.home().glob(".pyenv/versions/*/bin/aws"))]
+    """The AWS CLI's own entry point (not a pyenv shim, which needs pyenv on PATH), or None: first
+    the one the test extra installs beside this python, so the tests need none of the machine's."""
+    candidates = [str(Path(sys.executable).parent / "aws"), shutil.which("aws"),
+                  *sorted(str(p) for p in Path.home().glob(".pyenv/versions/*/bin/aws"))]
     for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             head = Path(candidate).read_bytes()[:200]
             if head.startswith(b"#!") and b"python" in head.split(b"\n")[0]:
                 return candidate

@@ -80,12 +80,36 @@ def example_template_text(env: str) -> str:
     return template_yaml(cfg, build_template(cfg))
 
 
-NO_ENGINE = "no CloudFormation Guard engine here (cfn-guard-rs not importable, no cfn-guard 3 on PATH)"
+# A test that needs a tool this machine lacks is skipped, its reason naming the tool and how to get
+# it. scripts/test sets RDS_PROXY_CFN_REQUIRE_TOOLS=1: there such a skip fails the run instead
+# (pytest_runtest_makereport below), so CI cannot pass with a tier silently left out.
+MISSING_TOOL = "missing tool: "
+REQUIRE_TOOLS = os.environ.get("RDS_PROXY_CFN_REQUIRE_TOOLS") == "1"
+
+
+def missing_tool(tool: str, how: str) -> str:
+    """The skip reason of a test that needs ``tool``: its name and how to get it."""
+    return f"{MISSING_TOOL}{tool} ({how})"
+
+
+def needs_tool(found: object, tool: str, how: str) -> pytest.MarkDecorator:
+    """Skip unless ``found`` (a path, a bool), saying which tool is missing and how to get it."""
+    return pytest.mark.skipif(not found, reason=missing_tool(tool, how))
+
+
+def require_tool(found: object, tool: str, how: str) -> None:
+    """In a test or fixture: skip it unless ``found``, as ``needs_tool`` does."""
+    if not found:
+        pytest.skip(missing_tool(tool, how))
+
+
+NO_ENGINE = missing_tool("a CloudFormation Guard engine", "cfn-guard-rs where it has wheels, pip install -e '.[guard]'; "
+                         "or a cfn-guard 3 on PATH, which scripts/test puts there")
 
 
 def with_each_engine(test):
     """Run a test once with each Guard engine installed here (cfn-guard-rs, cfn-guard 3 on PATH);
-    skipped, saying why, where there is none (scripts/test runs the suite where there is)."""
+    skipped, saying why, where there is none (scripts/test has one, and fails on such a skip)."""
     from templates_src.policies import available_engines
 
     engines = available_engines() or [pytest.param(None, marks=pytest.mark.skip(NO_ENGINE))]
@@ -176,3 +200,48 @@ def count_jinja_compiles(monkeypatch) -> list:
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting)
     return compiled
+
+
+# --- the tiers ------------------------------------------------------------------------------------
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test carries exactly one tier (the markers of pyproject.toml), so a run that picks
+    tiers with ``-m`` leaves nothing out. Under pytest-xdist, a module's tests stay on one worker
+    (they share module fixtures: servers, built artifacts), and so do the modules that share the
+    provisioner's wheel cache under .cache/ (pip must not download into it twice at once)."""
+    tiers = {line.split(":", 1)[0].strip() for line in config.getini("markers")}
+    wrong = [f"{item.nodeid}: {sorted(found) or 'none'}" for item in items
+             if len(found := {mark.name for mark in item.iter_markers()} & tiers) != 1]
+    if wrong:
+        raise pytest.UsageError(f"each test needs exactly one tier marker of {sorted(tiers)} "
+                                f"(pytestmark or a decorator):\n  " + "\n  ".join(wrong))
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            module = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group("provisioner-wheels" if module in _WHEEL_CACHE_USERS else module))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # The costliest tiers first, the many small unit tests last: the workers then end together
+        # instead of one finishing a long module alone.
+        def rank(item: pytest.Item) -> int:
+            tier = next(mark.name for mark in item.iter_markers() if mark.name in tiers)
+            return _HEAVY_FIRST.index(tier) if tier in _HEAVY_FIRST else -1
+
+        items.sort(key=rank)
+
+
+_WHEEL_CACHE_USERS = {"tests/test_provisioner_artifact.py", "tests/test_provisioner_handler.py",
+                      "tests/test_stage_script.py"}
+_HEAVY_FIRST = ("aws_cli", "lifecycle", "cli", "scanners", "servers", "properties", "golden", "unit")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Under RDS_PROXY_CFN_REQUIRE_TOOLS=1 (scripts/test), a skip for a missing tool is a failure."""
+    report = yield
+    if REQUIRE_TOOLS and report.skipped and MISSING_TOOL in str(report.longrepr):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"{reason}\nRDS_PROXY_CFN_REQUIRE_TOOLS=1 (scripts/test): every tier must run, "
+                           "so a missing tool fails the run")
+    return report

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import require_tool
+
 ADMIN, ADMIN_PASSWORD = "admin", "admin-secret"
 ROOT = Path(__file__).resolve().parents[1]
 # PostgreSQL 16 changed what CREATEROLE gives (ADMIN only, createrole_self_grant empty), so the SQL
@@ -76,9 +78,14 @@ def fake_aws(bin_dir: Path, passwords: dict[str, str]) -> None:
     script.chmod(0o755)
 
 
+def _need_openssl() -> None:
+    require_tool(shutil.which("openssl"), "openssl", "apt-get install openssl; .ci/run does")
+
+
 def certificate(folder: Path, name: str = "server") -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1 (as a SAN, so verify-full accepts it)."""
     key, cert = folder / f"{name}.key", folder / f"{name}.crt"
+    _need_openssl()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
@@ -99,6 +106,7 @@ class CertificateAuthority:
     def create(cls, folder: Path, name: str = "ca") -> "CertificateAuthority":
         folder.mkdir(parents=True, exist_ok=True)
         key, cert = folder / f"{name}.key", folder / f"{name}.pem"
+        _need_openssl()
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                         f"/CN=rds-proxy-cfn test {name}", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
@@ -232,14 +240,14 @@ def postgres_tls_front(upstream_port: int, ca: CertificateAuthority) -> Iterator
 
 def debian_postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    assert found, "PostgreSQL server binaries are missing: .ci/run installs Debian's postgresql package"
+    require_tool(found and shutil.which("psql"), "PostgreSQL's server and psql",
+                 "apt-get install postgresql; .ci/run does")
     return Path(found[-1]).parent
 
 
 def postgres16_bin() -> Path:
-    assert (PG16_BIN / "postgres").exists(), (
-        f"PostgreSQL 16 server binaries are missing at {PG16_BIN}: run scripts/postgres16.sh "
-        "(scripts/test does) or point RDS_PROXY_CFN_POSTGRES16 at such a bin folder")
+    require_tool((PG16_BIN / "postgres").exists(), f"PostgreSQL 16's server in {PG16_BIN}",
+                 "bash scripts/postgres16.sh, which scripts/test runs, or RDS_PROXY_CFN_POSTGRES16 naming such a bin folder")
     return PG16_BIN
 
 
@@ -318,8 +326,8 @@ class MariaDB:
 @contextmanager
 def rds_like_mariadb(ca: CertificateAuthority | None = None) -> Iterator[MariaDB]:
     """Its certificate is self-signed for 127.0.0.1, or ca's for localhost and 127.0.0.1."""
-    assert shutil.which("mariadbd") or os.path.exists("/usr/sbin/mariadbd"), (
-        "the MariaDB server is missing: .ci/run installs Debian's mariadb-server package")
+    require_tool(os.path.exists("/usr/sbin/mariadbd") and shutil.which("mysql") and shutil.which("mysqladmin"),
+                 "MariaDB's server and client", "apt-get install mariadb-server mariadb-client; .ci/run does")
     root = Path(tempfile.mkdtemp(prefix="rds-proxy-cfn-mariadb-"))
     data = root / "data"
     data.mkdir()

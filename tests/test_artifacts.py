@@ -16,6 +16,8 @@ from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLI
 
 from conftest import ROOT, example_configs, example_files
 
+pytestmark = pytest.mark.unit
+
 CONFIGS = example_configs()
 ENVS = sorted(CONFIGS)
 CONSOLE_UPLOAD_LIMIT = 51_200  # bytes of a template body uploaded without S3

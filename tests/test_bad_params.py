@@ -25,6 +25,8 @@ import pytest
 from conftest import Result, run_build, run_main, snapshot
 from templates_src import aws_facts as facts
 
+pytestmark = pytest.mark.cli
+
 BAD = Path(__file__).parent / "fixtures" / "params" / "bad"
 BASE_DIR = BAD / "_base"
 BASE = (BASE_DIR / "dev.yaml").read_text()

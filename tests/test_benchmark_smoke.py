@@ -7,13 +7,17 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.cli
 
 
 def test_benchmark_runs_with_three_environments() -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--envs", "3", "--repeat", "1", "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT, capture_output=True, text=True,  # no timeout: under load it takes what it takes
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout

@@ -10,6 +10,8 @@ from templates_src.aws_facts import EngineFamily
 
 from builders.envs import CLUSTER, POSTGRES, SQLSERVER, load_cfg, make_cfg, merged
 
+pytestmark = pytest.mark.unit
+
 GIB = 1024 ** 3
 
 

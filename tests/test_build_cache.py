@@ -13,6 +13,8 @@ from templates_src.config.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
 
+pytestmark = pytest.mark.cli
+
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

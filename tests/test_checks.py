@@ -16,6 +16,8 @@ from templates_src import checks, cli, lint_cache, report, workers
 
 from conftest import PARAMS, example_configs, example_template_text, run_main, write_synthetic_envs
 
+pytestmark = pytest.mark.cli
+
 DEV = example_template_text("dev")
 # An engine family RDS Proxy does not have: the resource schema's enum rejects it.
 BROKEN = DEV.replace("EngineFamily: MYSQL", "EngineFamily: ORACLE", 1)

@@ -32,6 +32,7 @@ def built(tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.cli
 def test_build_all_writes_every_env_and_the_marker(built: Path) -> None:
     assert len(ENVS) >= 2
     tree = snapshot(built)
@@ -43,6 +44,7 @@ def test_build_all_writes_every_env_and_the_marker(built: Path) -> None:
     assert _siblings(built) == ["out"]  # no scratch folder left beside it
 
 
+@pytest.mark.cli
 def test_build_prints_one_line_per_env(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run_main("--no-lint", "--params", str(PARAMS), "--out", str(out))
@@ -51,6 +53,7 @@ def test_build_prints_one_line_per_env(tmp_path: Path) -> None:
     assert result.err == ""
 
 
+@pytest.mark.cli
 def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) -> None:
     # Tamper with another env's file: a build of `dev` must carry it over as it is, not rebuild it.
     other = next(env for env in ENVS if env != "dev")
@@ -77,6 +80,7 @@ def test_build_one_env_replaces_only_that_env(built: Path, params_copy: Path) ->
     assert _siblings(built) == ["out", "params"]
 
 
+@pytest.mark.cli
 def test_check_passes_on_current_output(built: Path) -> None:
     before = snapshot(built)
     result = run_main("--no-lint", "--check", "--params", str(PARAMS), "--out", str(built))
@@ -85,6 +89,7 @@ def test_check_passes_on_current_output(built: Path) -> None:
     assert snapshot(built) == before
 
 
+@pytest.mark.cli
 def test_check_names_stale_missing_and_unexpected_files_and_writes_nothing(built: Path) -> None:
     (built / "dev" / "rds-proxy.yaml").write_bytes((built / "dev" / "rds-proxy.yaml").read_bytes() + b"# edit\n")
     (built / "staging" / "parameters.json").unlink()
@@ -104,6 +109,7 @@ def test_check_names_stale_missing_and_unexpected_files_and_writes_nothing(built
     assert snapshot(built) == before and _siblings(built) == beside
 
 
+@pytest.mark.cli
 def test_check_of_one_env_ignores_the_others(built: Path) -> None:
     (built / "staging" / "parameters.json").unlink()
     result = run_main("--no-lint", "--check", "dev", "--params", str(PARAMS), "--out", str(built))
@@ -112,6 +118,7 @@ def test_check_of_one_env_ignores_the_others(built: Path) -> None:
     assert result.code == 1 and "staging/parameters.json (missing)" in result.err
 
 
+@pytest.mark.cli
 def test_check_of_one_env_compares_the_shared_files(built: Path) -> None:
     # Files outside the env folders (such as the params schema) are rewritten by a build of one
     # environment too, so its check compares them.
@@ -125,6 +132,7 @@ def test_check_of_one_env_compares_the_shared_files(built: Path) -> None:
     assert result.err.splitlines()[:-1] == [f"{built}/{name} (stale)" for name in sorted(shared)]
 
 
+@pytest.mark.cli
 def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path) -> None:
     out = tmp_path / "nothing-here" / "out"
     result = run_main("--no-lint", "--check", "--params", str(PARAMS), "--out", str(out))
@@ -133,6 +141,7 @@ def test_check_of_a_missing_out_folder_fails_and_creates_nothing(tmp_path: Path)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.cli
 def test_out_elsewhere_and_params_elsewhere_relative_to_cwd(tmp_path: Path, params_copy: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Run from another folder (holding a copy of the params) with relative paths: --params defaults
@@ -148,6 +157,7 @@ def test_out_elsewhere_and_params_elsewhere_relative_to_cwd(tmp_path: Path, para
     assert "elsewhere/generated/dev/" in result.out
 
 
+@pytest.mark.cli
 def test_params_elsewhere_are_the_ones_used(tmp_path: Path, params_copy: Path) -> None:
     dev = params_copy / "dev.yaml"
     dev.write_text(dev.read_text().replace("orders-dev-db", "other-dev-db"))
@@ -157,6 +167,7 @@ def test_params_elsewhere_are_the_ones_used(tmp_path: Path, params_copy: Path) -
     assert b"- other-dev-db" in (out / "dev" / "rds-proxy.yaml").read_bytes()
 
 
+@pytest.mark.cli
 def test_unknown_env_exits_2_and_writes_nothing(built: Path) -> None:
     before = snapshot(built)
     result = run_main("--no-lint", "dev", "nope", "--params", str(PARAMS), "--out", str(built))
@@ -166,6 +177,7 @@ def test_unknown_env_exits_2_and_writes_nothing(built: Path) -> None:
     assert snapshot(built) == before and _siblings(built) == ["out"]
 
 
+@pytest.mark.cli
 def test_bad_argument_exits_2_with_one_line() -> None:
     result = run_build("--no-such-flag")
     assert result.code == 2
@@ -174,6 +186,7 @@ def test_bad_argument_exits_2_with_one_line() -> None:
     assert result.out == ""
 
 
+@pytest.mark.cli
 def test_lint_failure_writes_nothing(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     finding = checks.Finding("x/dev/rds-proxy.yaml", 3, "E9999", "error", "provoked by the test")
     monkeypatch.setattr(checks, "lint", lambda jobs: [finding])
@@ -191,6 +204,7 @@ def test_lint_failure_writes_nothing(built: Path, tmp_path: Path, monkeypatch: p
     assert _siblings(built) == ["out"]
 
 
+@pytest.mark.cli
 def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def lint(jobs):
         jobs = [job for job in jobs if job.policies]  # the envs' (not the Service Catalog product's)
@@ -203,6 +217,7 @@ def test_lint_failure_of_one_env_blocks_every_env(tmp_path: Path, monkeypatch: p
     assert not out.exists()
 
 
+@pytest.mark.golden
 def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
     # A fresh lint cache, so cfn-lint really runs on every template: the user's params (params/,
     # whatever it holds) give the committed generated/. Built in another folder with the default
@@ -213,6 +228,7 @@ def test_real_lint_passes_in_a_subprocess(tmp_path: Path) -> None:
     assert snapshot(tmp_path / "generated") == snapshot(GENERATED)
 
 
+@pytest.mark.cli
 def test_two_builds_give_identical_bytes(built: Path) -> None:
     # Into the same folder name (the guides name it): once afresh, once over the existing output.
     first = snapshot(built)
@@ -223,6 +239,7 @@ def test_two_builds_give_identical_bytes(built: Path) -> None:
     assert snapshot(built) == first
 
 
+@pytest.mark.cli
 def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Path, params_copy: Path) -> None:
     # The reference is built in its own folder with the same relative --out as the runs below,
     # since the guides name the out folder.
@@ -251,6 +268,7 @@ def test_output_does_not_depend_on_hash_seed_locale_or_environment(tmp_path: Pat
         {k: v for k, v in committed.items() if not k.startswith("dev/")}
 
 
+@pytest.mark.golden
 def test_committed_generated_is_current() -> None:
     """The golden test: the committed generated/ is exactly what the params produce, lint included."""
     result = run_build("--check", cwd=ROOT)
@@ -258,6 +276,7 @@ def test_committed_generated_is_current() -> None:
     assert "generated is up to date" in result.out
 
 
+@pytest.mark.cli
 def test_the_console_command_is_build_py(tmp_path: Path) -> None:
     """``pip install`` puts ``rds-proxy-cfn`` beside the interpreter: same options, same output,
     its own name in its messages."""
@@ -285,6 +304,7 @@ def test_the_console_command_is_build_py(tmp_path: Path) -> None:
     assert "(see rds-proxy-cfn --help)" in wrong.stderr
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("lint", [False, True])
 def test_a_stack_set_the_product_cannot_launch_exits_2_and_writes_nothing(built: Path, params_copy: Path,
                                                                           lint: bool) -> None:
@@ -307,6 +327,7 @@ def test_a_stack_set_the_product_cannot_launch_exits_2_and_writes_nothing(built:
     assert snapshot(built) == before
 
 
+@pytest.mark.cli
 def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """program.run (build.py, the console command): a child compiles the jinja templates while
@@ -338,6 +359,7 @@ def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
     assert snapshot(tmp_path / "out") == by_program
 
 
+@pytest.mark.cli
 def test_help_names_the_other_commands_and_each_answers_its_own_help():
     shown = run_build("--help")
     assert shown.code == 0

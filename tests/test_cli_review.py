@@ -23,6 +23,7 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
     return params, out
 
 
+@pytest.mark.cli
 def test_diff_with_no_change_says_so_and_writes_nothing(project):
     params, out = project
     before = snapshot(out)
@@ -31,6 +32,7 @@ def test_diff_with_no_change_says_so_and_writes_nothing(project):
     assert snapshot(out) == before
 
 
+@pytest.mark.cli
 def test_diff_summarises_resources_and_shows_the_unified_diff(project):
     params, out = project
     dev = params / "dev.yaml"
@@ -48,6 +50,7 @@ def test_diff_summarises_resources_and_shows_the_unified_diff(project):
     assert snapshot(out) == before
 
 
+@pytest.mark.cli
 def test_diff_names_files_that_would_appear_or_go(project):
     params, out = project
     shutil.copy(params / "dev.yaml", params / "qa.yaml")
@@ -71,6 +74,7 @@ rule proxies_tagged_with_owner when %proxies !empty {
 """
 
 
+@pytest.mark.scanners
 @needs_engine
 def test_organisation_policies_fail_the_build_and_name_the_line(project, tmp_path):
     params, out = project
@@ -86,6 +90,7 @@ def test_organisation_policies_fail_the_build_and_name_the_line(project, tmp_pat
     assert snapshot(out) == before
 
 
+@pytest.mark.cli
 def test_organisation_policies_without_an_engine_are_refused_with_how_to_get_one(project, tmp_path, monkeypatch):
     """Simulated absence (as on CPython 3.13 with no cfn-guard on PATH): exit 2, one line, never a pass."""
     params, out = project
@@ -103,6 +108,7 @@ def test_organisation_policies_without_an_engine_are_refused_with_how_to_get_one
     assert run_main("--params", str(params), "--out", str(out), "--jobs", "1", "dev").code == 0
 
 
+@pytest.mark.cli
 def test_the_projects_policies_fail_the_build_in_the_lint_pass(project, monkeypatch):
     """A rule that every template breaks (here: only DeletionPolicy Delete counts as retained)
     fails the build with exit 1, each finding as file:line: <policy>/<rule>: message (path)."""
@@ -118,6 +124,7 @@ def test_the_projects_policies_fail_the_build_in_the_lint_pass(project, monkeypa
     assert snapshot(out) == before
 
 
+@pytest.mark.scanners
 @needs_engine
 def test_a_broken_policy_file_is_bad_input(project, tmp_path):
     params, out = project
@@ -130,6 +137,7 @@ def test_a_broken_policy_file_is_bad_input(project, tmp_path):
     assert missing.code == 2 and "no such policy folder" in missing.err
 
 
+@pytest.mark.cli
 def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     params, out = project
     dev = params / "dev.yaml"
@@ -146,6 +154,7 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
     assert (out / "analytics" / "provisioning-parameters.json").exists()
 
 
+@pytest.mark.cli
 def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):
     """The launch check runs where each env is rendered, in forked workers too: what a worker
     finds reaches the build (a note, no provisioning file), here for an env a child renders."""
@@ -173,6 +182,7 @@ def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_
     assert offered and all((out / f"env-{i:03d}" / "provisioning-parameters.json").exists() for i in offered)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("built, other", [("dev", "staging"), ("staging", "dev")])
 def test_building_some_envs_still_checks_them_against_the_others(project, built, other):
     params, out = project
@@ -186,6 +196,7 @@ def test_building_some_envs_still_checks_them_against_the_others(project, built,
     assert snapshot(out) == before
 
 
+@pytest.mark.cli
 def test_a_broken_env_does_not_block_building_another(project):
     params, out = project
     (params / "staging.yaml").write_text("proxy: [broken\n")

@@ -29,7 +29,7 @@ from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM,
                            ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
 from templates_src.stack import build_template
 
-from conftest import GENERATED, ROOT
+from conftest import GENERATED, ROOT, require_tool
 
 PACKAGE = Path(os.environ.get("RDS_PROXY_CFN_CONTROL_TOWER", ROOT / ".cache" / "control-tower" / "package"))
 VARIANTS = {
@@ -60,7 +60,8 @@ def _guard() -> Path:
     machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine().lower()]
     system = "macos" if platform.system() == "Darwin" else "ubuntu"
     binary = PACKAGE / "bin" / system / machine / "cfn-guard"
-    assert binary.exists(), f"{binary} is missing: run bash scripts/control-tower-rules.sh (.ci/run does)"
+    require_tool(binary.exists(), f"AWS Control Tower's controls and cfn-guard in {PACKAGE}",
+                 "bash scripts/control-tower-rules.sh, which scripts/test runs, or RDS_PROXY_CFN_CONTROL_TOWER")
     binary.chmod(0o755)
     return binary
 
@@ -119,6 +120,7 @@ def _json(template_yaml: str) -> dict[str, Any]:
     return json.loads(json.dumps(load_yaml(template_yaml)))
 
 
+@pytest.mark.golden
 def test_committed_templates_and_variants_pass_every_control(tmp_path):
     templates = {f"env-{p.parent.name}": _json(p.read_text()) for p in sorted(GENERATED.glob("*/rds-proxy.yaml"))}
     assert templates
@@ -127,6 +129,7 @@ def test_committed_templates_and_variants_pass_every_control(tmp_path):
     assert control_failures(templates, tmp_path) == {name: [] for name in templates}
 
 
+@pytest.mark.scanners
 def test_a_waiver_suppresses_exactly_its_control(tmp_path):
     """Planted: the same short retention without its suppression fails CT.CLOUDWATCH.PR.2, and
     a key policy without the CreateGrant deny fails CT.KMS.PR.3 (the controls really run)."""

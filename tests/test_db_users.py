@@ -17,6 +17,7 @@ def _sql(*overrides) -> str:
     return db_users_files(make_cfg(DB, *overrides))[DB_USERS_SQL_FILE]
 
 
+@pytest.mark.unit
 def test_mysql_users_and_role_grants():
     sql = _sql({"users": [{"username": "app_user", "role": "app"},
                           {"username": "reader", "role": "readonly",
@@ -33,6 +34,7 @@ def test_mysql_users_and_role_grants():
     assert "TO 'plain'" not in sql  # no role, no privileges: created, granted nothing
 
 
+@pytest.mark.unit
 def test_postgres_splits_privileges_by_where_they_apply():
     sql = _sql(POSTGRES, {"users": [{"username": "owner", "privileges": ["SELECT", "CREATE", "TEMPORARY"]},
                                     {"username": "legacy", "role": "app", "client_password_auth_type": "POSTGRES_MD5"}]})
@@ -46,6 +48,7 @@ def test_postgres_splits_privileges_by_where_they_apply():
     assert "password_encryption" not in sql
 
 
+@pytest.mark.unit
 def test_sqlserver_logins_users_and_schema_grants():
     sql = _sql(SQLSERVER, {"target": {"schema_name": "sales"}},
                {"users": [{"username": "migrator", "role": "migration"}]})
@@ -55,6 +58,7 @@ def test_sqlserver_logins_users_and_schema_grants():
     assert "GRANT CREATE TABLE, CREATE VIEW, CREATE PROCEDURE TO [migrator];" in sql
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("engine", [(), (POSTGRES,), (SQLSERVER,)])
 def test_script_fills_every_placeholder_from_a_secret(engine):
     cfg = make_cfg(DB, *engine, {"users": [
@@ -70,6 +74,7 @@ def test_script_fills_every_placeholder_from_a_secret(engine):
     assert "value=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:legacy-AbCdEf legacy)" in script
 
 
+@pytest.mark.unit
 def test_postgres_default_privileges_follow_tables_the_migration_user_creates():
     sql = _sql(POSTGRES, {"users": [{"username": "app", "role": "app"}, {"username": "mig", "role": "migration"},
                                     {"username": "ro", "role": "readonly"}]})
@@ -80,6 +85,7 @@ def test_postgres_default_privileges_follow_tables_the_migration_user_creates():
     assert sql.rindex("CREATE ROLE") < sql.index("GRANT ")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("engine, created", [
     ((), "CREATE USER IF NOT EXISTS 'app_user'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;"),
     ((POSTGRES,), 'GRANT rds_iam TO "app_user";'),
@@ -92,6 +98,7 @@ def test_end_to_end_iam_users_have_no_password(engine, created):
     assert "secretsmanager" not in files[DB_USERS_SCRIPT_FILE]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("engine, verified", [
     ((), "--ssl-mode=VERIFY_IDENTITY"), ((), "--ssl-verify-server-cert"),  # MySQL's and MariaDB's client
     ((POSTGRES,), "sslmode=verify-full"), ((SQLSERVER,), " -N -x -b"),
@@ -127,6 +134,7 @@ def _mysql_literal(text: str, backslash_escapes: bool) -> str:
     return "".join(value)
 
 
+@pytest.mark.properties
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40))
 @settings(max_examples=200, deadline=None, derandomize=True)
 def test_a_mysql_password_literal_reads_back_as_the_password(password: str) -> None:
@@ -152,6 +160,7 @@ def test_a_mysql_password_literal_reads_back_as_the_password(password: str) -> N
     assert _mysql_literal(stdout.getvalue(), backslash_escapes=True) == password
 
 
+@pytest.mark.unit
 def test_mysql_sql_turns_backslash_escapes_on_before_any_password() -> None:
     """The filter escapes for backslash escapes; under NO_BACKSLASH_ESCAPES a \\\\ would be two
     characters, so the session drops that mode first, in a statement that reads the same in both."""
@@ -171,6 +180,7 @@ def test_mysql_sql_turns_backslash_escapes_on_before_any_password() -> None:
 MARIADB = {"target": {"engine": "mariadb"}}
 
 
+@pytest.mark.unit
 def test_mariadb_users_are_mysql_native_password_in_mariadb_syntax():
     sql = _sql(MARIADB, {"users": [{"username": "app_user", "role": "app"}]})
     # MariaDB has no caching_sha2_password and no IDENTIFIED WITH plugin BY (a syntax error there).
@@ -184,6 +194,7 @@ def test_mariadb_users_are_mysql_native_password_in_mariadb_syntax():
     assert "-- For RDS for MariaDB (target.engine mariadb)" in sql
 
 
+@pytest.mark.unit
 def test_mysql_is_the_default_server_of_the_mysql_family():
     assert make_cfg(DB).target.engine.value == "mysql"
     assert make_cfg(POSTGRES).target.engine.value == "postgres"
@@ -191,11 +202,13 @@ def test_mysql_is_the_default_server_of_the_mysql_family():
     assert "-- For RDS for MySQL 8.0/8.4 and Aurora MySQL 3 (target.engine mysql)" in _sql()
 
 
+@pytest.mark.unit
 def test_mariadb_iam_users_use_rds_authentication_plugin():
     sql = _sql(MARIADB, END_TO_END_IAM, {"users": [{"username": "iam_app", "role": "app"}]})
     assert "CREATE USER IF NOT EXISTS 'iam_app'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS' REQUIRE SSL;" in sql
 
 
+@pytest.mark.unit
 def test_sqlserver_statements_a_master_login_without_sysadmin_may_run():
     sql = _sql(SQLSERVER, {"users": [{"username": "app_user", "role": "app"},
                                      {"username": "migrator", "role": "migration"}]})
@@ -218,6 +231,7 @@ def test_sqlserver_statements_a_master_login_without_sysadmin_may_run():
         assert word not in statements
 
 
+@pytest.mark.unit
 def test_postgres_borrows_the_migration_users_privileges_for_this_run_only():
     users = {"users": [{"username": "app_user", "role": "app"}, {"username": "migrator", "role": "migration"}]}
     sql = _sql(POSTGRES, users)

@@ -33,6 +33,8 @@ from conftest import example_configs
 from db_servers import (ADMIN, ADMIN_PASSWORD, Postgres, debian_postgres_bin, fake_aws, postgres16_bin,
                         rds_like_postgres)
 
+pytestmark = pytest.mark.servers
+
 PASSWORDS = {"app_user": "Ap&p$HOME`x`%*1", "reader": "r3ad;er&&!|~^", "migrator": "m1gr@tor#\\n"}
 
 

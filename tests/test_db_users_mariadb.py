@@ -25,6 +25,8 @@ from builders.envs import END_TO_END_IAM, make_cfg
 from conftest import example_configs
 from db_servers import ADMIN, ADMIN_PASSWORD, MariaDB, fake_aws, rds_like_mariadb
 
+pytestmark = pytest.mark.servers
+
 MARIADB_EXAMPLES = sorted(env for env, cfg in example_configs().items() if cfg.target.engine is DatabaseEngine.MARIADB)
 
 

@@ -11,6 +11,8 @@ from templates_src.config import ParamsErrors, load_environments
 
 from conftest import PARAMS, run_main, snapshot
 
+pytestmark = pytest.mark.unit
+
 
 def _folder(tmp_path: Path, **files: str) -> Path:
     folder = tmp_path / "params"

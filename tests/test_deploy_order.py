@@ -30,6 +30,8 @@ from templates_src import render
 from templates_src.deploy_order import deploy_plan
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.lifecycle
+
 SHAPES = {
     "mysql": (TWO_USERS,),
     "mysql-rotation": (TWO_USERS, ROTATION),

@@ -23,11 +23,11 @@ from templates_src.deploy_order import deploy_plan
 from templates_src.render import (DEPLOY_SCRIPT_FILE, STAGE_SCRIPT_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
-from aws_standin import StandIn, real_aws_cli, script_environment
-from conftest import ROOT, owned_configs, owned_files
+from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli, script_environment
+from conftest import ROOT, needs_tool, owned_configs, owned_files
 
 AWS = real_aws_cli()
-pytestmark = pytest.mark.skipif(AWS is None, reason="no AWS CLI here (pip install awscli): these run the real one")
+pytestmark = [pytest.mark.aws_cli, needs_tool(AWS, "aws", AWS_CLI_HOW)]
 PROVISIONED = sorted(env for env, cfg in owned_configs().items() if cfg.provisioner)
 DOCS = ROOT / "docs" / "deploying.md"
 

@@ -23,6 +23,8 @@ from templates_src.render import DB_USERS_SCRIPT_FILE, DEPLOY_SCRIPT_FILE
 
 from conftest import example_configs, example_files, owned_configs, owned_files
 
+pytestmark = pytest.mark.lifecycle
+
 # Answers what deploy.sh asks, from a JSON state file; logs every call.
 FAKE_AWS = r'''
 import json, sys

@@ -14,10 +14,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from templates_src import diagram
 
 from builders.envs import CLUSTER, END_TO_END_IAM, OWN_KEY, POSTGRES, SQLSERVER, make_cfg
-from conftest import GENERATED, ROOT, example_configs, example_files
+from conftest import GENERATED, ROOT, example_configs, example_files, require_tool
 
 MODULES = Path(os.environ.get("RDS_PROXY_CFN_MERMAID", ROOT / ".cache" / "mermaid" / "node_modules"))
 PARSER = Path(__file__).parent / "mermaid_parse.mjs"
@@ -29,8 +31,9 @@ HOSTILE = ['say "hi"', "a]b[c", "<script>alert(1)</script>", "x|y", "#quot;", "s
 def parse(texts: list[str]) -> list[str | None]:
     """Mermaid's verdict on each text: None when it parses as a flowchart, else the error."""
     node = shutil.which("node")
-    assert node, "node is needed to run Mermaid's parser (apt-get install nodejs)"
-    assert (MODULES / "mermaid").is_dir(), f"{MODULES} is missing: run bash scripts/mermaid-parser.sh (scripts/test does)"
+    require_tool(node, "node", "Mermaid's parser runs on Node.js: apt-get install nodejs")
+    require_tool((MODULES / "mermaid").is_dir(), f"Mermaid's parser in {MODULES}",
+                 "bash scripts/mermaid-parser.sh, which scripts/test runs, or RDS_PROXY_CFN_MERMAID")
     done = subprocess.run([node, str(PARSER)], input=json.dumps(texts), capture_output=True, text=True,
                           env={**os.environ, "MERMAID_MODULES": str(MODULES)}, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -47,12 +50,14 @@ def _variants():
     )]
 
 
+@pytest.mark.unit
 def test_every_deploy_guide_has_the_diagram_of_its_config():
     files = example_files()
     for env, cfg in example_configs().items():
         assert FENCE.findall(files[f"{env}/DEPLOY.md"]) == [diagram.mermaid(cfg)], env
 
 
+@pytest.mark.golden
 def test_every_diagram_parses():
     """The examples' and other shapes', and those committed in generated/ (whatever params/ holds)."""
     texts = [diagram.mermaid(cfg) for cfg in (*example_configs().values(), *_variants())]
@@ -63,6 +68,7 @@ def test_every_diagram_parses():
     assert parse(texts) == [None] * len(texts)
 
 
+@pytest.mark.scanners
 def test_the_parser_refuses_what_escaping_prevents():
     """So that the tests here could fail: the same labels quoted without escaping break the chart."""
     texts = ['say "hi" now', 'a"] b["c']
@@ -73,6 +79,7 @@ def test_the_parser_refuses_what_escaping_prevents():
     assert verdicts[len(texts):] == [None] * len(texts)
 
 
+@pytest.mark.scanners
 def test_hostile_labels_stay_labels():
     chart = "flowchart LR\n" + "".join(f"  n{i}[{diagram.label(t)}] --> n{i + 1}[{diagram.label(t)}]\n"
                                        for i, t in enumerate(HOSTILE))
@@ -84,6 +91,7 @@ def test_hostile_labels_stay_labels():
         assert re.sub(r"#(\d+);", lambda m: chr(int(m.group(1))), inner) == text
 
 
+@pytest.mark.unit
 def test_the_diagram_shows_what_the_config_builds():
     cluster = diagram.mermaid(make_cfg(CLUSTER, {"target": {"read_only_endpoint": True}}))
     assert "orders-test-ro" in cluster and "Aurora cluster orders-test-aurora" in cluster

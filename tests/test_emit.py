@@ -19,6 +19,8 @@ from templates_src import emit
 
 from conftest import PARAMS, ROOT, run_main, snapshot
 
+pytestmark = pytest.mark.cli
+
 # Runs build.py's main in a subprocess after HOOK (Python source) has patched something, so a
 # test can SIGKILL the build at an exact point. The hook sees `emit`, `Path`, `os`, `signal`, `die`.
 KILLED_BUILD = """

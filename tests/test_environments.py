@@ -7,9 +7,12 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
 from cfn_flip import load_yaml
 
 from conftest import PARAMS, run_build, run_main, snapshot
+
+pytestmark = pytest.mark.cli
 
 
 def _tags(template: str) -> dict[str, str]:

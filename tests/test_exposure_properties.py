@@ -25,6 +25,8 @@ from templates_src.impact import schemas
 
 from builders.envs import CLUSTER, make_cfg
 
+pytestmark = pytest.mark.properties
+
 WHOLE = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
 
 

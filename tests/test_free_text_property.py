@@ -1,5 +1,4 @@
-"""Free text from params adds no structure to DEPLOY.md or to any file's header (issue #13,
-property 2).
+"""Free text from params adds no structure to DEPLOY.md or to any file's header (property 2).
 
 A user's description is the one free text DEPLOY.md shows; tags and waiver reasons land in the
 template (through the YAML writer, which quotes them). For any description the validator accepts,
@@ -21,6 +20,8 @@ from templates_src.render import DEPLOY_GUIDE_FILE, render_env
 from templates_src.stack import build_template
 
 from builders.envs import make_cfg
+
+pytestmark = pytest.mark.properties
 
 _MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 PLAIN = "plainword"

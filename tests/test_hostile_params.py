@@ -1,5 +1,5 @@
 """Hostile params that cannot be committed as fixture files (FIFOs, devices, odd file names,
-folders) and what the generated files make of accepted but awkward text (issue #13)."""
+folders) and what the generated files make of accepted but awkward text."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import pytest
 from conftest import run_main
 from templates_src import cli
 from templates_src.escaping import comment_text, markdown_text
+
+pytestmark = pytest.mark.cli
 
 BASE = (Path(__file__).parent / "fixtures" / "params" / "bad" / "_base" / "dev.yaml").read_text()
 ARGS = ("--params", "params", "--out", "out", "--no-lint")

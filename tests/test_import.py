@@ -22,6 +22,8 @@ from templates_src.impact.schemas import resource_schema
 from templates_src.render import template_yaml
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.cli
+
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 

@@ -18,11 +18,13 @@ from conftest import GENERATED, PARAMS
 EXAMPLES = sorted(PARAMS.glob("*.yaml"))
 
 
+@pytest.mark.golden
 def test_committed_schema_is_the_derived_one() -> None:
     committed = json.loads((GENERATED / SCHEMA_FILE).read_text())
     assert committed == params_schema()
 
 
+@pytest.mark.unit
 def test_every_model_key_is_in_the_schema() -> None:
     schema = params_schema()
     assert sorted(schema["properties"]) == sorted(f.name for f in params_fields(EnvConfig))
@@ -34,11 +36,13 @@ def test_every_model_key_is_in_the_schema() -> None:
     }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_schema_accepts_every_example(path) -> None:
     jsonschema.validate(yaml.safe_load(path.read_text()), params_schema())
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("defect", [
     {"proxy": {"name": "Orders"}},
     {"proxy": {"idle_client_timeout": 0}},
@@ -56,6 +60,7 @@ def test_schema_rejects_a_bad_file(defect) -> None:
         jsonschema.validate(document, params_schema())
 
 
+@pytest.mark.unit
 def test_every_example_names_the_schema() -> None:
     for path in EXAMPLES:
         assert path.read_text().startswith(f"# yaml-language-server: $schema=../generated/{SCHEMA_FILE}\n")

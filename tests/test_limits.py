@@ -13,6 +13,8 @@ from templates_src.stack import build_template
 
 from conftest import PARAMS
 
+pytestmark = pytest.mark.unit
+
 
 def _without_endpoints(text: str) -> str:
     data = yaml.safe_load(text)

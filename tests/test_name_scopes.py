@@ -16,6 +16,8 @@ from templates_src.impact.template import load
 
 from conftest import GENERATED
 
+pytestmark = pytest.mark.golden
+
 TEMPLATES = sorted(p for p in GENERATED.rglob("*.yaml") if p.name != "portfolio-factory.yaml")
 # Named on purpose, account-wide: the launch constraint finds the portfolio's launch role by name
 # (LocalRoleName, as the factory file names it); a portfolio in a second region of one account

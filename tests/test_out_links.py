@@ -1,4 +1,4 @@
-"""Links and special files in the out folder are named, never followed (issue #13).
+"""Links and special files in the out folder are named, never followed.
 
 A pull request can replace a committed file by a symbolic link to anything on the machine that
 runs the pipeline (``~/.aws/credentials``). ``--check`` must report it, ``--diff`` must not print
@@ -15,6 +15,8 @@ import pytest
 from templates_src import out_tree
 
 from conftest import PARAMS, run_main
+
+pytestmark = pytest.mark.cli
 
 SECRET = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import ROOT
 from templates_src.config import reference
 from templates_src.config.json_schema import params_schema
 from templates_src.config.reference import BEGIN, END, table, with_table
 
 PAGE = ROOT / "docs" / "params.md"
+pytestmark = pytest.mark.unit
 
 
 def test_the_reference_on_the_page_is_current() -> None:

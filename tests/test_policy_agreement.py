@@ -21,6 +21,8 @@ from templates_src import policy_product, policy_rules
 from conftest import with_each_engine
 from templates_src.policies import PROJECT_POLICIES, check_policies, policy_files
 
+pytestmark = pytest.mark.scanners
+
 GUARD_FILES = {p.stem: p for p in policy_files(PROJECT_POLICIES)}
 
 

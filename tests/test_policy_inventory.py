@@ -24,6 +24,8 @@ from policy_inventory import NONE, Row, rows, unknown_policy_holders
 from templates_src.catalog import verify
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.golden
+
 INVENTORY = ROOT / "docs" / "policy-assumptions.md"
 ROLE_ARN = "arn:aws:iam::111122223333:role/platform/orders-proxy"
 READER = "arn:aws:iam::111122223333:role/platform/deployer"

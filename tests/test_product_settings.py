@@ -21,6 +21,8 @@ from templates_src.config.product_settings import ProductSettings, ProductWaiver
 
 from conftest import run_main, snapshot
 
+pytestmark = pytest.mark.cli
+
 BAD = Path(__file__).parent / "fixtures" / "params" / "bad"
 BASE = (BAD / "_base" / "dev.yaml").read_text()
 TLS_REASON = "legacy clients in the reporting VPC cannot do TLS (TICKET-9)"

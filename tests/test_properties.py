@@ -19,6 +19,8 @@ from templates_src import checks, render
 from templates_src.cli import build_files, main
 from templates_src.config import load_environments
 
+pytestmark = pytest.mark.properties
+
 ENGINES = list(facts.EngineFamily)
 REGIONS = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2"]
 HEX = "0123456789abcdef"

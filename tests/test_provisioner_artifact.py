@@ -18,6 +18,8 @@ from templates_src.provisioner import artifact
 from conftest import ROOT
 from db_servers import CertificateAuthority
 
+pytestmark = pytest.mark.cli
+
 WHEELS = ROOT / ".cache" / "provisioner" / "wheels"
 
 

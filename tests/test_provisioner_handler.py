@@ -39,6 +39,8 @@ from conftest import ROOT, example_configs, example_files
 from db_servers import (ADMIN, ADMIN_PASSWORD, MARIADB_MASTER_PRIVILEGES, CertificateAuthority, debian_postgres_bin,
                         free_port, postgres16_bin, postgres_tls_front, rds_like_mariadb, rds_like_postgres)
 
+pytestmark = pytest.mark.servers
+
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:{}-AbCdEf"
 ADMIN_ARN = ARN.format("rds!db-admin")
 INSTANCE = "shop-db"

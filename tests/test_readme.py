@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import ROOT, run_build
+
+pytestmark = pytest.mark.cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

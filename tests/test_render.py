@@ -14,6 +14,8 @@ from templates_src.stack import build_template
 from builders.envs import ROTATION, CLUSTER, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg
 from conftest import PARAMS, count_jinja_compiles
 
+pytestmark = pytest.mark.unit
+
 SHAPES = {
     **{f"example-{cfg.env}": cfg for cfg in load_environments(PARAMS, "params")},
     "postgres-cluster-rotation": make_cfg(POSTGRES, CLUSTER, ROTATION, TWO_USERS),

@@ -14,7 +14,7 @@ from builders.envs import (CLUSTER, END_TO_END_IAM, POSTGRES, PROVISIONER, PROVI
 from templates_src import render
 from templates_src.stack import build_template
 
-from conftest import GENERATED
+from conftest import GENERATED, require_tool
 
 SHAPES = {"mysql": (TWO_USERS,), "postgres-iam": (POSTGRES, END_TO_END_IAM), "sqlserver-rotation": (SQLSERVER, ROTATION),
           "postgres-cluster": (POSTGRES, CLUSTER), "provisioner": (PROVISIONER,),
@@ -24,10 +24,11 @@ SCRIPTS = (render.DEPLOY_SCRIPT_FILE, render.DB_USERS_SCRIPT_FILE, render.STAGE_
 
 def _shellcheck(paths: list[Path]) -> subprocess.CompletedProcess:
     tool = shutil.which("shellcheck")
-    assert tool, "shellcheck is missing: .ci/run installs Debian's shellcheck package"
+    require_tool(tool, "shellcheck", "apt-get install shellcheck; .ci/run does")
     return subprocess.run([tool, "--severity=style", *map(str, paths)], capture_output=True, text=True)
 
 
+@pytest.mark.golden
 def test_committed_scripts_pass_shellcheck():
     paths = sorted(p for name in SCRIPTS for p in GENERATED.glob(f"*/{name}"))
     assert paths
@@ -35,6 +36,7 @@ def test_committed_scripts_pass_shellcheck():
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.scanners
 @pytest.mark.parametrize("name", sorted(SHAPES))
 def test_scripts_of_every_shape_pass_shellcheck(tmp_path, name):
     cfg = make_cfg(*SHAPES[name])

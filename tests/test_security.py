@@ -29,6 +29,8 @@ from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS,
                            EXTRA_GROUPS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES,
                            SQLSERVER, TWO_USERS, make_cfg)
 
+pytestmark = pytest.mark.scanners
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV_CONFIGS = example_configs()
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from templates_src.impact.template import Template
 from templates_src.stacksets import template as stack_set_template
 
 from conftest import example_configs
 from impact.lifecycle import Cloud, Stack
+
+pytestmark = pytest.mark.lifecycle
 
 # A resource created after the stack set whose name another stack already holds: the first
 # create fails there, and rolls back.

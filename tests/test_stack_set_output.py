@@ -16,6 +16,8 @@ from templates_src.stacksets import template as T
 from builders.envs import make_cfg
 from catalog.test_stack_instances import VARIANTS
 
+pytestmark = pytest.mark.scanners
+
 EXAMPLES = {env: cfg for env, cfg in sorted(example_configs().items()) if cfg.stack_set is not None}
 
 

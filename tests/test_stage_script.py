@@ -19,13 +19,15 @@ from templates_src.provisioner_facts import CA_BUNDLE_URL
 from templates_src.render import STAGE_SCRIPT_FILE, render_env, stage_files
 from templates_src.stack import build_template
 
-from aws_standin import StandIn, real_aws_cli, script_environment
+from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli, script_environment
 from builders.envs import PROVISIONER, make_cfg
-from conftest import ROOT
+from conftest import ROOT, needs_tool
 from db_servers import CertificateAuthority
 
+pytestmark = pytest.mark.aws_cli
+
 AWS = real_aws_cli()
-needs_aws = pytest.mark.skipif(AWS is None, reason="no AWS CLI here (pip install awscli): these run the real one")
+needs_aws = needs_tool(AWS, "aws", AWS_CLI_HOW)
 WHEELS = ROOT / ".cache" / "provisioner" / "wheels"  # shared with tests/test_provisioner_artifact.py
 
 TOOL = f'''#!{sys.executable}

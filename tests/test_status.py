@@ -10,7 +10,7 @@ import pytest
 from status_stubs import World, aws_env, committed_text, run_status  # noqa: F401 - aws_env is a fixture
 from templates_src.status.facts import AUTH_FAILURE_ADVICE, REASON_ADVICE, STATE_ADVICE, AuthMode
 
-pytestmark = pytest.mark.usefixtures("aws_env")
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("aws_env")]
 
 
 def _all_called(stubbers) -> None:

@@ -9,7 +9,7 @@ from conftest import EXAMPLES, run_main
 from status_stubs import World, aws_env, out_folder  # noqa: F401 - aws_env is a fixture
 from templates_src.status import command
 
-pytestmark = pytest.mark.usefixtures("aws_env")
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("aws_env")]
 
 
 def test_main_status_dev_end_to_end(monkeypatch, tmp_path):

@@ -19,7 +19,7 @@ from templates_src.status import command
 from templates_src.status.clients import ReadOnlyClient, RefusedOperation, check_allow_list, connect
 from templates_src.status.facts import ALLOWED_OPERATIONS
 
-pytestmark = pytest.mark.usefixtures("aws_env")
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("aws_env")]
 
 
 def test_the_allow_list_is_sound():

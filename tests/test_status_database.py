@@ -9,7 +9,7 @@ from status_stubs import AURORA_MYSQL_FORMULA, World, aws_env, run_status  # noq
 from templates_src import connection_facts
 from templates_src.status.database import evaluate
 
-pytestmark = pytest.mark.usefixtures("aws_env")
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("aws_env")]
 
 
 def _line(out: str) -> str:

@@ -26,11 +26,11 @@ from templates_src.catalog.resolve import resolve
 from templates_src.stacksets import CREATE_INPUT_FILE, instances_file
 from templates_src.users_sql import provisioner_sql
 
-from aws_standin import StandIn, real_aws_cli
-from conftest import example_configs, example_files
+from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli
+from conftest import example_configs, example_files, needs_tool
 
 AWS = real_aws_cli()
-pytestmark = pytest.mark.skipif(AWS is None, reason="no AWS CLI here (pip install awscli): these run the real one")
+pytestmark = [pytest.mark.aws_cli, needs_tool(AWS, "aws", AWS_CLI_HOW)]
 LAUNCHED = sorted(path.split("/")[0] for path in example_files() if path.endswith(f"/{PROVISIONING_FILE}"))
 STACK_SETS = sorted(env for env, cfg in example_configs().items() if cfg.stack_set is not None)
 TEMPLATE_URL = "https://portfolio-bucket.s3.eu-west-1.amazonaws.com/rds-proxy/0.1.0/rds-proxy-product.yaml"

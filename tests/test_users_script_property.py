@@ -1,4 +1,4 @@
-"""create-db-users.sh with hostile passwords and names (issue #13, property 1).
+"""create-db-users.sh with hostile passwords and names (property 1).
 
 The generated script runs with database admin credentials. For usernames the validator accepts
 and passwords drawn from everything a generated secret can hold (printable ASCII; with
@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,8 @@ from templates_src.db_users import REDACT
 from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
 from builders.envs import POSTGRES, SQLSERVER, make_cfg
+
+pytestmark = pytest.mark.properties
 
 # Secrets stubs: the secret's ARN ends with its logical id; get-secret-value answers from a file.
 FAKE_AWS = r'''

@@ -14,9 +14,9 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from templates_src.config import yaml_loader
 from templates_src.config.yaml_loader import _fast_compose, parse
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, needs_tool
 
-pytestmark = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml: no fast path")
+pytestmark = needs_tool(yaml.__with_libyaml__, "libyaml", "a PyYAML built with it, as its wheels are: no fast path to compare")
 BAD = sorted((ROOT / "tests" / "fixtures" / "params" / "bad").glob("*/*.yaml"))
 
 
@@ -39,6 +39,7 @@ def slow_shape(text: str) -> object:
     return shape(yaml.compose(text, Loader=yaml.SafeLoader))
 
 
+@pytest.mark.unit
 def test_every_example_params_file_takes_the_fast_path():
     for path in sorted(EXAMPLES.glob("*.yaml")):
         text = path.read_text()
@@ -47,6 +48,7 @@ def test_every_example_params_file_takes_the_fast_path():
         assert shape(root) == slow_shape(text)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("path", [*sorted(EXAMPLES.glob("*.yaml")), *BAD], ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_parse_gives_the_same_document_and_problems_fast_or_not(path: Path):
     text = path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
@@ -54,6 +56,7 @@ def test_parse_gives_the_same_document_and_problems_fast_or_not(path: Path):
     assert (fast[0].data, fast[0].marks, fast[1]) == (slow[0].data, slow[0].marks, slow[1])
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("text", ["a:\r\n  b: 1\n", "a: |\n  x\n", "a: !!str 1\n", "? a\n: 1\n", "%YAML 1.1\n---\na: 1\n",
                                   "a:\tb\n", "a: {b: }\n", "a: [b :  ]\n", "a: b\u2028c\n", "a: b\x85c\n", "- a\n",
                                   "a\n", "", "a: [b\n"])
@@ -61,6 +64,7 @@ def test_text_of_another_shape_is_left_to_safeloader(text: str):
     assert _fast_compose(text) is None
 
 
+@pytest.mark.unit
 def test_deep_nesting_is_never_given_to_libyaml(monkeypatch):
     # libyaml's composer recurses in C with no depth guard: a hostile depth could overflow the stack.
     calls: list[str] = []
@@ -74,6 +78,7 @@ def test_deep_nesting_is_never_given_to_libyaml(monkeypatch):
     assert _fast_compose("a: [[1]]\n") is not None and calls == ["c"]
 
 
+@pytest.mark.unit
 def test_a_depth_libyaml_takes_gets_the_problem_safeloader_gives():
     # 400 levels: under the bound, libyaml composes it; SafeLoader's recursion may refuse it first.
     text = "a: " + "[" * 400 + "]" * 400 + "\n"
@@ -87,6 +92,7 @@ PIECES = st.sampled_from(["a", "b", "key", "1", "0x1F", "1e3", "-1", "true", "nu
                           '"', "\\", "@", "`", "\u00a0", "\ufffd"])
 
 
+@pytest.mark.properties
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PIECES, max_size=40).map("".join))
 def test_libyaml_and_safeloader_compose_the_same_nodes(text: str):

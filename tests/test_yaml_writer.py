@@ -38,12 +38,14 @@ def synthetic_configs(tmp_path_factory: pytest.TempPathFactory):
     return load_environments(params, "params")
 
 
+@pytest.mark.unit
 def test_every_variant_and_synthetic_env_template_is_written_as_cfn_flip_writes_it(synthetic_configs) -> None:
     for cfg in [*variants(), *synthetic_configs]:
         body = ordered_body(build_template(cfg).to_dict())
         assert yaml_writer.dump(_data(body)) == _reference(body), cfg.env
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["product", "portfolio"])
 def test_the_catalog_templates_are_written_as_the_compact_dumper_writes_them(name: str) -> None:
     body = product.product_body(__version__) if name == "product" else \
@@ -109,12 +111,14 @@ values = st.recursive(
 documents = st.dictionaries(keys, values, min_size=1, max_size=6).filter(lambda d: not yaml_writer._Writer._function(d))
 
 
+@pytest.mark.properties
 @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_random_trees_are_written_as_cfn_flip_writes_them(body: dict) -> None:
     assert yaml_writer.dump(_data(body)) == _reference(body)
 
 
+@pytest.mark.properties
 @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.fixed_dictionaries({"Resources": st.dictionaries(keys, st.dictionaries(keys, values, max_size=4),
                                                            min_size=1, max_size=4)}))
@@ -124,6 +128,7 @@ def test_random_trees_in_compact_style_are_written_as_the_compact_dumper_writes_
         text.compact_yaml_reference(ordered)
 
 
+@pytest.mark.unit
 def test_a_document_ending_in_a_block_scalar_that_keeps_its_line_breaks_ends_with_dots() -> None:
     body = {"A": {"B": "x\n" * 10 + "\n"}}  # 10 lines: cfn-flip writes it with "|", kept with "+"
     assert yaml_writer.dump(_data(body)) == _reference(body)
@@ -132,6 +137,7 @@ def test_a_document_ending_in_a_block_scalar_that_keeps_its_line_breaks_ends_wit
 
 # --- what it declines -------------------------------------------------------------------------
 
+@pytest.mark.unit
 @pytest.mark.parametrize("body", [
     {"A": 1.5},                       # floats: PyYAML's float representer is not reproduced
     {"K" * 130: "long key"},          # a key of 128 characters or more is written with "?"
@@ -144,6 +150,7 @@ def test_shapes_it_does_not_reproduce_are_declined_and_written_by_yaml_dump(body
     assert cfn_yaml(body) == cfn_yaml_reference(_data(body)) == _reference(body)
 
 
+@pytest.mark.unit
 def test_a_function_of_a_scalar_that_is_not_text_fails_as_cfn_flip_fails() -> None:
     body = {"A": {"Fn::Base64": True}}
     with pytest.raises(yaml_writer.Unsupported):

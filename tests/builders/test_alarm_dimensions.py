@@ -20,6 +20,8 @@ from templates_src.stack import build_template
 from conftest import example_configs
 from .envs import CLUSTER, make_cfg
 
+pytestmark = pytest.mark.unit
+
 READERS = {**CLUSTER, "target": {**CLUSTER["target"], "read_only_endpoint": True}}
 ROLES = {"writer": m.READ_WRITE_ROLE, "reader": m.READ_ONLY_ROLE}
 

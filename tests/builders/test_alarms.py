@@ -14,6 +14,8 @@ from templates_src.stack import build_template
 
 from .envs import CLIENT_SG, CLUSTER, KEY_ARN, OWN_KEY, POSTGRES, PROXY_NAME, SUBNETS, make_cfg
 
+pytestmark = pytest.mark.unit
+
 TOPIC_ARN = "arn:aws:sns:eu-west-1:111122223333:ops-alarms"
 ALARM_WAIVER = {"monitoring": {"alarms": False}, "waivers": {"alarms": "scratch stack, nobody is paged for it"}}
 

@@ -18,6 +18,8 @@ from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.unit
+
 OTHER_VPC = "vpc-0f60718293a4b5c6d"
 OTHER_SUBNETS = ["subnet-0f60718293a4b5c11", "subnet-0f60718293a4b5c22"]
 OTHER_SG = "sg-0f60718293a4b5c33"

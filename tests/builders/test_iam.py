@@ -10,6 +10,8 @@ from templates_src.builders import iam
 from .envs import (DB_RESOURCE_ID, END_TO_END_IAM, POSTGRES, WAIVE_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, SQLSERVER, TWO_USERS, get_att, make_cfg, props, ref,
                    statements, sub, walk)
 
+pytestmark = pytest.mark.unit
+
 PROXY_ID = {"Fn::Select": [6, {"Fn::Split": [":", get_att("Proxy", "DBProxyArn")]}]}
 DB_USER_ARN = "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${ProxyId}/"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from templates_src import iam_guide, render
 from templates_src.builders import kms, names
 from templates_src.catalog.provisioning import product_limits
@@ -14,6 +16,8 @@ from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
 from .envs import END_TO_END_IAM, LEGACY_SECRET_ARN, OWN_KEY, PROVISIONER, TWO_USERS, get_att, make_cfg, props, statements, sub
+
+pytestmark = pytest.mark.unit
 
 BOUNDARY = "arn:aws:iam::111122223333:policy/platform/Boundary"
 PATH = "/teams/orders/"

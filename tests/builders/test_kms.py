@@ -8,6 +8,8 @@ from templates_src.builders import kms
 
 from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, PROXY_NAME, by_title, get_att, make_cfg, props, ref, statements, sub, walk
 
+pytestmark = pytest.mark.unit
+
 ACCOUNT_ROOT = {"AWS": [sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")]}
 VIA_SECRETS_MANAGER = sub("secretsmanager.${AWS::Region}.amazonaws.com")
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]

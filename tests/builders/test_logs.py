@@ -8,6 +8,8 @@ from templates_src.builders import logs
 
 from .envs import KEY_ARN, NO_RETAIN, OWN_KEY, PROVISIONER, get_att, make_cfg, ref
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("overrides, key, policy", [
     # Named /aws/rds/proxy/<name>: kept on delete, but deleted when the create that made it

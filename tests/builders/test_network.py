@@ -9,6 +9,8 @@ from templates_src.builders import network
 from .envs import (ANY_DATABASE_ADDRESS, CLIENT_SG, DB_SG, OTHER_CLIENT_SG, POSTGRES, SQLSERVER, VPC, by_title, get_att,
                    make_cfg, props, ref)
 
+pytestmark = pytest.mark.unit
+
 PROXY_GROUP_ID = get_att("ProxySecurityGroup", "GroupId")
 
 

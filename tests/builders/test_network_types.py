@@ -19,6 +19,8 @@ from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.unit
+
 DUAL = {"network": {"endpoint_network_type": "DUAL"}}
 IPV6_ONLY = {"network": {"endpoint_network_type": "IPV6"}}
 IPV6_TARGET = {"network": {"target_connection_network_type": "IPV6"}}

@@ -9,6 +9,8 @@ from templates_src.builders import outputs
 from .envs import (CLUSTER, END_TO_END_IAM, KEY_ARN, LEGACY_SECRET_ARN, NO_IAM, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, get_att,
                    make_cfg, ref)
 
+pytestmark = pytest.mark.unit
+
 ALWAYS = ["ProxyEndpoint", "ProxyPort", "ProxyName", "ProxyArn", "ProxyResourceId", "ProxySecurityGroupId",
           "SecretsKeyArn"]
 

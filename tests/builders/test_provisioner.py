@@ -19,6 +19,8 @@ from .envs import (ADMIN_SECRET, CA_SHA, PREFIX_LIST, PROVISIONER, PROVISIONER_N
                    merged, walk)
 from conftest import example_configs
 
+pytestmark = pytest.mark.unit
+
 ADMIN_KEY = "arn:aws:kms:eu-west-1:111122223333:key/6c7d8e9f-0a1b-4c2d-8e3f-4a5b6c7d8e9f"
 NAT = PROVISIONER_NAT
 

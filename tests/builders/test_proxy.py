@@ -9,6 +9,8 @@ from templates_src.builders import proxy, users_ready
 from .envs import (END_TO_END_IAM, SUBNETS, WAIVE_IAM, CLUSTER, LEGACY_SECRET_ARN, NO_IAM, POSTGRES, PROXY_NAME, SQLSERVER, TWO_USERS, get_att, make_cfg,
                    props, ref)
 
+pytestmark = pytest.mark.unit
+
 SECURITY_GROUP = [get_att("ProxySecurityGroup", "GroupId")]
 
 

@@ -11,6 +11,8 @@ from templates_src.stack import build_template
 from .envs import (ALTERNATING, ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION,
                    ROTATION_ANY_ADDRESS, ROTATION_EGRESS_REASON, SQLSERVER, SUBNETS, TWO_USERS, ENDPOINT_SG, make_cfg)
 
+pytestmark = pytest.mark.unit
+
 
 def _resources(*overrides) -> dict:
     return build_template(make_cfg(*overrides)).to_dict()["Resources"]

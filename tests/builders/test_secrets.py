@@ -11,6 +11,8 @@ from templates_src.builders import secrets
 from .envs import (KEY_ARN, LEGACY_SECRET_ARN, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, by_title, get_att,
                    make_cfg, props, ref, walk)
 
+pytestmark = pytest.mark.unit
+
 
 def _one_secret(*overrides):
     [secret] = secrets.build_secrets(make_cfg(*overrides))

@@ -1,4 +1,4 @@
-"""The proxy's security groups (issue #15): existing groups beside the built one, or instead of it.
+"""The proxy's security groups: existing groups beside the built one, or instead of it.
 
 Beside it (``network.proxy_security_group_ids``): the proxy and its read-only endpoint carry the
 built group first, then the given ones in params order. Instead of it (``create_security_group:
@@ -27,6 +27,8 @@ from templates_src.hazards import Hazard
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
+
+pytestmark = pytest.mark.unit
 
 BUILT = get_att(names.SECURITY_GROUP, "GroupId")
 RO_ENDPOINT = {"target": {"read_only_endpoint": True}}

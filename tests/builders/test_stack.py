@@ -15,6 +15,8 @@ from templates_src.stack import build_template
 from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)
 
+pytestmark = pytest.mark.unit
+
 ALARMS = {"ProxyWriterAvailabilityAlarm", "ProxyWriterPoolSaturationAlarm", "ProxyBorrowLatencyAlarm",
           "ProxyWriterSessionPinningAlarm",
           "ProxyFailedLoginsAlarm", "ProxyDatabaseConnectionFailuresAlarm", "ProxyAlarmTopic"}

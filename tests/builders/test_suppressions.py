@@ -34,6 +34,7 @@ def _suppressed_rules(resource: dict[str, Any]) -> list[str]:
     return resource.get("Metadata", {}).get("guard", {}).get("SuppressedRules", [])
 
 
+@pytest.mark.unit
 def test_an_ingress_rule_from_a_range_records_why_and_one_from_a_single_address_or_group_does_not():
     ingress = _of_type(_resources(RANGES), "AWS::EC2::SecurityGroupIngress")
     source = {name: r["Properties"].get("CidrIp") or r["Properties"].get("CidrIpv6")
@@ -49,6 +50,7 @@ def test_an_ingress_rule_from_a_range_records_why_and_one_from_a_single_address_
                 "RdsProxyCfn": {"Suppressions": {"SECURITY_GROUP_INGRESS_CIDR_NON_32_RULE": S.CIDR_CLIENTS.reason}}}
 
 
+@pytest.mark.unit
 def test_every_alarm_records_why_it_is_named():
     alarms = _of_type(_resources(), "AWS::CloudWatch::Alarm")
     assert len(alarms) == 6
@@ -58,6 +60,7 @@ def test_every_alarm_records_why_it_is_named():
         assert _suppressed_rules(alarm) == ["CFN_NO_EXPLICIT_RESOURCE_NAMES"]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("days, waiver, rules", [
     (365, None, []),
     (3653, None, []),
@@ -75,6 +78,7 @@ def test_the_log_group_suppresses_a_retention_rule_exactly_when_its_period_is_fl
         {"CW_LOGGROUP_RETENTION_PERIOD_CHECK": S.RETENTION_NOT_IN_REGISTRY.reason} if days in (1096, 2192) else {})
 
 
+@pytest.mark.unit
 def test_a_waiver_and_a_choice_on_one_resource_are_both_recorded():
     log_group = _resources(NO_RETAIN, {"proxy": {"log_retention_days": 1096}})["ProxyLogGroup"]
     assert log_group["Metadata"] == {
@@ -83,6 +87,7 @@ def test_a_waiver_and_a_choice_on_one_resource_are_both_recorded():
         "guard": {"SuppressedRules": ["CW_LOGGROUP_RETENTION_PERIOD_CHECK"]}}
 
 
+@pytest.mark.unit
 def test_the_registrys_retention_periods_are_cloudwatch_periods():
     assert set(facts.REGISTRY_LOG_RETENTION_DAYS) < set(facts.LOG_RETENTION_DAYS)
 
@@ -104,6 +109,7 @@ rule single_address_ingress when %ranges !empty {
 """
 
 
+@pytest.mark.scanners
 @with_each_engine
 def test_a_registry_rule_skips_the_ranges_that_record_the_suppression(tmp_path, engine):
     from templates_src.policies import check_policies

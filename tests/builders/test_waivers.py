@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from templates_src.stack import build_template
 
 from .envs import NO_IAM, NO_RETAIN, NO_ROTATION, ROTATION, TWO_USERS, make_cfg
+
+pytestmark = pytest.mark.unit
 
 REASON = "legacy client, tracked in TICKET-42"
 

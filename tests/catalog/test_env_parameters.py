@@ -8,6 +8,8 @@ from builders.envs import CLUSTER, SUBNETS, VPC, make_cfg
 from templates_src.catalog import env_parameters
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.unit
+
 VALUES = {
     "proxy": {"idle_client_timeout": 900, "log_retention_days": 365},
     "target": {"port": 3307},

@@ -34,6 +34,8 @@ from builders.envs import END_TO_END_IAM, PROVISIONER, make_cfg
 
 from .helpers import WAIVED, dedicated, dev, differences, examples, launched, product_body, settings_for, variants, weakens
 
+pytestmark = pytest.mark.unit
+
 
 def _assert_same_stack(cfg: EnvConfig) -> None:
     settings = settings_for(cfg)

@@ -6,6 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
+import pytest
 import yaml
 
 from templates_src import __version__
@@ -14,6 +15,8 @@ from templates_src.catalog import (FACTORY_FILE, PORTFOLIO_FILE, PRODUCT_FILE, P
                                    render_catalog)
 
 from .helpers import examples, lint, product_body
+
+pytestmark = pytest.mark.unit
 
 HANDLERS = ("create", "read", "update", "delete")
 

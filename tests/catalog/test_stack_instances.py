@@ -25,6 +25,8 @@ from builders.envs import PROVISIONER, make_cfg
 
 from .helpers import WAIVED, examples, product_body
 
+pytestmark = pytest.mark.unit
+
 OTHER_NETWORK = {"vpc_id": "vpc-0f0e0d0c0b0a09081", "subnet_ids": ["subnet-0f0e0d0c0b0a09011", "subnet-0f0e0d0c0b0a09022"],
                  "client_security_group_ids": ["sg-0f0e0d0c0b0a09033"], "database_security_group_id": "sg-0f0e0d0c0b0a09044"}
 KEY = "arn:aws:kms:us-west-2:444455556666:key/1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d"

@@ -7,12 +7,16 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from templates_src import __version__
 from templates_src import aws_facts as facts
 from templates_src.builders import suppressions as S
 from templates_src.catalog import portfolio
 
 from .helpers import product_body
+
+pytestmark = pytest.mark.unit
 
 
 def _suppressions(resource: dict[str, Any]) -> dict[str, str]:

@@ -43,6 +43,19 @@ def example_cases() -> tuple[tuple[str, EnvConfig, tuple[Variant, ...]], ...]:
     return tuple(case for case in cases() if case[0] not in FIXTURES)
 
 
+def case_names(examples_only: bool = False) -> list[str]:
+    """The names of ``cases()`` (or ``example_cases()``) in their order, without computing the
+    variants: tests parametrize on these, so collecting them (every run's, whatever tier it
+    picks) takes no time."""
+    names = [cfg.env for cfg, _ in examples(PARAMS)]
+    return names if examples_only else [*names, *FIXTURES]
+
+
+def case(name: str) -> tuple[str, EnvConfig, tuple[Variant, ...]]:
+    """The case of that name (computing every case once)."""
+    return next(found for found in cases() if found[0] == name)
+
+
 _TEXTS: dict[str, tuple[str, dict[str, Any]]] = {}
 
 

@@ -21,6 +21,8 @@ from templates_src.impact.schemas import ResourceSchema, resource_schema
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.unit
+
 REGION = "eu-west-1"
 PROXY, SECRET, LOG_GROUP = "AWS::RDS::DBProxy", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"
 TARGET_GROUP = "AWS::RDS::DBProxyTargetGroup"

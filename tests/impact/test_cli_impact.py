@@ -62,6 +62,7 @@ def generated_secrets(out: Path) -> int:
     return text.count("GenerateSecretString:")
 
 
+@pytest.mark.cli
 def test_a_build_refuses_new_passwords_for_a_deployed_env_and_writes_nothing(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     set_key(params, ("secrets", "password_length"), cfg().secrets.password_length + 1)
@@ -77,6 +78,7 @@ def test_a_build_refuses_new_passwords_for_a_deployed_env_and_writes_nothing(dep
     assert snapshot(out) == before
 
 
+@pytest.mark.cli
 def test_accept_lets_the_change_through_and_the_build_says_so(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     set_key(params, ("secrets", "password_length"), cfg().secrets.password_length + 1)
@@ -92,6 +94,7 @@ def test_accept_lets_the_change_through_and_the_build_says_so(deployed: tuple[Pa
                for line in again.err.splitlines())
 
 
+@pytest.mark.cli
 def test_a_build_refuses_a_replacement_that_cannot_happen(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     set_key(params, ("network", "subnet_ids"), other_subnets())
@@ -102,11 +105,13 @@ def test_a_build_refuses_a_replacement_that_cannot_happen(deployed: tuple[Path, 
     assert build(params, out).code == 0
 
 
+@pytest.mark.cli
 def test_a_new_environment_is_never_refused(tmp_path: Path, params_copy: Path) -> None:
     set_key(params_copy, ("secrets", "password_length"), cfg().secrets.password_length + 1)
     assert build(params_copy, tmp_path / "fresh").code == 0
 
 
+@pytest.mark.cli
 def test_retained_replacements_are_printed_by_a_build_and_refused_by_check(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     set_key(params, ("proxy", "name"), cfg().proxy.name + "-x")
@@ -124,6 +129,7 @@ def test_retained_replacements_are_printed_by_a_build_and_refused_by_check(deplo
                for line in written.err.splitlines())
 
 
+@pytest.mark.cli
 def test_diff_prints_the_impact_first_then_the_unified_diffs(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     assert build(params, out, "--diff", "--exit-code").code == 0
@@ -140,6 +146,7 @@ def test_diff_prints_the_impact_first_then_the_unified_diffs(deployed: tuple[Pat
     assert build(params, out, "--diff", "--exit-code").code == 1
 
 
+@pytest.mark.cli
 def test_diff_as_json(deployed: tuple[Path, Path]) -> None:
     params, out = deployed
     assert json.loads(build(params, out, "--diff", "--format", "json").out) == []
@@ -153,6 +160,7 @@ def test_diff_as_json(deployed: tuple[Path, Path]) -> None:
     assert {"update-fails", "changes-endpoint"} <= set(proxy["hazards"])
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("args", [("--format", "json"), ("--exit-code",), ("--check", "--exit-code")])
 def test_diff_options_without_diff_are_refused(args: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -161,6 +169,7 @@ def test_diff_options_without_diff_are_refused(args: tuple[str, ...], capsys: py
     assert len(capsys.readouterr().err.splitlines()) == 1
 
 
+@pytest.mark.golden
 def test_diff_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """``build.py --diff | head``: the reader leaves early; no traceback, no "Broken pipe"."""
     out = tmp_path / "empty-out"

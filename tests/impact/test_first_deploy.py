@@ -29,6 +29,8 @@ from templates_src.impact.template import made_from_example
 from templates_src.render import STACK_POLICY_FILE, TEMPLATE_FILE, json_text, stack_policy, template_yaml
 from templates_src.stack import build_template
 
+pytestmark = pytest.mark.lifecycle
+
 # One's own env in place of the examples: another proxy, engine and database than the example
 # dev's, so that as an update of the example's stack it would be refused (app_user's secret
 # regenerated with the engine's other excluded characters) and warned about (changes-endpoint,

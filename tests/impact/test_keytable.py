@@ -8,6 +8,8 @@ from conftest import PARAMS, ROOT
 from templates_src.impact import keytable
 from templates_src.impact.variants import key_paths, shown
 
+pytestmark = pytest.mark.lifecycle
+
 
 def test_the_readme_key_table_is_current() -> None:
     readme = (ROOT / "docs" / "updates.md").read_text(encoding="utf-8")

@@ -40,8 +40,10 @@ from templates_src.render import policy_body, protected_ids
 from templates_src.impact.template import Template
 from templates_src.impact.variants import key_paths, shown
 
-from .cases import cases, template_of
+from .cases import case, case_names, cases, template_of
 from .lifecycle import Cloud, Outcome, Stack
+
+pytestmark = pytest.mark.lifecycle
 
 CONSUMER = "consumer-stack"
 
@@ -185,9 +187,9 @@ class Scenario:
         assert self.cloud.create(self.stack, base, shipped_policy(base)).ok
 
 
-@pytest.mark.parametrize("index", range(len(cases())), ids=[case[0] for case in cases()])
-def test_create_change_each_key_delete_and_create_again(index: int) -> None:
-    _, cfg, variants = cases()[index]
+@pytest.mark.parametrize("name", case_names())
+def test_create_change_each_key_delete_and_create_again(name: str) -> None:
+    _, cfg, variants = case(name)
     scenario = Scenario(cfg)
     base = template_of(cfg)
     assert scenario.cloud.create(scenario.stack, base, shipped_policy(base)).ok

@@ -5,11 +5,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from builders.envs import make_cfg
 from templates_src.impact.template import Template, references
 from templates_src.stack import build_template
 
 from .lifecycle import Cloud, Stack
+
+pytestmark = pytest.mark.unit
 
 BASE = build_template(make_cfg()).to_dict()
 

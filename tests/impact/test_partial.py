@@ -11,12 +11,14 @@ from templates_src.impact.analysis import analyse
 from templates_src.impact.template import Template
 from templates_src.stack import build_template
 
-from .cases import built, example_cases
+from .cases import built, case, case_names, example_cases
+
+pytestmark = pytest.mark.lifecycle
 
 
-@pytest.mark.parametrize("index", range(len(example_cases())), ids=[case[0] for case in example_cases()])
-def test_every_key_change_gives_the_same_impact_either_way(index: int) -> None:
-    _, cfg, variants = example_cases()[index]
+@pytest.mark.parametrize("name", case_names(examples_only=True))
+def test_every_key_change_gives_the_same_impact_either_way(name: str) -> None:
+    _, cfg, variants = case(name)
     base = built(cfg)[0]
     compared = 0
     for path, _, new_cfg in variants:

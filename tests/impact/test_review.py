@@ -18,6 +18,8 @@ from templates_src.impact.policy import allowances, allowed_in, denies, during_u
 from templates_src.impact.template import Template
 from templates_src.render import policy_body
 
+pytestmark = pytest.mark.unit
+
 SECRET = "AWS::SecretsManager::Secret"
 REGION = "eu-west-1"
 
