@@ -13,9 +13,9 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
+from ..doc_tables import between, show_or_write
 from .json_schema import params_schema
 
 BEGIN = "<!-- begin: params reference (python -m templates_src.config.reference --write docs/params.md) -->"
@@ -70,22 +70,14 @@ def table() -> str:
 
 
 def with_table(page: str, generated: str) -> str:
-    """``page`` with the text between the markers replaced (ValueError without markers)."""
-    start, end = page.index(BEGIN) + len(BEGIN), page.index(END)
-    return page[:start] + "\n" + generated + page[end:]
+    """``page`` with the table between the markers replaced (ValueError without markers)."""
+    return between(page, BEGIN, END, generated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", metavar="PAGE", help="replace the table between the markers in this file")
-    args = parser.parse_args(argv)
-    generated = table()
-    if not args.write:
-        sys.stdout.write(generated)
-        return 0
-    page = Path(args.write)
-    page.write_text(with_table(page.read_text(encoding="utf-8"), generated), encoding="utf-8")
-    return 0
+    return show_or_write(table(), parser.parse_args(argv).write, BEGIN, END)
 
 
 if __name__ == "__main__":

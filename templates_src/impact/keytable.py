@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import load_environments
 from ..config.model import EnvConfig
+from ..doc_tables import between, show_or_write
 from ..stack import build_template
 from .analysis import OUTPUT_TYPE, Action, analyse
 from .template import Template
@@ -78,10 +79,9 @@ def table(configs: Sequence[Example]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_table(readme: str, generated: str) -> str:
-    """``readme`` with the text between the markers replaced (ValueError without markers)."""
-    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
-    return readme[:start] + "\n" + generated + readme[end:]
+def with_table(page: str, generated: str) -> str:
+    """``page`` with the table between the markers replaced (ValueError without markers)."""
+    return between(page, BEGIN, END, generated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,13 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--params", default="params", help="the example params folder (default: params)")
     parser.add_argument("--write", metavar="PAGE", help="replace the table between the markers in this file")
     args = parser.parse_args(argv)
-    generated = table(examples(Path(args.params)))
-    if not args.write:
-        sys.stdout.write(generated)
-        return 0
-    readme = Path(args.write)
-    readme.write_text(with_table(readme.read_text(encoding="utf-8"), generated), encoding="utf-8")
-    return 0
+    return show_or_write(table(examples(Path(args.params))), args.write, BEGIN, END)
 
 
 if __name__ == "__main__":
