@@ -35,7 +35,7 @@ def example_configs() -> dict:
 @functools.cache
 def example_files() -> dict[str, str]:
     """Every output file of the examples (as ``build.py --params EXAMPLES`` writes), in memory."""
-    from templates_src.cli import build_files
+    from templates_src.app.cli import build_files
 
     return build_files(list(example_configs().values()))
 
@@ -65,7 +65,7 @@ def owned_configs() -> dict:
 @functools.cache
 def owned_files() -> dict[str, str]:
     """Every output file of ``owned_configs`` (the examples without their example line), in memory."""
-    from templates_src.cli import build_files
+    from templates_src.app.cli import build_files
 
     return build_files(list(owned_configs().values()))
 
@@ -73,8 +73,8 @@ def owned_files() -> dict[str, str]:
 @functools.cache
 def example_template_text(env: str) -> str:
     """An example environment's template as the build writes it, built in memory."""
-    from templates_src.render import template_yaml
-    from templates_src.stack import build_template
+    from templates_src.render.files import template_yaml
+    from templates_src.builders.stack import build_template
 
     cfg = example_configs()[env]
     return template_yaml(cfg, build_template(cfg))
@@ -110,7 +110,7 @@ NO_ENGINE = missing_tool("a CloudFormation Guard engine", "cfn-guard-rs where it
 def with_each_engine(test):
     """Run a test once with each Guard engine installed here (cfn-guard-rs, cfn-guard 3 on PATH);
     skipped, saying why, where there is none (scripts/test has one, and fails on such a skip)."""
-    from templates_src.policies import available_engines
+    from templates_src.checks.guard import available_engines
 
     engines = available_engines() or [pytest.param(None, marks=pytest.mark.skip(NO_ENGINE))]
     return pytest.mark.parametrize("engine", engines, ids=lambda e: e.name if e else "none")(test)
@@ -137,7 +137,7 @@ def run_main(*args: str) -> Result:
     """Run the CLI in-process (fast; no cfn-lint import unless asked)."""
     import io
 
-    from templates_src.cli import main
+    from templates_src.app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     code = main(list(args), stdout=out, stderr=err)

@@ -8,10 +8,10 @@ import re
 import pytest
 from cfn_flip import load_yaml
 
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.builders import outputs
-from templates_src.deploy_order import deploy_plan
-from templates_src.render import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
+from templates_src.dbusers.deploy_order import deploy_plan
+from templates_src.render.files import (DEPLOY_GUIDE_FILE, PARAMETERS_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
 from conftest import ROOT, example_configs, example_files

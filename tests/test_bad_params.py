@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Result, run_build, run_main, snapshot
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 
 pytestmark = pytest.mark.cli
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src import budget, connection_facts as facts
-from templates_src.aws_facts import EngineFamily
+from templates_src.config import budget
+from templates_src.facts import connections as facts
+from templates_src.facts.aws import EngineFamily
 
 from builders.envs import CLUSTER, POSTGRES, SQLSERVER, load_cfg, make_cfg, merged
 

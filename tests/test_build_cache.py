@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import background, build_cache, cli, product_step
+from templates_src.speed import background, build_cache, product as product_step
+from templates_src.app import cli
 from templates_src.config.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
@@ -218,7 +219,7 @@ def _rendered_entries(tmp_path: Path) -> list[Path]:
 def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The envs rendered from now on; all in this process (no forked render workers, whose
     renders a list here would not see), however many envs the params folder holds."""
-    from templates_src import workers
+    from templates_src.speed import workers
 
     monkeypatch.setattr(workers, "PARALLEL_RENDER_MIN_ENVS", 10**6)
     rendered, real = [], workers._render_one

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import checks, cli, lint_cache, report, workers
+from templates_src.checks import lint as checks
+from templates_src.app import cli
+from templates_src.speed import lint_cache, workers
+from templates_src.output import report
 
 from conftest import PARAMS, example_configs, example_template_text, run_main, write_synthetic_envs
 
@@ -444,7 +447,7 @@ def test_without_lint_the_envs_are_rendered_before_the_product_is_awaited(tmp_pa
     for the product; only their launch checks do."""
     import os
 
-    from templates_src import product_step
+    from templates_src.speed import product as product_step
 
     parent, events = os.getpid(), []
     real_render, real_product = workers._render_one, product_step.ProductStep.product

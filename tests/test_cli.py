@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import checks
-from templates_src.emit import MARKER_FILE
+from templates_src.checks import lint as checks
+from templates_src.output.emit import MARKER_FILE
 
 from conftest import GENERATED, PARAMS, ROOT, count_jinja_compiles, run_build, run_main, snapshot
 
@@ -335,7 +335,9 @@ def test_the_program_compiles_the_templates_in_a_child_and_freezes_before_exit(
     Python's shutdown does not scan it. The files are those of an in-process build."""
     import gc
 
-    from templates_src import program, render, workers
+    from templates_src.app import program
+    from templates_src.render import files as render
+    from templates_src.speed import workers
 
     render._jinja.cache_clear()
     frozen: list[bool] = []

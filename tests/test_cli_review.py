@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import NO_ENGINE, PARAMS, run_main, snapshot, write_synthetic_envs
-from templates_src import policies, policy_rules
+from templates_src.checks import guard as policies
+from templates_src.checks.policies import rules as policy_rules
 
 needs_engine = pytest.mark.skipif(policies.guard_engine() is None, reason=NO_ENGINE)
 
@@ -158,7 +159,7 @@ def test_envs_the_product_cannot_launch_get_a_note_not_a_failure(project):
 def test_an_env_a_render_worker_finds_the_product_would_launch_differently_gets_a_note(tmp_path, monkeypatch):
     """The launch check runs where each env is rendered, in forked workers too: what a worker
     finds reaches the build (a note, no provisioning file), here for an env a child renders."""
-    from templates_src import workers
+    from templates_src.speed import workers
     from templates_src.catalog import provisioning
 
     params, out = tmp_path / "params", tmp_path / "out"

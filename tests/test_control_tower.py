@@ -27,7 +27,7 @@ from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, END_TO_END_IAM,
                            LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES, PROVISIONER,
                            PROVISIONER_NAT, ROTATION,
                            ROTATION_ANY_ADDRESS, SQLSERVER, TWO_USERS, make_cfg)
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from conftest import GENERATED, ROOT, require_tool
 

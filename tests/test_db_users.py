@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+from templates_src.render.files import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
 from builders.envs import END_TO_END_IAM, POSTGRES, SQLSERVER, make_cfg
 
@@ -145,8 +145,8 @@ def test_a_mysql_password_literal_reads_back_as_the_password(password: str) -> N
     import json
     import sys
 
-    from templates_src.aws_facts import EngineFamily
-    from templates_src.db_users import PASSWORD_FILTERS
+    from templates_src.facts.aws import EngineFamily
+    from templates_src.dbusers.grants import PASSWORD_FILTERS
 
     # The filter as the script runs it (python3 -c FILTER USER, the secret's JSON on stdin), in
     # this process: a subprocess per example would take most of a minute.

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.aws_facts import EngineFamily
+from templates_src.facts.aws import EngineFamily
 from templates_src.builders import names
 from templates_src.config import load_environments
-from templates_src.db_users import PASSWORD_FILTERS, UserGrants, user_grants
-from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
-from templates_src.sql_facts import UserRole
+from templates_src.dbusers.grants import PASSWORD_FILTERS, UserGrants, user_grants
+from templates_src.render.files import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+from templates_src.facts.sql import UserRole
 
 from conftest import example_configs
 from db_servers import (ADMIN, ADMIN_PASSWORD, Postgres, debian_postgres_bin, fake_aws, postgres16_bin,

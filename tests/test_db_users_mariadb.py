@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.aws_facts import DatabaseEngine
+from templates_src.facts.aws import DatabaseEngine
 from templates_src.builders import names
-from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
-from templates_src.sql_facts import UserRole
+from templates_src.render.files import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+from templates_src.facts.sql import UserRole
 
 from builders.envs import END_TO_END_IAM, make_cfg
 from conftest import example_configs

@@ -26,9 +26,9 @@ import pytest
 
 from builders.envs import (CLUSTER, END_TO_END_IAM, LEGACY_SECRET_ARN, POSTGRES, ROTATION, SQLSERVER, TWO_USERS,
                            make_cfg)
-from templates_src import render
-from templates_src.deploy_order import deploy_plan
-from templates_src.stack import build_template
+from templates_src.render import files as render
+from templates_src.dbusers.deploy_order import deploy_plan
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.lifecycle
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.deploy_order import deploy_plan
-from templates_src.render import (DEPLOY_SCRIPT_FILE, STAGE_SCRIPT_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
+from templates_src.dbusers.deploy_order import deploy_plan
+from templates_src.render.files import (DEPLOY_SCRIPT_FILE, STAGE_SCRIPT_FILE, STACK_POLICY_FILE, TEMPLATE_CONFIGURATION_FILE,
                                    TEMPLATE_FILE)
 
 from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli, script_environment

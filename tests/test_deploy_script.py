@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.deploy_order import deploy_plan
-from templates_src.render import DB_USERS_SCRIPT_FILE, DEPLOY_SCRIPT_FILE
+from templates_src.dbusers.deploy_order import deploy_plan
+from templates_src.render.files import DB_USERS_SCRIPT_FILE, DEPLOY_SCRIPT_FILE
 
 from conftest import example_configs, example_files, owned_configs, owned_files
 

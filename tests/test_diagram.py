@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import diagram
+from templates_src.render import diagram
 
 from builders.envs import CLUSTER, END_TO_END_IAM, OWN_KEY, POSTGRES, SQLSERVER, make_cfg
 from conftest import GENERATED, ROOT, example_configs, example_files, require_tool

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import emit
+from templates_src.output import emit
 
 from conftest import PARAMS, ROOT, run_main, snapshot
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from templates_src.config import ParamsErrors
-from templates_src.render import DEPLOY_GUIDE_FILE, render_env
-from templates_src.stack import build_template
+from templates_src.render.files import DEPLOY_GUIDE_FILE, render_env
+from templates_src.builders.stack import build_template
 
 from builders.envs import make_cfg
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_main
-from templates_src import cli
-from templates_src.escaping import comment_text, markdown_text
+from templates_src.app import cli
+from templates_src.render.escaping import comment_text, markdown_text
 
 pytestmark = pytest.mark.cli
 

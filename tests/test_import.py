@@ -19,8 +19,8 @@ from cfn_flip import load_yaml
 from conftest import run_main, snapshot
 from templates_src.config import load_environments
 from templates_src.impact.schemas import resource_schema
-from templates_src.render import template_yaml
-from templates_src.stack import build_template
+from templates_src.render.files import template_yaml
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.cli
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.config import ParamsErrors, load_environments
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from conftest import PARAMS
 

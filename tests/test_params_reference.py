@@ -7,9 +7,9 @@ import re
 import pytest
 
 from conftest import ROOT
-from templates_src.config import reference
+from templates_src.docgen import params_reference as reference
 from templates_src.config.json_schema import params_schema
-from templates_src.config.reference import BEGIN, END, table, with_table
+from templates_src.docgen.params_reference import BEGIN, END, table, with_table
 
 PAGE = ROOT / "docs" / "params.md"
 pytestmark = pytest.mark.unit
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 def test_the_reference_on_the_page_is_current() -> None:
     page = PAGE.read_text(encoding="utf-8")
     assert page == with_table(page, table()), \
-        "the params reference is stale: python -m templates_src.config.reference --write docs/params.md"
+        "the params reference is stale: python -m templates_src.docgen.params_reference --write docs/params.md"
 
 
 def test_every_key_of_the_schema_has_a_row_with_its_default() -> None:

@@ -1,5 +1,5 @@
 """The project's policies in their two forms agree: the cfn-lint rules the build enforces
-(``templates_src/policy_rules.py``, the source) and their Guard twins shipped in
+(``templates_src/checks/policies/rules.py``, the source) and their Guard twins shipped in
 ``policies/*.guard`` (for an organisation's CloudFormation Guard Hook).
 
 - Each rule of the table is a rule of the .guard file its ``policy`` names, with the same name,
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from policy_corpus import CASES, PRODUCT_CASES, apply, apply_at_root, dev_template, product_template
-from templates_src import policy_product, policy_rules
+from templates_src.checks.policies import product as policy_product, rules as policy_rules
 from conftest import with_each_engine
-from templates_src.policies import PROJECT_POLICIES, check_policies, policy_files
+from templates_src.checks.guard import PROJECT_POLICIES, check_policies, policy_files
 
 pytestmark = pytest.mark.scanners
 

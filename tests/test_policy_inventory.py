@@ -22,7 +22,7 @@ from catalog.helpers import examples, product_body, settings_for, variants
 from conftest import GENERATED, ROOT, example_configs, example_files
 from policy_inventory import NONE, Row, rows, unknown_policy_holders
 from templates_src.catalog import verify
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.golden
 

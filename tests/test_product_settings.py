@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from templates_src import __version__, build_cache, catalog, product_step
+from templates_src import __version__, catalog
+from templates_src.speed import build_cache, product as product_step
 from templates_src.catalog import PORTFOLIO_FILE, product, render_catalog
-from templates_src.deploy_order import artifact_key
+from templates_src.dbusers.deploy_order import artifact_key
 from templates_src.config import DEFAULT_SETTINGS, load_product_settings
 from templates_src.config.product_settings import ProductSettings, ProductWaiverParams, missing_waivers
 

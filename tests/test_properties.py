@@ -14,9 +14,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from templates_src import aws_facts as facts
-from templates_src import checks, render
-from templates_src.cli import build_files, main
+from templates_src.facts import aws as facts
+from templates_src.checks import lint as checks
+from templates_src.render import files as render
+from templates_src.app.cli import build_files, main
 from templates_src.config import load_environments
 
 pytestmark = pytest.mark.properties

@@ -162,8 +162,8 @@ def properties(cfg, engine: str) -> dict[str, Any]:
     would, the target and admin secret those of the stand-ins."""
     from templates_src.builders import names
     from templates_src.config.provisioner_model import ProvisionerParams
-    from templates_src.provisioner_facts import AwsApiRoute
-    from templates_src.stack import build_template
+    from templates_src.facts.provisioner import AwsApiRoute
+    from templates_src.builders.stack import build_template
 
     if cfg.provisioner is None:
         cfg = dataclasses.replace(cfg, provisioner=ProvisionerParams(
@@ -564,8 +564,8 @@ def test_substitution_is_one_pass(runtime):
 @pytest.mark.parametrize("secret", ["plain-password", "it's a \\ back;slash $(x) `y`", "ünïcödé-päss"])
 def test_password_forms_match_create_db_users_sh(runtime, secret):
     """The same SQL forms as PASSWORD_FILTERS (the script's programs), run side by side."""
-    from templates_src.aws_facts import EngineFamily
-    from templates_src.db_users import PASSWORD_FILTERS
+    from templates_src.facts.aws import EngineFamily
+    from templates_src.dbusers.grants import PASSWORD_FILTERS
 
     def script(family, *args):
         return subprocess.run([sys.executable, "-c", PASSWORD_FILTERS[family], "user1", *args],
@@ -601,7 +601,7 @@ def log_group_resource(cfg) -> dict[str, Any]:
     """The resource as the template has it, its functions resolved as CloudFormation would and
     every scalar a string (custom resources receive strings)."""
     from templates_src.builders import names
-    from templates_src.stack import build_template
+    from templates_src.builders.stack import build_template
 
     resource = copy.deepcopy(build_template(cfg).to_dict()["Resources"][names.ADOPTED_LOG_GROUP])
     props = resource["Properties"]
@@ -645,7 +645,7 @@ def log_group_calls(runtime, cfn):
 
 
 def test_the_runtime_and_the_template_name_the_same_type(runtime):
-    from templates_src.provisioner_facts import ADOPTED_LOG_GROUP_TYPE
+    from templates_src.facts.provisioner import ADOPTED_LOG_GROUP_TYPE
 
     assert runtime.handler.log_groups.TYPE == ADOPTED_LOG_GROUP_TYPE
 

@@ -8,8 +8,8 @@ import pytest
 from cfn_flip import to_yaml
 
 from templates_src.config import load_environments
-from templates_src.render import cfn_yaml, ordered_body
-from templates_src.stack import build_template
+from templates_src.render.files import cfn_yaml, ordered_body
+from templates_src.builders.stack import build_template
 
 from builders.envs import ROTATION, CLUSTER, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER, TWO_USERS, make_cfg
 from conftest import PARAMS, count_jinja_compiles
@@ -39,8 +39,9 @@ def test_cfn_yaml_keeps_the_order_given_and_writes_short_form():
 def test_prepare_templates_compiles_every_template_a_render_uses(monkeypatch):
     """Forked render workers share what the parent compiled: a template compiled during a render
     (an ``{% include %}`` missing from the list) would be compiled again in every worker."""
-    from templates_src import render, stacksets
-    from templates_src.workers import _render_one
+    from templates_src.render import files as render
+    from templates_src import stacksets
+    from templates_src.speed.workers import _render_one
 
     render._jinja.cache_clear()
     compiled = count_jinja_compiles(monkeypatch)
@@ -65,8 +66,8 @@ def test_templates_compiled_elsewhere_are_used_where_they_match_the_source(monke
     compiled again here. The files are the same either way."""
     import jinja2
 
-    from templates_src import jinja_env, render
-    from templates_src.workers import _render_one
+    from templates_src.render import jinja_env, files as render
+    from templates_src.speed.workers import _render_one
 
     cfg = SHAPES[sorted(SHAPES)[0]]
     render._jinja.cache_clear()
@@ -95,7 +96,7 @@ def test_templates_compiled_elsewhere_are_used_where_they_match_the_source(monke
 def test_the_function_snippet_imports_the_endpoint_its_user_should_use(first: str, host: str) -> None:
     """The copy-paste Environment block names the first user: a readonly one reads through the
     read-only endpoint, as the table above it says."""
-    from templates_src.render import DEPLOY_GUIDE_FILE, render_env
+    from templates_src.render.files import DEPLOY_GUIDE_FILE, render_env
 
     users = [{"username": "reader", "role": "readonly"}, {"username": "app_user", "role": "app"}]
     cfg = make_cfg(CLUSTER, {"target": {"read_only_endpoint": True, "database_name": "orders"},

@@ -11,8 +11,8 @@ import pytest
 
 from builders.envs import (CLUSTER, END_TO_END_IAM, POSTGRES, PROVISIONER, PROVISIONER_NAT, ROTATION, SQLSERVER,
                            TWO_USERS, make_cfg)
-from templates_src import render
-from templates_src.stack import build_template
+from templates_src.render import files as render
+from templates_src.builders.stack import build_template
 
 from conftest import GENERATED, require_tool
 

@@ -2,7 +2,7 @@
 
 - cfn-lint with its informational rules (``--include-checks I``): zero findings;
 - checkov (CloudFormation framework, in-process, no network): zero failed checks;
-- the project's policies (``templates_src.policy_rules``, the cfn-lint rules the build runs):
+- the project's policies (``templates_src.checks.policies.rules``, the cfn-lint rules the build runs):
   zero findings; weakened params pass only through their recorded waivers. Planted violations
   of each rule, in both the rules' forms, are in ``test_policy_agreement``;
 - an organisation's Guard files, through whichever Guard engine is installed.
@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from conftest import example_configs, example_template_text, with_each_engine
-from templates_src import checks, policy_rules
-from templates_src.policies import PolicyError, check_policies, policy_files
-from templates_src.render import TEMPLATE_FILE, template_yaml
-from templates_src.stack import build_template
+from templates_src.checks import lint as checks
+from templates_src.checks.policies import rules as policy_rules
+from templates_src.checks.guard import PolicyError, check_policies, policy_files
+from templates_src.render.files import TEMPLATE_FILE, template_yaml
+from templates_src.builders.stack import build_template
 from builders.envs import (ANY_DATABASE_ADDRESS, ROTATION, ROTATION_ANY_ADDRESS, CLUSTER, DB_SG, ENDPOINT_RANGES,
                            EXTRA_GROUPS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, POSTGRES,
                            SQLSERVER, TWO_USERS, make_cfg)
@@ -312,7 +313,7 @@ def test_unreadable_template_is_an_error(engine):
 
 def test_without_an_engine_policy_files_are_refused_not_skipped(monkeypatch, tmp_path):
     """Simulated absence: policy files with no engine are an error naming how to get one."""
-    from templates_src import policies
+    from templates_src.checks import guard as policies
 
     monkeypatch.setattr(policies, "guard_engine", lambda: None)
     org = tmp_path / "tags.guard"

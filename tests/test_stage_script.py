@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.deploy_order import deploy_plan
+from templates_src.dbusers.deploy_order import deploy_plan
 from templates_src.provisioner.artifact import CA_BUNDLE_NAME
-from templates_src.provisioner_facts import CA_BUNDLE_URL
-from templates_src.render import STAGE_SCRIPT_FILE, render_env, stage_files
-from templates_src.stack import build_template
+from templates_src.facts.provisioner import CA_BUNDLE_URL
+from templates_src.render.files import STAGE_SCRIPT_FILE, render_env, stage_files
+from templates_src.builders.stack import build_template
 
 from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli, script_environment
 from builders.envs import PROVISIONER, make_cfg
@@ -33,7 +33,7 @@ WHEELS = ROOT / ".cache" / "provisioner" / "wheels"  # shared with tests/test_pr
 TOOL = f'''#!{sys.executable}
 import sys
 sys.path.insert(0, {str(ROOT)!r})
-from templates_src.cli import main
+from templates_src.app.cli import main
 sys.exit(main())
 '''
 OTHER_TOOL = f'''#!{sys.executable}

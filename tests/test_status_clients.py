@@ -97,7 +97,7 @@ def test_only_the_status_package_imports_boto3():
 
 def test_a_build_never_loads_boto3(tmp_path):
     script = ("import sys\n"
-              "from templates_src.cli import main\n"
+              "from templates_src.app.cli import main\n"
               "import templates_src.status.command, templates_src.status.check\n"
               f"code = main(['--params', {str(EXAMPLES)!r}, '--out', {str(tmp_path)!r}, '--no-lint', '--no-cache', "
               "'dev'])\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from status_stubs import AURORA_MYSQL_FORMULA, World, aws_env, run_status  # noqa: F401 - aws_env is a fixture
-from templates_src import connection_facts
+from templates_src.facts import connections as connection_facts
 from templates_src.status.database import evaluate
 
 pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("aws_env")]
@@ -87,7 +87,7 @@ def test_evaluate(value, klass, expected):
 
 def test_evaluate_agrees_with_the_budget_tables():
     # The same memory table and divisor as connection_facts: a default group never reads as drift.
-    from templates_src.aws_facts import EngineFamily
+    from templates_src.facts.aws import EngineFamily
 
     for klass in connection_facts.INSTANCE_CLASS_MEMORY_GIB:
         assert evaluate("{DBInstanceClassMemory/12582880}", klass) == \

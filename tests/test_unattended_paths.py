@@ -24,7 +24,7 @@ from cfn_flip import load_yaml
 from templates_src.catalog import PRODUCT_FILE, PROVISIONING_FILE
 from templates_src.catalog.resolve import resolve
 from templates_src.stacksets import CREATE_INPUT_FILE, instances_file
-from templates_src.users_sql import provisioner_sql
+from templates_src.dbusers.sql import provisioner_sql
 
 from aws_standin import AWS_CLI_HOW, StandIn, real_aws_cli
 from conftest import example_configs, example_files, needs_tool

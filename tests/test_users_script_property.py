@@ -23,8 +23,8 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from templates_src.builders import names
-from templates_src.db_users import REDACT
-from templates_src.render import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
+from templates_src.dbusers.grants import REDACT
+from templates_src.render.files import DB_USERS_SCRIPT_FILE, DB_USERS_SQL_FILE, db_users_files
 
 from builders.envs import POSTGRES, SQLSERVER, make_cfg
 

@@ -13,11 +13,12 @@ from cfn_flip import cfn_literal_parser, to_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from templates_src import __version__, yaml_writer
+from templates_src import __version__
+from templates_src.render import yaml_writer
 from templates_src.catalog import portfolio, product, text
 from templates_src.config import load_environments
-from templates_src.render import cfn_yaml, cfn_yaml_reference, ordered_body
-from templates_src.stack import build_template
+from templates_src.render.files import cfn_yaml, cfn_yaml_reference, ordered_body
+from templates_src.builders.stack import build_template
 
 from catalog.helpers import variants
 from conftest import write_synthetic_envs

@@ -15,13 +15,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..aws_facts import ENV_NAME_PATTERN
+from ..facts.aws import ENV_NAME_PATTERN
 from ..config import PARAMS_SUFFIX, ParamsError, ParamsErrors, load_environments
 from ..config.errors import format_path
-from ..escaping import comment_text
-from .. import jinja_env
-from ..render import cfn_yaml, json_text, ordered_body
-from ..stack import build_template
+from ..render.escaping import comment_text
+from ..render import jinja_env
+from ..render.files import cfn_yaml, json_text, ordered_body
+from ..builders.stack import build_template
 from . import describe, import_stack, to_params, yaml_out
 
 IMPORT_TEMPLATE_FILE = "import-template.yaml"

@@ -30,7 +30,7 @@ from typing import Any
 from ..builders import names
 from ..config.model import EnvConfig
 from ..impact.schemas import resource_schema
-from ..stack import TEMPLATE_FORMAT_VERSION
+from ..builders.stack import TEMPLATE_FORMAT_VERSION
 from .describe import Described
 
 IMPORT_POLICY = "Retain"  # a failed or rolled-back import must leave the live proxy where it is

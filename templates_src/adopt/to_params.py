@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws_facts import ENGINES, EngineFamily, IamAuth
+from ..facts.aws import ENGINES, EngineFamily, IamAuth
 from ..config.errors import KeyPath, ParamsError
 from .describe import PROXIES_FILE, SECURITY_GROUPS_FILE, Described, Field
 

@@ -16,9 +16,9 @@ from troposphere import Ref
 from troposphere.cloudwatch import Alarm, Metric, MetricDataQuery, MetricDimension, MetricStat
 from troposphere.sns import Topic
 
-from .. import aws_facts as facts
-from .. import monitoring_facts as m
-from ..aws_facts import EndpointTargetRole
+from ..facts import aws as facts
+from ..facts import monitoring as m
+from ..facts.aws import EndpointTargetRole
 from ..config.model import EnvConfig
 from . import names
 from .common import tags

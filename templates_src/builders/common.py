@@ -6,9 +6,9 @@ from typing import Any
 
 from troposphere import AWSHelperFn, Join, Select, Split, StackId, Sub, Tags
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EnvConfig
-from ..provisioner_facts import LOG_GROUP_PREFIX as PROVISIONER_LOG_GROUP_PREFIX
+from ..facts.provisioner import LOG_GROUP_PREFIX as PROVISIONER_LOG_GROUP_PREFIX
 
 RETAIN, DELETE = "Retain", "Delete"
 # Retain, except when the operation that created the resource rolls back: then CloudFormation

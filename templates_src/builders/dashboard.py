@@ -15,8 +15,8 @@ import json
 from troposphere import Sub
 from troposphere.cloudwatch import Dashboard
 
-from .. import aws_facts as facts
-from .. import monitoring_facts as m
+from ..facts import aws as facts
+from ..facts import monitoring as m
 from ..config.model import EnvConfig
 from . import names
 

@@ -18,7 +18,7 @@ from troposphere import GetAtt, Ref
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 from troposphere.rds import DBProxyEndpoint
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EndpointParams, EnvConfig
 from . import names
 from .common import listed, tags

@@ -8,7 +8,7 @@ from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, St
 from troposphere import AccountId, GetAtt, Ref, Select, Split, Sub
 from troposphere.iam import ManagedPolicy, Role
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EnvConfig, UserParams
 from ..config.auth_rules import end_to_end_iam
 from ..config.rules import iam_users

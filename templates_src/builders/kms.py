@@ -8,8 +8,8 @@ from awacs.aws import (Allow, ArnEquals, ArnLike, Bool, BoolIfExists, Condition,
 from troposphere import AccountId, GetAtt, Ref, Sub
 from troposphere.kms import Alias, Key
 
-from .. import aws_facts as facts
-from .. import monitoring_facts
+from ..facts import aws as facts
+from ..facts import monitoring as monitoring_facts
 from ..config.model import EnvConfig
 from ..config.auth_rules import end_to_end_iam
 from . import names

@@ -16,8 +16,8 @@ from troposphere import AWSObject, GetAtt, Sub
 from troposphere.cloudformation import CustomResource
 from troposphere.logs import LogGroup
 
-from .. import aws_facts as facts
-from .. import provisioner_facts as pfacts
+from ..facts import aws as facts
+from ..facts import provisioner as pfacts
 from ..config.model import EnvConfig
 from . import names
 from .common import RETAIN, keep_on_delete, tags, waiver_metadata

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from troposphere import GetAtt
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 
-from ..aws_facts import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
+from ..facts.aws import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
 from ..config.model import EnvConfig
 from ..config.waiver_rules import database_destination_known
-from ..provisioner_facts import AwsApiRoute
+from ..facts.provisioner import AwsApiRoute
 from . import names
 from .common import tags, waiver_metadata
 from .suppressions import cidr_clients

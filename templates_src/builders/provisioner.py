@@ -27,16 +27,16 @@ from troposphere.cloudformation import CustomResource
 from troposphere.awslambda import Code, Function, LoggingConfig, VPCConfig
 from troposphere.iam import ManagedPolicy, Role
 
-from .. import aws_facts as facts
-from .. import provisioner_facts as pfacts
-from ..aws_facts import EngineFamily
+from ..facts import aws as facts
+from ..facts import provisioner as pfacts
+from ..facts.aws import EngineFamily
 from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
-from ..db_users import user_grants
-from ..drivers import DEFAULT_DATABASE
-from ..deploy_order import artifact_key
-from ..sql_facts import DISABLE_LOGIN
-from ..users_sql import provisioner_sql
+from ..dbusers.grants import user_grants
+from ..facts.drivers import DEFAULT_DATABASE
+from ..dbusers.deploy_order import artifact_key
+from ..facts.sql import DISABLE_LOGIN
+from ..dbusers.sql import provisioner_sql
 from . import names
 from .common import listed, provisioner_log_group_name, tags
 from .iam import role_options

@@ -7,7 +7,7 @@ from typing import Any
 from troposphere import Ref
 from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyEndpoint, DBProxyTargetGroup
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EnvConfig
 from ..config.auth_rules import end_to_end_iam
 from . import names

@@ -10,7 +10,7 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule, SecretTargetAttachment
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EnvConfig, UserParams
 from . import names
 from .common import comma_joined

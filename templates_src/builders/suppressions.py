@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from .common import METADATA_NAMESPACE
 
 

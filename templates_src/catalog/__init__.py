@@ -20,8 +20,8 @@ from .. import __version__
 from ..config.errors import ParamsError, ParamsErrors
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
-from ..paths import CATALOG_DIR
-from ..render import json_text
+from ..facts.paths import CATALOG_DIR
+from ..render.files import json_text
 from . import factory, portfolio, product, provisioning, text, verify
 
 PRODUCT_FILE = f"{CATALOG_DIR}/rds-proxy-product.yaml"

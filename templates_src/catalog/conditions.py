@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws_facts import (ClientPasswordAuthType, DatabaseEngine, EndpointNetworkType, EngineFamily, IamAuth,
+from ..facts.aws import (ClientPasswordAuthType, DatabaseEngine, EndpointNetworkType, EngineFamily, IamAuth,
                          TargetConnectionNetworkType)
-from ..sql_facts import UserRole
+from ..facts.sql import UserRole
 from . import env_parameters as deploy
 from . import placeholders as ph
 from .placeholders import slots

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from ..config.model import EnvConfig, MonitoringParams
 
 

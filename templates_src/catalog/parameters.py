@@ -11,16 +11,16 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from .. import aws_facts as facts
-from .. import monitoring_facts
-from ..aws_facts import (ClientPasswordAuthType, EndpointNetworkType, EngineFamily, IamAuth, SessionPinningFilter,
+from ..facts import aws as facts
+from ..facts import monitoring as monitoring_facts
+from ..facts.aws import (ClientPasswordAuthType, EndpointNetworkType, EngineFamily, IamAuth, SessionPinningFilter,
                          TargetConnectionNetworkType)
 from . import env_parameters as deploy
 from ..config.model import SecretsParams, UserParams
 from ..config.provisioner_model import ProvisionerParams
-from ..deploy_order import artifact_key
-from ..provisioner_facts import ARTIFACT_KEY_PREFIX, PREFIX_LIST_ID_PATTERN, S3_BUCKET_PATTERN
-from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
+from ..dbusers.deploy_order import artifact_key
+from ..facts.provisioner import ARTIFACT_KEY_PREFIX, PREFIX_LIST_ID_PATTERN, S3_BUCKET_PATTERN
+from ..facts.sql import SQL_IDENTIFIER_PATTERN, UserRole
 from .users_sql import ENGINES as PROVISIONER_ENGINES
 from ..config.product_settings import PRODUCT_SETTINGS_FILE, ProductSettings
 from . import placeholders as ph

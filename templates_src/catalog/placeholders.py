@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from troposphere import Ref
 
-from ..aws_facts import EngineFamily, IamAuth
+from ..facts.aws import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from . import env_parameters as deploy
 from ..config.iam_model import IamParams
 from ..config.provisioner_model import ProvisionerParams
-from ..provisioner_facts import AwsApiRoute
+from ..facts.provisioner import AwsApiRoute
 from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
 # Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,

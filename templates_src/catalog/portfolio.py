@@ -26,11 +26,11 @@ from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleC
                                         PortfolioPrincipalAssociation, PortfolioProductAssociation,
                                         ProvisioningArtifactProperties)
 
-from .. import aws_facts as facts
-from .. import provisioner_facts as pfacts
+from ..facts import aws as facts
+from ..facts import provisioner as pfacts
 from ..builders.provisioner import LAMBDA_SERVICE_PRINCIPAL, VPC_ACCESS_POLICY_SUB
 from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNSCOPED_LAUNCH_ACTIONS, suppressed
-from ..stack import TEMPLATE_FORMAT_VERSION
+from ..builders.stack import TEMPLATE_FORMAT_VERSION
 
 PRODUCT_NAME = "RDS Proxy"
 SECRETS_MANAGER_ANY_REGION = "secretsmanager.*.amazonaws.com"

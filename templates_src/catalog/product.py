@@ -19,12 +19,12 @@ from functools import cache
 from typing import Any
 
 from .. import __version__
-from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
+from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, TargetConnectionNetworkType
 from ..builders import suppressions
 from ..builders.common import METADATA_NAMESPACE
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
-from ..stack import TEMPLATE_FORMAT_VERSION, build_template
+from ..builders.stack import TEMPLATE_FORMAT_VERSION, build_template
 from . import conditions as C
 from . import placeholders as ph
 from . import tree as T

@@ -11,12 +11,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from .. import aws_facts as facts
-from ..aws_facts import EngineFamily, IamAuth
-from ..deploy_order import artifact_key
-from ..drivers import DEFAULT_DATABASE
-from ..provisioner_facts import AwsApiRoute
-from ..sql_facts import DEFAULT_SCHEMA
+from ..facts import aws as facts
+from ..facts.aws import EngineFamily, IamAuth
+from ..dbusers.deploy_order import artifact_key
+from ..facts.drivers import DEFAULT_DATABASE
+from ..facts.provisioner import AwsApiRoute
+from ..facts.sql import DEFAULT_SCHEMA
 from .parameters import PRODUCT_ENGINES
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name

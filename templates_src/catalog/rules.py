@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ..aws_facts import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
+from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
 from ..config.product_settings import ProductSettings
 from . import env_parameters as deploy
 from .parameters import PRODUCT_ENGINES

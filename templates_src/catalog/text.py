@@ -19,8 +19,8 @@ from cfn_flip import cfn_literal_parser, config, load
 from cfn_flip.yaml_dumper import get_dumper
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from .. import yaml_writer
-from ..render import ordered_body
+from ..render import yaml_writer
+from ..render.files import ordered_body
 
 FLOW_WIDTH = 100  # a collection whose one-line form is at most this long is written on one line
 TOP_LEVELS = 2  # sections and their entries (a resource, a parameter) always stay in block style

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..aws_facts import DEFAULT_REGION, RESOURCE_NAMES, RETAIN_POLICIES
+from ..facts.aws import DEFAULT_REGION, RESOURCE_NAMES, RETAIN_POLICIES
 from ..builders.common import METADATA_NAMESPACE
 from ..impact.schemas import resource_schema
 from . import conditions as C

@@ -1,6 +1,6 @@
 """The product's database users: the provisioner's ``Sql`` and each user's engine-dependent fields.
 
-An env's ``Sql`` is db-users.sql rendered for its users (templates_src/users_sql.py). The product
+An env's ``Sql`` is db-users.sql rendered for its users (templates_src/dbusers/sql.py). The product
 cannot render at launch, so it assembles the same text from the same template's parts (its
 macros), each rendered here for every engine and role it can take and chosen at launch with
 ``Fn::If`` on the engine, the user slots and their roles, joined with ``Fn::Join``. Usernames and
@@ -16,13 +16,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .. import jinja_env
-from ..aws_facts import DatabaseEngine, EngineFamily
+from ..render import jinja_env
+from ..facts.aws import DatabaseEngine, EngineFamily
 from ..builders.provisioner import PASSWORD_FORMS
 from ..config.model import EnvConfig
-from ..db_users import UserGrants
-from ..sql_facts import DEFAULT_SCHEMA, DISABLE_LOGIN, UserRole
-from ..users_sql import DB_CLIENTS, sql_context
+from ..dbusers.grants import UserGrants
+from ..facts.sql import DEFAULT_SCHEMA, DISABLE_LOGIN, UserRole
+from ..dbusers.sql import DB_CLIENTS, sql_context
 from . import conditions as C
 from . import placeholders as ph
 from . import tree as T

@@ -16,10 +16,10 @@ import difflib
 import json
 from typing import Any
 
-from ..aws_facts import RETAIN_POLICIES
+from ..facts.aws import RETAIN_POLICIES
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.model import EnvConfig
-from ..stack import build_template
+from ..builders.stack import build_template
 from . import provisioning, twins
 from .resolve import comparable, resolve
 

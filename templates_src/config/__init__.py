@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..aws_facts import ENV_NAME_PATTERN
-from ..paths import reserved_out_name
+from ..facts.aws import ENV_NAME_PATTERN
+from ..facts.paths import reserved_out_name
 from . import cross_env, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .defaults import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers

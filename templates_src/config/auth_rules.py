@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .. import aws_facts as facts
-from ..aws_facts import ENGINES, DefaultAuthScheme, IamAuth
+from ..facts import aws as facts
+from ..facts.aws import ENGINES, DefaultAuthScheme, IamAuth
 from .errors import KeyPath
 from .model import EnvConfig
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 
-from .. import budget
-from ..aws_facts import MAX_CONNECTIONS_PERCENT_RANGE
+from . import budget
+from ..facts.aws import MAX_CONNECTIONS_PERCENT_RANGE
 from .endpoint_rules import endpoint_names
 from .errors import KeyPath, ParamsError
 from .model import EnvConfig

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..aws_facts import EngineFamily
+from ..facts.aws import EngineFamily
 from .errors import ParamsError
 from .merge import merge_documents
 from .yaml_loader import Document, load

@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from .. import aws_facts as facts
-from ..aws_facts import EndpointTargetRole, EngineFamily
+from ..facts import aws as facts
+from ..facts.aws import EndpointTargetRole, EngineFamily
 from .cidrs import cidr_problem
 from .errors import KeyPath, format_path
 from .model import EndpointParams, EnvConfig

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from .. import aws_facts as facts
-from ..sql_facts import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
+from ..facts import aws as facts
+from ..facts.sql import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
 from .cidrs import whole_internet
 from .errors import KeyPath
 from .model import EnvConfig

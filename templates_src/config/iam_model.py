@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from .model_keys import key
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from .auth_rules import end_to_end_iam
 from .errors import KeyPath
 from .model import EnvConfig

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import aws_facts as facts
-from .. import connection_facts, monitoring_facts
-from ..aws_facts import (ClientPasswordAuthType, DatabaseEngine, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
+from ..facts import aws as facts
+from ..facts import connections as connection_facts, monitoring as monitoring_facts
+from ..facts.aws import (ClientPasswordAuthType, DatabaseEngine, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
                          EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
-from ..hazards import AcceptedHazard
-from ..sql_facts import SQL_IDENTIFIER_PATTERN, UserRole
+from ..facts.hazards import AcceptedHazard
+from ..facts.sql import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
 from .iam_model import IamParams
 from .provisioner_model import ProvisionerParams

@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .. import aws_facts as facts
-from .. import monitoring_facts
-from .. import provisioner_facts
-from ..sql_facts import SQL_IDENTIFIER_PATTERN
+from ..facts import aws as facts
+from ..facts import monitoring as monitoring_facts
+from ..facts import provisioner as provisioner_facts
+from ..facts.sql import SQL_IDENTIFIER_PATTERN
 
 _REQUIRED = dataclasses.MISSING
 INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"

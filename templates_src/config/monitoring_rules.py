@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from .. import connection_facts
+from ..facts import connections as connection_facts
 from .errors import KeyPath
 from .model import EnvConfig, MonitoringParams, PoolParams
 from .validate import suggest

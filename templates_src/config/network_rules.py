@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from ..aws_facts import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION, EndpointNetworkType
+from ..facts.aws import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION, EndpointNetworkType
 from .errors import KeyPath
 from .model import EnvConfig
 

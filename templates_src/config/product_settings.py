@@ -17,8 +17,8 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from .. import provisioner_facts as pfacts
-from ..aws_facts import IamAuth
+from ..facts import provisioner as pfacts
+from ..facts.aws import IamAuth
 from .errors import KeyPath
 from .model import EnvConfig
 from .model_keys import key

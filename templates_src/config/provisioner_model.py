@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import aws_facts as facts
-from .. import provisioner_facts as pfacts
-from ..provisioner_facts import AwsApiRoute
+from ..facts import aws as facts
+from ..facts import provisioner as pfacts
+from ..facts.provisioner import AwsApiRoute
 from .model_keys import key
 
 

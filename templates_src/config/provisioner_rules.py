@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from ..aws_facts import EngineFamily
-from ..provisioner_facts import AwsApiRoute
+from ..facts.aws import EngineFamily
+from ..facts.provisioner import AwsApiRoute
 from .errors import KeyPath
 from .model import EnvConfig
 from .provisioner_model import ProvisionerParams

@@ -12,10 +12,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from .. import aws_facts as facts
-from ..aws_facts import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
-from ..paths import reserved_out_name
-from ..sql_facts import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
+from ..facts import aws as facts
+from ..facts.aws import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
+from ..facts.paths import reserved_out_name
+from ..facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig, UserParams
 from .cidrs import cidr_problem

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import aws_facts as facts
+from ..facts import aws as facts
 from .errors import KeyPath
 from .model import EnvConfig
 from .waiver_rules import rotates

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import aws_facts as facts
-from .. import provisioner_facts as pfacts
-from ..aws_facts import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from ..facts import aws as facts
+from ..facts import provisioner as pfacts
+from ..facts.aws import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
 from .model_keys import key
 
 

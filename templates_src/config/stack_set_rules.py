@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import aws_facts as facts
-from ..aws_facts import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from ..facts import aws as facts
+from ..facts.aws import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
 from .errors import KeyPath
 from .model import EnvConfig
 from .stack_set_model import OVERRIDDEN_KEYS, StackInstancesParams
@@ -205,7 +205,7 @@ def _provisioner_per_instance(cfg: EnvConfig, report: Report) -> None:
 
 def _operation_fits(cfg: EnvConfig, report: Report) -> None:
     from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS  # data only; builders import config
-    from ..provisioner_facts import SERVICE_TIMEOUT_SECONDS
+    from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
 
     wait = USERS_READY_TIMEOUT_SECONDS if cfg.provisioner is None else SERVICE_TIMEOUT_SECONDS
     minutes = operation_minutes(cfg, math.ceil(wait / 60))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import aws_facts as facts
-from ..aws_facts import ENGINES, IamAuth
-from ..provisioner_facts import AwsApiRoute
+from ..facts import aws as facts
+from ..facts.aws import ENGINES, IamAuth
+from ..facts.provisioner import AwsApiRoute
 from .auth_rules import end_to_end_iam
 from .errors import KeyPath
 from .model import EnvConfig

@@ -18,7 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..out_tree import NotRegular, read_regular
+from ..output.out_tree import NotRegular, read_regular
 from .errors import KeyPath, ParamsError
 
 MAX_FILE_BYTES = 1_000_000  # a real params file is a few kilobytes

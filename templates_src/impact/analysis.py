@@ -2,7 +2,7 @@
 
 Per resource: ``add``, ``remove``, ``modify`` (in place) or ``replace``, with the create-only
 properties that force the replacement (from the provider schema of the env's region), and the
-named hazards (``templates_src.hazards``). Sources of the behaviours relied on:
+named hazards (``templates_src.facts.hazards``). Sources of the behaviours relied on:
 - Update behaviours: a change to a create-only property replaces the resource; "CloudFormation
   creates the replacement resource first, and then changes references from other dependent
   resources to point to the replacement resource" and then deletes (or retains) the old one
@@ -31,9 +31,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import aws_facts as facts
-from ..hazards import Hazard
-from ..provisioner_facts import ADOPTED_LOG_GROUP_TYPE, CUSTOM_RESOURCE_TYPE
+from ..facts import aws as facts
+from ..facts.hazards import Hazard
+from ..facts.provisioner import ADOPTED_LOG_GROUP_TYPE, CUSTOM_RESOURCE_TYPE
 from . import OUTPUT_TYPE
 from .schemas import ResourceSchema, SchemaNotFound, resource_schema, unknown_schema
 from .template import Resource, Template, references

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.model import EnvConfig
-from ..hazards import REFUSED_BY_BUILD, Hazard
-from ..render import STACK_POLICY_DURING_UPDATE_FILE, STACK_POLICY_FILE, TEMPLATE_FILE
+from ..facts.hazards import REFUSED_BY_BUILD, Hazard
+from ..render.files import STACK_POLICY_DURING_UPDATE_FILE, STACK_POLICY_FILE, TEMPLATE_FILE
 from . import OUTPUT_TYPE
 from .deployed import Deployed
 

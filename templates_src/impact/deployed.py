@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..emit import MARKER_FILE
-from ..out_tree import read_regular
+from ..output.emit import MARKER_FILE
+from ..output.out_tree import read_regular
 
 _GIT_TIMEOUT = 60  # seconds for one git command
 _REGULAR_MODES = ("100644", "100755")

@@ -27,8 +27,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..hazards import Hazard
-from ..render import PROTECTED_TYPES, STACK_POLICY_DURING_UPDATE_FILE, json_text, policy_body
+from ..facts.hazards import Hazard
+from ..render.files import PROTECTED_TYPES, STACK_POLICY_DURING_UPDATE_FILE, json_text, policy_body
 from .analysis import Action, Change, Finding
 
 UPDATE_ACTION = {Action.MODIFY: "Update:Modify", Action.REPLACE: "Update:Replace", Action.REMOVE: "Update:Delete"}

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..provisioner_facts import HANDLER, LAMBDA_RUNTIME  # noqa: F401 - HANDLER: what the zip's root serves
+from ..facts.provisioner import HANDLER, LAMBDA_RUNTIME  # noqa: F401 - HANDLER: what the zip's root serves
 HERE = Path(__file__).resolve().parent
 RUNTIME = HERE / "runtime"
 LOCK = HERE / "requirements.lock"

@@ -18,14 +18,15 @@ from ..config.errors import ParamsError
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..config.stack_set_rules import describe_targets, instance_configs, operation_minutes
-from ..aws_facts import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE, STACK_SET_HANDLER_TIMEOUT_MINUTES,
+from ..facts.aws import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE, STACK_SET_HANDLER_TIMEOUT_MINUTES,
                          PermissionModel)
-from ..deploy_order import artifact_key
+from ..dbusers.deploy_order import artifact_key
 from ..provisioner.artifact import artifact_name
-from ..provisioner_facts import SERVICE_TIMEOUT_SECONDS
-from .. import jinja_env, paths
-from ..escaping import comment_text
-from ..render import cfn_yaml, json_text, ordered_body
+from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
+from ..render import jinja_env
+from ..facts import paths
+from ..render.escaping import comment_text
+from ..render.files import cfn_yaml, json_text, ordered_body
 from . import template as T
 
 STACK_SET_FILE = "stack-set.yaml"

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import aws_facts as facts
-from ..aws_facts import CallAs, PermissionModel
+from ..facts import aws as facts
+from ..facts.aws import CallAs, PermissionModel
 from ..catalog.provisioning import provisioning_values
 from ..config.model import EnvConfig
 from ..config.stack_set_model import StackInstancesParams
 from ..config.stack_set_rules import Instance, instance_configs
-from ..stack import TEMPLATE_FORMAT_VERSION
+from ..builders.stack import TEMPLATE_FORMAT_VERSION
 
 STACK_SET_ID = "ProxyStackSet"
 TEMPLATE_URL_PARAMETER = "MemberTemplateUrl"

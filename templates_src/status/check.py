@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import budget
-from ..aws_facts import DefaultAuthScheme
+from ..config import budget
+from ..facts.aws import DefaultAuthScheme
 from ..config.model import EnvConfig
 from . import database, drift, health
 from .facts import AuthMode

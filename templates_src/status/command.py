@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import ParamsErrors, discover, load_environments
-from ..exit_codes import EXIT_BAD_INPUT, EXIT_CANNOT_READ, EXIT_FINDINGS, EXIT_OK, EXIT_UNHEALTHY
-from ..render import TEMPLATE_FILE
+from ..app.exit_codes import EXIT_BAD_INPUT, EXIT_CANNOT_READ, EXIT_FINDINGS, EXIT_OK, EXIT_UNHEALTHY
+from ..render.files import TEMPLATE_FILE
 from .check import CannotRead, Report, run_check
 from .facts import ALLOWED_OPERATIONS
 
@@ -27,7 +27,7 @@ RESULTS = {EXIT_OK: "healthy", EXIT_FINDINGS: "drift", EXIT_UNHEALTHY: "unhealth
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    from ..cli import CONSOLE_COMMAND, _ArgumentParser  # one argument parser style (cli imports this lazily)
+    from ..app.cli import CONSOLE_COMMAND, _ArgumentParser  # one argument parser style (cli imports this lazily)
 
     prog = CONSOLE_COMMAND if Path(sys.argv[0]).name == CONSOLE_COMMAND else "build.py"
     parser = _ArgumentParser(prog=f"{prog} status", description=(

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import connection_facts
-from ..budget import Budget
+from ..facts import connections as connection_facts
+from ..config.budget import Budget
 from ..config.model import EnvConfig
 
 _DIVISION = r"\{DBInstanceClassMemory/(\d+)\}"

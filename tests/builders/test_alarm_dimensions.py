@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from templates_src import monitoring_facts as m
+from templates_src.facts import monitoring as m
 from templates_src.builders import alarms, names
 from templates_src.catalog.product import product_body
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from conftest import example_configs
 from .envs import CLUSTER, make_cfg

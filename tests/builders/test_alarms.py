@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from templates_src import monitoring_facts as m
+from templates_src.facts import monitoring as m
 from templates_src.builders import names
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import CLIENT_SG, CLUSTER, KEY_ARN, OWN_KEY, POSTGRES, PROXY_NAME, SUBNETS, make_cfg
 

@@ -8,15 +8,16 @@ import pytest
 from cfn_flip import load_yaml
 
 from builders.envs import CLIENT_SG, CLUSTER, PROVISIONER, SQLSERVER, make_cfg, props
-from templates_src import aws_facts as facts
-from templates_src import checks, render
+from templates_src.facts import aws as facts
+from templates_src.checks import lint as checks
+from templates_src.render import files as render
 from templates_src.builders import names
 from templates_src.builders.endpoints import build_endpoints
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
 
@@ -61,7 +62,7 @@ def test_an_endpoint_in_another_vpc_has_its_group_there_and_lets_only_its_client
 
 
 def test_the_endpoint_groups_egress_rule_is_on_the_proxys_port_and_passes_the_egress_policies() -> None:
-    from templates_src import policy_rules
+    from templates_src.checks.policies import rules as policy_rules
 
     cfg = make_cfg({"engine_family": "POSTGRESQL"}, _endpoint())
     [group] = [r for r in build_endpoints(cfg) if r.resource_type == "AWS::EC2::SecurityGroup"]
@@ -172,7 +173,7 @@ def test_new_subnets_replace_the_endpoint_and_its_host_changes() -> None:
 
 
 def test_the_diagram_shows_each_endpoint_behind_its_own_group_and_clients() -> None:
-    from templates_src import diagram
+    from templates_src.render import diagram
 
     chart = diagram.mermaid(make_cfg(_endpoint(allowed_cidrs=["10.50.0.0/16"])))
     assert f'"security group of endpoint orders-test-apps in {OTHER_VPC}"' in chart

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from templates_src import iam_guide, render
+from templates_src.render import iam_guide, files as render
 from templates_src.builders import kms, names
 from templates_src.catalog.provisioning import product_limits
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.schemas import resource_schema
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import END_TO_END_IAM, LEGACY_SECRET_ARN, OWN_KEY, PROVISIONER, TWO_USERS, get_att, make_cfg, props, statements, sub
 

@@ -81,7 +81,7 @@ def test_with_the_provisioner_the_group_is_made_or_adopted_by_its_function(overr
 
 @pytest.mark.parametrize("overrides", [(PROVISIONER,), (PROVISIONER, NO_RETAIN)])
 def test_the_function_may_keep_that_one_group_and_never_delete_one(overrides):
-    from templates_src.stack import build_template
+    from templates_src.builders.stack import build_template
 
     template = build_template(make_cfg(*overrides)).to_dict()
     statements = template["Resources"]["DatabaseUsersPolicy"]["Properties"]["PolicyDocument"]["Statement"]

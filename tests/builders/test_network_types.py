@@ -9,15 +9,16 @@ import pytest
 from cfn_flip import dump_yaml, load_yaml
 
 from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, ROTATION, make_cfg, props
-from templates_src import checks, render
+from templates_src.checks import lint as checks
+from templates_src.render import files as render
 from templates_src.builders import names
 from templates_src.builders.network import build_network, build_rotation_network
 from templates_src.builders.proxy import build_proxy, build_read_only_endpoint
 from templates_src.config import ParamsErrors
-from templates_src.hazards import Hazard
+from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
 

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from templates_src.builders import names
-from templates_src.deploy_order import artifact_key
-from templates_src.stack import build_template
+from templates_src.dbusers.deploy_order import artifact_key
+from templates_src.builders.stack import build_template
 
 from .envs import (ADMIN_SECRET, CA_SHA, PREFIX_LIST, PROVISIONER, PROVISIONER_NAT, CLUSTER, DB_SG, SUBNETS, END_TO_END_IAM, ENDPOINT_SG, POSTGRES, SQLSERVER, TWO_USERS, load_cfg, make_cfg,
                    merged, walk)
@@ -105,7 +105,7 @@ def test_nothing_else_changes_them(change):
 
 
 def test_the_sql_is_the_file_without_its_header():
-    from templates_src.users_sql import db_users_sql
+    from templates_src.dbusers.sql import db_users_sql
 
     cfg = make_cfg(PROVISIONER, TWO_USERS)
     sql = users_properties(TWO_USERS)["Sql"]

@@ -6,7 +6,7 @@ import pytest
 
 from templates_src.builders import network, rotation
 from templates_src.config import ParamsErrors
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import (ALTERNATING, ANY_DATABASE_ADDRESS, CLUSTER, DB_SG, LEGACY_SECRET_ARN, POSTGRES, ROTATION,
                    ROTATION_ANY_ADDRESS, ROTATION_EGRESS_REASON, SQLSERVER, SUBNETS, TWO_USERS, ENDPOINT_SG, make_cfg)

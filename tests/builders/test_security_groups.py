@@ -15,18 +15,20 @@ import pytest
 
 from builders.envs import (PROVISIONER, AUDIT_SG, CLIENT_SG, CLUSTER, DB_SG, ENDPOINT_SG, EXTRA_GROUPS, ONLY_GIVEN_GROUPS, ROTATION,
                            SHARED_SG, get_att, load_cfg, make_cfg, merged, props)
-from templates_src import __version__, catalog, checks, render
+from templates_src import __version__, catalog
+from templates_src.checks import lint as checks
+from templates_src.render import files as render
 from templates_src.builders import names, outputs
 from templates_src.builders.network import build_network, build_rotation_network
 from templates_src.builders.proxy import build_proxy, build_read_only_endpoint
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
 from templates_src.config.security_group_rules import OWN_RULES
-from templates_src.diagram import mermaid
-from templates_src.hazards import Hazard
+from templates_src.render.diagram import mermaid
+from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ import pytest
 from templates_src import __version__
 from templates_src.config import load_environments
 from templates_src.builders import users_ready
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import (CLUSTER, DB_SG, END_TO_END_IAM, EXAMPLE_PARAMS, LEGACY_SECRET_ARN, NO_IAM, NO_RETAIN, OWN_KEY, POSTGRES, SQLSERVER,
                    TWO_USERS, make_cfg, walk)

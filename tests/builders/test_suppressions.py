@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from conftest import with_each_engine
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.builders import suppressions as S
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import CLIENT_SG, NO_RETAIN, make_cfg
 
@@ -112,7 +112,7 @@ rule single_address_ingress when %ranges !empty {
 @pytest.mark.scanners
 @with_each_engine
 def test_a_registry_rule_skips_the_ranges_that_record_the_suppression(tmp_path, engine):
-    from templates_src.policies import check_policies
+    from templates_src.checks.guard import check_policies
 
     rule = tmp_path / "registry_form.guard"
     rule.write_text(REGISTRY_FORM, encoding="utf-8")

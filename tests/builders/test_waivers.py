@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .envs import NO_IAM, NO_RETAIN, NO_ROTATION, ROTATION, TWO_USERS, make_cfg
 

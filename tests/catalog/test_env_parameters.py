@@ -6,7 +6,7 @@ import pytest
 
 from builders.envs import CLUSTER, SUBNETS, VPC, make_cfg
 from templates_src.catalog import env_parameters
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src.aws_facts import ENGINES
+from templates_src.facts.aws import ENGINES
 from templates_src.catalog import placeholders, provisioning, verify
 from templates_src.catalog.resolve import Resolver
 from templates_src.config.model import EnvConfig

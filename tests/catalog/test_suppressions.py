@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from templates_src import __version__
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.builders import suppressions as S
 from templates_src.catalog import portfolio
 

@@ -8,11 +8,11 @@ from typing import Any
 from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, ROTATION, merged
 from conftest import PARAMS
 from templates_src.config.model import EnvConfig
-from templates_src.impact.keytable import examples
+from templates_src.docgen.key_table import examples
 from templates_src.impact.template import Template
 from templates_src.impact.variants import KeyPath, key_paths, load_tree, variant
-from templates_src.render import template_yaml
-from templates_src.stack import build_template
+from templates_src.render.files import template_yaml
+from templates_src.builders.stack import build_template
 
 FIXTURES: dict[str, dict[str, Any]] = {
     "cluster-read-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}),

@@ -34,7 +34,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.impact.analysis import MISSING, schema_for, value_at
 from templates_src.impact.template import Template, references
 

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from builders.envs import CLUSTER, make_cfg
-from templates_src.hazards import Hazard
+from templates_src.facts.hazards import Hazard
 from templates_src.impact import analysis
 from templates_src.impact.analysis import Action, analyse, deletion_leftovers
 from templates_src.impact.schemas import ResourceSchema, resource_schema
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
 

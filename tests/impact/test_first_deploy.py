@@ -20,14 +20,14 @@ import pytest
 
 from conftest import EXAMPLE_LINE, EXAMPLES, ROOT, Result, example_configs, owned_configs, run_build
 from templates_src.config.model import EnvConfig
-from templates_src.emit import MARKER_FILE, MARKER_TEXT
-from templates_src.hazards import Hazard
+from templates_src.output.emit import MARKER_FILE, MARKER_TEXT
+from templates_src.facts.hazards import Hazard
 from templates_src.impact.assess import (EnvImpact, assess, assess_texts, describe, notices, refusals,
                                          update_policies)
 from templates_src.impact.deployed import Deployed
 from templates_src.impact.template import made_from_example
-from templates_src.render import STACK_POLICY_FILE, TEMPLATE_FILE, json_text, stack_policy, template_yaml
-from templates_src.stack import build_template
+from templates_src.render.files import STACK_POLICY_FILE, TEMPLATE_FILE, json_text, stack_policy, template_yaml
+from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.lifecycle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import PARAMS, ROOT
-from templates_src.impact import keytable
+from templates_src.docgen import key_table as keytable
 from templates_src.impact.variants import key_paths, shown
 
 pytestmark = pytest.mark.lifecycle
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.lifecycle
 def test_the_readme_key_table_is_current() -> None:
     readme = (ROOT / "docs" / "updates.md").read_text(encoding="utf-8")
     expected = keytable.with_table(readme, keytable.table(keytable.examples(PARAMS)))
-    assert readme == expected, "the key table is stale: python -m templates_src.impact.keytable --write docs/updates.md"
+    assert readme == expected, "the key table is stale: python -m templates_src.docgen.key_table --write docs/updates.md"
 
 
 def test_the_table_has_a_row_per_params_key() -> None:

@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 
-from templates_src import aws_facts as facts
+from templates_src.facts import aws as facts
 from templates_src.config.model import EnvConfig
-from templates_src.hazards import Hazard
+from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import OUTPUT_TYPE, analyse, deletion_leftovers
 from templates_src.impact.assess import EnvImpact, refusals
-from templates_src.impact.keytable import NEW_STACK
+from templates_src.docgen.key_table import NEW_STACK
 from templates_src.impact.policy import allowances, during_update_text
-from templates_src.render import policy_body, protected_ids
+from templates_src.render.files import policy_body, protected_ids
 from templates_src.impact.template import Template
 from templates_src.impact.variants import key_paths, shown
 

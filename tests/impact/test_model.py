@@ -9,7 +9,7 @@ import pytest
 
 from builders.envs import make_cfg
 from templates_src.impact.template import Template, references
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .lifecycle import Cloud, Stack
 

@@ -9,7 +9,7 @@ import pytest
 from templates_src.impact import partial
 from templates_src.impact.analysis import analyse
 from templates_src.impact.template import Template
-from templates_src.stack import build_template
+from templates_src.builders.stack import build_template
 
 from .cases import built, case, case_names, example_cases
 

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from conftest import run_main
-from templates_src.hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK, AcceptedHazard, Hazard
+from templates_src.facts.hazards import REFUSED_BY_BUILD, REFUSED_BY_CHECK, AcceptedHazard, Hazard
 from templates_src.impact.analysis import Action, analyse
 from templates_src.impact.policy import allowances, allowed_in, denies, during_update_text
 from templates_src.impact.template import Template
-from templates_src.render import policy_body
+from templates_src.render.files import policy_body
 
 pytestmark = pytest.mark.unit
 
