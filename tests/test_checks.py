@@ -192,13 +192,15 @@ def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp
     options = checks.LintOptions()
     before = checks.context_digest(options)
     for name in lint_cache._PRODUCERS:
-        (tmp_path / name).write_bytes(Path(checks.__file__).with_name(name).read_bytes())
-    monkeypatch.setattr(lint_cache, "__file__", str(tmp_path / "lint_cache.py"))
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((lint_cache._PACKAGE / name).read_bytes())
+    monkeypatch.setattr(lint_cache, "_PACKAGE", tmp_path)
     assert checks.context_digest(options) == before
     # Any module that produces findings, the project's policies included.
-    assert {"checks.py", "policies.py", "policy_rules.py", "lint_rules.py", "policy_support.py", "policy_registry.py",
-            "policy_product.py"} <= set(lint_cache._PRODUCERS)
-    for name in ("checks.py", "policy_rules.py", "lint_rules.py"):
+    assert {"checks/lint.py", "checks/guard.py", "checks/policies/rules.py", "checks/lint_rules.py",
+            "checks/policies/walk.py", "checks/policies/registry.py", "checks/policies/product.py"} \
+        <= set(lint_cache._PRODUCERS)
+    for name in ("checks/lint.py", "checks/policies/rules.py", "checks/lint_rules.py"):
         source = (tmp_path / name).read_text()
         (tmp_path / name).write_text(source + "\n# an edit\n")
         assert checks.context_digest(options) != before, name
@@ -473,7 +475,7 @@ def test_without_lint_the_envs_are_rendered_before_the_product_is_awaited(tmp_pa
 
 def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     """The fork server imports the same templates_src as the build (not another installed copy):
-    otherwise the cache key, which hashes this checks.py, would describe other code."""
+    otherwise the cache key, which hashes this checks/lint.py, would describe other code."""
     import shutil
     import subprocess
     import sys
@@ -483,11 +485,11 @@ def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     shutil.copytree(root / "templates_src", copy / "templates_src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(root / "build.py", copy / "build.py")
     shutil.copytree(PARAMS, copy / "params")
-    source = (copy / "templates_src" / "checks.py").read_text(encoding="utf-8")
+    source = (copy / "templates_src" / "checks" / "lint.py").read_text(encoding="utf-8")
     shutil.copytree(root / "policies", copy / "policies")
     marker = '    return tuple(sorted(raws)), time.perf_counter() - start\n'
     assert marker in source
-    (copy / "templates_src" / "checks.py").write_text(source.replace(marker, (
+    (copy / "templates_src" / "checks" / "lint.py").write_text(source.replace(marker, (
         '    raws = {*raws, (1, "E0001", "error", "linted by the copy")}\n' + marker)), encoding="utf-8")
 
     proc = subprocess.run([sys.executable, str(copy / "build.py"), "--params", str(copy / "params"),

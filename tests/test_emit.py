@@ -26,7 +26,8 @@ pytestmark = pytest.mark.cli
 KILLED_BUILD = """
 import os, signal, sys
 from pathlib import Path
-from templates_src import cli, emit
+from templates_src.app import cli
+from templates_src.output import emit
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
