@@ -61,7 +61,7 @@ def _ingress(cfg: EnvConfig, endpoint: EndpointParams) -> list[SecurityGroupIngr
 
 
 def _endpoint(cfg: EnvConfig, endpoint: EndpointParams) -> DBProxyEndpoint:
-    assert endpoint.endpoint_network_type is not None  # config.endpoint_rules.resolve fills it in
+    assert endpoint.endpoint_network_type is not None  # config.derive.resolve fills it in
     return DBProxyEndpoint(
         names.endpoint(endpoint.name),
         DBProxyEndpointName=endpoint.name,

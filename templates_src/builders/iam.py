@@ -10,8 +10,6 @@ from troposphere.iam import ManagedPolicy, Role
 
 from ..facts import aws as facts
 from ..config.model import EnvConfig, UserParams
-from ..config.auth_rules import end_to_end_iam
-from ..config.rules import iam_users
 from . import names
 from .common import tags
 from .kms import key_arn
@@ -46,7 +44,7 @@ def proxy_trust_policy(cfg: EnvConfig) -> PolicyDocument:
 
 def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
     """What the proxy role may do, and why (the stack's policy, or what an existing role needs)."""
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         # The proxy signs in to the database as each of its users, and as nobody else.
         statements = [Statement(
             Sid="ConnectToDatabaseAsItsUsers", Effect=Allow, Action=[rds_db.connect],
@@ -128,5 +126,5 @@ def build_client_policies(cfg: EnvConfig) -> list[ManagedPolicy]:
                                      Resource=[user_connect_arn(user)])],
             ),
         )
-        for user in iam_users(cfg)
+        for user in cfg.iam_users
     ]

@@ -11,7 +11,6 @@ from troposphere.kms import Alias, Key
 from ..facts import aws as facts
 from ..facts import monitoring as monitoring_facts
 from ..config.model import EnvConfig
-from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, provisioner_log_group_name, tags, waiver_metadata
 
@@ -62,7 +61,7 @@ def key_policy(cfg: EnvConfig) -> PolicyDocument:
         log_group_arn, Sub(facts.LOG_GROUP_ARN_SUB % "${Name}", Name=provisioner_log_group_name(cfg.proxy.name))]
     # kms:CallerAccount and kms:ViaService as in the aws/secretsmanager key's own policy ("Secret
     # encryption and decryption in AWS Secrets Manager", security-encryption.html).
-    secrets_use = [] if end_to_end_iam(cfg) else [
+    secrets_use = [] if cfg.end_to_end_iam else [
         Statement(Sid="UseThroughSecretsManagerOnly", Effect=Allow, Principal=account,
                   Action=_USE_ACTIONS, Resource=["*"],
                   Condition=Condition([StringEquals({
@@ -111,7 +110,7 @@ def build_key(cfg: EnvConfig) -> list[Key | Alias]:
         return []
     key = Key(
         names.KEY,
-        Description=f"Encrypts the {'logs' if end_to_end_iam(cfg) else 'secrets and logs'} of RDS Proxy "
+        Description=f"Encrypts the {'logs' if cfg.end_to_end_iam else 'secrets and logs'} of RDS Proxy "
                     f"{cfg.proxy.name} ({cfg.environment})",
         EnableKeyRotation=True,
         KeyPolicy=key_policy(cfg),

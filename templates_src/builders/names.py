@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..config.rules import resource_name
+from ..facts.naming import resource_name
+
 
 KEY = "ProxySecretsKey"
 KEY_ALIAS = "ProxySecretsKeyAlias"

@@ -16,7 +16,6 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRu
 
 from ..facts.aws import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
 from ..config.model import EnvConfig
-from ..config.waiver_rules import database_destination_known
 from ..facts.provisioner import AwsApiRoute
 from . import names
 from .common import tags, waiver_metadata
@@ -69,7 +68,7 @@ def build_network(cfg: EnvConfig) -> list[NetworkResource]:
     over_ipv6 = cfg.network.target_connection_network_type is TargetConnectionNetworkType.IPV6
     group = _locked_down_group(cfg, names.SECURITY_GROUP, f"RDS Proxy {cfg.proxy.name} ({cfg.environment})",
                                f"{cfg.proxy.name}-proxy", [_database_egress(cfg, "Proxy", over_ipv6)],
-                               to_any_address=not database_destination_known(cfg))
+                               to_any_address=not cfg.database_destination_known)
     return [group, *_client_ingress(cfg),
             *_database_ingress(cfg, names.SECURITY_GROUP, names.DATABASE_INGRESS, f"RDS Proxy {cfg.proxy.name}")]
 
@@ -91,7 +90,7 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
     group = _locked_down_group(cfg, names.ROTATION_SECURITY_GROUP,
                                f"Secret rotation for RDS Proxy {cfg.proxy.name} ({cfg.environment})",
                                f"{cfg.proxy.name}-rotation", [_database_egress(cfg, "Rotation functions"), https],
-                               to_any_address=not (endpoint and database_destination_known(cfg)))
+                               to_any_address=not (endpoint and cfg.database_destination_known))
     endpoint_ingress = [SecurityGroupIngress(
         names.ENDPOINT_INGRESS_FROM_ROTATION,
         GroupId=endpoint, IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,
@@ -122,7 +121,7 @@ def build_provisioner_network(cfg: EnvConfig) -> list[NetworkResource]:
     group = _locked_down_group(cfg, names.PROVISIONER_SECURITY_GROUP, f"{who} ({cfg.environment})",
                                f"{cfg.proxy.name}-database-users", [_database_egress(cfg, "Provisioner"), *apis],
                                to_any_address=provisioner.aws_apis_via is AwsApiRoute.NAT
-                               or not database_destination_known(cfg))
+                               or not cfg.database_destination_known)
     endpoint_ingress = [SecurityGroupIngress(
         names.ENDPOINT_INGRESS_FROM_PROVISIONER,
         GroupId=provisioner.endpoint_security_group_id, IpProtocol="tcp", FromPort=HTTPS_PORT, ToPort=HTTPS_PORT,

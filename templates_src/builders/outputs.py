@@ -7,8 +7,7 @@ from typing import Any
 from troposphere import Export, GetAtt, Output, Ref
 
 from ..config.model import EnvConfig
-from ..config.auth_rules import end_to_end_iam
-from ..config.rules import iam_users, resource_name
+from .names import resource_name
 from . import names
 from .common import export_name
 from .iam import proxy_resource_id
@@ -46,7 +45,7 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         *([_output("ProxySecurityGroupId", "Security group of the proxy", GetAtt(names.SECURITY_GROUP, "GroupId"))]
           if cfg.network.create_security_group else []),
         _output("SecretsKeyArn", "KMS key that encrypts the "
-                + ("logs" if end_to_end_iam(cfg) else "secrets and logs"), key_arn(cfg)),
+                + ("logs" if cfg.end_to_end_iam else "secrets and logs"), key_arn(cfg)),
     ]
     if cfg.target.read_only_endpoint:
         outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
@@ -63,9 +62,9 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         _output(client_policy_output_name(user.username),
                 f"Managed policy a caller attaches to connect as {user.username} (and as no other user)",
                 Ref(names.client_policy(user.username)))
-        for user in iam_users(cfg)
+        for user in cfg.iam_users
     ]
-    if not end_to_end_iam(cfg):
+    if not cfg.end_to_end_iam:
         outputs += [
             _output(secret_output_name(user.username), f"Secret holding the credentials of {user.username}",
                     secret_arn(user))

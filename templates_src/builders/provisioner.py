@@ -30,7 +30,6 @@ from troposphere.iam import ManagedPolicy, Role
 from ..facts import aws as facts
 from ..facts import provisioner as pfacts
 from ..facts.aws import EngineFamily
-from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from ..dbusers.grants import user_grants
 from ..facts.drivers import DEFAULT_DATABASE
@@ -67,7 +66,7 @@ def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
 def _secrets_read(cfg: EnvConfig) -> list:
     """The admin secret and each password user's secret."""
     assert cfg.provisioner is not None
-    users = [] if end_to_end_iam(cfg) else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.users]
+    users = [] if cfg.end_to_end_iam else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.users]
     # A user may log in as the admin itself (its secret_arn the admin secret): named once.
     return [cfg.provisioner.admin_secret_arn, *(arn for arn in users if arn != cfg.provisioner.admin_secret_arn)]
 
@@ -78,7 +77,7 @@ def _keys_used(cfg: EnvConfig) -> list:
     account's principals use it through Secrets Manager) and the admin secret's."""
     assert cfg.provisioner is not None
     admin = cfg.provisioner.admin_secret_kms_key_arn
-    return [*([] if end_to_end_iam(cfg) else [key_arn(cfg)]), *([admin] if admin else [])]
+    return [*([] if cfg.end_to_end_iam else [key_arn(cfg)]), *([admin] if admin else [])]
 
 
 def _database_arn(cfg: EnvConfig) -> Sub:
@@ -201,6 +200,6 @@ def _users(cfg: EnvConfig) -> DatabaseUsers:
         "Users": users,
         "Sql": provisioner_sql(cfg),
         **({"PasswordGeneration": password_generation(cfg)}
-           if not end_to_end_iam(cfg) and any(not u.secret_arn for u in cfg.users) else {}),
+           if cfg.generates_secrets else {}),
     }
     return DatabaseUsers(names.DATABASE_USERS, **properties)

@@ -9,7 +9,6 @@ from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, D
 
 from ..facts import aws as facts
 from ..config.model import EnvConfig
-from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import listed, tags, waiver_metadata
 from .iam import proxy_role_arn
@@ -38,7 +37,7 @@ def network_types(endpoint: facts.EndpointNetworkType,
 def _authentication(cfg: EnvConfig) -> dict[str, Any]:
     """End-to-end IAM: DefaultAuthScheme IAM_AUTH and no Auth list (the CloudFormation schema
     requires Auth only without it). Otherwise one SECRETS entry per user."""
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         return {"DefaultAuthScheme": cfg.proxy.default_auth_scheme.value}
     return {"Auth": [
         AuthFormat(

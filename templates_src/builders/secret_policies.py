@@ -14,7 +14,6 @@ from awacs.aws import ArnNotEquals, Condition, Deny, PolicyDocument, Principal, 
 from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import ResourcePolicy
 
-from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from . import names
 from .iam import proxy_role_arn
@@ -28,7 +27,7 @@ def readers(cfg: EnvConfig) -> list:
 
 
 def build_secret_policies(cfg: EnvConfig) -> list[ResourcePolicy]:
-    if not cfg.iam.secret_reader_arns or end_to_end_iam(cfg):
+    if not cfg.iam.secret_reader_arns or cfg.end_to_end_iam:
         return []
     return [_policy(cfg, user.username) for user in cfg.users if not user.secret_arn]
 

@@ -8,7 +8,6 @@ from troposphere import Ref
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
 from ..config.model import EnvConfig, UserParams
-from ..config.auth_rules import end_to_end_iam
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn
@@ -18,7 +17,7 @@ PASSWORD_KEY = "password"
 
 def build_secrets(cfg: EnvConfig) -> list[Secret]:
     """A generated secret for each user without ``secret_arn``; none with end-to-end IAM."""
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         return []
     return [_secret(cfg, user) for user in cfg.users if not user.secret_arn]
 
@@ -48,4 +47,4 @@ def secret_arn(user: UserParams) -> str | Ref:
 
 def secret_arns(cfg: EnvConfig) -> list[str | Ref]:
     """Every user's secret; none with end-to-end IAM."""
-    return [] if end_to_end_iam(cfg) else [secret_arn(user) for user in cfg.users]
+    return [] if cfg.end_to_end_iam else [secret_arn(user) for user in cfg.users]

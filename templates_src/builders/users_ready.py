@@ -22,7 +22,6 @@ from troposphere import Ref
 from troposphere.cloudformation import WaitCondition, WaitConditionHandle
 
 from ..config.model import EnvConfig
-from ..config.auth_rules import end_to_end_iam
 from . import names
 
 # Long enough to run create-db-users.sh by hand if deploy.sh is not used; at most 12 hours.
@@ -31,7 +30,7 @@ USERS_READY_TIMEOUT_SECONDS = 3600
 
 def generated_users(cfg: EnvConfig) -> list[str]:
     """Users whose secret the stack generates: only they must wait for the stack."""
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         return []
     return [user.username for user in cfg.users if not user.secret_arn]
 

@@ -22,7 +22,6 @@ from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
-from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
 from . import placeholders as ph
@@ -74,7 +73,7 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
         problems.append((("secrets", "rotation_days"), "password rotation needs the AWS::SecretsManager "
                                                        "transform, which a Service Catalog product launch cannot expand"))
     problems += _provisioner_limits(cfg)
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         problems.append((("proxy", "default_auth_scheme"), "end-to-end IAM (IAM_AUTH) is not a choice of the Service "
                                                            "Catalog product (it always logs in to the database with "
                                                            "generated secrets)"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..facts.aws import ENV_NAME_PATTERN
 from ..facts.paths import reserved_out_name
-from . import cross_env, product_settings, rules, stack_set_rules
+from . import cross_env, derive, product_settings, rules, stack_set_rules
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .defaults import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
 from .merge import merge_documents
@@ -97,7 +97,7 @@ def _load_one(env: str, shown: str, path: Path, layers: Layers) -> tuple[EnvConf
     stack_set_rules.check(cfg, validator.error, None if validator.errors else rules.check)
     if validator.errors:
         return None, validator.errors, merged
-    return rules.resolve(cfg), [], merged
+    return derive.resolve(cfg), [], merged
 
 
 def load_environments(params_dir: Path, shown_dir: str, wanted: Sequence[str] = ()) -> list[EnvConfig]:

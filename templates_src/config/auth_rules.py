@@ -12,21 +12,16 @@ import re
 from collections.abc import Callable
 
 from ..facts import aws as facts
-from ..facts.aws import ENGINES, DefaultAuthScheme, IamAuth
+from ..facts.aws import ENGINES, IamAuth
 from .errors import KeyPath
 from .model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 
 
-def end_to_end_iam(cfg: EnvConfig) -> bool:
-    """The proxy logs in to the database with IAM as each user: no secrets at all."""
-    return cfg.proxy.default_auth_scheme is DefaultAuthScheme.IAM_AUTH
-
-
 def auth_scheme_ok(cfg: EnvConfig, report: Report) -> None:
     resource_id = cfg.target.database_resource_id
-    if not end_to_end_iam(cfg):
+    if not cfg.end_to_end_iam:
         if resource_id is not None:
             report(("target", "database_resource_id"),
                    "only used with proxy.default_auth_scheme IAM_AUTH (the proxy role's rds-db:connect); remove it")

@@ -1,4 +1,4 @@
-"""Rules of the extra endpoints (``endpoints:``), and their defaults.
+"""Rules of the extra endpoints (``endpoints:``).
 
 Each endpoint is an AWS::RDS::DBProxyEndpoint with a security group of its own in its VPC. What
 RDS refuses at create time is refused here first: READ_ONLY without an Aurora cluster and any
@@ -10,14 +10,13 @@ of the region already has (names are unique per account and region). Same shape 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from ..facts import aws as facts
 from ..facts.aws import EndpointTargetRole, EngineFamily
 from .cidrs import cidr_problem
 from .errors import KeyPath, format_path
-from .model import EndpointParams, EnvConfig
+from .model import EnvConfig
 from .network_rules import client_range_problem
 
 Report = Callable[[KeyPath, str], None]
@@ -101,10 +100,3 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _outputs_fit,
     _not_with_a_stack_set,
 )
-
-
-def resolve(cfg: EnvConfig) -> tuple[EndpointParams, ...]:
-    """Each endpoint with its VPC and network type filled in from ``network``."""
-    return tuple(dataclasses.replace(e, vpc_id=e.vpc_id or cfg.network.vpc_id,
-                                     endpoint_network_type=e.endpoint_network_type or cfg.network.endpoint_network_type)
-                 for e in cfg.endpoints)

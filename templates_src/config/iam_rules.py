@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..facts import aws as facts
-from .auth_rules import end_to_end_iam
 from .errors import KeyPath
 from .model import EnvConfig
 
@@ -53,7 +52,7 @@ def _applies_to_something(cfg: EnvConfig, report: Report) -> None:
     if iam.key_admin_arns and cfg.secrets.kms_key_arn:
         report(("iam", "key_admin_arns"), "the stack creates no key with secrets.kms_key_arn: name the "
                                           "administrators in that key's policy, and drop it here")
-    generates = not end_to_end_iam(cfg) and any(not user.secret_arn for user in cfg.users)
+    generates = cfg.generates_secrets
     if iam.secret_reader_arns and not generates:
         report(("iam", "secret_reader_arns"), "the stack generates no secret (end-to-end IAM, or every user has "
                                               "secret_arn): a brought secret's policy is its owner's")

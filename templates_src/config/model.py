@@ -2,8 +2,9 @@
 
 The validator walks these classes (types, defaults, ranges, patterns, choices), the JSON
 Schema for editors is derived from them, and builders read the validated instances. A default
-marked ``derived`` depends on other keys and is filled in by ``rules.resolve``; after that no
-field documented as derived is None.
+marked ``derived`` depends on other keys and is filled in by ``derive.resolve``; after that no
+field documented as derived is None. Facts that follow from several keys and are never set by
+anyone (end-to-end IAM, whether the stack generates secrets, ...) are properties of ``EnvConfig``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..facts import connections as connection_facts, monitoring as monitoring_fa
 from ..facts.aws import (ClientPasswordAuthType, DatabaseEngine, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
                          EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
 from ..facts.hazards import AcceptedHazard
+from ..facts.provisioner import AwsApiRoute
 from ..facts.sql import SQL_IDENTIFIER_PATTERN, UserRole
 from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
 from .iam_model import IamParams
@@ -391,3 +393,35 @@ class EnvConfig:
     source: str = internal("The params file, as shown in messages and headers.")
     out_dir: str = internal("The out folder as the build was told it (--out): what DEPLOY.md's commands name.",
                             default="generated")
+
+    # --- facts derived from several keys (read them on the resolved config) ---------------------
+
+    @property
+    def end_to_end_iam(self) -> bool:
+        """The proxy logs in to the database with IAM as each user: no secrets at all."""
+        return self.proxy.default_auth_scheme is DefaultAuthScheme.IAM_AUTH
+
+    @property
+    def iam_users(self) -> tuple[UserParams, ...]:
+        """Users who may log in with an IAM token."""
+        return tuple(u for u in self.users if u.iam_auth in (IamAuth.REQUIRED, IamAuth.ENABLED))
+
+    @property
+    def generates_secrets(self) -> bool:
+        """The stack generates at least one secret (secrets scheme, a user without secret_arn)."""
+        return not self.end_to_end_iam and any(not user.secret_arn for user in self.users)
+
+    @property
+    def rotates(self) -> bool:
+        """Rotation functions are made (rotation_days, and a generated secret to rotate)."""
+        return self.secrets.rotation_days is not None and self.generates_secrets
+
+    @property
+    def database_destination_known(self) -> bool:
+        """The proxy's egress can name the database: its group or the range of its addresses."""
+        return bool(self.network.database_security_group_id or self.network.database_cidr)
+
+    @property
+    def provisioner_via_nat(self) -> bool:
+        """The provisioner's function reaches AWS's APIs through a NAT gateway: HTTPS to any address."""
+        return self.provisioner is not None and self.provisioner.aws_apis_via is AwsApiRoute.NAT

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from ..facts.aws import EngineFamily
 from ..facts.provisioner import AwsApiRoute
 from .errors import KeyPath
 from .model import EnvConfig
-from .provisioner_model import ProvisionerParams
 
 Report = Callable[[KeyPath, str], None]
 
@@ -49,13 +47,3 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _engine_supported,
     _route_complete,
 )
-
-
-def resolve(cfg: EnvConfig) -> ProvisionerParams | None:
-    """The endpoints' group defaults to the Secrets Manager endpoint's group the network names."""
-    provisioner = cfg.provisioner
-    if (provisioner is None or provisioner.aws_apis_via is not AwsApiRoute.VPC_ENDPOINTS
-            or provisioner.endpoint_security_group_id):
-        return provisioner
-    return dataclasses.replace(provisioner,
-                               endpoint_security_group_id=cfg.network.secrets_manager_endpoint_security_group_id)

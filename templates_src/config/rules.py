@@ -1,12 +1,12 @@
-"""Rules that relate two or more keys, and the defaults that depend on other keys.
+"""Rules that relate two or more keys.
 
-Each rule is a small function ``(config, report)`` listed in ``RULES``; ``resolve`` then fills
-in the derived defaults. The single-key checks (types, ranges, patterns) already passed.
+Each rule is a small function ``(config, report)`` listed in ``RULES``, run on the config before
+``derive.resolve`` fills in the derived defaults. The single-key checks (types, ranges, patterns)
+already passed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import re
 import unicodedata
@@ -15,9 +15,10 @@ from collections.abc import Callable
 from ..facts import aws as facts
 from ..facts.aws import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
 from ..facts.paths import reserved_out_name
+from ..facts.naming import resource_name
 from ..facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
-from .model import EnvConfig, UserParams
+from .model import EnvConfig
 from .cidrs import cidr_problem
 from . import (endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, provisioner_rules,
                waiver_rules)
@@ -274,58 +275,3 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
 def check(cfg: EnvConfig, report: Report) -> None:
     for rule in RULES:
         rule(cfg, report)
-
-
-def resource_name(username: str) -> str:
-    """A username as a CloudFormation logical-id fragment: app_user -> AppUser."""
-    return "".join(part[:1].upper() + part[1:] for part in username.split("_") if part) or "User"
-
-
-def resolve(cfg: EnvConfig) -> EnvConfig:
-    """Fill in every default that depends on other keys (see the ``derived`` notes in model)."""
-    engine = ENGINES[cfg.engine_family]
-    users = tuple(
-        dataclasses.replace(
-            user,
-            iam_auth=user.iam_auth or cfg.proxy.iam_auth,
-            client_password_auth_type=user.client_password_auth_type or engine.default_auth_type,
-        )
-        for user in cfg.users
-    )
-    pool = cfg.pool
-    if pool.max_idle_connections_percent is None:
-        pool = dataclasses.replace(pool, max_idle_connections_percent=pool.max_connections_percent // 2)
-    secrets = cfg.secrets
-    if secrets.exclude_characters is None:
-        secrets = dataclasses.replace(secrets, exclude_characters=engine.excluded_password_characters)
-    target = cfg.target
-    if target.port is None:
-        target = dataclasses.replace(target, port=engine.port)
-    if target.engine is None:
-        target = dataclasses.replace(target, engine=engine.engines[0])
-    if target.schema_name is None:
-        target = dataclasses.replace(target, schema_name=DEFAULT_SCHEMA[cfg.engine_family])
-    stack_name = cfg.stack_name or f"rds-proxy-{cfg.env}"
-    stack_set = cfg.stack_set
-    if stack_set is not None and stack_set.name is None:
-        stack_set = dataclasses.replace(stack_set, name=stack_name)
-    monitoring = monitoring_rules.resolve(cfg.monitoring, pool)
-    return dataclasses.replace(
-        cfg,
-        stack_set=stack_set,
-        users=users,
-        pool=pool,
-        secrets=secrets,
-        target=target,
-        monitoring=monitoring,
-        endpoints=endpoint_rules.resolve(cfg),
-        provisioner=provisioner_rules.resolve(cfg),
-        stack_name=stack_name,
-        environment=cfg.environment or cfg.env,
-        tags={facts.ENVIRONMENT_TAG: cfg.environment or cfg.env, **(cfg.tags or {})},
-    )
-
-
-def iam_users(cfg: EnvConfig) -> tuple[UserParams, ...]:
-    """Users who may log in with an IAM token (after ``resolve``)."""
-    return tuple(u for u in cfg.users if u.iam_auth in (IamAuth.REQUIRED, IamAuth.ENABLED))

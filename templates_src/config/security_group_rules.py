@@ -15,7 +15,6 @@ from collections.abc import Callable
 from ..facts import aws as facts
 from .errors import KeyPath
 from .model import EnvConfig
-from .waiver_rules import rotates
 
 Report = Callable[[KeyPath, str], None]
 
@@ -53,7 +52,7 @@ def _instead_of_the_built_group(cfg: EnvConfig, report: Report) -> None:
     # own group (network.build_rotation_network) sends the database port there, and the rule on
     # the database's group lets that group (never the proxy's) in. Without rotation nothing
     # would use them. The provisioner's function has a group of its own too.
-    if not rotates(cfg) and cfg.provisioner is None:
+    if not cfg.rotates and cfg.provisioner is None:
         for name in DATABASE_KEYS:
             if getattr(network, name):
                 report(("network", name), f"is refused with create_security_group false: {OWN_RULES}, and no "
@@ -63,7 +62,7 @@ def _instead_of_the_built_group(cfg: EnvConfig, report: Report) -> None:
 def _world_egress_waiver_unused(cfg: EnvConfig, report: Report) -> None:
     # Without the built group and without rotation the stack has no egress rule at all, so the
     # waiver waives nothing; waiver_rules leaves this case to the message here, which says why.
-    if (cfg.waivers.world_egress is not None and not cfg.network.create_security_group and not rotates(cfg)
+    if (cfg.waivers.world_egress is not None and not cfg.network.create_security_group and not cfg.rotates
             and cfg.provisioner is None):
         report(("waivers", "world_egress"), f"has nothing to waive with network.create_security_group false: "
                                             f"{OWN_RULES} (remove it)")

@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 from ..facts import aws as facts
 from ..facts.aws import ENGINES, IamAuth
-from ..facts.provisioner import AwsApiRoute
-from .auth_rules import end_to_end_iam
 from .errors import KeyPath
 from .model import EnvConfig
 from .text_rules import MIN_REASON_WORDS, is_reason
@@ -22,26 +20,6 @@ Report = Callable[[KeyPath, str], None]
 
 MIN_WAIVER_REASON = 10
 WAIVABLE = ("iam_auth", "require_tls", "retain_on_delete", "log_retention", "world_egress", "rotation", "alarms")
-
-
-def has_generated_secrets(cfg: EnvConfig) -> bool:
-    """The stack generates at least one secret (secrets scheme, a user without secret_arn)."""
-    return not end_to_end_iam(cfg) and any(not user.secret_arn for user in cfg.users)
-
-
-def database_destination_known(cfg: EnvConfig) -> bool:
-    """The proxy's egress can name the database: its group or the range of its addresses."""
-    return bool(cfg.network.database_security_group_id or cfg.network.database_cidr)
-
-
-def rotates(cfg: EnvConfig) -> bool:
-    """Rotation functions are made (rotation_days, and a generated secret to rotate)."""
-    return cfg.secrets.rotation_days is not None and has_generated_secrets(cfg)
-
-
-def provisioner_via_nat(cfg: EnvConfig) -> bool:
-    """The provisioner's function reaches AWS's APIs through a NAT gateway: HTTPS to any address."""
-    return cfg.provisioner is not None and cfg.provisioner.aws_apis_via is AwsApiRoute.NAT
 
 
 def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
@@ -64,25 +42,25 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
     # Which built group would send the database port to any address: the proxy's, or without it
     # (network.create_security_group false: its own groups' rules decide) the rotation functions'.
     database_egress = "the proxy's" if cfg.network.create_security_group else \
-        "the rotation functions'" if rotates(cfg) else "the provisioner's" if cfg.provisioner is not None else None
-    if database_egress and not database_destination_known(cfg):
+        "the rotation functions'" if cfg.rotates else "the provisioner's" if cfg.provisioner is not None else None
+    if database_egress and not cfg.database_destination_known:
         # Egress to 0.0.0.0/0 is what the Guard Rules Registry's
         # EC2_SECURITY_GROUP_EGRESS_OPEN_TO_WORLD_RULE (and the project's no_world_open_egress) flag.
         weakened["world_egress"] = (("network",), "neither database_security_group_id nor database_cidr is given "
                                                   f"(give one), so {database_egress} egress would allow the "
                                                   "database port to every address (0.0.0.0/0)")
-    elif rotates(cfg) and not cfg.network.secrets_manager_endpoint_security_group_id:
+    elif cfg.rotates and not cfg.network.secrets_manager_endpoint_security_group_id:
         # The hosted rotation functions call the Secrets Manager API: its VPC endpoint or, through
         # a NAT gateway, its public addresses; without the endpoint's group the rule names any address.
         weakened["world_egress"] = (("secrets", "rotation_days"),
                                     "rotation functions would reach the Secrets Manager API over HTTPS at any "
                                     "address (0.0.0.0/0; give network.secrets_manager_endpoint_security_group_id "
                                     "to reach only its VPC endpoint)")
-    elif provisioner_via_nat(cfg):
+    elif cfg.provisioner_via_nat:
         weakened["world_egress"] = (("provisioner", "aws_apis_via"),
                                     "nat lets the provisioner reach Secrets Manager, the RDS API, CloudWatch Logs and S3 over HTTPS "
                                     "at any address (0.0.0.0/0; vpc_endpoints reaches only the VPC's endpoints)")
-    if has_generated_secrets(cfg) and cfg.secrets.rotation_days is None:
+    if cfg.generates_secrets and cfg.secrets.rotation_days is None:
         # The Guard Rules Registry's SECRETSMANAGER_ROTATION_ENABLED_CHECK flags a secret without
         # a rotation schedule. Rotation is not turned on by itself: it needs a route from the
         # subnets to Secrets Manager and the SecretsManager transform (which the Service Catalog
@@ -97,7 +75,7 @@ def weakened_defaults(cfg: EnvConfig) -> dict[str, tuple[KeyPath, str]]:
 def weakened_defaults_waived(cfg: EnvConfig, report: Report) -> None:
     # Turning a secure default off is allowed, but only with a reason a reviewer can read.
     weakened = weakened_defaults(cfg)
-    database_egress = cfg.network.create_security_group or rotates(cfg) or cfg.provisioner is not None
+    database_egress = cfg.network.create_security_group or cfg.rotates or cfg.provisioner is not None
     engine = ENGINES[cfg.engine_family]
     for name, (path, what) in weakened.items():
         # Settings another rule already refuses need fixing, not a waiver: say nothing more.

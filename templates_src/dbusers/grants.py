@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ..builders import names
 from ..facts.aws import EngineFamily
 from ..config.model import EnvConfig, UserParams
-from ..config.auth_rules import end_to_end_iam
 from ..facts.sql import NON_TABLE_PRIVILEGES, PASSWORD_PLACEHOLDER, ROLE_PRIVILEGES, GrantScope, UserRole
 
 
@@ -106,7 +105,7 @@ def migration_users(cfg: EnvConfig) -> tuple[str, ...]:
 
 def user_grants(cfg: EnvConfig) -> list[UserGrants]:
     scopes = NON_TABLE_PRIVILEGES[cfg.engine_family]
-    iam = end_to_end_iam(cfg)
+    iam = cfg.end_to_end_iam
     migrators = migration_users(cfg)
     result = []
     for user in cfg.users:

@@ -11,7 +11,6 @@ from typing import Any
 
 from ..render import jinja_env
 from ..facts.aws import DatabaseEngine, EngineFamily
-from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
 from .grants import PASSWORD_FILTERS, REDACT, SUBSTITUTE, migration_users, user_grants
 from .deploy_order import deploy_plan
@@ -49,7 +48,7 @@ def sql_context(cfg: EnvConfig) -> dict[str, Any]:
     grants = user_grants(cfg)
     return {
         "cfg": cfg,
-        "iam": end_to_end_iam(cfg),
+        "iam": cfg.end_to_end_iam,
         "provisioned": cfg.provisioner is not None,
         "plan": deploy_plan(cfg),
         "password_filter": PASSWORD_FILTERS[cfg.engine_family],

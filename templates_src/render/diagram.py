@@ -15,9 +15,7 @@ import re
 from ..builders.alarms import creates_topic, specs
 from ..builders.dashboard import dashboard_name
 from ..builders.logs import log_group_name
-from ..config.auth_rules import end_to_end_iam
 from ..config.model import EnvConfig
-from ..config.rules import iam_users
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,:/_+=@-]")
 
@@ -77,14 +75,14 @@ def mermaid(cfg: EnvConfig) -> str:
         chart.edge(guard, extra)
         chart.edge(extra, database, endpoint.target_role.value)
     chart.edge(proxy, database, "pool: up to " + f"{cfg.pool.max_connections_percent}% of max_connections")
-    users = iam_users(cfg)
+    users = cfg.iam_users
     if users:
         policies = chart.node("client policies: rds-db:connect as " + ", ".join(u.username for u in users))
         chart.edge(policies, proxy, "IAM token", dotted=True)
     role = chart.node("IAM role of the proxy")
     chart.edge(proxy, role, "assumes", dotted=True)
     key = chart.node("KMS key " + ("(given)" if cfg.secrets.kms_key_arn else "(created, rotated)"))
-    if end_to_end_iam(cfg):
+    if cfg.end_to_end_iam:
         chart.edge(role, database, "IAM auth as each user", dotted=True)
     else:
         secrets = chart.node("secrets: " + ", ".join(u.username for u in cfg.users), "[[]]")
@@ -94,7 +92,7 @@ def mermaid(cfg: EnvConfig) -> str:
         provisioner = chart.node("function DatabaseUsers (custom resource, runs db-users.sql)", "[[]]")
         chart.edge(provisioner, database, "as the admin, TLS verified")
         chart.edge(provisioner, chart.node("admin secret (given)", "[[]]"), "GetSecretValue", dotted=True)
-        if not end_to_end_iam(cfg):
+        if not cfg.end_to_end_iam:
             chart.edge(provisioner, secrets, "GetSecretValue", dotted=True)
     logs = chart.node(f"log group {log_group_name(cfg)}")
     chart.edge(proxy, logs, "logs")

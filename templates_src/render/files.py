@@ -25,8 +25,6 @@ from ..builders.network import proxy_port
 from ..builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
 from ..config.json_schema import SCHEMA_FILE, params_schema
 from ..config.model import EnvConfig
-from ..config.auth_rules import end_to_end_iam
-from ..config.rules import iam_users
 from ..dbusers.deploy_order import deploy_plan
 from ..facts.drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text
@@ -205,7 +203,7 @@ def prepare_templates(extra: Sequence[str] = (), compiled: Mapping[str, bytes] |
 
 def deploy_guide(cfg: EnvConfig, template: Template) -> str:
     """DEPLOY.md: commands, outputs and connection snippets with this env's real names."""
-    users = iam_users(cfg)
+    users = cfg.iam_users
     outputs = [{"name": name, "description": output.properties["Description"]}
                for name, output in sorted(template.outputs.items())]
     return _jinja().get_template(DEPLOY_GUIDE_TEMPLATE).render(
@@ -221,7 +219,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         client_name=DB_CLIENTS[cfg.engine_family]["tools"],
         database_name=cfg.target.database_name or DEFAULT_DATABASE[cfg.engine_family],
         iam_user=users[0].username if users else None,
-        iam=end_to_end_iam(cfg),
+        iam=cfg.end_to_end_iam,
         plan=deploy_plan(cfg),
         driver=DRIVERS[cfg.engine_family],
         capabilities=" ".join(capabilities(template)),

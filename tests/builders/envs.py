@@ -4,7 +4,7 @@ Each test states only what it varies (``make_cfg({"proxy": {"require_tls": False
 rest comes from ``BASE``, a minimal MySQL-instance environment whose proxy reaches the
 database's security group. The dict is written as a params folder and loaded with
 ``load_environments``, so every config a builder test sees is one the validator accepts and
-``rules.resolve`` has completed.
+``derive.resolve`` has completed.
 
 BASE's generated secrets are not rotated, which needs ``waivers.rotation``: ``merged`` adds
 ``NO_ROTATION`` whenever the merged env still generates secrets without ``rotation_days`` and

@@ -15,7 +15,6 @@ import yaml
 
 from templates_src import __version__
 from templates_src.catalog import product, verify
-from templates_src.config.auth_rules import end_to_end_iam
 from templates_src.config import load_environments
 from templates_src.config.model import EnvConfig
 from templates_src.config.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
@@ -101,7 +100,7 @@ def examples() -> tuple[EnvConfig, ...]:
     secret), no extra endpoints, and always the provisioner (VPC endpoints route), so such an env
     gets a note instead of a provisioning file (test_equivalence)."""
     return tuple(cfg for cfg in load_environments(PARAMS, "params")
-                 if not end_to_end_iam(cfg) and not cfg.endpoints and cfg.provisioner is not None
+                 if not cfg.end_to_end_iam and not cfg.endpoints and cfg.provisioner is not None
                  and cfg.provisioner.aws_apis_via.value == "vpc_endpoints")
 
 
@@ -111,7 +110,7 @@ def dev() -> EnvConfig:
 
 
 def iam_examples() -> tuple[EnvConfig, ...]:
-    return tuple(cfg for cfg in load_environments(PARAMS, "params") if end_to_end_iam(cfg))
+    return tuple(cfg for cfg in load_environments(PARAMS, "params") if cfg.end_to_end_iam)
 
 
 @cache
