@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from templates_src.facts.aws import RESOURCE_NAMES, NameScope
+from templates_src.facts.cloudformation import RESOURCE_NAMES, NameScope
 from templates_src.impact.template import load
 
 from conftest import GENERATED

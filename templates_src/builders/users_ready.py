@@ -22,10 +22,9 @@ from troposphere import Ref
 from troposphere.cloudformation import WaitCondition, WaitConditionHandle
 
 from ..config.model import EnvConfig
+from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
 from . import names
 
-# Long enough to run create-db-users.sh by hand if deploy.sh is not used; at most 12 hours.
-USERS_READY_TIMEOUT_SECONDS = 3600
 
 
 def generated_users(cfg: EnvConfig) -> list[str]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..facts.aws import DEFAULT_REGION, RESOURCE_NAMES, RETAIN_POLICIES
+from ..facts.aws import DEFAULT_REGION
+from ..facts.cloudformation import RESOURCE_NAMES, RETAIN_POLICIES
 from ..builders.common import METADATA_NAMESPACE
 from ..impact.schemas import resource_schema
 from . import conditions as C

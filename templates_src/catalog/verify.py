@@ -16,7 +16,7 @@ import difflib
 import json
 from typing import Any
 
-from ..facts.aws import RETAIN_POLICIES
+from ..facts.cloudformation import RETAIN_POLICIES
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.model import EnvConfig
 from ..builders.stack import build_template

@@ -17,7 +17,7 @@ from ..facts.aws import MAX_CONNECTIONS_PERCENT_RANGE
 from .endpoint_rules import endpoint_names
 from .errors import KeyPath, ParamsError
 from .model import EnvConfig
-from .stack_set_rules import instance_configs
+from .stack_set_instances import instance_configs
 
 Locate = Callable[[EnvConfig, KeyPath], tuple[str, int, int]]
 

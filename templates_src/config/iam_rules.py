@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts import aws as facts
+from ..facts.partitions import region_partition
 from .errors import KeyPath
 from .model import EnvConfig
 
@@ -16,12 +16,6 @@ Report = Callable[[KeyPath, str], None]
 _ROTATION_ROLE = ("the hosted rotation function's role, made by the AWS::SecretsManager transform, cannot carry %s "
                   "(HostedRotationLambda has no property for it); drop secrets.rotation_days (waivers.rotation "
                   "says why) or this key")
-
-
-def region_partition(region: str) -> str:
-    """The partition of a region (aws_facts.REGION_PARTITIONS)."""
-    return next((partition for prefix, partition in facts.REGION_PARTITIONS if region.startswith(prefix)),
-                facts.DEFAULT_PARTITION)
 
 
 def _not_with_rotation(cfg: EnvConfig, report: Report) -> None:

@@ -12,16 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..facts import aws as facts
-from ..facts import connections as connection_facts, monitoring as monitoring_facts
-from ..facts.aws import (ClientPasswordAuthType, DatabaseEngine, DefaultAuthScheme, EndpointNetworkType, EndpointTargetRole,
-                         EngineFamily, IamAuth, RotationStrategy, SessionPinningFilter, TargetConnectionNetworkType)
+from ..facts import monitoring as monitoring_facts
+from ..facts.aws import DefaultAuthScheme, EngineFamily, IamAuth
 from ..facts.hazards import AcceptedHazard
 from ..facts.provisioner import AwsApiRoute
-from ..facts.sql import SQL_IDENTIFIER_PATTERN, UserRole
-from .model_keys import INSTANCE_CLASS_PATTERN, PATTERN_DOCS, internal, key  # noqa: F401 - the schema's declarations
+from .model_keys import internal, key
 from .iam_model import IamParams
 from .provisioner_model import ProvisionerParams
 from .stack_set_model import StackSetParams
+from .database_model import PoolParams, TargetParams
+from .network_model import EndpointParams, NetworkParams
+from .users_model import SecretsParams, UserParams
 
 
 @dataclass(frozen=True)
@@ -50,127 +51,6 @@ class ProxyParams:
     log_retention_days: int = key(
         "Retention of the log group /aws/rds/proxy/<name>, in days (under 365 needs waivers.log_retention).",
         default=facts.MIN_LOG_RETENTION_DAYS, choices=facts.LOG_RETENTION_DAYS,
-    )
-
-
-@dataclass(frozen=True)
-class NetworkParams:
-    vpc_id: str = key("The VPC of the database.", pattern=facts.VPC_ID_PATTERN)
-    subnet_ids: tuple[str, ...] = key(
-        "Subnets for the proxy, in at least two Availability Zones.",
-        pattern=facts.SUBNET_ID_PATTERN, min_items=facts.MIN_SUBNETS, unique=True,
-    )
-    client_security_group_ids: tuple[str, ...] = key(
-        "Security groups whose members may connect to the proxy.", default=(),
-        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True,
-    )
-    allowed_cidrs: tuple[str, ...] = key(
-        "Extra client CIDR ranges (IPv4 or IPv6); 0.0.0.0/0 and ::/0 are refused.", default=(), unique=True,
-    )
-    database_security_group_id: str | None = key(
-        "The database's security group: when given, a rule lets the proxy in.", default=None,
-        pattern=facts.SECURITY_GROUP_ID_PATTERN,
-    )
-    secrets_manager_endpoint_security_group_id: str | None = key(
-        "With secrets.rotation_days: the security group of the VPC's Secrets Manager interface endpoint, the "
-        "only destination of the rotation functions' HTTPS egress (otherwise any address; a rule lets them in).",
-        default=None, pattern=facts.SECURITY_GROUP_ID_PATTERN,
-    )
-    database_cidr: str | None = key(
-        "Without database_security_group_id: the range (IPv4 or IPv6) the database's addresses are in, "
-        "the only destination of the proxy's egress (otherwise any address on the database port).",
-        default=None,
-    )
-    endpoint_network_type: EndpointNetworkType = key(
-        "The IP versions the proxy's endpoints answer on: IPV4, IPV6 or DUAL (IPv6 and DUAL need IPv6 CIDR "
-        "blocks on the VPC and every subnet). Set at creation: a change replaces the proxy.",
-        default=EndpointNetworkType.IPV4,
-    )
-    target_connection_network_type: TargetConnectionNetworkType = key(
-        "The IP version the proxy reaches the database with: IPV4 or IPV6 (IPV6 needs the database in "
-        "dual-stack mode). Set at creation: a change replaces the proxy.",
-        default=TargetConnectionNetworkType.IPV4,
-    )
-    proxy_security_group_ids: tuple[str, ...] = key(
-        "Existing security groups attached to the proxy and its read-only endpoint after the one the stack "
-        "builds (at most 4 then), or instead of it with create_security_group false (at least 1).", default=(),
-        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True, max_items=facts.SECURITY_GROUPS_PER_NETWORK_INTERFACE,
-    )
-    create_security_group: bool = key(
-        "Build the proxy's own security group. false: the proxy has only proxy_security_group_ids, whose own "
-        "rules decide who may connect and where it may go (client and database keys are refused then).",
-        default=True,
-    )
-
-
-@dataclass(frozen=True)
-class TargetParams:
-    db_instance_identifier: str | None = key(
-        "The RDS DB instance behind the proxy (or db_cluster_identifier).", default=None,
-        pattern=facts.DB_IDENTIFIER_PATTERN,
-    )
-    db_cluster_identifier: str | None = key(
-        "The Aurora DB cluster behind the proxy (or db_instance_identifier).", default=None,
-        pattern=facts.DB_IDENTIFIER_PATTERN,
-    )
-    engine: DatabaseEngine | None = key(
-        "The server behind the proxy: mysql (RDS for MySQL 8.0/8.4, Aurora MySQL 3) or mariadb (RDS for "
-        "MariaDB) on MYSQL; postgres on POSTGRESQL; sqlserver on SQLSERVER. The users' SQL, their password "
-        "plugin and the client password auth types follow it.", default=None,
-        derived="mysql, postgres or sqlserver, by engine_family",
-    )
-    port: int | None = key(
-        "The database's port.", default=None, minimum=facts.PORT_RANGE[0], maximum=facts.PORT_RANGE[1],
-        derived="the engine's default port",
-    )
-    read_only_endpoint: bool = key(
-        "Add a READ_ONLY proxy endpoint (cluster targets only).", default=False,
-    )
-    database_resource_id: str | None = key(
-        "The database's resource id (db-... of an instance, cluster-... of a cluster): what the proxy "
-        "role's rds-db:connect ARNs name with default_auth_scheme IAM_AUTH.", default=None,
-        pattern=facts.DB_RESOURCE_ID_PATTERN,
-    )
-    database_name: str | None = key(
-        "The database the users' grants apply to (db-users.sql); required when a user has a role or privileges.",
-        default=None, pattern=SQL_IDENTIFIER_PATTERN,
-    )
-    schema_name: str | None = key(
-        "The schema the grants apply to (PostgreSQL and SQL Server).", default=None,
-        pattern=SQL_IDENTIFIER_PATTERN, derived="public on POSTGRESQL, dbo on SQLSERVER",
-    )
-    instance_class: str | None = key(
-        "The database's DB instance class (for a cluster: of each instance), e.g. db.r6g.large: with the "
-        "engine's default max_connections it sizes the connection budget.", default=None,
-        pattern=INSTANCE_CLASS_PATTERN,
-    )
-    max_connections: int | None = key(
-        "The database's max_connections when its parameter group sets it (wins over instance_class).",
-        default=None, minimum=connection_facts.MAX_CONNECTIONS_OVERRIDE_RANGE[0],
-        maximum=connection_facts.MAX_CONNECTIONS_OVERRIDE_RANGE[1],
-    )
-
-
-@dataclass(frozen=True)
-class PoolParams:
-    max_connections_percent: int = key(
-        "Share of the database's max_connections the proxy may open.", default=100,
-        minimum=facts.MAX_CONNECTIONS_PERCENT_RANGE[0], maximum=facts.MAX_CONNECTIONS_PERCENT_RANGE[1],
-    )
-    max_idle_connections_percent: int | None = key(
-        "Share of max_connections the proxy keeps open while idle.", default=None, minimum=0,
-        maximum=facts.MAX_CONNECTIONS_PERCENT_RANGE[1], derived="half of max_connections_percent",
-    )
-    connection_borrow_timeout: int = key(
-        "Seconds a request waits for a free connection (also bounds the wait during failover).",
-        default=120, minimum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[0],
-        maximum=facts.CONNECTION_BORROW_TIMEOUT_RANGE[1],
-    )
-    init_query: str | None = key("SQL run on each new database connection.", default=None,
-                                 max_length=facts.INIT_QUERY_MAX)
-    session_pinning_filters: tuple[SessionPinningFilter, ...] = key(
-        "Session state that does not pin a client to a connection (EXCLUDE_VARIABLE_SETS, MYSQL only).",
-        default=(), unique=True,
     )
 
 
@@ -206,93 +86,6 @@ class MonitoringParams:
     database_setup_failures_per_5_minutes: int = key(
         "Alarm when more database connections than this fail to open in 5 minutes (DatabaseConnectionsSetupFailed).",
         default=0, minimum=0, maximum=1_000_000,
-    )
-
-
-@dataclass(frozen=True)
-class SecretsParams:
-    kms_key_arn: str | None = key(
-        "Encrypt secrets and logs with this existing key instead of creating one.", default=None,
-        pattern=facts.KMS_KEY_ARN_PATTERN,
-    )
-    password_length: int = key(
-        "Length of generated passwords.", default=30,
-        minimum=facts.PASSWORD_LENGTH_RANGE[0], maximum=facts.PASSWORD_LENGTH_RANGE[1],
-    )
-    exclude_characters: str | None = key(
-        "Characters never used in generated passwords.", default=None, max_length=4096,
-        derived="the engine's troublesome characters",
-    )
-    retain_on_delete: bool = key(
-        "Keep secrets, key and log group when the stack is deleted or they are replaced.", default=True,
-    )
-    rotation_days: int | None = key(
-        "Rotate generated passwords every N days with Secrets Manager's hosted rotation (off when absent).",
-        default=None, minimum=facts.ROTATION_DAYS_RANGE[0], maximum=facts.ROTATION_DAYS_RANGE[1],
-    )
-    rotation_strategy: RotationStrategy = key(
-        "single_user (each user changes its own password) or alternating_users (a superuser keeps a "
-        "clone of each user, so logins never fail during a rotation).", default=RotationStrategy.SINGLE_USER,
-    )
-    rotation_superuser_secret_arn: str | None = key(
-        "The secret of a database superuser, for alternating_users rotation.", default=None,
-        pattern=facts.SECRET_ARN_PATTERN,
-    )
-
-
-@dataclass(frozen=True)
-class UserParams:
-    username: str = key("The database user the proxy logs in as.", pattern=facts.USERNAME_PATTERN)
-    description: str | None = key("What the user is for.", default=None, max_length=1000)
-    iam_auth: IamAuth | None = key(
-        "IAM authentication for this user.", default=None, derived="proxy.iam_auth",
-    )
-    client_password_auth_type: ClientPasswordAuthType | None = key(
-        "How clients authenticate with a password; must match the engine.", default=None,
-        derived="the engine's default",
-    )
-    secret_arn: str | None = key(
-        "Use this existing secret instead of generating one.", default=None, pattern=facts.SECRET_ARN_PATTERN,
-    )
-    role: UserRole | None = key(
-        "What db-users.sql grants: app (SELECT, INSERT, UPDATE, DELETE), migration (DDL on the schema "
-        "as well), readonly (SELECT).", default=None,
-    )
-    privileges: tuple[str, ...] | None = key(
-        "An explicit privilege list instead of a role (e.g. [SELECT, EXECUTE]).", default=None,
-        pattern=r"^[A-Z]+(?: [A-Z]+)*$", unique=True, min_items=1,
-    )
-
-
-@dataclass(frozen=True)
-class EndpointParams:
-    name: str = key(
-        "The endpoint's name (DBProxyEndpointName), unique in the region's proxies; it names its resources "
-        "and outputs too.", pattern=facts.PROXY_NAME_PATTERN, max_length=facts.PROXY_NAME_MAX,
-    )
-    subnet_ids: tuple[str, ...] = key(
-        "The endpoint's subnets, in at least two Availability Zones: in vpc_id.",
-        pattern=facts.SUBNET_ID_PATTERN, min_items=facts.MIN_SUBNETS, unique=True,
-    )
-    target_role: EndpointTargetRole = key(
-        "READ_WRITE (the writer) or READ_ONLY (an Aurora cluster's readers; not SQL Server).",
-        default=EndpointTargetRole.READ_WRITE,
-    )
-    vpc_id: str | None = key(
-        "The VPC of the endpoint's subnets: another VPC lets its clients reach the proxy there.", default=None,
-        pattern=facts.VPC_ID_PATTERN, derived="network.vpc_id",
-    )
-    client_security_group_ids: tuple[str, ...] = key(
-        "Security groups (in vpc_id) whose members may connect to this endpoint.", default=(),
-        pattern=facts.SECURITY_GROUP_ID_PATTERN, unique=True,
-    )
-    allowed_cidrs: tuple[str, ...] = key(
-        "Client CIDR ranges that may connect to this endpoint; 0.0.0.0/0 and ::/0 are refused.", default=(),
-        unique=True,
-    )
-    endpoint_network_type: EndpointNetworkType | None = key(
-        "IPV4, IPV6 or DUAL (IPv6 and DUAL need IPv6 CIDR blocks on vpc_id and the subnets).", default=None,
-        derived="network.endpoint_network_type",
     )
 
 

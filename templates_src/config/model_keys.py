@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from ..facts import aws as facts
+from ..facts import stack_sets as stack_set_facts
 from ..facts import monitoring as monitoring_facts
 from ..facts import provisioner as provisioner_facts
 from ..facts.sql import SQL_IDENTIFIER_PATTERN
@@ -34,7 +35,7 @@ PATTERN_DOCS = {
     facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "
                                   "cluster-... (DbClusterResourceId) for a cluster, upper case",
     facts.SECRET_ARN_PATTERN: "a secret ARN, arn:aws:secretsmanager:<region>:<12-digit account>:secret:<name>",
-    facts.ACCOUNT_ID_PATTERN: "a 12-digit AWS account id, quoted",
+    stack_set_facts.ACCOUNT_ID_PATTERN: "a 12-digit AWS account id, quoted",
     facts.IAM_MANAGED_POLICY_ARN_PATTERN: "a managed policy ARN, arn:aws:iam::<12-digit account or aws>:policy/<name>",
     facts.IAM_PATH_PATTERN: "an IAM path: / alone, or / then printable ASCII characters (no backtick) then /",
     facts.IAM_ROLE_ARN_PATTERN: "a role ARN, arn:aws:iam::<12-digit account>:role/<path and name>",
@@ -42,7 +43,7 @@ PATTERN_DOCS = {
     provisioner_facts.S3_BUCKET_PATTERN: "an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
     provisioner_facts.PREFIX_LIST_ID_PATTERN: "pl- and 8 or 17 lowercase hex digits",
     provisioner_facts.SHA256_PATTERN: "64 lowercase hex digits (sha256sum's output)",
-    facts.ORGANIZATIONAL_UNIT_PATTERN: "an OU id (ou-, 4 to 32 letters or digits, -, 8 to 32 more) or a root id (r-...)",
+    stack_set_facts.ORGANIZATIONAL_UNIT_PATTERN: "an OU id (ou-, 4 to 32 letters or digits, -, 8 to 32 more) or a root id (r-...)",
 }
 
 

@@ -5,7 +5,7 @@ Each item of ``instances`` is one ``StackInstancesGroup`` entry: its targets (ac
 with service-managed permissions) times its regions, all with the same ``overrides``. Overrides
 name only what is by nature another value in another account or region (ids of the VPC, subnets,
 security groups, database and key); everything else is the environment's, so every instance is
-the environment itself, moved (``stack_set_rules.instance_configs``).
+the environment itself, moved (``stack_set_instances.instance_configs``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..facts import aws as facts
+from ..facts import stack_sets as stack_set_facts
 from ..facts import provisioner as pfacts
-from ..facts.aws import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from ..facts.stack_sets import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
 from .model_keys import key
 
 
@@ -92,11 +93,11 @@ class StackInstancesParams:
                                    min_items=1, unique=True)
     accounts: tuple[str, ...] = key(
         "12-digit account ids (quoted): the targets of SELF_MANAGED, or with account_filter beside OUs.",
-        default=(), pattern=facts.ACCOUNT_ID_PATTERN, unique=True,
+        default=(), pattern=stack_set_facts.ACCOUNT_ID_PATTERN, unique=True,
     )
     organizational_units: tuple[str, ...] = key(
         "OU ids (ou-...) or the organization's root (r-...): the targets of SERVICE_MANAGED.",
-        default=(), pattern=facts.ORGANIZATIONAL_UNIT_PATTERN, unique=True,
+        default=(), pattern=stack_set_facts.ORGANIZATIONAL_UNIT_PATTERN, unique=True,
     )
     account_filter: AccountFilterType | None = key(
         "SERVICE_MANAGED with accounts: INTERSECTION (only these accounts of the OUs), DIFFERENCE (all "
@@ -131,11 +132,11 @@ class StackSetParams:
     )
     max_concurrent: int = key(
         "Accounts deployed at once per region (at most failure_tolerance + 1).", default=1,
-        minimum=facts.STACK_SET_MAX_CONCURRENT_RANGE[0], maximum=facts.STACK_SET_MAX_CONCURRENT_RANGE[1],
+        minimum=stack_set_facts.STACK_SET_MAX_CONCURRENT_RANGE[0], maximum=stack_set_facts.STACK_SET_MAX_CONCURRENT_RANGE[1],
     )
     failure_tolerance: int = key(
         "Failed accounts per region before the operation stops there (and skips later regions).", default=0,
-        minimum=facts.STACK_SET_FAILURE_TOLERANCE_RANGE[0], maximum=facts.STACK_SET_FAILURE_TOLERANCE_RANGE[1],
+        minimum=stack_set_facts.STACK_SET_FAILURE_TOLERANCE_RANGE[0], maximum=stack_set_facts.STACK_SET_FAILURE_TOLERANCE_RANGE[1],
     )
     region_concurrency: RegionConcurrency = key(
         "SEQUENTIAL (one region after the other, in the order listed) or PARALLEL.",

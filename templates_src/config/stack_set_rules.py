@@ -1,78 +1,26 @@
-"""The stack set's own rules, and its instances as environments.
+"""The stack set's own rules, and every per-environment rule again on each of its instances.
 
-``instance_configs`` moves the environment to each instance's region with that group's overrides:
-what a single-account environment deployed there would be. Every per-environment rule then runs
-on each instance (``check``), so an instance is held to exactly what an environment is; a problem
-is reported at the override that caused it, or at the environment's key with the instance named.
+Each instance is the environment moved to its region with its group's overrides
+(``stack_set_instances``), so an instance is held to exactly what an environment is; a problem is
+reported at the override that caused it, or at the environment's key with the instance named.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts.aws import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from ..facts import stack_sets as stack_set_facts
+from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
+from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
+from ..facts.stack_sets import AccountFilterType, CallAs, PermissionModel
 from .errors import KeyPath
 from .model import EnvConfig
+from .stack_set_instances import Instance, instance_configs, operation_minutes, targets
 from .stack_set_model import OVERRIDDEN_KEYS, StackInstancesParams
 
 Report = Callable[[KeyPath, str], None]
-# The longest an instance can wait for its database users (builders/users_ready.py), in minutes.
-UsersReadyMinutes = int
-
-
-@dataclass(frozen=True)
-class Instance:
-    """One (group, region) of a stack set: its targets (accounts or OUs) share its values."""
-
-    group: int
-    region_index: int
-    targets: tuple[str, ...]
-    cfg: EnvConfig
-    overridden: frozenset[str]  # the override fields this instance's group sets
-
-    @property
-    def region(self) -> str:
-        return self.cfg.region
-
-    @property
-    def path(self) -> KeyPath:
-        return ("stack_set", "instances", self.group)
-
-
-def _moved(cfg: EnvConfig, group: StackInstancesParams, region: str) -> EnvConfig:
-    sections: dict[str, dict[str, object]] = {}
-    for field, (section, name) in OVERRIDDEN_KEYS.items():
-        value = getattr(group.overrides, field)
-        if value is not None:
-            sections.setdefault(section, {})[name] = value
-    # An instance names one database: overriding one identifier drops the environment's other kind.
-    target = sections.get("target", {})
-    if "db_instance_identifier" in target:
-        target.setdefault("db_cluster_identifier", None)
-    elif "db_cluster_identifier" in target:
-        target.setdefault("db_instance_identifier", None)
-    changes = {section: dataclasses.replace(getattr(cfg, section), **values) for section, values in sections.items()
-               if getattr(cfg, section) is not None}  # provisioner overrides without provisioner: check() says so
-    return dataclasses.replace(cfg, region=region, stack_set=None, **changes)
-
-
-def targets(group: StackInstancesParams) -> tuple[str, ...]:
-    """What a group deploys to: its OUs when it has any (accounts then filter them), else its accounts."""
-    return group.organizational_units or group.accounts
-
-
-def instance_configs(cfg: EnvConfig) -> list[Instance]:
-    """Every (group, region) of the env's stack set as an environment (none without a stack set)."""
-    if cfg.stack_set is None:
-        return []
-    return [Instance(g, r, targets(group), _moved(cfg, group, region),
-                     frozenset(f for f in OVERRIDDEN_KEYS if getattr(group.overrides, f) is not None))
-            for g, group in enumerate(cfg.stack_set.instances) for r, region in enumerate(group.regions)]
 
 
 def _relocated(instance: Instance, report: Report) -> Report:
@@ -106,7 +54,7 @@ def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report
             report(("stack_set", "auto_deployment"), "needs permission_model SERVICE_MANAGED (accounts joining an OU)")
     if not stack_set.retain_stacks_on_account_removal and not stack_set.auto_deployment:
         report(("stack_set", "retain_stacks_on_account_removal"), "only has an effect with auto_deployment: true")
-    if stack_set.max_concurrent > stack_set.failure_tolerance + facts.MAX_CONCURRENT_ABOVE_TOLERANCE:
+    if stack_set.max_concurrent > stack_set.failure_tolerance + stack_set_facts.MAX_CONCURRENT_ABOVE_TOLERANCE:
         report(("stack_set", "max_concurrent"),
                f"{stack_set.max_concurrent} is more than failure_tolerance + 1 ({stack_set.failure_tolerance + 1}): "
                "StackSets' strict failure tolerance never runs more accounts at once")
@@ -124,7 +72,7 @@ def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report
     _operation_fits(cfg, report)
     _provisioner_per_instance(cfg, report)
     for name, value in (cfg.tags or {}).items():
-        if not re.fullmatch(facts.STACK_SET_TAG_KEY_PATTERN, name):
+        if not re.fullmatch(stack_set_facts.STACK_SET_TAG_KEY_PATTERN, name):
             report(("tags", name), f"{name!r} cannot tag a stack set (letters, digits, spaces and _.:/=+- only)")
         elif not value:
             report(("tags", name), "a stack set's tag needs a value (at least one character)")
@@ -149,21 +97,6 @@ def _targets_ok(group: StackInstancesParams, service: bool, path: KeyPath, repor
         report((*path, "accounts"), "missing: SELF_MANAGED stack sets deploy to accounts (12-digit ids, quoted)")
     if group.account_filter is not None:
         report((*path, "account_filter"), "is for SERVICE_MANAGED stack sets only")
-
-
-def operation_minutes(cfg: EnvConfig, wait_minutes: UsersReadyMinutes) -> int | None:
-    """The longest the first deploy can take when every instance waits its full time for its
-    database users (None with OUs: how many accounts they hold is known only to Organizations)."""
-    stack_set = cfg.stack_set
-    if stack_set is None or any(g.organizational_units for g in stack_set.instances):
-        return None
-    per_region: dict[str, int] = {}
-    for group in stack_set.instances:
-        for region in group.regions:
-            per_region[region] = per_region.get(region, 0) + len(group.accounts)
-    rounds = [math.ceil(count / stack_set.max_concurrent) for count in per_region.values()]
-    total = max(rounds) if stack_set.region_concurrency is RegionConcurrency.PARALLEL else sum(rounds)
-    return total * wait_minutes
 
 
 def _provisioner_per_instance(cfg: EnvConfig, report: Report) -> None:
@@ -204,29 +137,11 @@ def _provisioner_per_instance(cfg: EnvConfig, report: Report) -> None:
 
 
 def _operation_fits(cfg: EnvConfig, report: Report) -> None:
-    from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS  # data only; builders import config
-    from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
-
     wait = USERS_READY_TIMEOUT_SECONDS if cfg.provisioner is None else SERVICE_TIMEOUT_SECONDS
     minutes = operation_minutes(cfg, math.ceil(wait / 60))
-    if minutes is not None and minutes > facts.STACK_SET_HANDLER_TIMEOUT_MINUTES:
+    if minutes is not None and minutes > stack_set_facts.STACK_SET_HANDLER_TIMEOUT_MINUTES:
         report(("stack_set", "max_concurrent"),
                f"in the worst case the first deploy takes {minutes} minutes (each instance may wait "
                f"{math.ceil(wait / 60)} for its database users), more than the "
-               f"{facts.STACK_SET_HANDLER_TIMEOUT_MINUTES} the stack set's handler waits; raise max_concurrent "
+               f"{stack_set_facts.STACK_SET_HANDLER_TIMEOUT_MINUTES} the stack set's handler waits; raise max_concurrent "
                "(with failure_tolerance) or split the instances over several environments")
-
-
-def describe_targets(group: StackInstancesParams) -> str:
-    """The targets in words, for DEPLOY.md: ``111122223333, 444455556666`` or ``ou-... (INTERSECTION 1111...)``."""
-    if not group.organizational_units:
-        return ", ".join(group.accounts)
-    ous = ", ".join(group.organizational_units)
-    if group.account_filter is None:
-        return ous
-    verb = {AccountFilterType.INTERSECTION: "only", AccountFilterType.DIFFERENCE: "except",
-            AccountFilterType.UNION: "and"}[group.account_filter]
-    return f"{ous} ({verb} {', '.join(group.accounts)})"
-
-
-__all__ = ["Instance", "check", "describe_targets", "instance_configs", "operation_minutes", "targets"]

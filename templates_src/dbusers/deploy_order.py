@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..builders.users_ready import USERS_READY_TIMEOUT_SECONDS, users_ready_ids
+from ..builders.users_ready import users_ready_ids
+from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
 from ..provisioner.artifact import artifact_name
 from ..facts.provisioner import ARTIFACT_KEY_PREFIX
 from ..config.model import EnvConfig

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..facts import aws as facts
+from ..facts import cloudformation
 from ..facts.hazards import Hazard
 from ..facts.provisioner import ADOPTED_LOG_GROUP_TYPE, CUSTOM_RESOURCE_TYPE
 from . import OUTPUT_TYPE
@@ -179,14 +180,14 @@ def _shown(value: Any) -> str:
 
 
 def _retained(policy: Any) -> bool:
-    return policy in facts.RETAIN_POLICIES
+    return policy in cloudformation.RETAIN_POLICIES
 
 
 # What to do with an orphan, by type; a type not here has the general advice. A generated
 # secret has no name the template fixes (Secrets Manager names it after the logical id with a
 # random suffix), so its orphan collides with nothing: it is a leftover copy of a password.
 _ORPHAN_ADVICE = {
-    facts.SECRET_TYPE: "the old secret still holds the user's password: delete it once nothing reads it "
+    cloudformation.SECRET_TYPE: "the old secret still holds the user's password: delete it once nothing reads it "
                        "(aws secretsmanager delete-secret --secret-id <its ARN>, with a recovery window), or, to "
                        "keep that user and password, restore it: give its ARN to users[].secret_arn",
     "AWS::KMS::Key": "the old key can still decrypt what it encrypted: schedule its deletion (aws kms "
@@ -266,7 +267,7 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
                 Hazard.REPLACES_RETAINED, "(UpdateReplacePolicy)",
                 f"it is replaced and UpdateReplacePolicy {policy} keeps the old one outside the stack (an "
                 f"orphan that still holds {held})", advice))
-        if type_name in facts.ENDPOINT_TYPES:
+        if type_name in cloudformation.ENDPOINT_TYPES:
             findings.append(Finding(
                 Hazard.CHANGES_ENDPOINT, "",
                 "it is replaced: a new endpoint host, ARN and prx- resource id",
@@ -276,7 +277,7 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
         policy = old.attribute("DeletionPolicy")
         # A kept log group whose name the new template's adopted log group names is taken over in
         # the same update, before the removal (a new resource is created first): no orphan.
-        taken_over = type_name == facts.LOG_GROUP_TYPE and _name_key(old.properties.get("LogGroupName")) in adopted
+        taken_over = type_name == cloudformation.LOG_GROUP_TYPE and _name_key(old.properties.get("LogGroupName")) in adopted
         if _retained(policy) and not taken_over:
             held, advice = _orphan(old, schema)
             findings.append(Finding(
@@ -293,8 +294,8 @@ def _resource_findings(action: Action, old: Resource | None, new: Resource | Non
             "provisioner disables every database user's login: the proxy can no longer log in",
             "keep provisioner: in the params, or run create-db-users.sh again once the update is complete "
             "(it enables the logins again)"))
-    if type_name == facts.SECRET_TYPE and new is not None and old is not None:
-        generated = facts.GENERATED_SECRET_PROPERTY
+    if type_name == cloudformation.SECRET_TYPE and new is not None and old is not None:
+        generated = cloudformation.GENERATED_SECRET_PROPERTY
         if generated in new.properties and (
                 action is Action.REPLACE or old.properties.get(generated) != new.properties.get(generated)):
             why = "it is replaced" if action is Action.REPLACE else f"{generated} changes"

@@ -12,7 +12,7 @@ from troposphere import encode_to_dict
 from ..facts import aws as facts
 from ..builders import names
 from ..builders.iam import proxy_role_statements, proxy_trust_policy
-from ..config.iam_rules import region_partition
+from ..facts.partitions import region_partition
 from ..config.model import EnvConfig
 
 # CloudFormation tags every resource it creates that supports tags with aws:cloudformation:stack-name

@@ -17,9 +17,10 @@ from ..catalog import PRODUCT_FILE, provisioning, verify
 from ..config.errors import ParamsError
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
-from ..config.stack_set_rules import describe_targets, instance_configs, operation_minutes
-from ..facts.aws import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE, STACK_SET_HANDLER_TIMEOUT_MINUTES,
-                         PermissionModel)
+from ..config.stack_set_instances import instance_configs, operation_minutes
+from ..config.stack_set_model import StackInstancesParams
+from ..facts.stack_sets import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE,
+                                STACK_SET_HANDLER_TIMEOUT_MINUTES, AccountFilterType, PermissionModel)
 from ..dbusers.deploy_order import artifact_key
 from ..provisioner.artifact import artifact_name
 from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
@@ -128,3 +129,15 @@ def guide_section(cfg: EnvConfig) -> str:
         parameter=T.TEMPLATE_URL_PARAMETER, wait_minutes=wait_minutes, worst_minutes=operation_minutes(cfg, wait_minutes),
         handler_hours=STACK_SET_HANDLER_TIMEOUT_MINUTES // 60, admin_role=STACK_SET_ADMINISTRATION_ROLE, execution_role=STACK_SET_EXECUTION_ROLE,
     )
+
+
+def describe_targets(group: StackInstancesParams) -> str:
+    """The targets in words, for DEPLOY.md: ``111122223333, 444455556666`` or ``ou-... (INTERSECTION 1111...)``."""
+    if not group.organizational_units:
+        return ", ".join(group.accounts)
+    ous = ", ".join(group.organizational_units)
+    if group.account_filter is None:
+        return ous
+    verb = {AccountFilterType.INTERSECTION: "only", AccountFilterType.DIFFERENCE: "except",
+            AccountFilterType.UNION: "and"}[group.account_filter]
+    return f"{ous} ({verb} {', '.join(group.accounts)})"

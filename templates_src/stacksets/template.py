@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..facts import aws as facts
-from ..facts.aws import CallAs, PermissionModel
+from ..facts import cloudformation
+from ..facts.stack_sets import CallAs, PermissionModel
 from ..catalog.provisioning import provisioning_values
 from ..config.model import EnvConfig
 from ..config.stack_set_model import StackInstancesParams
-from ..config.stack_set_rules import Instance, instance_configs
+from ..config.stack_set_instances import Instance, instance_configs
 from ..builders.stack import TEMPLATE_FORMAT_VERSION
 
 STACK_SET_ID = "ProxyStackSet"
@@ -123,7 +124,7 @@ def stack_set_body(cfg: EnvConfig) -> dict[str, Any]:
             # Deleting (or replacing) this stack must not delete every instance's proxy with it; a
             # first create that rolls back deletes the stack set, so its name is free for the retry
             # (RetainExceptOnCreate: CloudFormation User Guide, DeletionPolicy attribute).
-            "DeletionPolicy": facts.RETAIN_EXCEPT_ON_CREATE, "UpdateReplacePolicy": "Retain",
+            "DeletionPolicy": cloudformation.RETAIN_EXCEPT_ON_CREATE, "UpdateReplacePolicy": "Retain",
             "Properties": properties,
         }},
         "Outputs": {"StackSetId": {"Description": "The stack set's id", "Value": {"Ref": STACK_SET_ID}}},

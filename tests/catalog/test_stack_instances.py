@@ -16,7 +16,7 @@ import json
 import pytest
 
 from templates_src.catalog import verify
-from templates_src.config.stack_set_rules import instance_configs
+from templates_src.config.stack_set_instances import instance_configs
 from templates_src.builders.stack import build_template
 from templates_src.stacksets import launch_problems
 from templates_src.stacksets import template as T

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from templates_src.facts import aws as facts
+from templates_src.facts import cloudformation
 from templates_src.impact.analysis import MISSING, schema_for, value_at
 from templates_src.impact.template import Template, references
 
@@ -179,9 +180,9 @@ class Cloud:
                     if policy_denies(in_force, "Update:Modify", lid):
                         return self._fail(stack, outcome, created, modified, ("stack-policy", lid), None)
                     modified[lid] = copy.deepcopy(current)
-                    if (res.type == facts.SECRET_TYPE and facts.GENERATED_SECRET_PROPERTY in props
-                            and current.properties.get(facts.GENERATED_SECRET_PROPERTY)
-                            != props.get(facts.GENERATED_SECRET_PROPERTY)):
+                    if (res.type == cloudformation.SECRET_TYPE and cloudformation.GENERATED_SECRET_PROPERTY in props
+                            and current.properties.get(cloudformation.GENERATED_SECRET_PROPERTY)
+                            != props.get(cloudformation.GENERATED_SECRET_PROPERTY)):
                         current.secret_generation += 1
                         outcome.regenerated.add(lid)
                     current.properties = props
@@ -197,9 +198,9 @@ class Cloud:
             created.append(pid)
             if current is not None:
                 replaced_old.append((lid, current.pid))
-                if res.type == facts.SECRET_TYPE and facts.GENERATED_SECRET_PROPERTY in props:
+                if res.type == cloudformation.SECRET_TYPE and cloudformation.GENERATED_SECRET_PROPERTY in props:
                     outcome.regenerated.add(lid)
-                if res.type in facts.ENDPOINT_TYPES:
+                if res.type in cloudformation.ENDPOINT_TYPES:
                     outcome.new_endpoints.add(lid)
             mapping[lid] = pid
         # Outputs: exports removed, renamed or changed while imported stop the update.
@@ -226,7 +227,7 @@ class Cloud:
         gone += [(stack.physical[lid], old.resources[lid].attributes.get("DeletionPolicy"))
                  for lid in old.resources if lid not in new.resources and lid in stack.physical]
         for pid, policy in gone:
-            if policy in facts.RETAIN_POLICIES:
+            if policy in cloudformation.RETAIN_POLICIES:
                 self.resources[pid].stack = None
                 outcome.orphaned.add(self.resources[pid].logical_id)
             else:
@@ -262,7 +263,7 @@ class Cloud:
                 outcome.failure = f"export-in-use: {export}"
                 return outcome
         for lid, pid in stack.physical.items():
-            if self.resources[pid].deletion_policy in facts.RETAIN_POLICIES:
+            if self.resources[pid].deletion_policy in cloudformation.RETAIN_POLICIES:
                 self.resources[pid].stack = None
                 outcome.orphaned.add(lid)
             else:

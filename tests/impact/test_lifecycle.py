@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from templates_src.facts import aws as facts
+from templates_src.facts import cloudformation
 from templates_src.config.model import EnvConfig
 from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import OUTPUT_TYPE, analyse, deletion_leftovers
@@ -168,7 +169,7 @@ class Scenario:
         assert self.stack.template is not None
         leftovers = {lid for lid, _, _ in deletion_leftovers(self.stack.template, self.cfg.region)}
         retained = {lid for lid, r in self.stack.template.resources.items()
-                    if r.attributes.get("DeletionPolicy") in facts.RETAIN_POLICIES}
+                    if r.attributes.get("DeletionPolicy") in cloudformation.RETAIN_POLICIES}
         for importers in self.cloud.importers.values():
             importers.discard(CONSUMER)
         deleted = self.cloud.delete(self.stack)
