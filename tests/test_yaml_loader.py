@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from templates_src.config import yaml_loader
-from templates_src.config.yaml_loader import _fast_compose, parse
+from templates_src.config import yaml_compose, yaml_loader
+from templates_src.config.yaml_compose import fast_compose
+from templates_src.config.yaml_loader import parse
 
 from conftest import EXAMPLES, ROOT, needs_tool
 
@@ -43,7 +44,7 @@ def slow_shape(text: str) -> object:
 def test_every_example_params_file_takes_the_fast_path():
     for path in sorted(EXAMPLES.glob("*.yaml")):
         text = path.read_text()
-        root = _fast_compose(text)
+        root = fast_compose(text)
         assert root is not None, path.name
         assert shape(root) == slow_shape(text)
 
@@ -61,21 +62,21 @@ def test_parse_gives_the_same_document_and_problems_fast_or_not(path: Path):
                                   "a:\tb\n", "a: {b: }\n", "a: [b :  ]\n", "a: b\u2028c\n", "a: b\x85c\n", "- a\n",
                                   "a\n", "", "a: [b\n"])
 def test_text_of_another_shape_is_left_to_safeloader(text: str):
-    assert _fast_compose(text) is None
+    assert fast_compose(text) is None
 
 
 @pytest.mark.unit
 def test_deep_nesting_is_never_given_to_libyaml(monkeypatch):
     # libyaml's composer recurses in C with no depth guard: a hostile depth could overflow the stack.
     calls: list[str] = []
-    monkeypatch.setattr(yaml_loader, "_C_COMPOSER", type("Spy", (yaml.CSafeLoader,), {
+    monkeypatch.setattr(yaml_compose, "_C_COMPOSER", type("Spy", (yaml.CSafeLoader,), {
         "__init__": lambda self, stream: (calls.append("c"), yaml.CSafeLoader.__init__(self, stream))[1]}))
     text = "a: " + "[" * 5000 + "]" * 5000 + "\n"
-    assert _fast_compose(text) is None and calls == []
+    assert fast_compose(text) is None and calls == []
     document, problems = parse(text, "f.yaml")
     refused = f"refused: the file is nested deeper than {yaml_loader.MAX_DEPTH} levels"
     assert [p.message for p in problems] == [refused]
-    assert _fast_compose("a: [[1]]\n") is not None and calls == ["c"]
+    assert fast_compose("a: [[1]]\n") is not None and calls == ["c"]
 
 
 @pytest.mark.unit
@@ -96,7 +97,7 @@ PIECES = st.sampled_from(["a", "b", "key", "1", "0x1F", "1e3", "-1", "true", "nu
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(PIECES, max_size=40).map("".join))
 def test_libyaml_and_safeloader_compose_the_same_nodes(text: str):
-    root = _fast_compose(text)
+    root = fast_compose(text)
     if root is None:  # SafeLoader composes it: nothing to compare
         return
     assert shape(root) == slow_shape(text)
