@@ -18,7 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..output.out_tree import NotRegular, read_regular
+from .safe_files import NotRegular, read_regular
 from .errors import KeyPath, ParamsError
 from .yaml_compose import fast_compose
 

@@ -83,7 +83,7 @@ def assess(configs: Sequence[EnvConfig], files: Mapping[str, str], where: Path |
         try:
             old = deployed.read(path)
             policy = deployed.read(f"{cfg.env}/{STACK_POLICY_FILE}") if old is not None else None
-        except OSError as exc:  # a link (never followed: out_tree) or a special file
+        except OSError as exc:  # a link (never followed: config.safe_files) or a special file
             accepted = frozenset(Hazard(h.value) for h in cfg.accept)
             impacts.append(EnvImpact(cfg.env, cfg.source, accepted,
                                      error=f"cannot read the committed template: {exc.strerror or exc}"))

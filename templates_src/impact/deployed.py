@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..output.emit import MARKER_FILE
-from ..output.out_tree import read_regular
+from ..config.safe_files import read_regular
 
 _GIT_TIMEOUT = 60  # seconds for one git command
 _REGULAR_MODES = ("100644", "100755")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .out_tree import read_regular, unfollowed, walk
+from ..config.safe_files import read_regular, unfollowed, walk
 
 MARKER_FILE = ".rds-proxy-cfn"
 MARKER_TEXT = "This folder is written by rds-proxy-cfn; every build replaces it whole.\n"
@@ -37,7 +37,7 @@ class EmitError(Exception):
 
 def read_tree(out_dir: Path) -> dict[str, bytes]:
     """Every regular file under the out folder, by relative path with forward slashes; links and
-    special files are not read (``out_tree``)."""
+    special files are not read (``config.safe_files``)."""
     return {path: read_regular(out_dir / path) for path in walk(out_dir)[0]}
 
 
@@ -255,7 +255,7 @@ def _write(path: Path, data: bytes, previous: Path, real: dict[str, bool] | None
 def _check_owned(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise EmitError(f"{out_dir} is a file, not a folder")
-    # The marker itself, not a link to some other folder's (out_tree): a link proves nothing.
+    # The marker itself, not a link to some other folder's (config.safe_files): a link proves nothing.
     if out_dir.is_dir() and any(out_dir.iterdir()) and not _real_file(out_dir / MARKER_FILE):
         raise EmitError(f"refusing to replace {out_dir}: it is not empty and has no {MARKER_FILE} "
                         "marker (it was not written by build.py); choose another --out")

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
-from ..output.out_tree import read_regular, walk
+from ..config.safe_files import read_regular, walk
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 FORMAT = "build-cache-v1"
@@ -112,7 +112,7 @@ def tree_digest(out_dir: Path) -> str | None:
     if not out_dir.is_dir():
         return None
     try:
-        files, others = walk(out_dir)  # links and special files by kind, never read (out_tree)
+        files, others = walk(out_dir)  # links and special files by kind, never read (config.safe_files)
         listed = [(path, hashlib.sha256(read_regular(out_dir / path)).hexdigest()) for path in files]
     except OSError:  # unreadable: no shortcut; the full path reports it
         return None

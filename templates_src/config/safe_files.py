@@ -1,4 +1,4 @@
-"""Reading the out folder without ever following a link in it.
+"""Reading params files and the out folder without ever following a link in them.
 
 The out folder is committed, and pipelines build pull requests that can put anything in it: a
 symbolic link ``generated/dev/rds-proxy.yaml -> ~/.aws/credentials`` must not make ``--diff``
