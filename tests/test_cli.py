@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from templates_src.checks import lint as checks
-from templates_src.output.emit import MARKER_FILE
+from templates_src.facts.paths import MARKER_FILE
 
 from conftest import GENERATED, PARAMS, ROOT, count_jinja_compiles, run_build, run_main, snapshot
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..app.exit_codes import EXIT_BAD_INPUT, EXIT_OK
+from ..facts.exit_codes import EXIT_BAD_INPUT, EXIT_OK
 from .. import adopt
 from ..output import report
 from ..config import ParamsErrors

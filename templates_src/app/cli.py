@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from .exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
+from ..facts.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from .. import __version__, catalog, stacksets
 from ..config import budget
 from ..checks import lint as checks

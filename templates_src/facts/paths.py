@@ -24,6 +24,9 @@ DEFAULT_PARAMS = "params"
 # an environment of that name would be built into it, beside them.
 CATALOG_DIR = "service-catalog"
 RESERVED_OUT_NAMES = (CATALOG_DIR,)
+# The file that marks a folder as an out folder (a build replaces only such a folder; an update is
+# judged against a deployed build only where it is).
+MARKER_FILE = ".rds-proxy-cfn"
 
 
 def reserved_out_name(env: str) -> str:

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..output.emit import MARKER_FILE
+from ..facts.paths import MARKER_FILE
 from ..config.safe_files import read_regular
 
 _GIT_TIMEOUT = 60  # seconds for one git command

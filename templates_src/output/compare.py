@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..app.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
+from ..facts.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from . import emit
 from .diff import report as diff_report
 from ..impact import assess as impact

@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..config.safe_files import read_regular, unfollowed, walk
+from ..facts.paths import MARKER_FILE
 
-MARKER_FILE = ".rds-proxy-cfn"
 MARKER_TEXT = "This folder is written by rds-proxy-cfn; every build replaces it whole.\n"
 
 SYNC_THREADS = 8

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import ParamsErrors, discover, load_environments
-from ..app.exit_codes import EXIT_BAD_INPUT, EXIT_CANNOT_READ, EXIT_FINDINGS, EXIT_OK, EXIT_UNHEALTHY
+from ..facts.exit_codes import EXIT_BAD_INPUT, EXIT_CANNOT_READ, EXIT_FINDINGS, EXIT_OK, EXIT_UNHEALTHY
 from ..render.files import TEMPLATE_FILE
 from .check import CannotRead, Report, run_check
 from .facts import ALLOWED_OPERATIONS
