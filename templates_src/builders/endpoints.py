@@ -39,7 +39,7 @@ def build_endpoint(cfg: EnvConfig, endpoint: StackEndpoint) -> list[EndpointReso
     """One endpoint: its security group and ingress rules unless it shares the proxy's, then itself."""
     if endpoint.shares_proxy_network:
         return [_endpoint(cfg, endpoint, proxy_security_groups(cfg))]
-    own_group = [GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")]
+    own_group: list[GetAtt | str] = [GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")]
     return [_group(cfg, endpoint), *_ingress(cfg, endpoint), _endpoint(cfg, endpoint, own_group)]
 
 
