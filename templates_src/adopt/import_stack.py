@@ -29,6 +29,7 @@ from typing import Any
 
 from ..builders import names
 from ..config.model import EnvConfig
+from ..config.network_model import read_only_endpoint_name
 from ..impact.schemas import resource_schema
 from ..builders.stack import TEMPLATE_FORMAT_VERSION
 from .describe import Described
@@ -46,7 +47,7 @@ class ImportPlan:
 
 
 def _read_only_endpoint(cfg: EnvConfig, d: Described) -> dict[str, Any] | None:
-    wanted = f"{cfg.proxy.name}-ro"
+    wanted = read_only_endpoint_name(cfg.proxy.name)
     for endpoint in d.endpoints:
         if endpoint["DBProxyEndpointName"] and endpoint["DBProxyEndpointName"].value == wanted:
             return endpoint

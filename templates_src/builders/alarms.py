@@ -66,8 +66,7 @@ def role_dimensions(role: str) -> tuple[tuple[str, str], ...]:
 def readers_targeted(cfg: EnvConfig) -> bool:
     """Whether an endpoint sends clients to the cluster's readers (target.read_only_endpoint, or an
     ``endpoints:`` entry with target_role READ_ONLY): only then is the READ_ONLY role published."""
-    return bool(cfg.target.read_only_endpoint) or any(
-        e.target_role is EndpointTargetRole.READ_ONLY for e in cfg.endpoints)
+    return any(e.target_role is EndpointTargetRole.READ_ONLY for e in cfg.stack_endpoints)
 
 
 def _stat(query_id: str, metric: str, stat: str, extra: tuple[tuple[str, str], ...]) -> MetricDataQuery:

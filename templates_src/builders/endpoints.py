@@ -1,5 +1,7 @@
-"""The extra endpoints (``endpoints:``): per endpoint an AWS::RDS::DBProxyEndpoint in its own
-subnets and VPC, a security group there that lets its clients in, and one ingress rule per client.
+"""Every endpoint the stack makes besides the proxy's default one (``EnvConfig.stack_endpoints``):
+an AWS::RDS::DBProxyEndpoint each. An ``endpoints:`` entry has its own subnets and VPC, a security
+group there that lets its clients in, and one ingress rule per client; the read-only endpoint
+(``target.read_only_endpoint``) shares the proxy's subnets and security groups.
 
 An endpoint's network interfaces only answer connections that clients open (the proxy reaches the
 database through its own interfaces, in the proxy's VPC), and a security group lets the replies
@@ -19,23 +21,29 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRu
 from troposphere.rds import DBProxyEndpoint
 
 from ..facts import aws as facts
-from ..config.model import EndpointParams, EnvConfig
+from ..config.model import EnvConfig
+from ..config.network_model import StackEndpoint
 from . import names
 from .common import listed, tags
-from .network import client_ingress, proxy_port
+from .network import client_ingress, proxy_port, proxy_security_groups
 from .proxy import network_types
 
 EndpointResource = DBProxyEndpoint | SecurityGroup | SecurityGroupIngress
 
 
 def build_endpoints(cfg: EnvConfig) -> list[EndpointResource]:
-    resources: list[EndpointResource] = []
-    for endpoint in cfg.endpoints:
-        resources += [_group(cfg, endpoint), *_ingress(cfg, endpoint), _endpoint(cfg, endpoint)]
-    return resources
+    return [resource for endpoint in cfg.stack_endpoints for resource in build_endpoint(cfg, endpoint)]
 
 
-def _group(cfg: EnvConfig, endpoint: EndpointParams) -> SecurityGroup:
+def build_endpoint(cfg: EnvConfig, endpoint: StackEndpoint) -> list[EndpointResource]:
+    """One endpoint: its security group and ingress rules unless it shares the proxy's, then itself."""
+    if endpoint.shares_proxy_network:
+        return [_endpoint(cfg, endpoint, proxy_security_groups(cfg))]
+    own_group: list[GetAtt | str] = [GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")]
+    return [_group(cfg, endpoint), *_ingress(cfg, endpoint), _endpoint(cfg, endpoint, own_group)]
+
+
+def _group(cfg: EnvConfig, endpoint: StackEndpoint) -> SecurityGroup:
     return SecurityGroup(
         names.endpoint_security_group(endpoint.name),
         GroupDescription=f"RDS Proxy {cfg.proxy.name} endpoint {endpoint.name} ({cfg.environment})",
@@ -52,7 +60,7 @@ def no_outbound(cfg: EnvConfig) -> SecurityGroupRule:
                              Description="No outbound path (loopback only): the endpoint only answers its clients")
 
 
-def _ingress(cfg: EnvConfig, endpoint: EndpointParams) -> list[SecurityGroupIngress]:
+def _ingress(cfg: EnvConfig, endpoint: StackEndpoint) -> list[SecurityGroupIngress]:
     name = endpoint.name
     return client_ingress(cfg, names.endpoint_security_group(name), f"endpoint {name}",
                           endpoint.client_security_group_ids,
@@ -60,15 +68,15 @@ def _ingress(cfg: EnvConfig, endpoint: EndpointParams) -> list[SecurityGroupIngr
                           endpoint.allowed_cidrs, lambda cidr: names.endpoint_ingress_from_cidr(name, cidr))
 
 
-def _endpoint(cfg: EnvConfig, endpoint: EndpointParams) -> DBProxyEndpoint:
+def _endpoint(cfg: EnvConfig, endpoint: StackEndpoint, groups: list[GetAtt | str]) -> DBProxyEndpoint:
     assert endpoint.endpoint_network_type is not None  # config.derive.resolve fills it in
     return DBProxyEndpoint(
-        names.endpoint(endpoint.name),
+        names.stack_endpoint(endpoint),
         DBProxyEndpointName=endpoint.name,
         DBProxyName=Ref(names.PROXY),
         TargetRole=endpoint.target_role.value,
         VpcSubnetIds=listed(endpoint.subnet_ids),
-        VpcSecurityGroupIds=[GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")],
+        VpcSecurityGroupIds=groups,
         **network_types(endpoint.endpoint_network_type),
         Tags=tags(cfg),
         # An endpoint serves only once the target group has registered the database.

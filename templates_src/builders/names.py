@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..config.network_model import StackEndpoint
 from ..facts.naming import resource_name
 
 
@@ -59,6 +60,13 @@ def endpoint(name: str) -> str:
     """An extra endpoint's DBProxyEndpoint: orders-apps -> EndpointOrdersApps (its group and rules
     start with the same id, its outputs too)."""
     return "Endpoint" + resource_name(name.replace("-", "_"))
+
+
+def stack_endpoint(made: StackEndpoint) -> str:
+    """The DBProxyEndpoint of any endpoint the stack makes: the read-only endpoint, in the proxy's
+    network, keeps the id its stacks were deployed with (a new one would replace it); an
+    ``endpoints:`` entry is named after its name."""
+    return READ_ONLY_ENDPOINT if made.shares_proxy_network else endpoint(made.name)
 
 
 def endpoint_security_group(name: str) -> str:

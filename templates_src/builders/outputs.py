@@ -7,6 +7,7 @@ from typing import Any
 from troposphere import Export, GetAtt, Output, Ref
 
 from ..config.model import EnvConfig
+from ..config.network_model import StackEndpoint
 from .names import resource_name
 from . import names
 from .common import export_name
@@ -29,6 +30,21 @@ def endpoint_output_name(name: str) -> str:
     return names.endpoint(name) + "Address"
 
 
+def _endpoint_outputs(endpoint: StackEndpoint) -> list[Output]:
+    """An endpoint's address and, when it has one of its own, its security group. The read-only
+    endpoint keeps the output (and export) its stacks were deployed with: ProxyReadOnlyEndpoint."""
+    address = GetAtt(names.stack_endpoint(endpoint), "Endpoint")
+    if endpoint.shares_proxy_network:
+        return [_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)", address)]
+    return [
+        _output(endpoint_output_name(endpoint.name), f"Endpoint {endpoint.name} ({endpoint.target_role.value}, "
+                f"in {endpoint.vpc_id}) clients there connect to", address),
+        _output(names.endpoint_security_group(endpoint.name) + "Id",
+                f"Security group of endpoint {endpoint.name}: its clients' egress may name it",
+                GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")),
+    ]
+
+
 def _output(name: str, description: str, value: Any) -> Output:
     return Output(name, Description=description, Value=value, Export=Export(export_name(name)))
 
@@ -47,17 +63,8 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         _output("SecretsKeyArn", "KMS key that encrypts the "
                 + ("logs" if cfg.end_to_end_iam else "secrets and logs"), key_arn(cfg)),
     ]
-    if cfg.target.read_only_endpoint:
-        outputs.append(_output("ProxyReadOnlyEndpoint", "Read-only endpoint (Aurora readers)",
-                               GetAtt(names.READ_ONLY_ENDPOINT, "Endpoint")))
-    for endpoint in cfg.endpoints:
-        outputs += [
-            _output(endpoint_output_name(endpoint.name), f"Endpoint {endpoint.name} ({endpoint.target_role.value}, "
-                    f"in {endpoint.vpc_id}) clients there connect to", GetAtt(names.endpoint(endpoint.name), "Endpoint")),
-            _output(names.endpoint_security_group(endpoint.name) + "Id",
-                    f"Security group of endpoint {endpoint.name}: its clients' egress may name it",
-                    GetAtt(names.endpoint_security_group(endpoint.name), "GroupId")),
-        ]
+    for endpoint in cfg.stack_endpoints:
+        outputs += _endpoint_outputs(endpoint)
     outputs += [
         _output(client_policy_output_name(user.username),
                 f"Managed policy a caller attaches to connect as {user.username} (and as no other user)",

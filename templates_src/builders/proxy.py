@@ -1,11 +1,12 @@
-"""The DBProxy, its `default` target group and the optional READ_ONLY endpoint."""
+"""The DBProxy and its `default` target group (its other endpoints, the read-only one included:
+``endpoints``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from troposphere import Ref
-from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyEndpoint, DBProxyTargetGroup
+from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyTargetGroup
 
 from ..facts import aws as facts
 from ..config.model import EnvConfig
@@ -105,21 +106,3 @@ def build_target_group(cfg: EnvConfig) -> DBProxyTargetGroup:
         **waits_for_users(cfg),
         **target,
     )
-
-
-def build_read_only_endpoint(cfg: EnvConfig) -> list[DBProxyEndpoint]:
-    if not cfg.target.read_only_endpoint:
-        return []
-    return [DBProxyEndpoint(
-        names.READ_ONLY_ENDPOINT,
-        DBProxyEndpointName=cfg.proxy.name + facts.READ_ONLY_ENDPOINT_SUFFIX,
-        DBProxyName=Ref(names.PROXY),
-        TargetRole="READ_ONLY",
-        VpcSubnetIds=listed(cfg.network.subnet_ids),
-        VpcSecurityGroupIds=proxy_security_groups(cfg),
-        # In the proxy's subnets, so it answers on the proxy's IP versions too.
-        **network_types(cfg.network.endpoint_network_type),
-        Tags=tags(cfg),
-        # The endpoint only serves once the target group has registered the cluster.
-        DependsOn=[names.TARGET_GROUP],
-    )]

@@ -49,7 +49,6 @@ def build_template(cfg: EnvConfig) -> Template:
         logs.build_log_group(cfg),
         proxy.build_proxy(cfg),
         proxy.build_target_group(cfg),
-        *proxy.build_read_only_endpoint(cfg),
         *endpoints.build_endpoints(cfg),
         *iam.build_client_policies(cfg),
         *network.build_rotation_network(cfg),

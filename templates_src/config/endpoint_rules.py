@@ -17,6 +17,7 @@ from ..facts.aws import EndpointTargetRole, EngineFamily
 from .cidrs import cidr_problem
 from .errors import KeyPath, format_path
 from .model import EnvConfig
+from .network_model import read_only_endpoint_name
 from .network_rules import client_range_problem
 
 Report = Callable[[KeyPath, str], None]
@@ -24,7 +25,7 @@ Report = Callable[[KeyPath, str], None]
 
 def endpoint_names(cfg: EnvConfig) -> list[tuple[KeyPath, str]]:
     """Every endpoint name the stack creates besides the proxy's default one, with its key."""
-    names = [(("target", "read_only_endpoint"), cfg.proxy.name + facts.READ_ONLY_ENDPOINT_SUFFIX)] \
+    names = [(("target", "read_only_endpoint"), read_only_endpoint_name(cfg.proxy.name))] \
         if cfg.target.read_only_endpoint else []
     return names + [(("endpoints", i, "name"), e.name) for i, e in enumerate(cfg.endpoints)]
 

@@ -21,7 +21,7 @@ from .iam_model import IamParams
 from .provisioner_model import ProvisionerParams
 from .stack_set_model import StackSetParams
 from .database_model import PoolParams, TargetParams
-from .network_model import EndpointParams, NetworkParams
+from .network_model import EndpointParams, NetworkParams, StackEndpoint
 from .users_model import SecretsParams, UserParams
 
 
@@ -218,3 +218,11 @@ class EnvConfig:
     def provisioner_via_nat(self) -> bool:
         """The provisioner's function reaches AWS's APIs through a NAT gateway: HTTPS to any address."""
         return self.provisioner is not None and self.provisioner.aws_apis_via is AwsApiRoute.NAT
+
+    @property
+    def stack_endpoints(self) -> tuple[StackEndpoint, ...]:
+        """Every DBProxyEndpoint the stack makes besides the proxy's default one: the read-only endpoint
+        (target.read_only_endpoint) first, then the ``endpoints:`` entries. Derived when read, not by
+        resolve, so a config changed after it (the Service Catalog product's variants) gets its own."""
+        read_only = (StackEndpoint.read_only(self.proxy.name, self.network),) if self.target.read_only_endpoint else ()
+        return (*read_only, *(StackEndpoint.of_entry(entry) for entry in self.endpoints))

@@ -1,5 +1,6 @@
 """The ``network`` section and the extra ``endpoints``: where the proxy and its endpoints run and who
-may reach them (part of the params schema, ``model``)."""
+may reach them (part of the params schema, ``model``); and ``StackEndpoint``, each endpoint the
+stack makes (``EnvConfig.stack_endpoints``)."""
 
 from __future__ import annotations
 
@@ -90,3 +91,40 @@ class EndpointParams:
         "IPV4, IPV6 or DUAL (IPv6 and DUAL need IPv6 CIDR blocks on vpc_id and the subnets).", default=None,
         derived="network.endpoint_network_type",
     )
+
+
+def read_only_endpoint_name(proxy_name: str) -> str:
+    """The name of the read-only endpoint ``target.read_only_endpoint`` asks for: <proxy>-ro."""
+    return proxy_name + facts.READ_ONLY_ENDPOINT_SUFFIX
+
+
+@dataclass(frozen=True)
+class StackEndpoint:
+    """A DBProxyEndpoint the stack makes besides the proxy's default one: an ``endpoints:`` entry,
+    or the read-only endpoint ``target.read_only_endpoint`` asks for. Not a params key: derived
+    from them (``EnvConfig.stack_endpoints``), with the entries' defaults as ``derive`` filled them."""
+
+    name: str
+    target_role: EndpointTargetRole
+    subnet_ids: tuple[str, ...]
+    vpc_id: str | None
+    endpoint_network_type: EndpointNetworkType | None
+    # Who may connect, through the endpoint's own security group (unused when it shares the proxy's).
+    client_security_group_ids: tuple[str, ...] = ()
+    allowed_cidrs: tuple[str, ...] = ()
+    # In the proxy's subnets and behind the proxy's security groups, with no group of its own: the
+    # read-only endpoint. It is older than ``endpoints:`` and keeps the logical id and output its
+    # stacks were deployed with (builders/names.py, builders/outputs.py): another id would replace it.
+    shares_proxy_network: bool = False
+
+    @classmethod
+    def of_entry(cls, entry: EndpointParams) -> StackEndpoint:
+        """An ``endpoints:`` entry: its own subnets, VPC and clients, behind a group of its own."""
+        return cls(entry.name, entry.target_role, entry.subnet_ids, entry.vpc_id, entry.endpoint_network_type,
+                   entry.client_security_group_ids, entry.allowed_cidrs)
+
+    @classmethod
+    def read_only(cls, proxy_name: str, network: NetworkParams) -> StackEndpoint:
+        """The read-only endpoint: the proxy's subnets, VPC, IP versions and security groups."""
+        return cls(read_only_endpoint_name(proxy_name), EndpointTargetRole.READ_ONLY, network.subnet_ids,
+                   network.vpc_id, network.endpoint_network_type, shares_proxy_network=True)

@@ -16,6 +16,7 @@ from ..builders.alarms import creates_topic, specs
 from ..builders.dashboard import dashboard_name
 from ..builders.logs import log_group_name
 from ..config.model import EnvConfig
+from ..config.network_model import StackEndpoint
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,:/_+=@-]")
 
@@ -43,6 +44,39 @@ class _Chart:
         self.lines.append(f"  {source} {arrow}{middle} {target}")
 
 
+def _endpoint(chart: _Chart, endpoint: StackEndpoint, proxy_group: str, database: str) -> None:
+    """An endpoint behind the proxy's group (the read-only one) or in its own VPC, behind its own
+    group and clients."""
+    text = f"endpoint {endpoint.name}"
+    if endpoint.shares_proxy_network:
+        guard, text = proxy_group, text + " (readers)"
+    else:
+        guard = chart.node(f"security group of endpoint {endpoint.name} in {endpoint.vpc_id}")
+        for source in (*endpoint.client_security_group_ids, *endpoint.allowed_cidrs):
+            chart.edge(chart.node(f"clients in {source}", "([])"), guard, "connect")
+    node = chart.node(text)
+    chart.edge(guard, node)
+    chart.edge(node, database, endpoint.target_role.value)
+
+
+def _monitoring(chart: _Chart, cfg: EnvConfig, proxy: str, key: str) -> None:
+    """Where the proxy's logs and metrics go: its log group, dashboard, alarms and their topic."""
+    logs = chart.node(f"log group {log_group_name(cfg)}")
+    chart.edge(proxy, logs, "logs")
+    chart.edge(logs, key, "encrypted with", dotted=True)
+    board = chart.node(f"dashboard {dashboard_name(cfg)}")
+    chart.edge(proxy, board, "metrics")
+    if cfg.monitoring.alarms:
+        alarms = chart.node(f"{len(specs(cfg))} alarms: " + ", ".join(s.what for s in specs(cfg)))
+        chart.edge(proxy, alarms, "metrics")
+        if creates_topic(cfg):
+            topic = chart.node("SNS topic (created)")
+            chart.edge(topic, key, "encrypted with", dotted=True)
+        else:
+            topic = chart.node(f"SNS topic {cfg.monitoring.alarm_topic_arn}")
+        chart.edge(alarms, topic, "notify")
+
+
 def mermaid(cfg: EnvConfig) -> str:
     """The flowchart's source (without the fence)."""
     chart = _Chart()
@@ -63,17 +97,8 @@ def mermaid(cfg: EnvConfig) -> str:
     for client in clients:
         chart.edge(client, group, "connect")
     chart.edge(group, proxy)
-    if target.read_only_endpoint:
-        reader = chart.node(f"endpoint {cfg.proxy.name}-ro (readers)")
-        chart.edge(group, reader)
-        chart.edge(reader, database, "READ_ONLY")
-    for endpoint in cfg.endpoints:  # each in its own VPC, behind its own group and clients
-        guard = chart.node(f"security group of endpoint {endpoint.name} in {endpoint.vpc_id}")
-        for source in (*endpoint.client_security_group_ids, *endpoint.allowed_cidrs):
-            chart.edge(chart.node(f"clients in {source}", "([])"), guard, "connect")
-        extra = chart.node(f"endpoint {endpoint.name}")
-        chart.edge(guard, extra)
-        chart.edge(extra, database, endpoint.target_role.value)
+    for endpoint in cfg.stack_endpoints:
+        _endpoint(chart, endpoint, group, database)
     chart.edge(proxy, database, "pool: up to " + f"{cfg.pool.max_connections_percent}% of max_connections")
     users = cfg.iam_users
     if users:
@@ -94,18 +119,5 @@ def mermaid(cfg: EnvConfig) -> str:
         chart.edge(provisioner, chart.node("admin secret (given)", "[[]]"), "GetSecretValue", dotted=True)
         if not cfg.end_to_end_iam:
             chart.edge(provisioner, secrets, "GetSecretValue", dotted=True)
-    logs = chart.node(f"log group {log_group_name(cfg)}")
-    chart.edge(proxy, logs, "logs")
-    chart.edge(logs, key, "encrypted with", dotted=True)
-    board = chart.node(f"dashboard {dashboard_name(cfg)}")
-    chart.edge(proxy, board, "metrics")
-    if cfg.monitoring.alarms:
-        alarms = chart.node(f"{len(specs(cfg))} alarms: " + ", ".join(s.what for s in specs(cfg)))
-        chart.edge(proxy, alarms, "metrics")
-        if creates_topic(cfg):
-            topic = chart.node("SNS topic (created)")
-            chart.edge(topic, key, "encrypted with", dotted=True)
-        else:
-            topic = chart.node(f"SNS topic {cfg.monitoring.alarm_topic_arn}")
-        chart.edge(alarms, topic, "notify")
+    _monitoring(chart, cfg, proxy, key)
     return "\n".join(chart.lines) + "\n"

@@ -1,17 +1,19 @@
-"""Extra endpoints (``endpoints:``): resources, outputs, rules, DEPLOY.md and what an update does."""
+"""Extra endpoints (``endpoints:``) and the read-only endpoint (``target.read_only_endpoint``), one
+builder for both: resources, outputs, rules, DEPLOY.md and what an update does."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from cfn_flip import load_yaml
 
-from builders.envs import CLIENT_SG, CLUSTER, PROVISIONER, SQLSERVER, make_cfg, props
+from builders.envs import CLIENT_SG, CLUSTER, PROVISIONER, PROXY_NAME, SQLSERVER, SUBNETS, get_att, make_cfg, props, ref
 from templates_src.facts import aws as facts
 from templates_src.checks import lint as checks
 from templates_src.render import files as render
-from templates_src.builders import names
+from templates_src.builders import endpoints, names
 from templates_src.builders.endpoints import build_endpoints
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.unit
 OTHER_VPC = "vpc-0f60718293a4b5c6d"
 OTHER_SUBNETS = ["subnet-0f60718293a4b5c11", "subnet-0f60718293a4b5c22"]
 OTHER_SG = "sg-0f60718293a4b5c33"
+READ_ONLY = {"target": {"read_only_endpoint": True}}
 
 
 def _endpoint(**changes: Any) -> dict[str, Any]:
@@ -35,6 +38,70 @@ def _errors(*overrides: dict[str, Any]) -> list[tuple[tuple, str]]:
     with pytest.raises(ParamsErrors) as raised:
         make_cfg(*overrides)
     return [(e.path, e.message) for e in raised.value.errors]
+
+
+@pytest.mark.parametrize("overrides", [(), (CLUSTER,)])
+def test_no_read_only_endpoint_unless_asked(overrides: tuple[dict[str, Any], ...]) -> None:
+    cfg = make_cfg(*overrides)
+    assert cfg.stack_endpoints == () and build_endpoints(cfg) == []
+
+
+def test_the_read_only_endpoint_is_in_the_proxys_subnets_behind_its_groups_under_its_first_id() -> None:
+    [endpoint] = build_endpoints(make_cfg(CLUSTER, READ_ONLY))
+    body = endpoint.to_dict()
+    assert endpoint.title == "ProxyReadOnlyEndpoint"
+    assert body["DependsOn"] == ["ProxyTargetGroup"]
+    assert body["Properties"] == {
+        "DBProxyEndpointName": f"{PROXY_NAME}-ro",
+        "DBProxyName": ref("Proxy"),
+        "TargetRole": "READ_ONLY",
+        "VpcSubnetIds": SUBNETS,
+        "VpcSecurityGroupIds": [get_att("ProxySecurityGroup", "GroupId")],
+        "Tags": [{"Key": "Environment", "Value": "test"}],
+    }
+
+
+def test_the_read_only_endpoint_and_an_entry_go_through_the_one_endpoint_builder(monkeypatch) -> None:
+    built: dict[str, list[str]] = {}
+    one_endpoint = endpoints.build_endpoint
+
+    def recording(cfg: Any, endpoint: Any) -> list[Any]:
+        resources = one_endpoint(cfg, endpoint)
+        built[endpoint.name] = [r.title for r in resources]
+        return resources
+
+    monkeypatch.setattr(endpoints, "build_endpoint", recording)
+    template = build_template(make_cfg(CLUSTER, READ_ONLY, _endpoint())).to_dict()
+    assert built == {f"{PROXY_NAME}-ro": ["ProxyReadOnlyEndpoint"],
+                     "orders-test-apps": ["EndpointOrdersTestAppsSecurityGroup",
+                                          "EndpointOrdersTestAppsIngressFromSg0f60718293a4b5c33",
+                                          "EndpointOrdersTestApps"]}
+    # No other builder makes an endpoint.
+    made = {t for t, r in template["Resources"].items() if r["Type"] == "AWS::RDS::DBProxyEndpoint"}
+    assert made == {"ProxyReadOnlyEndpoint", "EndpointOrdersTestApps"}
+
+
+def test_the_read_only_endpoint_follows_target_read_only_endpoint_when_read() -> None:
+    cfg = make_cfg(CLUSTER, READ_ONLY, {"network": {"endpoint_network_type": "DUAL"}}, _endpoint())
+    read_only, entry = cfg.stack_endpoints
+    assert (read_only.name, read_only.target_role.value, read_only.shares_proxy_network) == \
+        (f"{PROXY_NAME}-ro", "READ_ONLY", True)
+    assert (read_only.subnet_ids, read_only.vpc_id, read_only.endpoint_network_type) == \
+        (cfg.network.subnet_ids, cfg.network.vpc_id, cfg.network.endpoint_network_type)
+    assert (entry.name, entry.shares_proxy_network, entry.vpc_id) == ("orders-test-apps", False, OTHER_VPC)
+    # Not frozen in by resolve: a config changed afterwards (the product's variants) has its own.
+    without = dataclasses.replace(cfg, target=dataclasses.replace(cfg.target, read_only_endpoint=False))
+    assert without.stack_endpoints == (entry,)
+    assert {r.title for r in build_endpoints(without)} == {r.title for r in build_endpoints(cfg)} - {"ProxyReadOnlyEndpoint"}
+
+
+def test_only_an_entry_has_a_security_group_output_and_the_read_only_endpoint_keeps_its_export() -> None:
+    outputs = build_template(make_cfg(CLUSTER, READ_ONLY, _endpoint())).to_dict()["Outputs"]
+    assert outputs["ProxyReadOnlyEndpoint"] == {
+        "Description": "Read-only endpoint (Aurora readers)",
+        "Value": get_att("ProxyReadOnlyEndpoint", "Endpoint"),
+        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-ProxyReadOnlyEndpoint"}}}
+    assert [n for n in outputs if "SecurityGroupId" in n] == ["ProxySecurityGroupId", "EndpointOrdersTestAppsSecurityGroupId"]
 
 
 def test_an_endpoint_in_another_vpc_has_its_group_there_and_lets_only_its_clients_in() -> None:

@@ -13,7 +13,8 @@ from templates_src.checks import lint as checks
 from templates_src.render import files as render
 from templates_src.builders import names
 from templates_src.builders.network import build_network, build_rotation_network
-from templates_src.builders.proxy import build_proxy, build_read_only_endpoint
+from templates_src.builders.endpoints import build_endpoints
+from templates_src.builders.proxy import build_proxy
 from templates_src.config import ParamsErrors
 from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import Action, analyse
@@ -44,7 +45,7 @@ def test_dual_stack_and_an_ipv6_target_are_on_the_proxy_and_its_read_only_endpoi
     cfg = make_cfg(CLUSTER, RO_ENDPOINT, DUAL, IPV6_TARGET)
     proxy = props(build_proxy(cfg))
     assert (proxy["EndpointNetworkType"], proxy["TargetConnectionNetworkType"]) == ("DUAL", "IPV6")
-    [endpoint] = build_read_only_endpoint(cfg)
+    [endpoint] = build_endpoints(cfg)  # the read-only endpoint, the only one
     # DBProxyEndpoint has no TargetConnectionNetworkType (its provider schema).
     assert props(endpoint)["EndpointNetworkType"] == "DUAL"
     assert "TargetConnectionNetworkType" not in props(endpoint)

@@ -1,4 +1,4 @@
-"""The DBProxy (Auth, TLS, name), its default target group and the optional read-only endpoint."""
+"""The DBProxy (Auth, TLS, name) and its default target group (its read-only endpoint: test_endpoints.py)."""
 
 from __future__ import annotations
 
@@ -119,26 +119,6 @@ def test_pool_init_query_and_pinning_filters_only_when_given():
     pool = props(proxy.build_target_group(cfg))["ConnectionPoolConfigurationInfo"]
     assert pool["InitQuery"] == "SET time_zone = '+00:00'"
     assert pool["SessionPinningFilters"] == ["EXCLUDE_VARIABLE_SETS"]
-
-
-@pytest.mark.parametrize("overrides", [(), (CLUSTER,)])
-def test_no_read_only_endpoint_unless_asked(overrides):
-    assert proxy.build_read_only_endpoint(make_cfg(*overrides)) == []
-
-
-def test_read_only_endpoint_for_a_cluster():
-    [endpoint] = proxy.build_read_only_endpoint(make_cfg(CLUSTER, {"target": {"read_only_endpoint": True}}))
-    body = endpoint.to_dict()
-    assert endpoint.title == "ProxyReadOnlyEndpoint"
-    assert body["DependsOn"] == ["ProxyTargetGroup"]
-    assert body["Properties"] == {
-        "DBProxyEndpointName": f"{PROXY_NAME}-ro",
-        "DBProxyName": ref("Proxy"),
-        "TargetRole": "READ_ONLY",
-        "VpcSubnetIds": SUBNETS,
-        "VpcSecurityGroupIds": SECURITY_GROUP,
-        "Tags": [{"Key": "Environment", "Value": "test"}],
-    }
 
 
 @pytest.mark.parametrize("engine", [{}, POSTGRES])

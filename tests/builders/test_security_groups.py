@@ -20,7 +20,8 @@ from templates_src.checks import lint as checks
 from templates_src.render import files as render
 from templates_src.builders import names, outputs
 from templates_src.builders.network import build_network, build_rotation_network
-from templates_src.builders.proxy import build_proxy, build_read_only_endpoint
+from templates_src.builders.endpoints import build_endpoints
+from templates_src.builders.proxy import build_proxy
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
 from templates_src.config.security_group_rules import OWN_RULES
@@ -98,7 +99,7 @@ def test_instead_the_proxy_has_exactly_the_given_groups_and_the_stack_builds_non
 def test_the_read_only_endpoint_gets_the_proxys_groups(overrides: tuple[dict[str, Any], ...],
                                                        expected: list[Any]) -> None:
     cfg = make_cfg(CLUSTER, RO_ENDPOINT, *overrides)
-    [endpoint] = build_read_only_endpoint(cfg)
+    [endpoint] = build_endpoints(cfg)  # the read-only endpoint, the only one
     assert props(endpoint)["VpcSecurityGroupIds"] == props(build_proxy(cfg))["VpcSecurityGroupIds"] == expected
 
 
