@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.checks import lint as checks
+from templates_src.checks import lint as checks, lint_template
 from templates_src.app import cli
 from templates_src.speed import lint_cache, workers
 from templates_src.output import report
@@ -197,10 +197,13 @@ def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(lint_cache, "_PACKAGE", tmp_path)
     assert checks.context_digest(options) == before
     # Any module that produces findings, the project's policies included.
-    assert {"checks/lint.py", "checks/guard.py", "checks/policies/rules.py", "checks/lint_rules.py",
-            "checks/policies/walk.py", "checks/policies/registry.py", "checks/policies/product.py"} \
+    assert {"checks/lint.py", "checks/lint_template.py", "checks/guard.py", "checks/policies/rules.py",
+            "checks/lint_rules.py", "checks/policies/walk.py", "checks/policies/registry.py",
+            "checks/policies/product.py", "checks/policies/proxy.py", "checks/policies/iam.py",
+            "checks/policies/network.py", "checks/policies/retention.py", "checks/policies/secrets.py"} \
         <= set(lint_cache._PRODUCERS)
-    for name in ("checks/lint.py", "checks/policies/rules.py", "checks/lint_rules.py"):
+    for name in ("checks/lint.py", "checks/lint_template.py", "checks/policies/rules.py", "checks/policies/proxy.py",
+                 "checks/lint_rules.py"):
         source = (tmp_path / name).read_text()
         (tmp_path / name).write_text(source + "\n# an edit\n")
         assert checks.context_digest(options) != before, name
@@ -475,7 +478,7 @@ def test_without_lint_the_envs_are_rendered_before_the_product_is_awaited(tmp_pa
 
 def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     """The fork server imports the same templates_src as the build (not another installed copy):
-    otherwise the cache key, which hashes this checks/lint.py, would describe other code."""
+    otherwise the cache key, which hashes this checks/lint_template.py, would describe other code."""
     import shutil
     import subprocess
     import sys
@@ -485,11 +488,11 @@ def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
     shutil.copytree(root / "templates_src", copy / "templates_src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(root / "build.py", copy / "build.py")
     shutil.copytree(PARAMS, copy / "params")
-    source = (copy / "templates_src" / "checks" / "lint.py").read_text(encoding="utf-8")
+    source = (copy / "templates_src" / "checks" / "lint_template.py").read_text(encoding="utf-8")
     shutil.copytree(root / "policies", copy / "policies")
     marker = '    return tuple(sorted(raws)), time.perf_counter() - start\n'
     assert marker in source
-    (copy / "templates_src" / "checks" / "lint.py").write_text(source.replace(marker, (
+    (copy / "templates_src" / "checks" / "lint_template.py").write_text(source.replace(marker, (
         '    raws = {*raws, (1, "E0001", "error", "linted by the copy")}\n' + marker)), encoding="utf-8")
 
     proc = subprocess.run([sys.executable, str(copy / "build.py"), "--params", str(copy / "params"),
@@ -505,7 +508,7 @@ def test_parameter_file_values_are_part_of_the_key_and_lists_are_split() -> None
     other = checks.LintJob("t.yaml", "Resources: {}\n", "eu-west-1", parameters=(("A", "2"),))
     assert checks.cache_key(base, "ctx") != checks.cache_key(other, "ctx")
     template = {"Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Port": {"Type": "Number"}}}
-    assert checks._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
+    assert lint_template._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
         "Subnets": ["subnet-1", "subnet-2"], "Port": "3306"}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import NO_ENGINE, PARAMS, run_main, snapshot, write_synthetic_envs
 from templates_src.checks import guard as policies
-from templates_src.checks.policies import rules as policy_rules
+from templates_src.checks.policies import retention as policy_retention
 
 needs_engine = pytest.mark.skipif(policies.guard_engine() is None, reason=NO_ENGINE)
 
@@ -114,7 +114,7 @@ def test_the_projects_policies_fail_the_build_in_the_lint_pass(project, monkeypa
     """A rule that every template breaks (here: only DeletionPolicy Delete counts as retained)
     fails the build with exit 1, each finding as file:line: <policy>/<rule>: message (path)."""
     params, out = project
-    monkeypatch.setattr(policy_rules, "DELETION_POLICIES", ("Delete",))
+    monkeypatch.setattr(policy_retention, "DELETION_POLICIES", ("Delete",))
     before = snapshot(out)
     result = run_main("--params", str(params), "--out", str(out), "--jobs", "1", "--no-cache", "dev")
     assert result.code == 1

@@ -1,5 +1,5 @@
 """The project's policies in their two forms agree: the cfn-lint rules the build enforces
-(``templates_src/checks/policies/rules.py``, the source) and their Guard twins shipped in
+(``templates_src/checks/policies/``, the source) and their Guard twins shipped in
 ``policies/*.guard`` (for an organisation's CloudFormation Guard Hook).
 
 - Each rule of the table is a rule of the .guard file its ``policy`` names, with the same name,

@@ -1,7 +1,8 @@
 """cfn-lint over every rendered template: cached, and in parallel worker processes.
 
-Returns findings and prints nothing. cfn-lint is imported only when a template actually has to
-be linted (the import costs most of a second), and its rules are loaded once per process.
+Returns findings and prints nothing. What one template's lint is, cfn-lint and the policies, is
+``lint_template``; what a job, a finding and the options are, ``lint_jobs``. This module decides
+where and when each job is linted.
 
 Cache (``lint_cache``): a template is linted only when no result is stored under a key that
 hashes everything its result depends on. A missing, unreadable, corrupt or unwritable cache is
@@ -19,13 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .policies.rules import RULES
+# Callers (the CLI, the cache, the tests) import the lint's names from here.
+from .lint_jobs import (  # noqa: F401 - re-exported
+    FAILING_SEVERITIES, Finding, LintJob, LintOptions, LintResult, RawFinding,
+)
+from .lint_template import load_rules
+# The linter of one template, under the name the session calls it by (the tests swap in a fake).
+from .lint_template import lint_text as _lint_text
 
 # The cache lives in lint_cache; its names stay importable from here for the CLI and the tests.
 from ..speed.lint_cache import (  # noqa: F401 - re-exported
@@ -33,16 +38,7 @@ from ..speed.lint_cache import (  # noqa: F401 - re-exported
     context_digest, default_cache_dir,
 )
 
-FAILING_SEVERITIES = ("error", "warning")
-
-POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
-# The project's policies as cfn-lint rules; their findings are reported under their Guard names.
-PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
-PROJECT_RULE_IDS = tuple(rule.lint_id for rule in RULES)
-# The policies of what a template lets a launcher choose: they judge the Service Catalog product
-# too (a job without the project's policies), and find nothing in a template without parameters.
-PRODUCT_RULE_IDS = tuple(rule.lint_id for rule in RULES if rule.product)
-PRODUCT_POLICIES = frozenset(rule.qualified for rule in RULES if rule.product)
+_Raw = RawFinding  # the name lint_cache's annotations import
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks.lint"]
@@ -50,152 +46,15 @@ _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templa
 _PRELOAD_RULES_ENV = "_RDS_PROXY_CFN_PRELOAD_RULES"
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
-    file: str
-    line: int
-    rule: str
-    severity: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.rule}: {self.message}"
-
-
-@dataclass(frozen=True)
-class LintJob:
-    """One template to lint: the name it is reported under, its text and its region.
-
-    ``policies``: whether the Guard policies apply too (they judge an env's literal settings, so
-    not a template whose settings are parameters, like the Service Catalog product; the policies
-    of what such a template lets a launcher choose, ``PRODUCT_RULE_IDS``, apply to every job).
-    """
-
-    file: str
-    text: str
-    region: str
-    policies: bool = True
-    # The values its parameter file gives (name, text as in parameters.json): cfn-lint checks the
-    # template deployed with them, so a missing, misspelled or out-of-range parameter is a finding.
-    parameters: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class LintOptions:
-    """What decides which matches are findings; every field is part of the cache key.
-
-    ``extra_inputs`` are files the lint result depends on beyond the template (policy files, for
-    instance); their bytes are hashed into the key, a missing file hashes as missing.
-    """
-
-    failing_severities: tuple[str, ...] = FAILING_SEVERITIES
-    include_checks: tuple[str, ...] = ()
-    ignore_checks: tuple[str, ...] = ()
-    mandatory_checks: tuple[str, ...] = ()
-    extra_inputs: tuple[Path, ...] = ()
-    # CloudFormation Guard rules checked after cfn-lint (an organisation's); their violations are
-    # findings too.
-    policy_files: tuple[Path, ...] = ()
-    # The project's policies (lint_rules): off for a template whose settings are parameters.
-    project_policies: bool = True
-
-
-@dataclass(frozen=True)
-class LintResult:
-    """The findings of one job; ``cached`` when they came from the cache (``seconds`` is 0)."""
-
-    job: LintJob
-    findings: tuple[Finding, ...]
-    cached: bool
-    seconds: float
-
-
-# A finding without its file name: what a worker returns and what the cache stores.
-_Raw = tuple[int, str, str, str]
-
-
-# --- linting ----------------------------------------------------------------------------------
-
-_loaded_rules: dict[tuple[tuple[str, str | None], ...], Any] = {}
-
-
-def _deployment_values(template: dict[str, Any], parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """Parameter-file text as CloudFormation reads it: list types split at commas."""
-    declared = template.get("Parameters") or {}
-    values: dict[str, Any] = {}
-    for name, value in parameters:
-        kind = str((declared.get(name) or {}).get("Type", ""))
-        values[name] = value.split(",") if kind.startswith("List<") or kind == "CommaDelimitedList" else value
-    return values
-
-
-def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None = None) -> Any:
-    from cfnlint.config import ConfigMixIn
-
-    kwargs: dict[str, Any] = {"regions": [region]}
-    if parameters is not None:
-        from cfnlint.context.parameters import ParameterSet
-
-        kwargs["parameters"] = [ParameterSet(source=None, parameters=parameters)]
-    for name in ("include_checks", "ignore_checks", "mandatory_checks"):
-        if getattr(options, name):
-            kwargs[name] = list(getattr(options, name))
-    # Mandatory: no ignore_checks (a .cfnlintrc's included) can switch the policies off.
-    kwargs["mandatory_checks"] = [*kwargs.get("mandatory_checks", []),
-                                  *(PROJECT_RULE_IDS if options.project_policies else PRODUCT_RULE_IDS)]
-    return ConfigMixIn(**kwargs)
-
-
-def _rules() -> Any:
-    """cfn-lint's rule collection, loaded once per process (per content of the .cfnlintrc files,
-    whose append_rules and custom_rules decide which rules there are)."""
-    key = tuple((str(path), _file_digest(path)) for path in cfnlintrc_files())
-    rules = _loaded_rules.get(key)
-    if rules is None:
-        from cfnlint.config import ConfigMixIn
-        from cfnlint.runner import Runner
-
-        # cfn-lint's rules and the project's policies as rules of its own (lint_rules).
-        config = ConfigMixIn(regions=["us-east-1"], append_rules=[PROJECT_RULES_MODULE])
-        rules = _loaded_rules[key] = Runner(config).rules
-    return rules
-
-
 def _options_for(job: LintJob, options: LintOptions) -> LintOptions:
     return options if job.policies else dataclasses.replace(options, policy_files=(), project_policies=False)
 
 
-def _lint_text(text: str, region: str, options: LintOptions,
-               parameters: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[_Raw, ...], float]:
-    """The failing matches of one template (without file name), and the seconds it took."""
-    from cfnlint.decode.decode import decode_str
-    from cfnlint.runner import run_template_by_data
-
-    start = time.perf_counter()
-    rules = _rules()
-    template, matches = decode_str(text)
-    if template is not None and not matches:
-        values = _deployment_values(template, parameters) if parameters else None
-        matches = list(run_template_by_data(template, _config(region, options, values), rules))
-    raws = set()
-    for match in matches:
-        policy = getattr(match.rule, "policy", None)  # one of the project's policies (lint_rules)
-        if match.rule.severity in options.failing_severities and (
-                policy is None or options.project_policies or policy in PRODUCT_POLICIES):
-            raws.add((match.linenumber, policy or match.rule.id, match.rule.severity, match.message))
-    if options.policy_files and template is not None:
-        from .guard import check_policies
-
-        raws |= {(f.line, f"{f.policy}/{f.rule}", POLICY_SEVERITY, f"{f.message} ({f.path})" if f.path else f.message)
-                 for f in check_policies(text, options.policy_files)}
-    return tuple(sorted(raws)), time.perf_counter() - start
-
-
 def _worker_init() -> None:
-    _rules()  # as soon as the worker starts (a no-op when the fork server loaded them already)
+    load_rules()  # as soon as the worker starts (a no-op when the fork server loaded them already)
 
 
-def _with_file(job: LintJob, raws: Iterable[_Raw]) -> tuple[Finding, ...]:
+def _with_file(job: LintJob, raws: Iterable[RawFinding]) -> tuple[Finding, ...]:
     return tuple(Finding(job.file, line, rule, severity, message) for line, rule, severity, message in raws)
 
 
@@ -243,7 +102,7 @@ class LintSession:
         self._results[index] = result
         self.on_result(index, result)
 
-    def _finish_one(self, index: int, job: LintJob, key: str, raws: tuple[_Raw, ...], seconds: float) -> None:
+    def _finish_one(self, index: int, job: LintJob, key: str, raws: tuple[RawFinding, ...], seconds: float) -> None:
         if self.cache is not None:
             self.cache.put(key, raws)
         self._done(index, LintResult(job, _with_file(job, raws), False, seconds))
@@ -338,7 +197,7 @@ def lint(jobs: Iterable[LintJob]) -> list[Finding]:
 
 if os.environ.pop(_PRELOAD_RULES_ENV, None) == "1":  # in the fork server only (see _start_server)
     try:
-        _rules()
+        load_rules()
     except Exception:  # noqa: BLE001 - the workers load (and report) it again themselves
         pass
     import gc

@@ -15,16 +15,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..config.model import EnvConfig
 from ..facts.hazards import REFUSED_BY_BUILD, Hazard
 from ..render.files import STACK_POLICY_DURING_UPDATE_FILE, STACK_POLICY_FILE, TEMPLATE_FILE
 from . import OUTPUT_TYPE
+from .changes import Action, Change, Finding
 from .deployed import Deployed
-
-if TYPE_CHECKING:
-    from .analysis import Change, Finding
 
 # The analysis is imported when a template differs from the committed one: a build that changes
 # nothing (most builds) pays for a read and a comparison of bytes only.
@@ -183,8 +180,6 @@ def _line(impact: EnvImpact, change: Change, finding: Finding, accept_hint: bool
 
 
 def _summary(impact: EnvImpact) -> str:
-    from .analysis import Action
-
     resources = [c for c in impact.changes if c.type != OUTPUT_TYPE]
     counts = ", ".join(f"{sum(c.action is a for c in resources)} {word}" for a, word in (
         (Action.REPLACE, "replaced"), (Action.MODIFY, "modified"), (Action.ADD, "added"), (Action.REMOVE, "removed")))
@@ -194,8 +189,6 @@ def _summary(impact: EnvImpact) -> str:
 
 
 def _change_line(change: Change) -> str:
-    from .analysis import Action
-
     kind = "" if change.type == OUTPUT_TYPE else f" ({change.type})"
     line = f"  {change.action.value} {_what(change)}{kind}"
     if change.action is Action.REPLACE:

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..facts.hazards import Hazard
 from ..render.files import PROTECTED_TYPES, STACK_POLICY_DURING_UPDATE_FILE, json_text, policy_body
-from .analysis import Action, Change, Finding
+from .changes import Action, Change, Finding
 
 UPDATE_ACTION = {Action.MODIFY: "Update:Modify", Action.REPLACE: "Update:Replace", Action.REMOVE: "Update:Delete"}
 

@@ -105,3 +105,11 @@ def unknown_schema(type_name: str) -> ResourceSchema:
     """A type without a schema (a custom resource, a type new to CloudFormation): no property is
     known to be create-only, so only real differences show, never a guessed replacement."""
     return ResourceSchema(type_name, (), (), frozenset(), frozenset())
+
+
+def schema_for(region: str, type_name: str) -> ResourceSchema:
+    """The schema of ``type_name`` in ``region``, the unknown one when there is none."""
+    try:
+        return resource_schema(region, type_name)
+    except SchemaNotFound:
+        return unknown_schema(type_name)

@@ -7,7 +7,8 @@ the state machine would: the decisions that give the bytes — the representers 
 quoting rules), the resolver (``'30'`` vs ``30``), scalar analysis, style choice, tag
 prefixes, indentation and line wrapping — are PyYAML's and cfn-flip's own code, called directly.
 Only the walk over mappings and sequences (the state machine's block and flow paths) and the
-catalog's rule for which collections go on one line (catalog/text.py) are written here.
+catalog's rule for which collections go on one line (catalog/text.py) are written here; what a
+scalar becomes and how its bytes are written, in ``yaml_scalars``.
 
 Anything that walk does not cover (a float, a document that is not a plain mapping, a key that
 PyYAML would write with ``?``) raises ``Unsupported``, and the caller falls back to
@@ -17,95 +18,20 @@ and on random trees of awkward scalars.
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 
-from cfn_flip import config
-from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, Dumper
-from cfn_tools.literal import LiteralString
-from yaml.nodes import ScalarNode
+from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX
 
-_BREAKS = "\n\r\x85\u2028\u2029"
-# A single-quoted scalar without line breaks is runs of spaces, quotes and other text.
-_SINGLE_QUOTED_PIECES = re.compile(r" +|'|[^ ']+")
+# The scalars' side, and the exception callers catch, stay importable from here.
+from .yaml_scalars import Scalars, ScalarWriter, Unsupported  # noqa: F401 - re-exported
 
 
-class Unsupported(Exception):
-    """The value has a shape this writer does not reproduce; use ``yaml.dump``."""
+class _Writer(ScalarWriter):
+    """The walk over mappings and sequences, as the Emitter's state machine would take it."""
 
-
-class _Scalar:
-    """What the representer and resolver make of one scalar: a ScalarEvent without the event."""
-
-    __slots__ = ("analysis", "implicit", "style", "tag")
-
-    def __init__(self, tag: str, implicit: tuple[bool, bool], style: str | None, analysis: Any) -> None:
-        self.tag, self.implicit, self.style, self.analysis = tag, implicit, style, analysis
-
-
-class _Writer(Dumper):
-    """cfn-flip's dumper class, used for its representers, resolver and Emitter write methods.
-
-    ``Dumper.__init__`` is not called: only the Emitter's formatting state is set up, as
-    ``yaml.dump(..., default_flow_style=False, allow_unicode=True, width=max_col_width)`` would.
-    """
-
-    def __init__(self, scalars: dict[tuple[type, Any, str | None], _Scalar], flow_width: int | None,
-                 block_levels: int) -> None:
-        self.stream = io.StringIO()
-        self.encoding = None
-        self.canonical = None
-        self.allow_unicode = True
-        self.best_indent = 2
-        self.best_width = config.max_col_width
-        self.best_line_break = "\n"
-        self.tag_prefixes = dict(self.DEFAULT_TAG_PREFIXES)
-        self.indents: list[int | None] = []
-        self.indent: int | None = None
-        self.flow_level = 0
-        self.root_context = self.sequence_context = self.mapping_context = self.simple_key_context = False
-        self.line = self.column = 0
-        self.whitespace = self.indention = True
-        self.open_ended = False
-        self.prepared_anchor = self.prepared_tag = None
-        self.analysis = None
-        self.style = None
-        # The representer's settings (``represent_scalar`` reads default_style).
-        self.default_style = None
-        self.default_flow_style = False
-        self.sort_keys = False
-        self.represented_objects: dict[int, Any] = {}
-        self.object_keeper: list[Any] = []
-        self.alias_key = None
-        self._scalars = scalars
+    def __init__(self, scalars: Scalars, flow_width: int | None, block_levels: int) -> None:
+        super().__init__(scalars)
         self.flow_width, self.block_levels = flow_width, block_levels
-        self._tags: dict[str, str] = {}
-
-    def prepare_tag(self, tag: str) -> str:
-        prepared = self._tags.get(tag)
-        if prepared is None:
-            prepared = self._tags[tag] = super().prepare_tag(tag)
-        return prepared
-
-    # --- what a value becomes ---------------------------------------------------------------
-
-    def _scalar(self, value: Any, tag: str | None = None) -> _Scalar:
-        """The representer's node for a scalar (cfn-flip's quoting rules) and the resolver's verdict."""
-        key = (type(value), value, tag)
-        known = self._scalars.get(key)
-        if known is None:
-            allowed = (str, LiteralString, int, bool, type(None)) if tag is None else (str,)
-            if type(value) not in allowed:  # floats: PyYAML's float representer is not reproduced
-                raise Unsupported(f"scalar of type {type(value).__name__}" + (f" tagged {tag}" if tag else ""))
-            node = self.represent_data(value) if tag is None else self.represent_scalar(tag, value)
-            if not isinstance(node, ScalarNode):
-                raise Unsupported("a scalar represented as a collection")
-            implicit = (node.tag == self.resolve(ScalarNode, node.value, (True, False)),
-                        node.tag == self.resolve(ScalarNode, node.value, (False, True)))
-            known = _Scalar(node.tag, implicit, node.style, self.analyze_scalar(node.value))
-            self._scalars[key] = known
-        return known
 
     # --- Emitter's state machine as a walk, one method per kind of node -------------------------
 
@@ -202,72 +128,6 @@ class _Writer(Dumper):
         assert tag is not None
         self.write_indicator(self.prepare_tag(tag), True)
 
-    def _scalar_node(self, scalar: _Scalar) -> None:
-        self.analysis, self.style = scalar.analysis, None
-        self.event = scalar  # choose_scalar_style reads event.style and event.implicit
-        self.style = self.choose_scalar_style()
-        if not ((self.style == "" and scalar.implicit[0]) or (self.style != "" and scalar.implicit[1])):
-            self.write_indicator(self.prepare_tag(scalar.tag), True)
-        text, style = scalar.analysis.scalar, self.style
-        # Short plain and single-quoted scalars cannot wrap (the writers wrap only past best_width)
-        # nor need escaping: write them at once instead of character by character (and without
-        # the indentation level only wrapped lines use).
-        if text and self.column + len(text) + 3 <= self.best_width and (
-                style == "" or (style == "'" and "'" not in text and not any(ch in text for ch in _BREAKS))):
-            if style == "":
-                if self.root_context:
-                    self.open_ended = True
-                self.stream.write(text if self.whitespace else " " + text)
-                self.column += len(text) + (0 if self.whitespace else 1)
-                self.whitespace = self.indention = False
-            else:
-                self.write_indicator("'", True)
-                self.stream.write(text)
-                self.column += len(text)
-                self.write_indicator("'", False)
-        else:
-            self.increase_indent(flow=True)  # expect_scalar
-            self._write_scalar(text, split=not self.simple_key_context)
-            self.indent = self.indents.pop()
-        self.analysis = self.style = self.event = None
-
-    def write_single_quoted(self, text: str, split: bool = True) -> None:
-        """PyYAML's Emitter.write_single_quoted, a run at a time instead of a character at a time,
-        for text without line breaks (long Fn::Sub strings like a dashboard's body): the same
-        output, byte for byte. A single space past best_width becomes a line break (not at the
-        text's ends), longer runs of spaces stay, and a quote is doubled."""
-        if any(ch in text for ch in _BREAKS):
-            super().write_single_quoted(text, split)
-            return
-        if self.root_context:
-            self.open_ended = True
-        self.write_indicator("'", True)
-        last = len(text)
-        write = self.stream.write
-        for match in _SINGLE_QUOTED_PIECES.finditer(text):
-            piece = match.group()
-            if piece == " " and split and self.column > self.best_width and match.start() != 0 and match.end() != last:
-                self.write_indent()
-                continue
-            if piece == "'":
-                piece = "''"
-            self.column += len(piece)
-            write(piece)
-        self.write_indicator("'", False)
-
-    def _write_scalar(self, text: str, split: bool) -> None:
-        style = self.style
-        if style == '"':
-            self.write_double_quoted(text, split)
-        elif style == "'":
-            self.write_single_quoted(text, split)
-        elif style == ">":
-            self.write_folded(text)
-        elif style == "|":
-            self.write_literal(text)
-        else:
-            self.write_plain(text, split)
-
     def _block_sequence(self, items: list[Any], depth: int) -> None:
         self.increase_indent(flow=False, indentless=self.mapping_context and not self.indention)
         for item in items:
@@ -327,7 +187,7 @@ class _Writer(Dumper):
 # What each scalar becomes depends on nothing but the scalar (and the tag it is written with):
 # remembered across templates, as most recur (property names, "Ref", port numbers). Bounded so a
 # long-lived process does not grow without end.
-_SCALARS: dict[tuple[type, Any, str | None], _Scalar] = {}
+_SCALARS: Scalars = {}
 _SCALARS_LIMIT = 50_000
 
 

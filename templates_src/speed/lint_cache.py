@@ -30,9 +30,11 @@ CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
 CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # Every module whose code decides a finding: the lint runner, the rules' own modules, and this one.
-_PRODUCERS = ("checks/lint.py", "checks/guard.py", "checks/guard_engines.py", "speed/lint_cache.py",
-              "checks/lint_rules.py", "checks/policies/rules.py", "checks/policies/walk.py",
-              "checks/policies/registry.py", "checks/policies/product.py")
+_PRODUCERS = ("checks/lint.py", "checks/lint_template.py", "checks/guard.py", "checks/guard_engines.py",
+              "speed/lint_cache.py", "checks/lint_rules.py", "checks/policies/rules.py", "checks/policies/walk.py",
+              "checks/policies/registry.py", "checks/policies/product.py", "checks/policies/proxy.py",
+              "checks/policies/iam.py", "checks/policies/network.py", "checks/policies/retention.py",
+              "checks/policies/secrets.py")
 
 
 # --- cache keys -------------------------------------------------------------------------------

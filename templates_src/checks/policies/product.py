@@ -1,7 +1,7 @@
 """Project policies of the Service Catalog product's launch parameters.
 
 The product's security settings are parameters a launcher chooses, so the env policies
-(``policy_rules``: RequireTLS true, IAMAuth REQUIRED) cannot judge it; what can be judged is what
+(``proxy``: RequireTLS true, IAMAuth REQUIRED) cannot judge it; what can be judged is what
 it lets a launcher choose. ``RequireTLS`` may allow ``true`` only and every ``User<i>IamAuth``
 ``REQUIRED`` only, unless the template's own ``Metadata.RdsProxyCfn.Waivers`` records the
 portfolio owner's reason (``require_tls``, ``iam_auth``: ``params/_product.yaml``, written by

@@ -1,5 +1,5 @@
-"""What the project's policies (``policy_rules``, ``policy_registry``) share: how a template is
-walked with Guard's semantics (see ``policy_rules``), and how a waiver is read."""
+"""What the project's policies (the modules of ``policies``, their table ``rules``) share: how a
+template is walked with Guard's semantics (see ``rules``), and how a waiver is read."""
 
 from __future__ import annotations
 
