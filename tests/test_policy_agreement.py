@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from policy_corpus import CASES, PRODUCT_CASES, apply, apply_at_root, dev_template, product_template
-from templates_src.checks.policies import product as policy_product, rules as policy_rules
+from templates_src.checks.policies import iam as policy_iam, product as policy_product, rules as policy_rules
 from conftest import with_each_engine
 from templates_src.checks.guard import PROJECT_POLICIES, check_policies, policy_files
 
@@ -54,7 +54,7 @@ def test_every_product_message_and_fix_is_in_the_guard_file(key):
 
 @pytest.mark.parametrize("name", ["CONNECT_VIA_PROXY", "CONNECT_TO_DATABASE", "GETATT_DOTTED"])
 def test_every_pattern_is_in_the_guard_file_anchored(name):
-    pattern = getattr(policy_rules, name).replace("/", r"\/")
+    pattern = getattr(policy_iam, name).replace("/", r"\/")
     assert f"/^{pattern}$/" in GUARD_FILES["iam"].read_text()
 
 

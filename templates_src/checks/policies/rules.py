@@ -27,14 +27,7 @@ from typing import Any
 
 from . import iam as policy_iam, network as policy_network, product as policy_product, proxy as policy_proxy
 from . import registry as policy_registry, retention as policy_retention, secrets as policy_secrets
-from .walk import BLANK, WORLD, Check, Path  # noqa: F401 (re-exported for the rule table's readers)
-
-# Importable from here as well: the patterns the tests hold the .guard files to, and the fixes and types.
-from .iam import CONNECT_TO_DATABASE, CONNECT_VIA_PROXY, GETATT_DOTTED, POLICY_TYPES, USER  # noqa: F401
-from .network import FIX_CIDR  # noqa: F401
-from .proxy import FIX_IAM, FIX_TLS  # noqa: F401
-from .retention import DELETION_POLICIES, FIX_RETAIN, RETAINED_TYPES  # noqa: F401
-from .secrets import FIX_SECRET, PASSWORD_KEY  # noqa: F401
+from .walk import Check, Path
 
 # Every message of the resource policies (each appears in its .guard twin).
 MESSAGES = {
