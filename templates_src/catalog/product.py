@@ -31,7 +31,6 @@ from . import tree as T
 from . import twins
 from . import users_sql
 from ..builders import names
-from .env_parameters import DB_INSTANCE
 from .parameters import PRODUCT_ENGINES, interface, parameters
 from .rules import rules
 
@@ -61,7 +60,7 @@ FEATURES = [
     Feature(C.HAS_DATABASE_NAME, lambda cfg: ph.replace(cfg, "target", database_name=None)),
     Feature(C.HAS_ADMIN_SECRET_KEY, lambda cfg: ph.replace(cfg, "provisioner", admin_secret_kms_key_arn=None)),
     Feature(C.IS_CLUSTER, lambda cfg: ph.replace(cfg, "target", db_cluster_identifier=None,
-                                                 db_instance_identifier=ph.ph(DB_INSTANCE))),
+                                                 db_instance_identifier=ph.ph(ph.DB_INSTANCE))),
     Feature(C.HAS_READ_ONLY_ENDPOINT, lambda cfg: ph.replace(cfg, "target", read_only_endpoint=False)),
     Feature(C.HAS_INIT_QUERY, lambda cfg: ph.replace(cfg, "pool", init_query=None)),
     Feature(C.HAS_SESSION_PINNING, lambda cfg: ph.replace(cfg, "pool", session_pinning_filters=())),

@@ -17,7 +17,6 @@ from typing import Any
 
 from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
 from ..config.product_settings import ProductSettings
-from . import env_parameters as deploy
 from .parameters import PRODUCT_ENGINES
 from .users_sql import ENGINES as PROVISIONER_ENGINES
 from . import placeholders as ph
@@ -82,12 +81,12 @@ def rules(settings: ProductSettings) -> dict[str, Any]:
                *(ph.ipv6_cidr(i) for i in slots(ph.IPV6_CIDR_SLOTS))]
     result = {
         "ExactlyOneDatabase": {"Assertions": [_assert(
-            any_of(all_of(is_set(deploy.DB_INSTANCE), equals(deploy.DB_CLUSTER, "")),
-                   all_of(equals(deploy.DB_INSTANCE, ""), is_set(deploy.DB_CLUSTER))),
+            any_of(all_of(is_set(ph.DB_INSTANCE), equals(ph.DB_CLUSTER, "")),
+                   all_of(equals(ph.DB_INSTANCE, ""), is_set(ph.DB_CLUSTER))),
             "Give a DB instance or a DB cluster, not both.")]},
         "ReadOnlyEndpointNeedsCluster": {
             "RuleCondition": equals(ph.READ_ONLY_ENDPOINT, "true"),
-            "Assertions": [_assert(is_set(deploy.DB_CLUSTER), "A read-only endpoint needs a DB cluster.")],
+            "Assertions": [_assert(is_set(ph.DB_CLUSTER), "A read-only endpoint needs a DB cluster.")],
         },
         # The grants name the database (config.rules: users with a role need target.database_name),
         # and PostgreSQL's function connects to one.
