@@ -149,7 +149,7 @@ def _pool() -> list[ProductParameter]:
     return [
         keyed(ph.MAX_CONNECTIONS, "Max connections (%)", "pool.max_connections_percent",
               "Share (%) of the database's max_connections the proxy may open."),
-        # Rules cannot compare numbers: the description says the rule.
+        # Rules cannot compare numbers (rules.SAID_ELSEWHERE): the description says the rule.
         keyed(ph.MAX_IDLE_CONNECTIONS, "Max idle connections (%)", "pool.max_idle_connections_percent",
               "Share (%) kept open while idle. At most Max connections: rules cannot compare numbers, RDS refuses "
               "it at launch."),
