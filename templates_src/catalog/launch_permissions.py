@@ -271,5 +271,6 @@ def guarded_launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKE
 
 
 def action(name: str) -> Action:
-    prefix, action = name.split(":")
-    return Action(prefix, action)
+    """An IAM action from its ``service:Action`` text."""
+    prefix, verb = name.split(":")
+    return Action(prefix, verb)

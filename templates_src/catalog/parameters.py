@@ -1,8 +1,9 @@
 """The product's Parameters: every env-specific value, constrained, described, grouped, labelled.
 
 A parameter that carries a params key names it (``keyed``): its default, choices, pattern, range
-and length are the schema's. The product's own parameters (CIDR and tag slots, the code's key)
-take their constraints from the AWS facts. ``offer`` narrows or widens them by ``_product.yaml``.
+and length are the schema's. Where the schema leaves a key to its rules (the client CIDRs, split
+by IP version) and for the product's own parameters (tags, the code's key), the patterns are the
+product's, from the AWS facts. ``offer`` narrows or widens them by ``_product.yaml``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def _own_text(name: str, label: str, description: str, pattern: str, what: str, 
     return ProductParameter(name, label, description, pattern=pattern, constraint_description=what, **extra)
 
 
-def _optional_id(name: str, label: str, key: str, description: str, what: str, slot: int | None = None) -> ProductParameter:
+def _optional_id(name: str, label: str, key: str, description: str, what: str,
+                 slot: int | None = None) -> ProductParameter:
     """An identifier the launch may leave empty (the key left out)."""
     return keyed(name, label, key, description + " Empty for none.", empty=True, slot=slot,
                  constraint_description=what + " or empty")
@@ -92,7 +94,8 @@ def _network() -> list[ProductParameter]:
                          f"{what} or empty", default="", key="network.allowed_cidrs", slot=slot)  # of its IP version
 
     return [
-        keyed(ph.VPC_ID, "VPC", "network.vpc_id", "The VPC of the database and the proxy.", aws_type="AWS::EC2::VPC::Id"),
+        keyed(ph.VPC_ID, "VPC", "network.vpc_id", "The VPC of the database and the proxy.",
+              aws_type="AWS::EC2::VPC::Id"),
         keyed(ph.SUBNET_IDS, "Subnets", "network.subnet_ids", aws_type="List<AWS::EC2::Subnet::Id>"),
         *_slots(ph.CLIENT_SECURITY_GROUP_SLOTS, lambda i: _optional_id(
             ph.client_security_group(i), f"Client security group {i}", "network.client_security_group_ids",
@@ -229,7 +232,8 @@ def _tags() -> list[ProductParameter]:
         _own_text(ph.tag_key(i), f"Tag {i} key", "Tag on every taggable resource; empty for none." if i == 1
                   else f"As {ph.tag_key(1)}.", optional(TAG_KEY_PATTERN),
                   f"a tag key, not aws: or {facts.ENVIRONMENT_TAG}", default=""),
-        ProductParameter(ph.tag_value(i), f"Tag {i} value", "The tag's value.", default="", max_length=facts.TAG_VALUE_MAX),
+        ProductParameter(ph.tag_value(i), f"Tag {i} value", "The tag's value.", default="",
+                         max_length=facts.TAG_VALUE_MAX),
     )]
 
 
@@ -243,7 +247,8 @@ def groups() -> list[tuple[str, list[ProductParameter]]]:
         ("Secrets and encryption", _secrets()),
         ("Database-users function code", _code()),
         ("Monitoring", _monitoring()),
-        *((f"Database user {i}" + (" (required)" if i == 1 else " (optional)"), _user(i)) for i in slots(ph.USER_SLOTS)),
+        *((f"Database user {i}" + (" (required)" if i == 1 else " (optional)"), _user(i))
+          for i in slots(ph.USER_SLOTS)),
         ("Tags (Environment is added)", _tags()),
     ]
 

@@ -34,7 +34,8 @@ def _parameters(template: Template) -> dict[str, Parameter]:
     added = [template.add_parameter(p) for p in (
         Parameter("ProductTemplateUrl", Type="String", AllowedPattern=r"^https://\S+$",
                   Description="HTTPS URL of service-catalog/rds-proxy-product.yaml (e.g. its S3 object URL)."),
-        Parameter("PrincipalArn", Type="String", AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user|group)/\S+$",
+        Parameter("PrincipalArn", Type="String",
+                  AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user|group)/\S+$",
                   Description="IAM role, user or group that may launch the product."),
         Parameter("LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole",
                   AllowedPattern=r"^[\w+=,.@-]{1,64}$",
@@ -76,7 +77,8 @@ def _launch_role(role_name: Parameter, resource_types: set[str], code_bucket: st
         "LaunchRole", Condition=CREATE_LAUNCH_ROLE, RoleName=Ref(role_name),
         Description="Assumed by Service Catalog to launch, update and terminate the RDS Proxy product",
         AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
-            Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[action("sts:AssumeRole")],
+            Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]),
+            Action=[action("sts:AssumeRole")],
         )]),
         Policies=[Policy(PolicyName="launch-rds-proxy-product",
                          PolicyDocument=guarded_launch_policy(resource_types, code_bucket))],
