@@ -1,8 +1,13 @@
 """Service Catalog: one environment-agnostic product, its portfolio, and a launch per environment.
 
-- ``product``: the product template, made from the env builders (placeholders, variants, slots);
-  ``parameters``, ``rules``, ``conditions`` and ``placeholders`` are its parts.
-- ``portfolio``: portfolio, product, launch role and constraint, principal association.
+- ``product``: the product template, made from the env builders on placeholder configs
+  (``placeholders``): ``variants`` (an optional part's Fn::If), ``slot_guards`` (a slot's
+  condition), ``placeholder_functions`` (Ref / Fn::Sub), ``twins`` (retain or delete at launch),
+  ``users_sql``; ``conditions``, ``parameters`` (each carrying a params key: ``product_parameter``
+  takes its constraints and default from the schema; ``offer``: what _product.yaml changes) and
+  ``rules`` (the config's cross-key rules through ``cross_key``) are its sections.
+- ``portfolio``: portfolio, product, launch role (``launch_permissions``) and constraint,
+  principal association.
 - ``factory``: the same for aws-service-catalog-factory.
 - ``provisioning``: an env's values for the product's parameters, and what it cannot fit.
 - ``resolve`` and ``verify``: evaluate a template for given values, and check that launching

@@ -11,7 +11,6 @@ from typing import Any
 from ..facts.aws import (ClientPasswordAuthType, DatabaseEngine, EndpointNetworkType, EngineFamily, IamAuth,
                          TargetConnectionNetworkType)
 from ..facts.sql import UserRole
-from . import env_parameters as deploy
 from . import placeholders as ph
 from .placeholders import slots
 
@@ -175,7 +174,7 @@ def define() -> Conditions:
     c.add(RETAIN, equals(ph.RETAIN, "true"))
     c.add(DO_NOT_RETAIN, not_(cond(RETAIN)))
     c.add(HAS_DATABASE_SECURITY_GROUP, is_set(ph.DATABASE_SECURITY_GROUP))
-    c.add(IS_CLUSTER, is_set(deploy.DB_CLUSTER))
+    c.add(IS_CLUSTER, is_set(ph.DB_CLUSTER))
     c.add(HAS_READ_ONLY_ENDPOINT, equals(ph.READ_ONLY_ENDPOINT, "true"))
     c.add(HAS_INIT_QUERY, is_set(ph.INIT_QUERY))
     c.add(HAS_SESSION_PINNING, is_set(ph.SESSION_PINNING))

@@ -18,7 +18,6 @@ from troposphere import Ref
 from ..facts.aws import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from . import env_parameters as deploy
 from ..config.iam_model import IamParams
 from ..config.provisioner_model import ProvisionerParams
 from ..facts.provisioner import AwsApiRoute
@@ -33,6 +32,24 @@ IPV4_CIDR_SLOTS = 2
 IPV6_CIDR_SLOTS = 1
 TAG_SLOTS = 3
 
+# The parameters that carry an env's network, database, timeouts, pool and alarm numbers (Refs in
+# the placeholder config, as the builders write them).
+VPC_ID = "VpcId"
+SUBNET_IDS = "SubnetIds"
+DB_INSTANCE = "DBInstanceIdentifier"
+DB_CLUSTER = "DBClusterIdentifier"
+DATABASE_PORT = "DatabasePort"
+IDLE_CLIENT_TIMEOUT = "IdleClientTimeout"
+MAX_CONNECTIONS = "MaxConnectionsPercent"
+MAX_IDLE_CONNECTIONS = "MaxIdleConnectionsPercent"
+BORROW_TIMEOUT = "ConnectionBorrowTimeout"
+LOG_RETENTION = "LogRetentionInDays"
+MIN_AVAILABILITY = "AlarmMinAvailabilityPercent"
+POOL_SATURATION = "AlarmPoolSaturationPercent"
+BORROW_LATENCY = "AlarmBorrowLatencyMs"
+PINNED = "AlarmPinnedPercent"
+FAILED_LOGINS = "AlarmFailedLoginsPer5Minutes"
+DATABASE_FAILURES = "AlarmDatabaseConnectionFailuresPer5Minutes"
 ENVIRONMENT = "EnvironmentName"
 ENGINE = "EngineFamily"
 PROXY_NAME = "ProxyName"
@@ -177,6 +194,29 @@ def _user(index: int, iam_auth: object) -> UserParams:
     )
 
 
+def _network() -> NetworkParams:
+    return NetworkParams(
+        vpc_id=ph(VPC_ID), subnet_ids=Ref(SUBNET_IDS),  # type: ignore[arg-type]
+        client_security_group_ids=tuple(GROUP_SENTINELS.values()),
+        allowed_cidrs=(*IPV4_SENTINELS.values(), *IPV6_SENTINELS.values()),
+        database_security_group_id=ph(DATABASE_SECURITY_GROUP),
+        endpoint_network_type=Text(ph(ENDPOINT_NETWORK_TYPE)),  # type: ignore[arg-type]
+        target_connection_network_type=Text(ph(TARGET_CONNECTION_NETWORK_TYPE)),  # type: ignore[arg-type]
+    )
+
+
+def _monitoring() -> MonitoringParams:
+    return MonitoringParams(
+        alarms=True, alarm_topic_arn=None,
+        min_availability_percent=Ref(MIN_AVAILABILITY),  # type: ignore[arg-type]
+        pool_saturation_percent=Ref(POOL_SATURATION),  # type: ignore[arg-type]
+        borrow_latency_ms=Ref(BORROW_LATENCY),  # type: ignore[arg-type]
+        pinned_percent=Ref(PINNED),  # type: ignore[arg-type]
+        failed_auth_per_5_minutes=Ref(FAILED_LOGINS),  # type: ignore[arg-type]
+        database_setup_failures_per_5_minutes=Ref(DATABASE_FAILURES),  # type: ignore[arg-type]
+    )
+
+
 def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
     """Every optional part on: the product's starting point. Values that launch parameters give
     (VPC, subnets, database, pool numbers) are Refs to them, as the builders write them."""
@@ -184,17 +224,10 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
         engine_family=engine,
         proxy=ProxyParams(name=ph(PROXY_NAME), require_tls=Ref(REQUIRE_TLS),  # type: ignore[arg-type]
                           iam_auth=IamAuth.REQUIRED, debug_logging=Ref(DEBUG_LOGGING),  # type: ignore[arg-type]
-                          idle_client_timeout=Ref(deploy.IDLE_CLIENT_TIMEOUT),  # type: ignore[arg-type]
-                          log_retention_days=Ref(deploy.LOG_RETENTION)),  # type: ignore[arg-type]
-        network=NetworkParams(
-            vpc_id=ph(deploy.VPC_ID), subnet_ids=Ref(deploy.SUBNET_IDS),  # type: ignore[arg-type]
-            client_security_group_ids=tuple(GROUP_SENTINELS.values()),
-            allowed_cidrs=(*IPV4_SENTINELS.values(), *IPV6_SENTINELS.values()),
-            database_security_group_id=ph(DATABASE_SECURITY_GROUP),
-            endpoint_network_type=Text(ph(ENDPOINT_NETWORK_TYPE)),  # type: ignore[arg-type]
-            target_connection_network_type=Text(ph(TARGET_CONNECTION_NETWORK_TYPE)),  # type: ignore[arg-type]
-        ),
-        target=TargetParams(db_cluster_identifier=ph(deploy.DB_CLUSTER), port=Ref(deploy.DATABASE_PORT),  # type: ignore[arg-type]
+                          idle_client_timeout=Ref(IDLE_CLIENT_TIMEOUT),  # type: ignore[arg-type]
+                          log_retention_days=Ref(LOG_RETENTION)),  # type: ignore[arg-type]
+        network=_network(),
+        target=TargetParams(db_cluster_identifier=ph(DB_CLUSTER), port=Ref(DATABASE_PORT),  # type: ignore[arg-type]
                             read_only_endpoint=True, engine=Text(ph(DATABASE_ENGINE)),  # type: ignore[arg-type]
                             database_name=ph(DATABASE_NAME)),
         # The SQL and each user's engine-dependent fields are the product's own (catalog/users_sql.py);
@@ -207,22 +240,14 @@ def base_config(engine: EngineFamily = EngineFamily.MYSQL) -> EnvConfig:
         users=tuple(_user(i, Text(ph(user_param(i, "IamAuth")))) for i in slots(USER_SLOTS)),
         tags={"Environment": ph(ENVIRONMENT),
               **{ph(tag_key(i)): ph(tag_value(i)) for i in slots(TAG_SLOTS)}},
-        pool=PoolParams(max_connections_percent=Ref(deploy.MAX_CONNECTIONS),  # type: ignore[arg-type]
-                        max_idle_connections_percent=Ref(deploy.MAX_IDLE_CONNECTIONS),  # type: ignore[arg-type]
-                        connection_borrow_timeout=Ref(deploy.BORROW_TIMEOUT),  # type: ignore[arg-type]
+        pool=PoolParams(max_connections_percent=Ref(MAX_CONNECTIONS),  # type: ignore[arg-type]
+                        max_idle_connections_percent=Ref(MAX_IDLE_CONNECTIONS),  # type: ignore[arg-type]
+                        connection_borrow_timeout=Ref(BORROW_TIMEOUT),  # type: ignore[arg-type]
                         init_query=ph(INIT_QUERY),
                         session_pinning_filters=(Text(ph(SESSION_PINNING)),)),  # type: ignore[arg-type]
         secrets=SecretsParams(kms_key_arn=None, password_length=Ref(PASSWORD_LENGTH),  # type: ignore[arg-type]
                               exclude_characters=ph(EXCLUDE_CHARACTERS), retain_on_delete=True),
-        monitoring=MonitoringParams(
-            alarms=True, alarm_topic_arn=None,
-            min_availability_percent=Ref(deploy.MIN_AVAILABILITY),  # type: ignore[arg-type]
-            pool_saturation_percent=Ref(deploy.POOL_SATURATION),  # type: ignore[arg-type]
-            borrow_latency_ms=Ref(deploy.BORROW_LATENCY),  # type: ignore[arg-type]
-            pinned_percent=Ref(deploy.PINNED),  # type: ignore[arg-type]
-            failed_auth_per_5_minutes=Ref(deploy.FAILED_LOGINS),  # type: ignore[arg-type]
-            database_setup_failures_per_5_minutes=Ref(deploy.DATABASE_FAILURES),  # type: ignore[arg-type]
-        ),
+        monitoring=_monitoring(),
         iam=IamParams(permissions_boundary_arn=ph(PERMISSIONS_BOUNDARY)),
         stack_name="service-catalog-product",
         env=ph(ENVIRONMENT),

@@ -1,13 +1,7 @@
 """portfolio.yaml: the Service Catalog portfolio, the product (one version per project release),
-a launch role that can create, update and delete exactly the product's kinds of resources, the
-launch constraint that makes Service Catalog use it, and the principal who may launch.
-
-The launch role's permissions are a table per resource type (``LAUNCH_PERMISSIONS``): the actions
-CloudFormation's handler for that type calls (its resource schema's ``handlers``) that the
-product's use of the type needs, each on the narrowest resource AWS allows. Stacks launched by
-Service Catalog are named ``SC-<account>-pp-<id>``, and CloudFormation names the roles and
-policies it creates after the stack, so IAM permissions are limited to ``role/SC-*`` and
-``policy/SC-*``; log groups to ``/aws/rds/proxy/*``; KMS aliases to ``alias/rds-proxy/*``.
+a launch role that can create, update and delete exactly the product's kinds of resources
+(``launch_permissions``), the launch constraint that makes Service Catalog use it, and the
+principal who may launch.
 
 IAM names are one per account, and the launch constraint finds the role by name, so one role
 serves the portfolio in every region of the account: its regional ARNs name any region of this
@@ -17,312 +11,87 @@ account, and the portfolio stack of a second region uses the first one's role
 
 from __future__ import annotations
 
-from typing import Any
-
-from awacs.aws import Action, Allow, ArnLike, Condition, PolicyDocument, Principal, Statement, StringEquals, StringLike
-from troposphere import Equals, If, Output, Parameter, Ref, Sub, Template, encode_to_dict
+from awacs.aws import Allow, PolicyDocument, Principal, Statement
+from troposphere import Equals, If, Output, Parameter, Ref, Sub, Template
 from troposphere.iam import Policy, Role
 from troposphere.servicecatalog import (CloudFormationProduct, Info, LaunchRoleConstraint, Portfolio,
                                         PortfolioPrincipalAssociation, PortfolioProductAssociation,
                                         ProvisioningArtifactProperties)
 
-from ..facts import aws as facts
-from ..facts import provisioner as pfacts
-from ..builders.provisioner import LAMBDA_SERVICE_PRINCIPAL, VPC_ACCESS_POLICY_SUB
-from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNSCOPED_LAUNCH_ACTIONS, suppressed
 from ..builders.stack import TEMPLATE_FORMAT_VERSION
+from ..builders.suppressions import INLINE_LAUNCH_POLICY, NAMED_LAUNCH_ROLE, UNSCOPED_LAUNCH_ACTIONS, suppressed
+from .launch_permissions import ANY_BUCKET, PASS_ROLE_GUARD, action, guarded_launch_policy
 
 PRODUCT_NAME = "RDS Proxy"
-SECRETS_MANAGER_ANY_REGION = "secretsmanager.*.amazonaws.com"
 CREATE_LAUNCH_ROLE = "CreateLaunchRole"  # the parameter, and the condition of the same name
 SERVICE_CATALOG_PRINCIPAL = "servicecatalog.amazonaws.com"
 
-_ACCOUNT = "arn:${AWS::Partition}:%s:*:${AWS::AccountId}:%s"  # any region: the role serves them all
-_GLOBAL = "arn:${AWS::Partition}:%s::${AWS::AccountId}:%s"
-KEYS = _ACCOUNT % ("kms", "key/*")
-ALIASES = _ACCOUNT % ("kms", "alias/rds-proxy/*")
-SECRETS = _ACCOUNT % ("secretsmanager", "secret:*")
-SECURITY_GROUPS = _ACCOUNT % ("ec2", "security-group/*")
-SECURITY_GROUP_RULES = _ACCOUNT % ("ec2", "security-group-rule/*")
-VPCS = _ACCOUNT % ("ec2", "vpc/*")
-STACK_ROLES = _GLOBAL % ("iam", "role/SC-*")
-STACK_POLICIES = _GLOBAL % ("iam", "policy/SC-*")
-ATTACHABLE = tuple(_GLOBAL % ("iam", f"{kind}/*") for kind in ("role", "user", "group"))
-# Deleting an AWS::IAM::ManagedPolicy that is attached (the client policy: its users attach it
-# to their Lambda roles) makes CloudFormation's handler detach it from every role, user and
-# group first (the type's delete handler permissions, in its resource schema); those can be
-# anywhere in the account, so the condition limits it to the product's own policies.
-DETACH_ACTIONS = ("iam:DetachGroupPolicy", "iam:DetachRolePolicy", "iam:DetachUserPolicy")
-LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + facts.LOG_GROUP_NAME_FORMAT.format(proxy_name="*"))
-PROVISIONER_LOG_GROUPS = _ACCOUNT % ("logs", "log-group:" + pfacts.LOG_GROUP_PREFIX.format(proxy_name="*") + "*")
-FUNCTIONS = _ACCOUNT % ("lambda", "function:SC-*")  # named after the stack, as the roles
-# The database-users function's code: in the portfolio owner's bucket (_product.yaml's
-# provisioner.artifact_bucket), else in any bucket a launch names, under this project's prefix.
-ARTIFACTS = "arn:${AWS::Partition}:s3:::%s/" + pfacts.ARTIFACT_KEY_PREFIX + "provisioner-*.zip"
-ANY_BUCKET = "*"
-SUBNETS = _ACCOUNT % ("ec2", "subnet/*")
-RDS = _ACCOUNT % ("rds", "*")  # proxies, endpoints, target groups and the databases they register
-STACKS = _ACCOUNT % ("cloudformation", "stack/SC-*")
-CHANGE_SETS = _ACCOUNT % ("cloudformation", "changeSet/*")
-ALARMS = _ACCOUNT % ("cloudwatch", "alarm:*")
-DASHBOARDS = _GLOBAL % ("cloudwatch", "dashboard/rds-proxy-*")  # dashboards have no region
-TOPICS = _ACCOUNT % ("sns", "rds-proxy-*-alarms")
-ANY = "*"
-
-# resource type -> [(actions, resources)], from the type's CloudFormation handler permissions.
-LAUNCH_PERMISSIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
-    "AWS::KMS::Key": [
-        (("kms:CreateKey",), (ANY,)),  # a key's ARN is not known before it exists
-        (("kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
-          "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags", "kms:PutKeyPolicy",
-          "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription"), (KEYS,)),
-    ],
-    "AWS::KMS::Alias": [
-        (("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"), (ALIASES, KEYS)),
-        (("kms:ListAliases",), (ANY,)),
-    ],
-    "AWS::SecretsManager::Secret": [
-        (("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
-          "secretsmanager:GetSecretValue", "secretsmanager:TagResource", "secretsmanager:UntagResource",
-          "secretsmanager:UpdateSecret"), (SECRETS,)),
-        (("secretsmanager:GetRandomPassword",), (ANY,)),
-    ],
-    "AWS::EC2::SecurityGroup": [
-        (("ec2:CreateSecurityGroup",), (SECURITY_GROUPS, VPCS)),
-        (("ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags",
-          "ec2:DeleteSecurityGroup", "ec2:DeleteTags", "ec2:RevokeSecurityGroupEgress",
-          "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
-          "ec2:UpdateSecurityGroupRuleDescriptionsIngress"), (SECURITY_GROUPS, SECURITY_GROUP_RULES)),
-        (("ec2:DescribeInstances", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"), (ANY,)),
-    ],
-    "AWS::EC2::SecurityGroupIngress": [],  # covered by AWS::EC2::SecurityGroup
-    "AWS::EC2::SecurityGroupEgress": [],
-    "AWS::IAM::Role": [
-        # AttachRolePolicy: the proxy role lists its managed policy (detaching: DETACH_ACTIONS).
-        (("iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy",
-          "iam:GetRole", "iam:GetRolePolicy",
-          "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:PutRolePolicy", "iam:TagRole",
-          # The PermissionsBoundary launch parameter (set at create, removed when emptied).
-          "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-          "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"),
-         (STACK_ROLES,)),
-    ],
-    "AWS::IAM::ManagedPolicy": [
-        (("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
-          "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListEntitiesForPolicy", "iam:ListPolicyVersions"),
-         (STACK_POLICIES,)),
-    ],
-    "AWS::Logs::LogGroup": [
-        (("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
-          "logs:DescribeIndexPolicies", "logs:DisassociateKmsKey", "logs:GetDataProtectionPolicy",
-          "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"),
-         (LOG_GROUPS,)),
-        (("logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
-          "logs:DescribeIndexPolicies", "logs:DisassociateKmsKey", "logs:GetDataProtectionPolicy",
-          "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"),
-         (PROVISIONER_LOG_GROUPS,)),
-        (("logs:DescribeLogGroups", "logs:DescribeResourcePolicies"), (ANY,)),
-    ],
-    "AWS::Lambda::Function": [
-        (("lambda:CreateFunction", "lambda:DeleteFunction", "lambda:DeleteFunctionConcurrency", "lambda:GetFunction",
-          "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionRecursionConfig", "lambda:GetRuntimeManagementConfig",
-          "lambda:ListTags", "lambda:PutFunctionConcurrency", "lambda:TagResource", "lambda:UntagResource",
-          "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"), (FUNCTIONS,)),
-        (("s3:GetObjectVersion",), (ARTIFACTS % ANY_BUCKET,)),
-        # Lambda checks the function's subnets and group; none of these takes a resource scope.
-        (("ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
-         (ANY,)),
-    ],
-    # CloudFormation invokes the custom resource's function as the stack's role ("Custom resources",
-    # CloudFormation User Guide: the service role, here the launch role, needs lambda:InvokeFunction).
-    "Custom::DatabaseUsers": [
-        (("lambda:InvokeFunction",), (FUNCTIONS,)),
-    ],
-    # The proxy's log group, made or adopted by the same function (its role calls CloudWatch Logs).
-    "Custom::AdoptedLogGroup": [
-        (("lambda:InvokeFunction",), (FUNCTIONS,)),
-    ],
-    "AWS::RDS::DBProxy": [
-        (("rds:AddTagsToResource", "rds:CreateDBProxy", "rds:DeleteDBProxy", "rds:DescribeDBProxies",
-          "rds:ListTagsForResource", "rds:ModifyDBProxy", "rds:RemoveTagsFromResource"), (RDS,)),
-    ],
-    "AWS::RDS::DBProxyTargetGroup": [
-        (("rds:DeregisterDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:DescribeDBProxyTargets",
-          "rds:ModifyDBProxyTargetGroup", "rds:RegisterDBProxyTargets", "rds:DescribeDBInstances",
-          "rds:DescribeDBClusters"), (RDS,)),
-    ],
-    "AWS::RDS::DBProxyEndpoint": [
-        (("rds:CreateDBProxyEndpoint", "rds:DeleteDBProxyEndpoint", "rds:DescribeDBProxyEndpoints",
-          "rds:ModifyDBProxyEndpoint"), (RDS,)),
-    ],
-    "AWS::CloudWatch::Alarm": [
-        (("cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-          "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"), (ALARMS,)),
-    ],
-    "AWS::CloudWatch::Dashboard": [
-        (("cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard",
-          "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"), (DASHBOARDS,)),
-        (("cloudwatch:ListDashboards",), (ANY,)),
-    ],
-    "AWS::SNS::Topic": [
-        (("sns:CreateTopic", "sns:DeleteTopic", "sns:GetDataProtectionPolicy", "sns:GetTopicAttributes",
-          "sns:ListSubscriptionsByTopic", "sns:ListTagsForResource", "sns:SetTopicAttributes", "sns:TagResource",
-          "sns:UntagResource"), (TOPICS,)),
-        (("sns:ListTopics",), (ANY,)),
-    ],
-    "AWS::CloudFormation::WaitConditionHandle": [],  # no API call
-    "AWS::CloudFormation::WaitCondition": [],
-}
-
-# Handler permissions the product's resources never need (features it does not use), so the
-# launch role does not get them. The test compares the table with cfn-lint's resource schemas.
-NOT_NEEDED = {
-    "iam:AttachRolePolicy",  # the proxy role has no managed policies
-    "iam:AttachGroupPolicy", "iam:AttachRolePolicy", "iam:AttachUserPolicy",  # the client policy is
-    # attached by its users, not by the stack (but detached by it when deleted: DETACH_ACTIONS)
-    "secretsmanager:ReplicateSecretToRegions", "secretsmanager:RemoveRegionsFromReplication",
-    "logs:PutDataProtectionPolicy", "logs:DeleteDataProtectionPolicy", "logs:CreateLogDelivery",
-    "logs:PutResourcePolicy", "logs:DeleteResourcePolicy", "logs:PutIndexPolicy", "logs:DeleteIndexPolicy",
-    "logs:PutLogGroupDeletionProtection", "logs:PutBearerTokenAuthentication",
-    "s3:REST.PUT.OBJECT", "firehose:TagDeliveryStream",
-    # The alarm topic has no subscriptions, data protection policy or delivery logging role in the
-    # template (subscribers are added after launch: DEPLOY.md).
-    "sns:Subscribe", "sns:Unsubscribe", "sns:PutDataProtectionPolicy", "iam:GetRole", "iam:PassRole",
-    # The database-users function: no EFS, code signing, layers, runtime alias, capacity provider,
-    # scaling or recursion settings, versions or customer managed key of its own (its environment
-    # holds nothing); its code is read by ARTIFACTS' s3:GetObject (ReadStagedCode).
-    "elasticfilesystem:DescribeMountTargets", "s3files:ListMountTargets", "kms:CreateGrant", "kms:DescribeKey",
-    "lambda:AssociateRuntimeAlias", "lambda:GetCodeSigningConfig", "lambda:GetLayerVersion",
-    "lambda:PassCapacityProvider", "lambda:PutFunctionRecursionConfig", "lambda:PutFunctionScalingConfig",
-    "lambda:PutRuntimeManagementConfig", "lambda:GetFunctionScalingConfig", "lambda:DeleteFunctionCodeSigningConfig",
-    "lambda:PutFunctionCodeSigningConfig", "lambda:PublishVersion", "lambda:ListFunctions", "s3:GetObject",
-}
-
-STACK_ACTIONS = ("cloudformation:CreateChangeSet", "cloudformation:CreateStack", "cloudformation:DeleteChangeSet",
-                 "cloudformation:DeleteStack", "cloudformation:DescribeChangeSet", "cloudformation:DescribeStackEvents",
-                 "cloudformation:DescribeStacks", "cloudformation:ExecuteChangeSet", "cloudformation:GetTemplateSummary",
-                 "cloudformation:ListChangeSets", "cloudformation:ListStackResources", "cloudformation:SetStackPolicy",
-                 "cloudformation:TagResource", "cloudformation:UntagResource", "cloudformation:UpdateStack")
+__all__ = ["ANY_BUCKET", "CREATE_LAUNCH_ROLE", "PRODUCT_NAME", "SERVICE_CATALOG_PRINCIPAL", "portfolio_template"]
 
 
-_SCOPE_NAMES = {KEYS: "Keys", ALIASES: "KeyAliases", SECRETS: "Secrets", SECURITY_GROUPS: "SecurityGroups",
-                SECURITY_GROUP_RULES: "Rules", VPCS: "InVpcs", STACK_ROLES: "StackRoles",
-                STACK_POLICIES: "StackPolicies", LOG_GROUPS: "ProxyLogGroups", RDS: "RdsProxies", ALARMS: "Alarms",
-                DASHBOARDS: "ProxyDashboards", TOPICS: "AlarmTopics", ANY: "Unscoped",
-                PROVISIONER_LOG_GROUPS: "FunctionLogGroups", FUNCTIONS: "Functions",
-                ARTIFACTS % ANY_BUCKET: "StagedCode"}
+def _parameters(template: Template) -> dict[str, Parameter]:
+    """The portfolio stack's parameters (and the conditions of its two switches), by name."""
+    added = [template.add_parameter(p) for p in (
+        Parameter("ProductTemplateUrl", Type="String", AllowedPattern=r"^https://\S+$",
+                  Description="HTTPS URL of service-catalog/rds-proxy-product.yaml (e.g. its S3 object URL)."),
+        Parameter("PrincipalArn", Type="String",
+                  AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user|group)/\S+$",
+                  Description="IAM role, user or group that may launch the product."),
+        Parameter("LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole",
+                  AllowedPattern=r"^[\w+=,.@-]{1,64}$",
+                  Description="Name of the launch role (the launch constraint finds it by this name). One role serves "
+                              "every region of the account: in a second region, give the first region's name and "
+                              "CreateLaunchRole false."),
+        Parameter(CREATE_LAUNCH_ROLE, Type="String", Default="true", AllowedValues=["true", "false"],
+                  Description="true: this stack creates the launch role. false: the role LaunchRoleName exists already "
+                              "(the portfolio stack of another region of this account made it); IAM names are one per "
+                              "account."),
+        Parameter("ProviderName", Type="String", Default="Platform team", MinLength=1,
+                  Description="Who provides and supports the product, as shown to its users."),
+        Parameter(PASS_ROLE_GUARD, Type="String", Default="false", AllowedValues=["false", "true"],
+                  Description="true: the launch role passes roles only to rds.amazonaws.com (iam:PassedToService). Off "
+                              "by default: no AWS page documents that value for CreateDBProxy; if RDS Proxy's check "
+                              "carries another, every launch fails. Turn on once verified in your account."),
+    )]
+    for switch in (CREATE_LAUNCH_ROLE, PASS_ROLE_GUARD):
+        template.add_condition(switch, Equals(Ref(switch), "true"))
+    return {p.title: p for p in added}
 
 
-def _scope_name(resources: tuple[str, ...]) -> str:
-    """A statement id from what it applies to: ManageSecurityGroupsRules, ManageUnscoped, ..."""
-    return "Manage" + "".join(_SCOPE_NAMES[r] for r in resources)
-
-
-def _statement(sid: str, actions: tuple[str, ...], resources: tuple[str, ...], **condition: Any) -> Statement:
-    return Statement(Sid=sid, Effect=Allow, Action=[_action(a) for a in actions],
-                     Resource=[r if r == ANY else Sub(r) for r in resources],
-                     **({"Condition": Condition([StringEquals(condition)])} if condition else {}))
-
-
-def launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKET) -> PolicyDocument:
-    grouped: dict[tuple[str, ...], set[str]] = {}
-    for resource_type in sorted(resource_types):
-        for actions, resources in LAUNCH_PERMISSIONS[resource_type]:
-            grouped.setdefault(resources, set()).update(actions)
-    statements = [
-        _statement("ManageProductStacks", STACK_ACTIONS, (STACKS, CHANGE_SETS)),
-        _statement("ValidateProductTemplate", ("cloudformation:ValidateTemplate",), (ANY,)),
-        # Service Catalog keeps the template in its own bucket, tagged for provisioning.
-        _statement("ReadProductTemplate", ("s3:GetObject",), (ANY,),
-                   **{"s3:ExistingObjectTag/servicecatalog:provisioning": "true"}),
-        # Secrets Manager encrypts the generated secrets with the product's key on the caller's behalf,
-        # in whichever region the product is launched (secretsmanager.<region>.amazonaws.com).
-        Statement(Sid="EncryptSecretsWithKey", Effect=Allow,
-                  Action=[_action(a) for a in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")],
-                  Resource=[Sub(KEYS)],
-                  Condition=Condition([StringLike({"kms:ViaService": SECRETS_MANAGER_ANY_REGION})])),
-        # iam:PassedToService is opt-in (PASS_ROLE_GUARD): no AWS page gives the value CreateDBProxy
-        # checks it against (docs/policy-assumptions.md).
-        _statement("PassProxyRoleToRds", ("iam:PassRole",), (STACK_ROLES,)),
-        # Lambda reads the code with the caller's permissions (CreateFunction, UpdateFunctionCode).
-        _statement("ReadStagedCode", ("s3:GetObject",), (ARTIFACTS % code_bucket,)),
-        # iam:PassedToService is the principal the role is passed to (IAM condition keys), Lambda's
-        # the one its execution role trusts (Lambda Developer Guide, "Lambda execution role"); needed
-        # when PASS_ROLE_GUARD limits PassProxyRoleToRds to RDS (docs/policy-assumptions.md).
-        _statement("PassFunctionRoleToLambda", ("iam:PassRole",), (STACK_ROLES,),
-                   **{"iam:PassedToService": LAMBDA_SERVICE_PRINCIPAL}),
-        # The database-users function's role holds the AWS managed policy Lambda's guide gives a
-        # function in a VPC; deleting or updating the role detaches it.
-        Statement(Sid="DetachVpcAccessPolicy", Effect=Allow, Action=[_action("iam:DetachRolePolicy")],
-                  Resource=[Sub(STACK_ROLES)],
-                  Condition=Condition([ArnLike({"iam:PolicyARN": Sub(VPC_ACCESS_POLICY_SUB)})])),
-    ]
-    if "AWS::IAM::ManagedPolicy" in resource_types:
-        statements.append(Statement(
-            Sid="DetachProductPoliciesToDeleteThem", Effect=Allow, Action=[_action(a) for a in DETACH_ACTIONS],
-            Resource=[Sub(r) for r in ATTACHABLE],
-            Condition=Condition([ArnLike({"iam:PolicyARN": Sub(STACK_POLICIES)})])))
-    for resources, actions in sorted(grouped.items(), key=lambda item: _scope_name(item[0])):
-        statements.append(_statement(_scope_name(resources), tuple(sorted(actions)), resources))
-    return PolicyDocument(Version="2012-10-17", Statement=statements)
-
-
-PASS_ROLE_GUARD = "PassRoleOnlyToRds"  # the parameter, and the condition of the same name
-
-
-def guarded_launch_policy(resource_types: set[str], code_bucket: str = ANY_BUCKET) -> dict[str, Any]:
-    """``launch_policy`` with the PassRole statement limited to iam:PassedToService
-    rds.amazonaws.com when the portfolio's deployer turns PASS_ROLE_GUARD on. IAM documents the key
-    ("IAM condition context keys", iam:PassedToService: the service principal the role is passed
-    to), and Neptune's guide uses this value for its RDS APIs, but no RDS Proxy page says which
-    value CreateDBProxy's PassRole check carries: if it is another, every launch fails."""
-    document = encode_to_dict(launch_policy(resource_types, code_bucket))
-    for statement in document["Statement"]:
-        if statement["Sid"] == "PassProxyRoleToRds":
-            statement["Condition"] = If(PASS_ROLE_GUARD, {"StringEquals": {
-                "iam:PassedToService": facts.RDS_SERVICE_PRINCIPAL}}, Ref("AWS::NoValue"))
-    return document
-
-
-def portfolio_template(version: str, resource_types: set[str], code_bucket: str = ANY_BUCKET) -> Template:
-    template = Template(Description=f"Service Catalog portfolio and product for rds-proxy-cfn {version}: "
-                                    "launch role, launch constraint and the principal who may launch it")
-    template.set_version(TEMPLATE_FORMAT_VERSION)
-    url = template.add_parameter(Parameter(
-        "ProductTemplateUrl", Type="String", AllowedPattern=r"^https://\S+$",
-        Description="HTTPS URL of service-catalog/rds-proxy-product.yaml (e.g. its S3 object URL)."))
-    principal = template.add_parameter(Parameter(
-        "PrincipalArn", Type="String", AllowedPattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(?:role|user|group)/\S+$",
-        Description="IAM role, user or group that may launch the product."))
-    role_name = template.add_parameter(Parameter(
-        "LaunchRoleName", Type="String", Default="RdsProxyProductLaunchRole", AllowedPattern=r"^[\w+=,.@-]{1,64}$",
-        Description="Name of the launch role (the launch constraint finds it by this name). One role serves every "
-                    "region of the account: in a second region, give the first region's name and CreateLaunchRole false."))
-    create_role = template.add_parameter(Parameter(
-        CREATE_LAUNCH_ROLE, Type="String", Default="true", AllowedValues=["true", "false"],
-        Description="true: this stack creates the launch role. false: the role LaunchRoleName exists already (the "
-                    "portfolio stack of another region of this account made it); IAM names are one per account."))
-    template.add_condition(CREATE_LAUNCH_ROLE, Equals(Ref(create_role), "true"))
-    provider = template.add_parameter(Parameter(
-        "ProviderName", Type="String", Default="Platform team", MinLength=1,
-        Description="Who provides and supports the product, as shown to its users."))
-    guard = template.add_parameter(Parameter(
-        PASS_ROLE_GUARD, Type="String", Default="false", AllowedValues=["false", "true"],
-        Description="true: the launch role passes roles only to rds.amazonaws.com (iam:PassedToService). Off by "
-                    "default: no AWS page documents that value for CreateDBProxy; if RDS Proxy's check carries "
-                    "another, every launch fails. Turn on once verified in your account."))
-    template.add_condition(PASS_ROLE_GUARD, Equals(Ref(guard), "true"))
-    template.set_metadata({"AWS::CloudFormation::Interface": {
+def _interface() -> dict[str, object]:
+    return {"AWS::CloudFormation::Interface": {
         "ParameterGroups": [{"Label": {"default": "Product"}, "Parameters": ["ProductTemplateUrl", "ProviderName"]},
-                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName", CREATE_LAUNCH_ROLE,
-                                                                              PASS_ROLE_GUARD]}],
+                            {"Label": {"default": "Access"}, "Parameters": ["PrincipalArn", "LaunchRoleName",
+                                                                              CREATE_LAUNCH_ROLE, PASS_ROLE_GUARD]}],
         "ParameterLabels": {"ProductTemplateUrl": {"default": "Product template URL"},
                             "ProviderName": {"default": "Provider"},
                             "PrincipalArn": {"default": "Principal ARN"},
                             "LaunchRoleName": {"default": "Launch role name"},
                             CREATE_LAUNCH_ROLE: {"default": "Create the launch role"},
                             PASS_ROLE_GUARD: {"default": "Pass roles only to RDS"}},
-    }})
+    }}
+
+
+def _launch_role(role_name: Parameter, resource_types: set[str], code_bucket: str) -> Role:
+    return Role(
+        "LaunchRole", Condition=CREATE_LAUNCH_ROLE, RoleName=Ref(role_name),
+        Description="Assumed by Service Catalog to launch, update and terminate the RDS Proxy product",
+        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]),
+            Action=[action("sts:AssumeRole")],
+        )]),
+        Policies=[Policy(PolicyName="launch-rds-proxy-product",
+                         PolicyDocument=guarded_launch_policy(resource_types, code_bucket))],
+        **suppressed(NAMED_LAUNCH_ROLE, INLINE_LAUNCH_POLICY, UNSCOPED_LAUNCH_ACTIONS))
+
+
+def portfolio_template(version: str, resource_types: set[str], code_bucket: str = ANY_BUCKET) -> Template:
+    template = Template(Description=f"Service Catalog portfolio and product for rds-proxy-cfn {version}: "
+                                    "launch role, launch constraint and the principal who may launch it")
+    template.set_version(TEMPLATE_FORMAT_VERSION)
+    parameters = _parameters(template)
+    template.set_metadata(_interface())
+    provider, role_name = parameters["ProviderName"], parameters["LaunchRoleName"]
     portfolio = template.add_resource(Portfolio(
         "Portfolio", DisplayName=PRODUCT_NAME, ProviderName=Ref(provider),
         Description="RDS Proxy in front of an RDS instance or Aurora cluster, secure by default"))
@@ -331,31 +100,20 @@ def portfolio_template(version: str, resource_types: set[str], code_bucket: str 
         Description="An RDS Proxy with its secrets, KMS key, security group, IAM role and client policy",
         ProvisioningArtifactParameters=[ProvisioningArtifactProperties(
             Name=version, Description=f"rds-proxy-cfn {version}", Type="CLOUD_FORMATION_TEMPLATE",
-            Info=Info(LoadTemplateFromURL=Ref(url)))]))
+            Info=Info(LoadTemplateFromURL=Ref(parameters["ProductTemplateUrl"])))]))
     association = template.add_resource(PortfolioProductAssociation(
         "PortfolioProduct", PortfolioId=Ref(portfolio), ProductId=Ref(product)))
-    role = template.add_resource(Role(
-        "LaunchRole", Condition=CREATE_LAUNCH_ROLE, RoleName=Ref(role_name),
-        Description="Assumed by Service Catalog to launch, update and terminate the RDS Proxy product",
-        AssumeRolePolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[Statement(
-            Effect=Allow, Principal=Principal("Service", [SERVICE_CATALOG_PRINCIPAL]), Action=[_action("sts:AssumeRole")],
-        )]),
-        Policies=[Policy(PolicyName="launch-rds-proxy-product", PolicyDocument=guarded_launch_policy(resource_types, code_bucket))],
-        **suppressed(NAMED_LAUNCH_ROLE, INLINE_LAUNCH_POLICY, UNSCOPED_LAUNCH_ACTIONS)))
+    role = template.add_resource(_launch_role(role_name, resource_types, code_bucket))
     template.add_resource(LaunchRoleConstraint(
         "LaunchConstraint", PortfolioId=Ref(portfolio), ProductId=Ref(product),
         LocalRoleName=If(CREATE_LAUNCH_ROLE, Ref(role), Ref(role_name)),
         Description="Launch with the product's launch role", DependsOn=[association.title]))
     template.add_resource(PortfolioPrincipalAssociation(
-        "PrincipalAccess", PortfolioId=Ref(portfolio), PrincipalARN=Ref(principal), PrincipalType="IAM"))
+        "PrincipalAccess", PortfolioId=Ref(portfolio), PrincipalARN=Ref(parameters["PrincipalArn"]),
+        PrincipalType="IAM"))
     for name, description, value in (("PortfolioId", "The portfolio", Ref(portfolio)),
                                      ("ProductId", "The product", Ref(product)),
                                      ("LaunchRoleArn", "The launch role",
                                       Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${%s}" % role_name.title))):
         template.add_output(Output(name, Description=description, Value=value))
     return template
-
-
-def _action(name: str) -> Action:
-    prefix, action = name.split(":")
-    return Action(prefix, action)

@@ -12,23 +12,24 @@ import ipaddress
 from typing import Any
 
 from ..facts import aws as facts
-from ..facts.aws import EngineFamily, IamAuth
+from ..facts.aws import EngineFamily
 from ..dbusers.deploy_order import artifact_key
 from ..facts.drivers import DEFAULT_DATABASE
 from ..facts.provisioner import AwsApiRoute
 from ..facts.sql import DEFAULT_SCHEMA
-from .parameters import PRODUCT_ENGINES
+from ..config.key_paths import ITEM, value_at
+from .parameters import ALL, PRODUCT_ENGINES
+from .product_parameter import ProductParameter, cfn_text
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from .env_parameters import DB_CLUSTER, DB_INSTANCE, parameter_values
 from ..config.errors import ParamsError
 from ..config.model import EnvConfig
 from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
 from . import placeholders as ph
 from .placeholders import slots
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
+CIDRS = "network.allowed_cidrs"
+USERS = "users" + ITEM
 
 
 def _cidrs(cfg: EnvConfig, version: int) -> list[str]:
@@ -44,21 +45,24 @@ def _fill(names_: list[str], values: list[str]) -> dict[str, str]:
     return {name: values[i] if i < len(values) else "" for i, name in enumerate(names_)}
 
 
+def _slot_limits(cfg: EnvConfig) -> list[tuple[tuple[Any, ...], str]]:
+    """More users, client groups, CIDRs or tags than the product has slots for."""
+    counts = (
+        (("users",), len(cfg.users), ph.USER_SLOTS, "users"),
+        (("network", "client_security_group_ids"), len(cfg.network.client_security_group_ids),
+         ph.CLIENT_SECURITY_GROUP_SLOTS, "client security groups"),
+        (("network", "allowed_cidrs"), len(_cidrs(cfg, 4)), ph.IPV4_CIDR_SLOTS, "IPv4 CIDRs"),
+        (("network", "allowed_cidrs"), len(_cidrs(cfg, 6)), ph.IPV6_CIDR_SLOTS, "IPv6 CIDRs"),
+        (("tags",), len(_extra_tags(cfg)), ph.TAG_SLOTS, "tags besides Environment"),
+    )
+    return [(path, f"has {count} {what}; the Service Catalog product takes at most {limit}")
+            for path, count, limit, what in counts if count > limit]
+
+
 def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS) -> list[ParamsError]:
     """What in this env the product (built with ``settings``) cannot take (each a params error on
     the env's file)."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
-
-    def at_most(path: tuple[Any, ...], count: int, limit: int, what: str) -> None:
-        if count > limit:
-            problems.append((path, f"has {count} {what}; the Service Catalog product takes at most {limit}"))
-
-    at_most(("users",), len(cfg.users), ph.USER_SLOTS, "users")
-    at_most(("network", "client_security_group_ids"), len(cfg.network.client_security_group_ids),
-            ph.CLIENT_SECURITY_GROUP_SLOTS, "client security groups")
-    at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 4)), ph.IPV4_CIDR_SLOTS, "IPv4 CIDRs")
-    at_most(("network", "allowed_cidrs"), len(_cidrs(cfg, 6)), ph.IPV6_CIDR_SLOTS, "IPv6 CIDRs")
-    at_most(("tags",), len(_extra_tags(cfg)), ph.TAG_SLOTS, "tags besides Environment")
+    problems = _slot_limits(cfg)
     if cfg.network.database_cidr:
         problems.append((("network", "database_cidr"), "the Service Catalog product narrows the proxy's egress by the "
                                                        "database's security group only, not by a range"))
@@ -85,7 +89,7 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
                                             "permissions_boundary_arn "
                                             "(launch the env's own template)"))
     # TLS off, or a user without IAM auth REQUIRED: the product offers those values only when the
-    # portfolio owner's _product.yaml waives them (parameters.SECURE_VALUES); Service Catalog would
+    # portfolio owner's _product.yaml waives them (offer.SECURE_VALUES); Service Catalog would
     # refuse a provisioning file with a value outside a parameter's AllowedValues.
     problems += missing_waivers(cfg, settings)
     if cfg.endpoints:  # each has its own VPC, subnets and clients: no fixed set of slots would fit
@@ -125,60 +129,36 @@ def _provisioner_limits(cfg: EnvConfig) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+def _keyed_value(cfg: EnvConfig, parameter: ProductParameter) -> str | None:
+    """The env's value of a parameter that carries a key, as text (an unused slot: the parameter's
+    default, which every rule accepts); None for the product's own and the CIDR slots (by IP version)."""
+    key, slot = parameter.key, parameter.slot
+    if key is None or key == CIDRS:
+        return None
+    if key.startswith(USERS):
+        assert slot is not None
+        return cfn_text(value_at(cfg, key, slot - 1)) if slot <= len(cfg.users) else parameter.default
+    value = value_at(cfg, key)
+    if slot is not None:
+        return cfn_text(value[slot - 1]) if slot <= len(value) else ""
+    return cfn_text(value)
+
+
 def provisioning_values(cfg: EnvConfig) -> dict[str, str]:
     """Every product parameter's value for this env (call ``product_limits`` first)."""
-    deploy = parameter_values(cfg)
     provisioner = cfg.provisioner
     assert provisioner is not None and cfg.target.engine is not None, "product_limits refuses it"
-    values = {
-        ph.ENVIRONMENT: cfg.environment,
-        ph.ENGINE: cfg.engine_family.value,
-        ph.PROXY_NAME: cfg.proxy.name,
-        ph.REQUIRE_TLS: _flag(cfg.proxy.require_tls),
-        ph.DEBUG_LOGGING: _flag(cfg.proxy.debug_logging),
-        **deploy,
-        DB_INSTANCE: deploy.get(DB_INSTANCE, ""),
-        DB_CLUSTER: deploy.get(DB_CLUSTER, ""),
-        ph.DATABASE_SECURITY_GROUP: cfg.network.database_security_group_id or "",
-        ph.ENDPOINT_NETWORK_TYPE: cfg.network.endpoint_network_type.value,
-        ph.TARGET_CONNECTION_NETWORK_TYPE: cfg.network.target_connection_network_type.value,
-        ph.READ_ONLY_ENDPOINT: _flag(cfg.target.read_only_endpoint),
-        ph.INIT_QUERY: cfg.pool.init_query or "",
-        ph.SESSION_PINNING: ",".join(f.value for f in cfg.pool.session_pinning_filters),
-        ph.KMS_KEY: cfg.secrets.kms_key_arn or "",
-        ph.PASSWORD_LENGTH: str(cfg.secrets.password_length),
-        ph.EXCLUDE_CHARACTERS: cfg.secrets.exclude_characters or "",
-        ph.RETAIN: _flag(cfg.secrets.retain_on_delete),
-        ph.ALARMS: _flag(cfg.monitoring.alarms),
-        ph.ALARM_TOPIC: cfg.monitoring.alarm_topic_arn or "",
-        ph.PERMISSIONS_BOUNDARY: cfg.iam.permissions_boundary_arn or "",
-        ph.DATABASE_ENGINE: cfg.target.engine.value,
+    values = {p.name: value for p in ALL.values() if (value := _keyed_value(cfg, p)) is not None}
+    values.update({
+        # PostgreSQL's function connects to a database even when no grant names one.
         ph.DATABASE_NAME: cfg.target.database_name or (DEFAULT_DATABASE[cfg.engine_family]
                                                        if cfg.engine_family is EngineFamily.POSTGRESQL else ""),
-        ph.ADMIN_SECRET: provisioner.admin_secret_arn,
-        ph.ADMIN_SECRET_KEY: provisioner.admin_secret_kms_key_arn or "",
-        ph.ENDPOINT_SECURITY_GROUP: provisioner.endpoint_security_group_id or "",
-        ph.S3_PREFIX_LIST: provisioner.s3_prefix_list_id or "",
-        ph.ARTIFACT_BUCKET: provisioner.artifact_bucket,
         ph.ARTIFACT_KEY: artifact_key(provisioner.ca_bundle_sha256),
-        **_fill([ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)],
-                list(cfg.network.client_security_group_ids)),
         **_fill([ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)], _cidrs(cfg, 4)),
         **_fill([ph.ipv6_cidr(i) for i in slots(ph.IPV6_CIDR_SLOTS)], _cidrs(cfg, 6)),
         **_fill([ph.tag_key(i) for i in slots(ph.TAG_SLOTS)], [k for k, _ in _extra_tags(cfg)]),
         **_fill([ph.tag_value(i) for i in slots(ph.TAG_SLOTS)], [v for _, v in _extra_tags(cfg)]),
-    }
-    for i in slots(ph.USER_SLOTS):
-        user = cfg.users[i - 1] if i <= len(cfg.users) else None
-        values.update({
-            ph.user_param(i, "Name"): user.username if user else "",
-            ph.user_param(i, "Description"): (user.description or "") if user else "",
-            # An empty slot keeps the parameters' defaults, which every rule accepts.
-            ph.user_param(i, "IamAuth"): user.iam_auth.value if user and user.iam_auth else IamAuth.REQUIRED.value,
-            ph.user_param(i, "ClientPasswordAuthType"):
-                user.client_password_auth_type.value if user and user.client_password_auth_type else "",
-            ph.user_param(i, "Role"): user.role.value if user and user.role else "",
-        })
+    })
     return values
 
 

@@ -1,10 +1,14 @@
 """Template Rules: the cross-parameter checks CloudFormation (and Service Catalog) runs at launch.
 
-Rules compare parameters with values, and with each other, for equality only (Fn::Equals, Not,
-And, Or are used; Contains and EachMember... exist too, but AWS documents them only in long form
-and this YAML is written in short form). What the params validator checks and a Rule cannot:
+The config's cross-key rules that Rules can state are stated from their data
+(config/cross_key_rules.py, through ``cross_key``); the rest here are the product's own (its
+slots, the engine's facts). Rules compare parameters with values, and with each other, for
+equality only (Fn::Equals, Not, And, Or are used; Contains and EachMember... exist too, but AWS
+documents them only in long form and this YAML is written in short form). What the params
+validator checks and a Rule cannot:
 - max idle connections <= max connections (numbers cannot be compared): said in the description;
 - proxy name at most 60 characters with a read-only endpoint (no lengths): said in the description;
+- two usernames that become one logical id (no string functions): the product's ids are its slots';
 - a given KMS key in the stack's region (no string functions), CIDRs without host bits, the same
   range twice, subnets in two Availability Zones: RDS and EC2 refuse those at launch.
 """
@@ -15,21 +19,21 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth, TargetConnectionNetworkType
+from ..config.cross_key_rules import RULES as CROSS_KEY_RULES
+from ..config.cross_key_rules import CrossKeyRule
 from ..config.product_settings import ProductSettings
-from . import env_parameters as deploy
-from .parameters import PRODUCT_ENGINES
-from .users_sql import ENGINES as PROVISIONER_ENGINES
+from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref
+from .cross_key import expression
+from .parameters import PRODUCT_ENGINES
 from .placeholders import slots
+from .users_sql import ENGINES as PROVISIONER_ENGINES
 
 
-def _each_user(check: Callable[[int], Any], *, only_used: bool = False) -> Any:
-    """``check`` holds for every user slot, or (``only_used``) for every slot with a username.
-    Unused slots keep their defaults, which pass every check but the TLS one."""
-    return all_of(*(check(i) if i == 1 or not only_used else any_of(equals(ph.user_param(i, "Name"), ""), check(i))
-                    for i in slots(ph.USER_SLOTS)))
+def _each_user(check: Callable[[int], Any]) -> Any:
+    """``check`` holds for every user slot: unused slots keep their defaults, which pass these."""
+    return all_of(*(check(i) for i in slots(ph.USER_SLOTS)))
 
 
 def _one_of(parameter: str, values: list[str]) -> Any:
@@ -73,36 +77,54 @@ def _engine_rules(settings: ProductSettings) -> dict[str, Any]:
     return result
 
 
+def _shared(rule: CrossKeyRule, description: str) -> dict[str, Any]:
+    """A cross-key rule of the config, stated for the launch."""
+    said: dict[str, Any] = {"Assertions": [_assert(expression(rule.holds), description)]}
+    condition = True if rule.when is None else expression(rule.when)
+    if condition is not True:
+        said["RuleCondition"] = condition
+    return said
+
+
+def _database_name(rule: CrossKeyRule, description: str) -> dict[str, Any]:
+    """The grants' rule, and on PostgreSQL always: the function connects to the database."""
+    assert rule.when is not None
+    return {"Assertions": [_assert(any_of(expression(rule.holds), all_of(
+        not_(equals(ph.ENGINE, EngineFamily.POSTGRESQL.value)), expression(rule.when, negated=True))), description)]}
+
+
+# The config's cross-key rules as launch Rules, each in the launcher's words (and how, where the
+# product adds to it); the rule on TLS only where the product offers RequireTLS false.
+SAID: dict[str, tuple[str, Callable[[CrossKeyRule, str], dict[str, Any]]]] = {
+    "ExactlyOneDatabase": ("Give a DB instance or a DB cluster, not both.", _shared),
+    "ReadOnlyEndpointNeedsCluster": ("A read-only endpoint needs a DB cluster.", _shared),
+    "ClientsAllowed": ("Give a client security group or CIDR.", _shared),
+    "TlsWhileIamAuthRequired": ("IAM auth REQUIRED needs Require TLS (IAM tokens need TLS).", _shared),
+    "DatabaseNameForGrants": ("Give the database name (PostgreSQL: always; any engine: when a user has a role).",
+                              _database_name),
+}
+# The ones Rules cannot state (cross_key.Unsayable), and where the product says them instead.
+SAID_ELSEWHERE = {
+    "MaxIdleConnectionsWithinMax": f"the {ph.MAX_IDLE_CONNECTIONS} parameter's description",
+}
+
+
+def _shared_rules(settings: ProductSettings) -> dict[str, Any]:
+    offered = {name for name in SAID if name != "TlsWhileIamAuthRequired" or settings.waivers.require_tls is not None}
+    return {rule.name: SAID[rule.name][1](rule, SAID[rule.name][0]) for rule in CROSS_KEY_RULES if rule.name in offered}
+
+
 def rules(settings: ProductSettings) -> dict[str, Any]:
     """The Rules of the product built with ``settings``: a rule about a value the product does not
     offer (RequireTLS false, IamAuth other than REQUIRED) could never apply, and is left out."""
     names = [ph.user_param(i, "Name") for i in slots(ph.USER_SLOTS)]
-    clients = [*(ph.client_security_group(i) for i in slots(ph.CLIENT_SECURITY_GROUP_SLOTS)),
-               *(ph.ipv4_cidr(i) for i in slots(ph.IPV4_CIDR_SLOTS)),
-               *(ph.ipv6_cidr(i) for i in slots(ph.IPV6_CIDR_SLOTS))]
     result = {
-        "ExactlyOneDatabase": {"Assertions": [_assert(
-            any_of(all_of(is_set(deploy.DB_INSTANCE), equals(deploy.DB_CLUSTER, "")),
-                   all_of(equals(deploy.DB_INSTANCE, ""), is_set(deploy.DB_CLUSTER))),
-            "Give a DB instance or a DB cluster, not both.")]},
-        "ReadOnlyEndpointNeedsCluster": {
-            "RuleCondition": equals(ph.READ_ONLY_ENDPOINT, "true"),
-            "Assertions": [_assert(is_set(deploy.DB_CLUSTER), "A read-only endpoint needs a DB cluster.")],
-        },
-        # The grants name the database (config.rules: users with a role need target.database_name),
-        # and PostgreSQL's function connects to one.
-        "DatabaseNameForGrants": {"Assertions": [_assert(
-            any_of(is_set(ph.DATABASE_NAME),
-                   all_of(not_(equals(ph.ENGINE, EngineFamily.POSTGRESQL.value)),
-                          _each_user(lambda i: equals(ph.user_param(i, "Role"), ""), only_used=True))),
-            "Give the database name (PostgreSQL: always; any engine: when a user has a role).")]},
+        # Usernames become the env templates' logical ids, so the validator also refuses two that
+        # become one (app_user, appUser: config.rules); the product's ids are its slots'.
         "UniqueUsernames": {"Assertions": [_assert(
             all_of(*(any_of(equals(b, ""), not_({"Fn::Equals": [ref(a), ref(b)]}))
                      for a, b in itertools.combinations(names, 2))),
             "Each database user is named once.")]},
-        "ClientsAllowed": {"Assertions": [_assert(
-            any_of(*(is_set(c) for c in clients)),
-            "Give a client security group or CIDR.")]},
         # An endpoint answers only on its network type's IP versions (RDS API CreateDBProxy), so a
         # client range of the other version would make a rule no connection can use.
         "ClientRangesReachTheEndpoint": {"Assertions": [
@@ -117,11 +139,4 @@ def rules(settings: ProductSettings) -> dict[str, Any]:
             all_of(*(any_of(is_set(ph.tag_key(i)), equals(ph.tag_value(i), "")) for i in slots(ph.TAG_SLOTS))),
             "A tag value needs its tag key.")]},
     }
-    if settings.waivers.require_tls is not None:
-        result["TlsWhileIamAuthRequired"] = {
-            "RuleCondition": equals(ph.REQUIRE_TLS, "false"),
-            "Assertions": [_assert(
-                _each_user(lambda i: not_(equals(ph.user_param(i, "IamAuth"), IamAuth.REQUIRED.value)), only_used=True),
-                "IAM auth REQUIRED needs Require TLS (IAM tokens need TLS).")],
-        }
-    return {**result, **_engine_rules(settings)}
+    return {**result, **_shared_rules(settings), **_engine_rules(settings)}

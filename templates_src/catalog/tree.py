@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 Path = tuple[Any, ...]
+SECTIONS = ("Resources", "Outputs")  # what the product takes from the builders' template
 NO_VALUE = {"Ref": "AWS::NoValue"}
 _MISSING = object()
 

@@ -25,7 +25,6 @@ from . import conditions as C
 from . import tree as T
 from .placeholders import DELETABLE_SUFFIX
 
-SECTIONS = ("Resources", "Outputs")
 READY_SUFFIX = "Ready"
 
 
@@ -62,7 +61,7 @@ def split_retained(result: dict[str, Any], conditions: C.Conditions) -> None:
             return T.if_(C.RETAIN, node, {"Fn::GetAtt": [target + DELETABLE_SUFFIX, attribute]})
         return node
 
-    for section in SECTIONS:
+    for section in T.SECTIONS:
         result[section] = T.transform(result[section], either)
     resources = result["Resources"]
     for entry in resources.values():

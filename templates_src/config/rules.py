@@ -20,8 +20,8 @@ from ..facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
 from .errors import KeyPath
 from .model import EnvConfig
 from .cidrs import cidr_problem
-from . import (endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules, provisioner_rules,
-               waiver_rules)
+from . import (cross_key_rules, endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules,
+               provisioner_rules, waiver_rules)
 from .auth_rules import auth_scheme_ok
 from .validate import suggest
 from . import security_group_rules
@@ -29,30 +29,14 @@ from . import security_group_rules
 Report = Callable[[KeyPath, str], None]
 
 
-def _target_is_one_database(cfg: EnvConfig, report: Report) -> None:
+def _read_only_endpoint_fits(cfg: EnvConfig, report: Report) -> None:
     target = cfg.target
-    if target.db_instance_identifier and target.db_cluster_identifier:
-        report(("target", "db_cluster_identifier"),
-               "give db_instance_identifier or db_cluster_identifier, not both")
-    elif not (target.db_instance_identifier or target.db_cluster_identifier):
-        report(("target",), "missing db_instance_identifier or db_cluster_identifier (exactly one is required)")
-    if target.read_only_endpoint and not target.db_cluster_identifier:
-        report(("target", "read_only_endpoint"),
-               "a READ_ONLY endpoint needs a cluster target (db_cluster_identifier); RDS instances have none")
     longest = facts.PROXY_NAME_MAX - len(facts.READ_ONLY_ENDPOINT_SUFFIX)
     if target.read_only_endpoint and len(cfg.proxy.name) > longest:
         report(("proxy", "name"), f"is {len(cfg.proxy.name)} characters long; with read_only_endpoint the "
                                   f"endpoint name <name>{facts.READ_ONLY_ENDPOINT_SUFFIX} needs it at most {longest}")
     if target.read_only_endpoint and cfg.engine_family is EngineFamily.SQLSERVER:
         report(("target", "read_only_endpoint"), "SQLSERVER proxies support only READ_WRITE endpoints")
-
-
-def _pool_idle_within_max(cfg: EnvConfig, report: Report) -> None:
-    pool = cfg.pool
-    idle = pool.max_idle_connections_percent
-    if idle is not None and idle > pool.max_connections_percent:
-        report(("pool", "max_idle_connections_percent"),
-               f"{idle} is above pool.max_connections_percent ({pool.max_connections_percent})")
 
 
 def _pinning_filters_match_engine(cfg: EnvConfig, report: Report) -> None:
@@ -108,23 +92,10 @@ def _usernames_unique(cfg: EnvConfig, report: Report) -> None:
         seen.setdefault(name, index)
 
 
-def _tls_with_iam(cfg: EnvConfig, report: Report) -> None:
-    if cfg.proxy.require_tls:
-        return
-    iam_users = [u.username for u in cfg.users if (u.iam_auth or cfg.proxy.iam_auth) is IamAuth.REQUIRED]
-    if iam_users:
-        report(("proxy", "require_tls"),
-               f"must be true while users have iam_auth REQUIRED ({', '.join(iam_users)}): "
-               "IAM tokens only work over TLS")
-
-
-def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
+def _allowed_cidrs_ok(cfg: EnvConfig, report: Report) -> None:
     network = cfg.network
     if not network.create_security_group:
         return  # no group of the stack to let clients into: security_group_rules refuses these keys
-    if not network.client_security_group_ids and not network.allowed_cidrs:
-        report(("network", "client_security_group_ids"),
-               "at least one client security group is required unless allowed_cidrs is given")
     seen: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, int] = {}
     for index, cidr in enumerate(network.allowed_cidrs):
         path = ("network", "allowed_cidrs", index)
@@ -200,18 +171,14 @@ def _tags_ok(cfg: EnvConfig, report: Report) -> None:
 
 def _grants_ok(cfg: EnvConfig, report: Report) -> None:
     known = KNOWN_PRIVILEGES[cfg.engine_family]
-    granting = False
     for index, user in enumerate(cfg.users):
         if user.role is not None and user.privileges is not None:
             report(("users", index, "privileges"), "give role or privileges, not both")
-        granting = granting or user.role is not None or user.privileges is not None
         for item, privilege in enumerate(user.privileges or ()):
             if privilege not in known:
                 report(("users", index, "privileges", item),
                        f"{privilege!r} is not a {cfg.engine_family.value} privilege this tool grants"
                        f"{suggest(privilege, sorted(known))} (allowed: {', '.join(sorted(known))})")
-    if granting and cfg.target.database_name is None:
-        report(("target", "database_name"), "missing: users with a role or privileges need the database to grant on")
     if cfg.target.schema_name is not None and DEFAULT_SCHEMA[cfg.engine_family] is None:
         report(("target", "schema_name"), f"{cfg.engine_family.value} has no schemas apart from databases; "
                                           "use target.database_name")
@@ -246,14 +213,13 @@ def _rotation_ok(cfg: EnvConfig, report: Report) -> None:
 
 
 RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
-    _target_is_one_database,
-    _pool_idle_within_max,
+    cross_key_rules.check,
+    _read_only_endpoint_fits,
     _pinning_filters_match_engine,
     _server_matches_family,
     _users_match_engine,
     _usernames_unique,
-    _tls_with_iam,
-    _clients_allowed,
+    _allowed_cidrs_ok,
     _database_destination,
     _key_and_secrets_in_region,
     _environment_not_reserved,

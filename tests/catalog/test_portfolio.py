@@ -11,8 +11,8 @@ import yaml
 
 from templates_src import __version__
 from templates_src.builders.provisioner import VPC_ACCESS_POLICY_SUB
-from templates_src.catalog import (FACTORY_FILE, PORTFOLIO_FILE, PRODUCT_FILE, PROVISIONING_FILE, factory, portfolio,
-                                   render_catalog)
+from templates_src.catalog import (FACTORY_FILE, PORTFOLIO_FILE, PRODUCT_FILE, PROVISIONING_FILE, factory,
+                                   launch_permissions, portfolio, render_catalog)
 
 from .helpers import examples, lint, product_body
 
@@ -82,10 +82,10 @@ def test_the_launch_role_may_do_what_cloudformation_does_for_each_product_resour
 
     granted = _granted()
     for resource_type in sorted({r["Type"] for r in product_body()["Resources"].values()}):
-        assert resource_type in portfolio.LAUNCH_PERMISSIONS, f"no launch permissions for {resource_type}"
+        assert resource_type in launch_permissions.LAUNCH_PERMISSIONS, f"no launch permissions for {resource_type}"
         handlers = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource_type).schema.get("handlers", {})
         needed = {p for h in HANDLERS for p in handlers.get(h, {}).get("permissions", [])}
-        missing = needed - set(granted) - portfolio.NOT_NEEDED
+        missing = needed - set(granted) - launch_permissions.NOT_NEEDED
         assert not missing, f"{resource_type}: the launch role lacks {sorted(missing)}"
 
 
@@ -100,7 +100,7 @@ def test_the_launch_role_is_scoped() -> None:
                         "cloudwatch:ListDashboards", "sns:ListTopics",
                         # Lambda's checks of the function's network (CreateFunction with VpcConfig).
                         "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeVpcs"}
-    iam = {a: r for a, r in granted.items() if a.startswith("iam:") and a not in portfolio.DETACH_ACTIONS}
+    iam = {a: r for a, r in granted.items() if a.startswith("iam:") and a not in launch_permissions.DETACH_ACTIONS}
     assert all(r["Fn::Sub"].split(":")[-1] in ("role/SC-*", "policy/SC-*") for rs in iam.values() for r in rs)
 
 
@@ -109,15 +109,15 @@ def test_the_launch_role_may_detach_only_the_products_policies() -> None:
     group of the account, but only for the product's own policies (policy/SC-*)."""
     role = by_type("AWS::IAM::Role")
     statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]
-                  if set(s["Action"]) & set(portfolio.DETACH_ACTIONS)}
+                  if set(s["Action"]) & set(launch_permissions.DETACH_ACTIONS)}
     assert set(statements) == {"DetachProductPoliciesToDeleteThem", "DetachVpcAccessPolicy"}
     statement = statements["DetachProductPoliciesToDeleteThem"]
-    assert sorted(statement["Action"]) == sorted(portfolio.DETACH_ACTIONS)
+    assert sorted(statement["Action"]) == sorted(launch_permissions.DETACH_ACTIONS)
     assert [r["Fn::Sub"].rsplit(":", 1)[-1] for r in statement["Resource"]] == ["role/*", "user/*", "group/*"]
-    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": portfolio.STACK_POLICIES}}}
+    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": launch_permissions.STACK_POLICIES}}}
     # The database-users function's role: the one AWS managed policy it holds, from its own roles only.
     vpc = statements["DetachVpcAccessPolicy"]
-    assert vpc["Action"] == ["iam:DetachRolePolicy"] and vpc["Resource"] == [{"Fn::Sub": portfolio.STACK_ROLES}]
+    assert vpc["Action"] == ["iam:DetachRolePolicy"] and vpc["Resource"] == [{"Fn::Sub": launch_permissions.STACK_ROLES}]
     assert vpc["Condition"] == {"ArnLike": {"iam:PolicyARN": {"Fn::Sub": VPC_ACCESS_POLICY_SUB}}}
 
 

@@ -1,11 +1,12 @@
-"""The product's launch parameters that carry an env's values, and env templates without any."""
+"""An env's values for the product's launch parameters (read through the keys they carry), and env
+templates without any parameter."""
 
 from __future__ import annotations
 
 import pytest
 
-from builders.envs import CLUSTER, SUBNETS, VPC, make_cfg
-from templates_src.catalog import env_parameters
+from builders.envs import CLUSTER, PROVISIONER, SUBNETS, VPC, make_cfg
+from templates_src.catalog import provisioning
 from templates_src.builders.stack import build_template
 
 pytestmark = pytest.mark.unit
@@ -22,21 +23,22 @@ ALARM_DEFAULTS = {"AlarmMinAvailabilityPercent": "95", "AlarmPoolSaturationPerce
 
 
 @pytest.mark.parametrize("overrides, expected", [
-    ((VALUES,), {
-        "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBInstanceIdentifier": "orders-test-db",
+    ((PROVISIONER, VALUES), {
+        "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBInstanceIdentifier": "orders-test-db", "DBClusterIdentifier": "",
         "DatabasePort": "3307", "IdleClientTimeout": "900", "MaxConnectionsPercent": "80",
         "MaxIdleConnectionsPercent": "40", "ConnectionBorrowTimeout": "30", "LogRetentionInDays": "365",
         **ALARM_DEFAULTS, "AlarmBorrowLatencyMs": "3000",  # a tenth of the 30 s borrow timeout
     }),
-    ((CLUSTER,), {
-        "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBClusterIdentifier": "orders-test-aurora",
+    ((PROVISIONER, CLUSTER), {
+        "VpcId": VPC, "SubnetIds": ",".join(SUBNETS), "DBInstanceIdentifier": "", "DBClusterIdentifier": "orders-test-aurora",
         "DatabasePort": "3306", "IdleClientTimeout": "1800", "MaxConnectionsPercent": "100",
         "MaxIdleConnectionsPercent": "50", "ConnectionBorrowTimeout": "120", "LogRetentionInDays": "365",
         **ALARM_DEFAULTS, "AlarmBorrowLatencyMs": "12000",
     }),
 ])
 def test_provisioning_values_are_the_env_values(overrides, expected):
-    assert env_parameters.parameter_values(make_cfg(*overrides)) == expected
+    values = provisioning.provisioning_values(make_cfg(*overrides))
+    assert {name: values[name] for name in expected} == expected
 
 
 @pytest.mark.parametrize("overrides", [(), (CLUSTER,), (VALUES,)])
