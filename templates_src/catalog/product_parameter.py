@@ -4,7 +4,7 @@ constraints and default from the schema instead of restating them.
 ``keyed`` reads the key's field (config/key_paths.py): its type and choices (a boolean, an enum,
 ``choices``), ``pattern``, ``minimum``/``maximum`` and ``max_length`` from the field's metadata
 (config/model.py and friends), and its default as every env that leaves the key out gets it:
-the field's default, or the derived one as ``rules.resolve`` fills it in. What the product says
+the field's default, or the derived one as ``derive.resolve`` fills it in. What the product says
 in its own words (label, description, constraint description) is given by the caller.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..config import rules as config_rules
+from ..config import derive
 from ..config.key_paths import ITEM, field_at, type_at, value_at
 from ..config.model import EnvConfig, NetworkParams, ProxyParams, TargetParams, UserParams
 from ..facts.aws import EngineFamily
@@ -65,7 +65,7 @@ def _defaults(engine: EngineFamily) -> EnvConfig:
     """A config with every key at its default, resolved. Required keys hold stand-ins, which no
     default is derived from but the stack name's and the environment's (no product default)."""
     stand_in = "defaults"
-    return config_rules.resolve(EnvConfig(
+    return derive.resolve(EnvConfig(
         engine_family=engine, proxy=ProxyParams(name=stand_in), network=NetworkParams(vpc_id=stand_in, subnet_ids=()),
         target=TargetParams(), users=(UserParams(username=stand_in),), env=stand_in))
 
