@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from templates_src.config import ParamsErrors
-from templates_src.config.rules import tag_value_problem
+from templates_src.config.rules.env import tag_value_problem
 from templates_src.impact import schemas
 
 from builders.envs import CLUSTER, make_cfg

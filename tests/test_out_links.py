@@ -2,7 +2,7 @@
 
 A pull request can replace a committed file by a symbolic link to anything on the machine that
 runs the pipeline (``~/.aws/credentials``). ``--check`` must report it, ``--diff`` must not print
-the target, and no build may read, copy or write through it (``templates_src/config/safe_files.py``).
+the target, and no build may read, copy or write through it (``templates_src/config/reading/safe_files.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.config import safe_files as out_tree
+from templates_src.config.reading import safe_files as out_tree
 
 from conftest import PARAMS, run_main
 

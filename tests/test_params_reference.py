@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from templates_src.docgen import params_reference as reference
-from templates_src.config.json_schema import params_schema
+from templates_src.config.schema.json_schema import params_schema
 from templates_src.docgen.params_reference import BEGIN, END, table, with_table
 
 PAGE = ROOT / "docs" / "params.md"

@@ -161,7 +161,7 @@ def properties(cfg, engine: str) -> dict[str, Any]:
     rendered by the project's renderer), each secret's Ref resolved to an ARN as CloudFormation
     would, the target and admin secret those of the stand-ins."""
     from templates_src.builders import names
-    from templates_src.config.provisioner_model import ProvisionerParams
+    from templates_src.config.schema.provisioner import ProvisionerParams
     from templates_src.facts.provisioner import AwsApiRoute
     from templates_src.builders.stack import build_template
 

@@ -106,6 +106,6 @@ def test_the_check_sees_a_backward_import(tmp_path: Path) -> None:
     """The walker resolves relative imports, so a config module importing a builder is caught."""
     module = tmp_path / "templates_src" / "config" / "probe.py"
     module.parent.mkdir(parents=True)
-    module.write_text("from ..builders import names\nfrom .model import EnvConfig\nfrom typing import TYPE_CHECKING\n"
+    module.write_text("from ..builders import names\nfrom .derive import resolve\nfrom typing import TYPE_CHECKING\n"
                       "if TYPE_CHECKING:\n    from ..render import files\n", encoding="utf-8")
-    assert imports(module, tmp_path) == [(1, "templates_src.builders.names"), (2, "templates_src.config.model")]
+    assert imports(module, tmp_path) == [(1, "templates_src.builders.names"), (2, "templates_src.config.derive")]

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from templates_src.config import yaml_compose, yaml_loader
-from templates_src.config.yaml_compose import fast_compose
-from templates_src.config.yaml_loader import parse
+from templates_src.config.reading import yaml_compose, yaml_loader
+from templates_src.config.reading.yaml_compose import fast_compose
+from templates_src.config.reading.yaml_loader import parse
 
 from conftest import EXAMPLES, ROOT, needs_tool
 

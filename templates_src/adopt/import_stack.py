@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..builders import names
-from ..config.model import EnvConfig
-from ..config.network_model import read_only_endpoint_name
+from ..config.schema.model import EnvConfig
+from ..config.schema.network import read_only_endpoint_name
 from ..impact.schemas import resource_schema
 from ..builders.stack import TEMPLATE_FORMAT_VERSION
 from .describe import Described

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from ..config.text_rules import printable
+from ..config.rules.text import printable
 
 EXIT_BAD_INPUT = 2
 F = TypeVar("F", bound=Callable[..., int])

@@ -19,7 +19,7 @@ from troposphere.sns import Topic
 from ..facts import aws as facts
 from ..facts import monitoring as m
 from ..facts.aws import EndpointTargetRole
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 from .common import tags
 from .kms import key_arn

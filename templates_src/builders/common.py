@@ -7,7 +7,7 @@ from typing import Any
 from troposphere import AWSHelperFn, Join, Select, Split, StackId, Sub, Tags
 
 from ..facts import aws as facts
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..facts.provisioner import LOG_GROUP_PREFIX as PROVISIONER_LOG_GROUP_PREFIX
 
 RETAIN, DELETE = "Retain", "Delete"

@@ -17,7 +17,7 @@ from troposphere.cloudwatch import Dashboard
 
 from ..facts import aws as facts
 from ..facts import monitoring as m
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 
 WIDTH, HEIGHT, COLUMNS = 8, 6, 3

@@ -21,8 +21,8 @@ from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRu
 from troposphere.rds import DBProxyEndpoint
 
 from ..facts import aws as facts
-from ..config.model import EnvConfig
-from ..config.network_model import StackEndpoint
+from ..config.schema.model import EnvConfig
+from ..config.schema.network import StackEndpoint
 from . import names
 from .common import listed, tags
 from .network import client_ingress, proxy_port, proxy_security_groups

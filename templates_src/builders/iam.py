@@ -9,7 +9,7 @@ from troposphere import AccountId, GetAtt, Ref, Select, Split, Sub
 from troposphere.iam import ManagedPolicy, Role
 
 from ..facts import aws as facts
-from ..config.model import EnvConfig, UserParams
+from ..config.schema.model import EnvConfig, UserParams
 from . import names
 from .common import tags
 from .kms import key_arn

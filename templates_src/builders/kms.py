@@ -10,7 +10,7 @@ from troposphere.kms import Alias, Key
 
 from ..facts import aws as facts
 from ..facts import monitoring as monitoring_facts
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 from .common import keep_on_delete, provisioner_log_group_name, tags, waiver_metadata
 

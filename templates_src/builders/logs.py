@@ -18,7 +18,7 @@ from troposphere.logs import LogGroup
 
 from ..facts import aws as facts
 from ..facts import provisioner as pfacts
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 from .common import RETAIN, keep_on_delete, tags, waiver_metadata
 from .kms import key_arn

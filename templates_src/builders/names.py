@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..config.network_model import StackEndpoint
+from ..config.schema.network import StackEndpoint
 from ..facts.naming import resource_name
 
 

@@ -15,7 +15,7 @@ from troposphere import GetAtt
 from troposphere.ec2 import SecurityGroup, SecurityGroupIngress, SecurityGroupRule
 
 from ..facts.aws import ENGINES, HTTPS_PORT, TargetConnectionNetworkType
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..facts.provisioner import AwsApiRoute
 from . import names
 from .common import tags, waiver_metadata

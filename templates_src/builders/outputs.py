@@ -6,8 +6,8 @@ from typing import Any
 
 from troposphere import Export, GetAtt, Output, Ref
 
-from ..config.model import EnvConfig
-from ..config.network_model import StackEndpoint
+from ..config.schema.model import EnvConfig
+from ..config.schema.network import StackEndpoint
 from .names import resource_name
 from . import names
 from .common import export_name

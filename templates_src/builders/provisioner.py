@@ -30,7 +30,7 @@ from troposphere.iam import ManagedPolicy, Role
 from ..facts import aws as facts
 from ..facts import provisioner as pfacts
 from ..facts.aws import EngineFamily
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..dbusers.grants import user_grants
 from ..facts.drivers import DEFAULT_DATABASE
 from ..dbusers.deploy_order import artifact_key

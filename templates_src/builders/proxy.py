@@ -9,7 +9,7 @@ from troposphere import Ref
 from troposphere.rds import AuthFormat, ConnectionPoolConfigurationInfoFormat, DBProxy, DBProxyTargetGroup
 
 from ..facts import aws as facts
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 from .common import listed, tags, waiver_metadata
 from .iam import proxy_role_arn

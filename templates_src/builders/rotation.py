@@ -11,7 +11,7 @@ from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import HostedRotationLambda, RotationRules, RotationSchedule, SecretTargetAttachment
 
 from ..facts import aws as facts
-from ..config.model import EnvConfig, UserParams
+from ..config.schema.model import EnvConfig, UserParams
 from . import names
 from .common import comma_joined
 from .kms import key_arn

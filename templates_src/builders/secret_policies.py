@@ -14,7 +14,7 @@ from awacs.aws import ArnNotEquals, Condition, Deny, PolicyDocument, Principal, 
 from troposphere import GetAtt, Ref
 from troposphere.secretsmanager import ResourcePolicy
 
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import names
 from .iam import proxy_role_arn
 

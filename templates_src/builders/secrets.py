@@ -7,7 +7,7 @@ import json
 from troposphere import Ref
 from troposphere.secretsmanager import GenerateSecretString, Secret
 
-from ..config.model import EnvConfig, UserParams
+from ..config.schema.model import EnvConfig, UserParams
 from . import names
 from .common import keep_on_delete, tags, waiver_metadata
 from .kms import key_arn

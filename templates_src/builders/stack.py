@@ -19,7 +19,7 @@ from ..facts import aws as facts
 from .common import EXAMPLE_MARK, METADATA_NAMESPACE
 from . import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, provisioner, proxy, rotation,
                        secret_policies, secrets, users_ready)
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
 

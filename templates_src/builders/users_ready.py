@@ -21,7 +21,7 @@ import hashlib
 from troposphere import Ref
 from troposphere.cloudformation import WaitCondition, WaitConditionHandle
 
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
 from . import names
 

@@ -1,4 +1,4 @@
-"""The config's cross-key rules (config/cross_key_rules.py) as CloudFormation Rules expressions.
+"""The config's cross-key rules (config/rules/cross_key.py) as CloudFormation Rules expressions.
 
 Each key becomes the parameter that carries it (``parameters``: a parameter names its key): a
 list key's slots, or a user key's parameter in each user slot. A key the product holds no
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.cross_key_rules import AllOf, AnyOf, AtMost, EachUser, ExactlyOne, Expr, Given, Is, Not, SomeUser
+from ..config.rules.cross_key import AllOf, AnyOf, AtMost, EachUser, ExactlyOne, Expr, Given, Is, Not, SomeUser
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, not_
 from .parameters import ALL

@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from ..config.key_paths import field_at
-from ..config.product_settings import ProductSettings
+from ..config.schema.key_paths import field_at
+from ..config.schema.product_settings import ProductSettings
 from ..facts import aws as facts
 from ..facts.provisioner import ARTIFACT_KEY_PREFIX
 from . import placeholders as ph

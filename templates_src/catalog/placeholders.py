@@ -18,10 +18,10 @@ from troposphere import Ref
 from ..facts.aws import EngineFamily, IamAuth
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from ..config.iam_model import IamParams
-from ..config.provisioner_model import ProvisionerParams
+from ..config.schema.iam import IamParams
+from ..config.schema.provisioner import ProvisionerParams
 from ..facts.provisioner import AwsApiRoute
-from ..config.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
+from ..config.schema.model import EnvConfig, MonitoringParams, NetworkParams, PoolParams, ProxyParams, SecretsParams, TargetParams, UserParams
 
 # Slots: enough for every example env (a fourth user slot would add 6.4 KB: its secret and twin,
 # Auth entry, policy entries, parameters, conditions and rules). They were chosen to fit the

@@ -18,8 +18,8 @@ from functools import cache
 from typing import Any
 
 from ..config import derive
-from ..config.key_paths import ITEM, field_at, type_at, value_at
-from ..config.model import EnvConfig, NetworkParams, ProxyParams, TargetParams, UserParams
+from ..config.schema.key_paths import ITEM, field_at, type_at, value_at
+from ..config.schema.model import EnvConfig, NetworkParams, ProxyParams, TargetParams, UserParams
 from ..facts.aws import EngineFamily
 
 BOOLEAN = ("true", "false")

@@ -17,14 +17,14 @@ from ..dbusers.deploy_order import artifact_key
 from ..facts.drivers import DEFAULT_DATABASE
 from ..facts.provisioner import AwsApiRoute
 from ..facts.sql import DEFAULT_SCHEMA
-from ..config.key_paths import ITEM, value_at
+from ..config.schema.key_paths import ITEM, value_at
 from .parameters import ALL, PRODUCT_ENGINES
 from .product_parameter import ProductParameter, cfn_text
 from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.errors import ParamsError
-from ..config.model import EnvConfig
-from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
+from ..config.schema.model import EnvConfig
+from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
 from . import placeholders as ph
 from .placeholders import slots
 

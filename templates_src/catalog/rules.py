@@ -1,7 +1,7 @@
 """Template Rules: the cross-parameter checks CloudFormation (and Service Catalog) runs at launch.
 
 The config's cross-key rules that Rules can state are stated from their data
-(config/cross_key_rules.py, through ``cross_key``); the rest here are the product's own (its
+(config/rules/cross_key.py, through ``cross_key``); the rest here are the product's own (its
 slots, the engine's facts). Rules compare parameters with values, and with each other, for
 equality only (Fn::Equals, Not, And, Or are used; Contains and EachMember... exist too, but AWS
 documents them only in long form and this YAML is written in short form). What the params
@@ -19,9 +19,9 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from ..config.cross_key_rules import RULES as CROSS_KEY_RULES
-from ..config.cross_key_rules import CrossKeyRule
-from ..config.product_settings import ProductSettings
+from ..config.rules.cross_key import RULES as CROSS_KEY_RULES
+from ..config.rules.cross_key import CrossKeyRule
+from ..config.schema.product_settings import ProductSettings
 from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref

@@ -19,7 +19,7 @@ from typing import Any
 from ..render import jinja_env
 from ..facts.aws import DatabaseEngine, EngineFamily
 from ..builders.provisioner import PASSWORD_FORMS
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..dbusers.grants import UserGrants
 from ..facts.sql import DEFAULT_SCHEMA, DISABLE_LOGIN, UserRole
 from ..dbusers.sql import DB_CLIENTS, sql_context

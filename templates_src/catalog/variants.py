@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..facts.aws import EndpointNetworkType, TargetConnectionNetworkType
 from . import conditions as C
 from . import placeholders as ph

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..facts.cloudformation import RETAIN_POLICIES
 from ..builders.outputs import client_policy_output_name, secret_output_name
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..builders.stack import build_template
 from . import provisioning, twins
 from .resolve import comparable, resolve

@@ -1,4 +1,4 @@
-"""The project's policies (``policy_rules``) as cfn-lint rules, one class per rule.
+"""The project's policies (``policies.rules``) as cfn-lint rules, one class per rule.
 
 cfn-lint loads this module as extra rules (``append_rules``; from a shell:
 ``cfn-lint --append-rules templates_src.checks.lint_rules generated/dev/rds-proxy.yaml``), so the

@@ -1,4 +1,10 @@
-"""Loading and validating params: files -> merged raw tree -> validated, resolved ``EnvConfig``."""
+"""Loading and validating params: files -> merged raw tree -> validated, resolved ``EnvConfig``.
+
+``reading`` turns files into a raw tree with line marks, ``schema`` declares every key, ``rules``
+validates, ``derive`` fills in the defaults that depend on other keys; ``budget`` and
+``stack_set_instances`` are facts of validated configs (what proxies may open together, a stack
+set's instances as environments). Nothing here imports a later stage.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,16 @@ from pathlib import Path
 
 from ..facts.aws import ENV_NAME_PATTERN
 from ..facts.paths import reserved_out_name
-from . import cross_env, derive, product_settings, rules, stack_set_rules
+from .rules import cross_env, env as rules, stack_set as stack_set_rules
+from . import derive
+from .schema import product_settings
 from .errors import KeyPath, ParamsError, ParamsErrors
-from .defaults import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
-from .merge import merge_documents
-from .model import EnvConfig
-from .product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
-from .validate import INVALID, Validator
-from .yaml_loader import Document, load
+from .reading.layers import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
+from .reading.merge import merge_documents
+from .schema.model import EnvConfig
+from .schema.product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
+from .rules.single_key import INVALID, Validator
+from .reading.yaml_loader import Document, load
 
 # Files of the params folder that are not environments but would be ignored if misnamed
 # (misnamed engine defaults, _defaults.mysql.yml, are reported by defaults.load_layers).

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..facts import connections as connection_facts
-from .model import EnvConfig
+from .schema.model import EnvConfig
 
 
 @dataclass(frozen=True)

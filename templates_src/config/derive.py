@@ -1,6 +1,6 @@
 """The defaults that depend on other keys (the ``derived`` notes in the schema), filled in once.
 
-``resolve`` runs after every rule passed (``rules``); what it returns is the config the builders,
+``resolve`` runs after every rule passed (``rules/``); what it returns is the config the builders,
 the guides and the products read, so none of them works out a default again. Facts that are
 asked of a config but never set by anyone (end-to-end IAM, the users who log in with IAM, ...)
 are properties of ``EnvConfig`` itself.
@@ -14,8 +14,8 @@ from ..facts import aws as facts
 from ..facts.aws import ENGINES
 from ..facts.provisioner import AwsApiRoute
 from ..facts.sql import DEFAULT_SCHEMA
-from .model import EndpointParams, EnvConfig, MonitoringParams, PoolParams
-from .provisioner_model import ProvisionerParams
+from .schema.model import EndpointParams, EnvConfig, MonitoringParams, PoolParams
+from .schema.provisioner import ProvisionerParams
 
 # A request that waits a tenth of the borrow timeout for a connection is well on its way to
 # failing with a timeout: that is when someone should look. Below 100 ms is noise.

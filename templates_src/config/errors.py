@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .text_rules import printable
+from .rules.text import printable
 
 def shown_file(name: str) -> str:
     """A file name for an error line: as is, or quoted with its unprintable characters escaped

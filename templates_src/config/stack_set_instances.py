@@ -1,7 +1,7 @@
 """A stack set's instances as environments.
 
 ``instance_configs`` moves the environment to each instance's region with that group's overrides:
-what a single-account environment deployed there would be. The rules (``stack_set_rules``) hold
+what a single-account environment deployed there would be. The rules (``rules.stack_set``) hold
 each one to every per-environment rule; the stack set's template and guide are made from them.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ..facts.stack_sets import RegionConcurrency
 from .errors import KeyPath
-from .model import EnvConfig
-from .stack_set_model import OVERRIDDEN_KEYS, StackInstancesParams
+from .schema.model import EnvConfig
+from .schema.stack_set import OVERRIDDEN_KEYS, StackInstancesParams
 
 # The longest an instance can wait for its database users (builders/users_ready.py), in minutes.
 UsersReadyMinutes = int

@@ -22,7 +22,7 @@ from ..builders.users_ready import users_ready_ids
 from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
 from ..provisioner.artifact import artifact_name
 from ..facts.provisioner import ARTIFACT_KEY_PREFIX
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 
 
 @dataclass(frozen=True)

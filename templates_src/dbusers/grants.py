@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..builders import names
 from ..facts.aws import EngineFamily
-from ..config.model import EnvConfig, UserParams
+from ..config.schema.model import EnvConfig, UserParams
 from ..facts.sql import NON_TABLE_PRIVILEGES, PASSWORD_PLACEHOLDER, ROLE_PRIVILEGES, GrantScope, UserRole
 
 

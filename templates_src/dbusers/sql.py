@@ -11,7 +11,7 @@ from typing import Any
 
 from ..render import jinja_env
 from ..facts.aws import DatabaseEngine, EngineFamily
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from .grants import PASSWORD_FILTERS, REDACT, SUBSTITUTE, migration_users, user_grants
 from .deploy_order import deploy_plan
 from ..facts.sql import MYSQL_IAM_PLUGIN, MYSQL_PASSWORD_PLUGINS, POSTGRES_IAM_ROLE

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_environments
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from .markers import between, show_or_write
 from ..builders.stack import build_template
 from ..impact.analysis import OUTPUT_TYPE, Action, analyse

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .markers import between, show_or_write
-from ..config.json_schema import params_schema
+from ..config.schema.json_schema import params_schema
 
 BEGIN = "<!-- begin: params reference (python -m templates_src.docgen.params_reference --write docs/params.md) -->"
 END = "<!-- end: params reference -->"

@@ -16,7 +16,7 @@ import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: jinja_env imports this module without the config package
-    from ..config.model import EnvConfig
+    from ..config.schema.model import EnvConfig
 
 DEFAULT_OUT = "generated"
 DEFAULT_PARAMS = "params"

@@ -1,6 +1,6 @@
 """AWS facts the database-users provisioner relies on: Lambda, the APIs it calls, how it reaches them.
 
-Data only; builders/provisioner.py and config/provisioner_rules.py read it.
+Data only; builders/provisioner.py and config/rules/provisioner.py read it.
 """
 
 from __future__ import annotations

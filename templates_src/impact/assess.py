@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from ..facts.hazards import REFUSED_BY_BUILD, Hazard
 from ..render.files import STACK_POLICY_DURING_UPDATE_FILE, STACK_POLICY_FILE, TEMPLATE_FILE
 from . import OUTPUT_TYPE

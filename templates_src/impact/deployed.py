@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..facts.paths import MARKER_FILE
-from ..config.safe_files import read_regular
+from ..config.reading.safe_files import read_regular
 
 _GIT_TIMEOUT = 60  # seconds for one git command
 _REGULAR_MODES = ("100644", "100755")

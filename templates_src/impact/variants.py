@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 
 from ..config import PARAMS_SUFFIX, ParamsErrors, load_environments
-from ..config.defaults import load_layers
-from ..config.merge import merge_documents
-from ..config.yaml_loader import load as load_document
-from ..config.model import EnvConfig, WaiverParams
-from ..config.validate import field_types, params_fields, unwrap_optional
+from ..config.reading.layers import load_layers
+from ..config.reading.merge import merge_documents
+from ..config.reading.yaml_loader import load as load_document
+from ..config.schema.model import EnvConfig, WaiverParams
+from ..config.rules.single_key import field_types, params_fields, unwrap_optional
 
 KeyPath = tuple[str, ...]  # "users[]" stands for the first user
 ITEM = "[]"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..config.safe_files import read_regular, unfollowed, walk
+from ..config.reading.safe_files import read_regular, unfollowed, walk
 from ..facts.paths import MARKER_FILE
 
 MARKER_TEXT = "This folder is written by rds-proxy-cfn; every build replaces it whole.\n"

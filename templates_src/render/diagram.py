@@ -15,8 +15,8 @@ import re
 from ..builders.alarms import creates_topic, specs
 from ..builders.dashboard import dashboard_name
 from ..builders.logs import log_group_name
-from ..config.model import EnvConfig
-from ..config.network_model import StackEndpoint
+from ..config.schema.model import EnvConfig
+from ..config.schema.network import StackEndpoint
 
 _SAFE = re.compile(r"[A-Za-z0-9 .,:/_+=@-]")
 

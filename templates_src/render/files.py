@@ -23,8 +23,8 @@ from ..facts.aws import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine,
 from ..builders.logs import log_group_name
 from ..builders.network import proxy_port
 from ..builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
-from ..config.json_schema import SCHEMA_FILE, params_schema
-from ..config.model import EnvConfig
+from ..config.schema.json_schema import SCHEMA_FILE, params_schema
+from ..config.schema.model import EnvConfig
 from ..dbusers.deploy_order import deploy_plan
 from ..facts.drivers import DEFAULT_DATABASE, DRIVERS
 from .escaping import comment_text

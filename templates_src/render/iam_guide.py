@@ -13,7 +13,7 @@ from ..facts import aws as facts
 from ..builders import names
 from ..builders.iam import proxy_role_statements, proxy_trust_policy
 from ..facts.partitions import region_partition
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 
 # CloudFormation tags every resource it creates that supports tags with aws:cloudformation:stack-name
 # ("Resource tag", CloudFormation User Guide), and GetSecretValue takes secretsmanager:ResourceTag/

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
-from ..config.safe_files import read_regular, walk
+from ..config.reading.safe_files import read_regular, walk
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 FORMAT = "build-cache-v1"

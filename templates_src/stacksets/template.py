@@ -16,8 +16,8 @@ from ..facts import aws as facts
 from ..facts import cloudformation
 from ..facts.stack_sets import CallAs, PermissionModel
 from ..catalog.provisioning import provisioning_values
-from ..config.model import EnvConfig
-from ..config.stack_set_model import StackInstancesParams
+from ..config.schema.model import EnvConfig
+from ..config.schema.stack_set import StackInstancesParams
 from ..config.stack_set_instances import Instance, instance_configs
 from ..builders.stack import TEMPLATE_FORMAT_VERSION
 

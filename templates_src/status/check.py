@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import budget
 from ..facts.aws import DefaultAuthScheme
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 from . import database, drift, health
 from .facts import AuthMode
 

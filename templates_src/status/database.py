@@ -19,7 +19,7 @@ from typing import Any
 
 from ..facts import connections as connection_facts
 from ..config.budget import Budget
-from ..config.model import EnvConfig
+from ..config.schema.model import EnvConfig
 
 _DIVISION = r"\{DBInstanceClassMemory/(\d+)\}"
 _FORMULAS = (re.compile(rf"^{_DIVISION}$"), re.compile(rf"^LEAST\({_DIVISION},(\d+)\)$"))

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from templates_src.config import load_environments
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 
 EXAMPLE_PARAMS = Path(__file__).resolve().parents[1] / "fixtures" / "params" / "examples"  # conftest.EXAMPLES
 ENV = "test"

@@ -24,7 +24,7 @@ from templates_src.builders.endpoints import build_endpoints
 from templates_src.builders.proxy import build_proxy
 from templates_src.catalog import provisioning
 from templates_src.config import ParamsErrors
-from templates_src.config.security_group_rules import OWN_RULES
+from templates_src.config.rules.security_groups import OWN_RULES
 from templates_src.render.diagram import mermaid
 from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import Action, analyse

@@ -11,10 +11,10 @@ import pytest
 from templates_src.catalog import cross_key, provisioning, rules as product_rules
 from templates_src.catalog import placeholders as ph
 from templates_src.catalog.resolve import Resolver
-from templates_src.config import cross_key_rules
-from templates_src.config.cross_key_rules import (RULES, AllOf, AnyOf, EachUser, ExactlyOne, Given, Is, Not, SomeUser,
+from templates_src.config.rules import cross_key as cross_key_rules
+from templates_src.config.rules.cross_key import (RULES, AllOf, AnyOf, EachUser, ExactlyOne, Given, Is, Not, SomeUser,
                                                   holds)
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 from templates_src.facts.aws import IamAuth
 
 from .helpers import WAIVED, dev, examples, product_body, variants

@@ -28,7 +28,7 @@ import pytest
 from templates_src.facts.aws import ENGINES
 from templates_src.catalog import placeholders, provisioning, verify
 from templates_src.catalog.resolve import Resolver
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 
 from builders.envs import END_TO_END_IAM, PROVISIONER, make_cfg
 

@@ -12,7 +12,7 @@ import pytest
 from builders.envs import POSTGRES, make_cfg
 from templates_src.catalog import parameters, placeholders as ph, product_parameter
 from templates_src.catalog.product_parameter import ProductParameter, cfn_text, optional, schema_choices
-from templates_src.config import key_paths
+from templates_src.config.schema import key_paths
 from templates_src.facts import aws as facts
 
 from .helpers import product_body

@@ -7,7 +7,7 @@ from typing import Any
 
 from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, ROTATION, merged
 from conftest import PARAMS
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 from templates_src.docgen.key_table import examples
 from templates_src.impact.template import Template
 from templates_src.impact.variants import KeyPath, key_paths, load_tree, variant

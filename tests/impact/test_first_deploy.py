@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_LINE, EXAMPLES, ROOT, Result, example_configs, owned_configs, run_build
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 from templates_src.facts.paths import MARKER_FILE
 from templates_src.output.emit import MARKER_TEXT
 from templates_src.facts.hazards import Hazard

@@ -31,7 +31,7 @@ import pytest
 
 from templates_src.facts import aws as facts
 from templates_src.facts import cloudformation
-from templates_src.config.model import EnvConfig
+from templates_src.config.schema.model import EnvConfig
 from templates_src.facts.hazards import Hazard
 from templates_src.impact.analysis import OUTPUT_TYPE, analyse, deletion_leftovers
 from templates_src.impact.assess import EnvImpact, refusals

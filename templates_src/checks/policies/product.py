@@ -6,7 +6,7 @@ it lets a launcher choose. ``RequireTLS`` may allow ``true`` only and every ``Us
 ``REQUIRED`` only, unless the template's own ``Metadata.RdsProxyCfn.Waivers`` records the
 portfolio owner's reason (``require_tls``, ``iam_auth``: ``params/_product.yaml``, written by
 ``catalog.product``). A template without those parameters (every env template) has nothing to
-judge. Guard form: ``policies/product.guard``; Guard's semantics as in ``policy_rules``
+judge. Guard form: ``policies/product.guard``; Guard's semantics as in ``rules``
 (a missing or empty AllowedValues is a violation: nothing shows the value is safe).
 """
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 
-from . import budget
-from ..facts.aws import MAX_CONNECTIONS_PERCENT_RANGE
-from .endpoint_rules import endpoint_names
-from .errors import KeyPath, ParamsError
-from .model import EnvConfig
-from .stack_set_instances import instance_configs
+from .. import budget
+from ...facts.aws import MAX_CONNECTIONS_PERCENT_RANGE
+from .endpoints import endpoint_names
+from ..errors import KeyPath, ParamsError
+from ..schema.model import EnvConfig
+from ..stack_set_instances import instance_configs
 
 Locate = Callable[[EnvConfig, KeyPath], tuple[str, int, int]]
 

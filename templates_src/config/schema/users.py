@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts.aws import ClientPasswordAuthType, IamAuth, RotationStrategy
-from ..facts.sql import UserRole
-from .model_keys import key
+from ...facts import aws as facts
+from ...facts.aws import ClientPasswordAuthType, IamAuth, RotationStrategy
+from ...facts.sql import UserRole
+from .keys import key
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..facts.aws import EngineFamily
-from .errors import ParamsError
+from ...facts.aws import EngineFamily
+from ..errors import ParamsError
 from .merge import merge_documents
 from .yaml_loader import Document, load
 

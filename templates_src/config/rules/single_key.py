@@ -2,7 +2,7 @@
 
 Generic: types, required keys, unknown keys (with "did you mean"), ranges, choices, patterns,
 lengths and uniqueness all come from the field metadata. Rules that relate two keys live in
-``rules``. Every problem is collected; nothing stops at the first.
+``rules/``. Every problem is collected; nothing stops at the first.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from .errors import KeyPath, ParamsError
-from .text_rules import text_problem
-from .yaml_loader import REPORTED
+from ..errors import KeyPath, ParamsError
+from .text import text_problem
+from ..reading.yaml_loader import REPORTED
 
 Locate = Callable[[KeyPath], tuple[str, int, int]]
 

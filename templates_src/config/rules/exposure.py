@@ -1,7 +1,7 @@
 """Rules against params written to do harm: privileged usernames, the internet let in by
 halves (on the proxy or an endpoint), regions the linter cannot check, more tags than AWS takes.
 
-Same shape as ``rules``: each rule is ``(config, report)``, run after the single-key checks.
+Same shape as ``env``: each rule is ``(config, report)``, run after the single-key checks.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from ..facts import aws as facts
-from ..facts.sql import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
+from ...facts import aws as facts
+from ...facts.sql import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
 from .cidrs import whole_internet
-from .errors import KeyPath
-from .model import EnvConfig
-from .validate import suggest
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
+from .single_key import suggest
 
 Report = Callable[[KeyPath, str], None]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts import provisioner as pfacts
-from ..facts.provisioner import AwsApiRoute
-from .model_keys import key
+from ...facts import aws as facts
+from ...facts import provisioner as pfacts
+from ...facts.provisioner import AwsApiRoute
+from .keys import key
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts import monitoring as monitoring_facts
-from ..facts.aws import DefaultAuthScheme, EngineFamily, IamAuth
-from ..facts.hazards import AcceptedHazard
-from ..facts.provisioner import AwsApiRoute
-from .model_keys import internal, key
-from .iam_model import IamParams
-from .provisioner_model import ProvisionerParams
-from .stack_set_model import StackSetParams
-from .database_model import PoolParams, TargetParams
-from .network_model import EndpointParams, NetworkParams, StackEndpoint
-from .users_model import SecretsParams, UserParams
+from ...facts import aws as facts
+from ...facts import monitoring as monitoring_facts
+from ...facts.aws import DefaultAuthScheme, EngineFamily, IamAuth
+from ...facts.hazards import AcceptedHazard
+from ...facts.provisioner import AwsApiRoute
+from .keys import internal, key
+from .iam import IamParams
+from .provisioner import ProvisionerParams
+from .stack_set import StackSetParams
+from .database import PoolParams, TargetParams
+from .network import EndpointParams, NetworkParams, StackEndpoint
+from .users import SecretsParams, UserParams
 
 
 @dataclass(frozen=True)

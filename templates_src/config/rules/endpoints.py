@@ -4,7 +4,7 @@ Each endpoint is an AWS::RDS::DBProxyEndpoint with a security group of its own i
 RDS refuses at create time is refused here first: READ_ONLY without an Aurora cluster and any
 READ_ONLY on SQL Server (RDS API CreateDBProxyEndpoint, TargetRole), more than 20 endpoints per
 proxy (RDS User Guide, "Limitations for proxy endpoints"), and a name another endpoint or proxy
-of the region already has (names are unique per account and region). Same shape as ``rules``:
+of the region already has (names are unique per account and region). Same shape as ``env``:
 ``(config, report)``, run after the single-key checks, on the unresolved config.
 """
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts import aws as facts
-from ..facts.aws import EndpointTargetRole, EngineFamily
+from ...facts import aws as facts
+from ...facts.aws import EndpointTargetRole, EngineFamily
 from .cidrs import cidr_problem
-from .errors import KeyPath, format_path
-from .model import EnvConfig
-from .network_model import read_only_endpoint_name
-from .network_rules import client_range_problem
+from ..errors import KeyPath, format_path
+from ..schema.model import EnvConfig
+from ..schema.network import read_only_endpoint_name
+from .network import client_range_problem
 
 Report = Callable[[KeyPath, str], None]
 

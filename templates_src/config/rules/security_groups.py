@@ -5,16 +5,16 @@ the built group; with ``network.create_security_group: false`` they are its only
 stack builds none. The built group is where this tool writes who may connect (client groups and
 ranges) and where the proxy may go (the database's group or range, with the ingress rule on the
 database's group): without it those keys would configure nothing, so they are refused rather than
-silently ignored. Same shape as ``rules``: each rule is ``(config, report)``.
+silently ignored. Same shape as ``env``: each rule is ``(config, report)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts import aws as facts
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts import aws as facts
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 

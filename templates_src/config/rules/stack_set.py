@@ -11,14 +11,14 @@ import math
 import re
 from collections.abc import Callable
 
-from ..facts import stack_sets as stack_set_facts
-from ..facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
-from ..facts.provisioner import SERVICE_TIMEOUT_SECONDS
-from ..facts.stack_sets import AccountFilterType, CallAs, PermissionModel
-from .errors import KeyPath
-from .model import EnvConfig
-from .stack_set_instances import Instance, instance_configs, operation_minutes, targets
-from .stack_set_model import OVERRIDDEN_KEYS, StackInstancesParams
+from ...facts import stack_sets as stack_set_facts
+from ...facts.cloudformation import USERS_READY_TIMEOUT_SECONDS
+from ...facts.provisioner import SERVICE_TIMEOUT_SECONDS
+from ...facts.stack_sets import AccountFilterType, CallAs, PermissionModel
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
+from ..stack_set_instances import Instance, instance_configs, operation_minutes, targets
+from ..schema.stack_set import OVERRIDDEN_KEYS, StackInstancesParams
 
 Report = Callable[[KeyPath, str], None]
 
@@ -42,7 +42,7 @@ def _relocated(instance: Instance, report: Report) -> Report:
 
 
 def check(cfg: EnvConfig, report: Report, env_rules: Callable[[EnvConfig, Report], None] | None) -> None:
-    """The stack set's rules, and ``env_rules`` (rules.check; None: not) on every instance."""
+    """The stack set's rules, and ``env_rules`` (env.check; None: not) on every instance."""
     stack_set = cfg.stack_set
     if stack_set is None:
         return

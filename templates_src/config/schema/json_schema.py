@@ -12,9 +12,9 @@ import enum
 import typing
 from typing import Any
 
-from .. import __version__
+from ... import __version__
 from .model import EnvConfig
-from .validate import field_types, unwrap_optional, params_fields
+from ..rules.single_key import field_types, unwrap_optional, params_fields
 
 SCHEMA_FILE = "params.schema.json"
 _ITEM_CONSTRAINTS = ("pattern", "max_length", "choices", "minimum", "maximum")

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..facts.aws import IamAuth
-from .errors import KeyPath
-from .key_paths import ITEM, inherited_from, value_at
-from .model import EnvConfig, UserParams
+from ...facts.aws import IamAuth
+from ..errors import KeyPath
+from ..schema.key_paths import ITEM, inherited_from, value_at
+from ..schema.model import EnvConfig, UserParams
 
 Report = Callable[[KeyPath, str], None]
 

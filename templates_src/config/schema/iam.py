@@ -1,13 +1,13 @@
 """The ``iam:`` section of a params file: what enterprises require of the roles, the key and the
 secrets a stack makes (permissions boundary, role path, an existing proxy role, named key
-administrators, who may read the generated secrets). iam_rules.py relates these keys to the rest."""
+administrators, who may read the generated secrets). config/rules/iam.py relates these keys to the rest."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from .model_keys import key
+from ...facts import aws as facts
+from .keys import key
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""Rules of the ``iam:`` section (iam_model.py) that relate it to the rest of the params."""
+"""Rules of the ``iam:`` section (schema/iam.py) that relate it to the rest of the params."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts.partitions import region_partition
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts.partitions import region_partition
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 

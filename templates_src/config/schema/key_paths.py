@@ -1,7 +1,7 @@
 """A params key by its path: the schema field that declares it, and a config's value for it.
 
 A path names keys from the top, dot-separated: ``pool.init_query``; ``users[].role`` is the
-``role`` of an item of ``users``. The cross-key rules stated as data (``cross_key_rules``) and
+``role`` of an item of ``users``. The cross-key rules stated as data (``rules.cross_key``) and
 the Service Catalog product's parameters (catalog/parameters.py) name keys this way.
 """
 
@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from .model import EnvConfig
-from .validate import field_types, params_fields, unwrap_optional
+from ..rules.single_key import field_types, params_fields, unwrap_optional
 
 ITEM = "[]"  # after a list key's name: one of its items
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import KeyPath
+from ..errors import KeyPath
 from .yaml_loader import Document, Mark
 
 # The merge rules, as data: how a value in the environment file combines with the default.

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts import connections as connection_facts
-from ..facts.aws import DatabaseEngine, SessionPinningFilter
-from ..facts.sql import SQL_IDENTIFIER_PATTERN
-from .model_keys import INSTANCE_CLASS_PATTERN, key
+from ...facts import aws as facts
+from ...facts import connections as connection_facts
+from ...facts.aws import DatabaseEngine, SessionPinningFilter
+from ...facts.sql import SQL_IDENTIFIER_PATTERN
+from .keys import INSTANCE_CLASS_PATTERN, key
 
 
 @dataclass(frozen=True)

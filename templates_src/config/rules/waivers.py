@@ -3,18 +3,18 @@
 Each weakening names its waiver key (``waivers.<key>``); the builders write the reason into the
 weakened resource's Metadata (builders/common.py), where the project's policies, Guard's
 ``SuppressedRules`` and checkov's ``skip`` read it. A weakening without its waiver, or a waiver
-with nothing to waive, is refused. Same shape as ``rules``: ``(config, report)``.
+with nothing to waive, is refused. Same shape as ``env``: ``(config, report)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts import aws as facts
-from ..facts.aws import ENGINES, IamAuth
-from .errors import KeyPath
-from .model import EnvConfig
-from .text_rules import MIN_REASON_WORDS, is_reason
+from ...facts import aws as facts
+from ...facts.aws import ENGINES, IamAuth
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
+from .text import MIN_REASON_WORDS, is_reason
 
 Report = Callable[[KeyPath, str], None]
 

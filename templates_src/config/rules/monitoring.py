@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts import connections as connection_facts
-from .errors import KeyPath
-from .model import EnvConfig
-from .validate import suggest
+from ...facts import connections as connection_facts
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
+from .single_key import suggest
 
 Report = Callable[[KeyPath, str], None]
 

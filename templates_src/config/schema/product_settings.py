@@ -7,8 +7,8 @@ the portfolio widens a parameter only by building a product that allows it, with
 ``waivers`` (the same words as an env's waivers), which the product records in its Metadata and in
 the parameter's description, where a reviewer of the product's diff sees it.
 
-Shape as the env model: frozen dataclasses declared with ``model_keys.key`` (so unknown keys,
-types and lengths come from ``validate``), and a rule pass (``check``) for what relates keys.
+Shape as the env model: frozen dataclasses declared with ``keys.key`` (so unknown keys,
+types and lengths come from ``rules.single_key``), and a rule pass (``check``) for what relates keys.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from ..facts import provisioner as pfacts
-from ..facts.aws import IamAuth
-from .errors import KeyPath
+from ...facts import provisioner as pfacts
+from ...facts.aws import IamAuth
+from ..errors import KeyPath
 from .model import EnvConfig
-from .model_keys import key
-from .text_rules import MIN_REASON_WORDS, is_reason
-from .waiver_rules import MIN_WAIVER_REASON, Report
+from .keys import key
+from ..rules.text import MIN_REASON_WORDS, is_reason
+from ..rules.waivers import MIN_WAIVER_REASON, Report
 
 PRODUCT_SETTINGS_FILE = "_product.yaml"
 REASON_MAX_LENGTH = 500  # as an env's waiver reasons (model.WaiverParams)

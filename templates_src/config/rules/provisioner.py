@@ -1,13 +1,13 @@
-"""Rules of the ``provisioner:`` section (provisioner_model.py) that relate it to the rest of the params."""
+"""Rules of the ``provisioner:`` section (schema/provisioner.py) that relate it to the rest of the params."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..facts.aws import EngineFamily
-from ..facts.provisioner import AwsApiRoute
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts.aws import EngineFamily
+from ...facts.provisioner import AwsApiRoute
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 

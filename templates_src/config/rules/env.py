@@ -1,4 +1,4 @@
-"""Rules that relate two or more keys.
+"""Rules that relate two or more keys: those of no one section here, and every rule in one list.
 
 Each rule is a small function ``(config, report)`` listed in ``RULES``, run on the config before
 ``derive.resolve`` fills in the derived defaults. The single-key checks (types, ranges, patterns)
@@ -12,19 +12,27 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from ..facts import aws as facts
-from ..facts.aws import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
-from ..facts.paths import reserved_out_name
-from ..facts.naming import resource_name
-from ..facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts import aws as facts
+from ...facts.aws import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
+from ...facts.paths import reserved_out_name
+from ...facts.naming import resource_name
+from ...facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 from .cidrs import cidr_problem
-from . import (cross_key_rules, endpoint_rules, exposure_rules, iam_rules, monitoring_rules, network_rules,
-               provisioner_rules, waiver_rules)
-from .auth_rules import auth_scheme_ok
-from .validate import suggest
-from . import security_group_rules
+from . import (
+    cross_key as cross_key_rules,
+    endpoints as endpoint_rules,
+    exposure as exposure_rules,
+    iam as iam_rules,
+    monitoring as monitoring_rules,
+    network as network_rules,
+    provisioner as provisioner_rules,
+    waivers as waiver_rules,
+)
+from .auth import auth_scheme_ok
+from .single_key import suggest
+from . import security_groups as security_group_rules
 
 Report = Callable[[KeyPath, str], None]
 

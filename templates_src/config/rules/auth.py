@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..facts import aws as facts
-from ..facts.aws import ENGINES, IamAuth
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts import aws as facts
+from ...facts.aws import ENGINES, IamAuth
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 

@@ -19,7 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .safe_files import NotRegular, read_regular
-from .errors import KeyPath, ParamsError
+from ..errors import KeyPath, ParamsError
 from .yaml_compose import fast_compose
 
 MAX_FILE_BYTES = 1_000_000  # a real params file is a few kilobytes

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts.aws import EndpointNetworkType, EndpointTargetRole, TargetConnectionNetworkType
-from .model_keys import key
+from ...facts import aws as facts
+from ...facts.aws import EndpointNetworkType, EndpointTargetRole, TargetConnectionNetworkType
+from .keys import key
 
 
 @dataclass(frozen=True)

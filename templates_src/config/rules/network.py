@@ -7,7 +7,7 @@ use, and hides the mistake until the first connection fails. The prerequisites p
 show (IPv6 CIDR blocks on the VPC and subnets, a database in dual-stack mode) are listed in
 DEPLOY.md instead.
 
-Same shape as ``rules``: each rule is ``(config, report)``, run after the single-key checks.
+Same shape as ``env``: each rule is ``(config, report)``, run after the single-key checks.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from ..facts.aws import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION, EndpointNetworkType
-from .errors import KeyPath
-from .model import EnvConfig
+from ...facts.aws import ENDPOINT_IP_VERSIONS, TARGET_IP_VERSION, EndpointNetworkType
+from ..errors import KeyPath
+from ..schema.model import EnvConfig
 
 Report = Callable[[KeyPath, str], None]
 
 
 def _version(cidr: str) -> int | None:
-    """The IP version of a well-formed range other than /0 (None: ``rules`` reports the range)."""
+    """The IP version of a well-formed range other than /0 (None: ``env`` reports the range)."""
     try:
         network = ipaddress.ip_network(cidr)
     except ValueError:

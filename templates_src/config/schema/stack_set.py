@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import aws as facts
-from ..facts import stack_sets as stack_set_facts
-from ..facts import provisioner as pfacts
-from ..facts.stack_sets import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
-from .model_keys import key
+from ...facts import aws as facts
+from ...facts import stack_sets as stack_set_facts
+from ...facts import provisioner as pfacts
+from ...facts.stack_sets import AccountFilterType, CallAs, PermissionModel, RegionConcurrency
+from .keys import key
 
 
 @dataclass(frozen=True)

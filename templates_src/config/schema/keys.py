@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..facts import aws as facts
-from ..facts import stack_sets as stack_set_facts
-from ..facts import monitoring as monitoring_facts
-from ..facts import provisioner as provisioner_facts
-from ..facts.sql import SQL_IDENTIFIER_PATTERN
+from ...facts import aws as facts
+from ...facts import stack_sets as stack_set_facts
+from ...facts import monitoring as monitoring_facts
+from ...facts import provisioner as provisioner_facts
+from ...facts.sql import SQL_IDENTIFIER_PATTERN
 
 _REQUIRED = dataclasses.MISSING
 INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
