@@ -25,7 +25,7 @@ from ..config.schema.model import EnvConfig
 from ..config.schema.network import StackEndpoint
 from . import names
 from .common import listed, tags
-from .network import client_ingress, proxy_port, proxy_security_groups
+from .security_groups import client_ingress, proxy_port, proxy_security_groups
 from .proxy import network_types
 
 EndpointResource = DBProxyEndpoint | SecurityGroup | SecurityGroupIngress

@@ -13,7 +13,7 @@ from . import names
 from .common import export_name
 from .iam import proxy_resource_id
 from .kms import key_arn
-from .network import proxy_port
+from .security_groups import proxy_port
 from .secrets import secret_arn
 
 

@@ -14,7 +14,7 @@ from . import names
 from .common import listed, tags, waiver_metadata
 from .iam import proxy_role_arn
 from .logs import log_group_id
-from .network import proxy_security_groups
+from .security_groups import proxy_security_groups
 from .secrets import secret_arn
 from .users_ready import waits_for_users
 

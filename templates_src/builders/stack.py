@@ -17,8 +17,8 @@ from troposphere import Template
 from .. import __version__
 from ..facts import aws as facts
 from .common import EXAMPLE_MARK, METADATA_NAMESPACE
-from . import (alarms, dashboard, endpoints, iam, kms, logs, network, outputs, provisioner, proxy, rotation,
-                       secret_policies, secrets, users_ready)
+from . import (alarms, dashboard, endpoints, iam, kms, logs, outputs, provisioner, proxy, rotation, secret_policies,
+               secrets, security_groups, users_ready)
 from ..config.schema.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -42,8 +42,8 @@ def build_template(cfg: EnvConfig) -> Template:
         *secrets.build_secrets(cfg),
         *secret_policies.build_secret_policies(cfg),
         *users_ready.build_users_ready(cfg),
-        *network.build_network(cfg),
-        *network.build_provisioner_network(cfg),
+        *security_groups.build_proxy_groups(cfg),
+        *security_groups.build_provisioner_groups(cfg),
         *provisioner.build_provisioner(cfg),
         *iam.build_proxy_role(cfg),
         logs.build_log_group(cfg),
@@ -51,7 +51,7 @@ def build_template(cfg: EnvConfig) -> Template:
         proxy.build_target_group(cfg),
         *endpoints.build_endpoints(cfg),
         *iam.build_client_policies(cfg),
-        *network.build_rotation_network(cfg),
+        *security_groups.build_rotation_groups(cfg),
         *rotation.build_rotation(cfg),
         *alarms.build_topic(cfg),
         *alarms.build_alarms(cfg),

@@ -21,7 +21,7 @@ from ..facts import paths
 from ..builders import alarms, dashboard
 from ..facts.aws import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
 from ..builders.logs import log_group_name
-from ..builders.network import proxy_port
+from ..builders.security_groups import proxy_port
 from ..builders.outputs import endpoint_output_name, client_policy_output_name, secret_output_name
 from ..config.schema.json_schema import SCHEMA_FILE, params_schema
 from ..config.schema.model import EnvConfig

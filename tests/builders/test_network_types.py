@@ -12,7 +12,7 @@ from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, ROTATION, make_cfg, pro
 from templates_src.checks import lint as checks
 from templates_src.render import files as render
 from templates_src.builders import names
-from templates_src.builders.network import build_network, build_rotation_network
+from templates_src.builders.security_groups import build_proxy_groups, build_rotation_groups
 from templates_src.builders.endpoints import build_endpoints
 from templates_src.builders.proxy import build_proxy
 from templates_src.config import ParamsErrors
@@ -56,7 +56,7 @@ def test_dual_stack_and_an_ipv6_target_are_on_the_proxy_and_its_read_only_endpoi
 ])
 def test_client_ranges_of_the_endpoints_versions_are_let_in(endpoint: str, cidrs: list[str]) -> None:
     cfg = make_cfg({"network": {"endpoint_network_type": endpoint, "allowed_cidrs": cidrs}})
-    rules = [props(r) for r in build_network(cfg) if r.title != names.SECURITY_GROUP]
+    rules = [props(r) for r in build_proxy_groups(cfg) if r.title != names.SECURITY_GROUP]
     assert sorted(r.get("CidrIp") or r.get("CidrIpv6") for r in rules if "SourceSecurityGroupId" not in r) == \
         sorted(cidrs)
 
@@ -87,7 +87,7 @@ def test_a_database_range_of_the_other_version_is_refused(target: str, cidr: str
 
 def test_an_ipv6_database_range_with_an_ipv6_target_is_the_proxy_egress() -> None:
     cfg = make_cfg(IPV6_TARGET, {"network": {"database_security_group_id": None, "database_cidr": "2001:db8:ff00::/56"}})
-    [egress] = props(build_network(cfg)[0])["SecurityGroupEgress"]
+    [egress] = props(build_proxy_groups(cfg)[0])["SecurityGroupEgress"]
     assert egress["CidrIpv6"] == "2001:db8:ff00::/56" and "CidrIp" not in egress
 
 
@@ -95,9 +95,9 @@ def test_egress_to_any_database_address_follows_the_target_connection() -> None:
     # With world_egress waived, "any address" is of the version the proxy uses; the rotation
     # functions (Lambda, IPv4) keep IPv4.
     cfg = make_cfg(ANY_DATABASE_ADDRESS, IPV6_TARGET, ROTATION)
-    [proxy_egress] = props(build_network(cfg)[0])["SecurityGroupEgress"]
+    [proxy_egress] = props(build_proxy_groups(cfg)[0])["SecurityGroupEgress"]
     assert proxy_egress["CidrIpv6"] == "::/0" and "CidrIp" not in proxy_egress
-    rotation_group = next(r for r in build_rotation_network(cfg) if r.title == names.ROTATION_SECURITY_GROUP)
+    rotation_group = next(r for r in build_rotation_groups(cfg) if r.title == names.ROTATION_SECURITY_GROUP)
     database_rule = props(rotation_group)["SecurityGroupEgress"][0]
     assert database_rule["CidrIp"] == "0.0.0.0/0"
     # The ::/0 rule is what the world_egress waiver allows: the project's policies and cfn-lint

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src.builders import network, rotation
+from templates_src.builders import rotation, security_groups
 from templates_src.config import ParamsErrors
 from templates_src.builders.stack import build_template
 
@@ -22,7 +22,7 @@ def test_no_rotation_by_default():
     template = build_template(make_cfg()).to_dict()
     assert "Transform" not in template
     assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::SecretsManager::R")]
-    assert rotation.build_rotation(make_cfg()) == [] and network.build_rotation_network(make_cfg()) == []
+    assert rotation.build_rotation(make_cfg()) == [] and security_groups.build_rotation_groups(make_cfg()) == []
 
 
 def test_single_user_rotation_of_each_generated_secret():

@@ -19,7 +19,7 @@ from templates_src import __version__, catalog
 from templates_src.checks import lint as checks
 from templates_src.render import files as render
 from templates_src.builders import names, outputs
-from templates_src.builders.network import build_network, build_rotation_network
+from templates_src.builders.security_groups import build_proxy_groups, build_rotation_groups
 from templates_src.builders.endpoints import build_endpoints
 from templates_src.builders.proxy import build_proxy
 from templates_src.catalog import provisioning
@@ -66,7 +66,7 @@ def test_given_groups_follow_the_built_one_in_params_order(given: list[str]) -> 
 
 def test_beside_the_built_group_the_network_and_its_rules_are_unchanged() -> None:
     def shape(*overrides: dict[str, Any]) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in build_network(make_cfg(*overrides))]
+        return [r.to_dict() for r in build_proxy_groups(make_cfg(*overrides))]
     assert shape(EXTRA_GROUPS) == shape()
     assert names.SECURITY_GROUP in _types(EXTRA_GROUPS)
 
@@ -89,7 +89,7 @@ def test_instead_the_proxy_has_exactly_the_given_groups_and_the_stack_builds_non
     assert _groups(ONLY_GIVEN_GROUPS) == [AUDIT_SG, SHARED_SG]
     types = _types(ONLY_GIVEN_GROUPS)
     assert not {t for t in types.values() if t.startswith("AWS::EC2::")}, types
-    assert build_network(make_cfg(ONLY_GIVEN_GROUPS)) == []
+    assert build_proxy_groups(make_cfg(ONLY_GIVEN_GROUPS)) == []
 
 
 @pytest.mark.parametrize("overrides, expected", [
@@ -141,7 +141,7 @@ def test_instead_with_rotation_the_database_group_serves_the_rotation_functions(
     # The rotation functions' own group is built either way; the database's group is its egress
     # destination and gets a rule from that group, never from a proxy group.
     cfg = make_cfg(ONLY_GIVEN_GROUPS, ROTATION, {"network": {"database_security_group_id": DB_SG}})
-    rotation = {r.title: r.to_dict() for r in build_rotation_network(cfg)}
+    rotation = {r.title: r.to_dict() for r in build_rotation_groups(cfg)}
     egress = rotation[names.ROTATION_SECURITY_GROUP]["Properties"]["SecurityGroupEgress"]
     assert egress[0]["DestinationSecurityGroupId"] == DB_SG
     assert egress[1]["DestinationSecurityGroupId"] == ENDPOINT_SG
@@ -157,7 +157,7 @@ def test_instead_with_rotation_and_no_database_destination_the_rotation_egress_n
                        "functions' egress would allow the database port to every address (0.0.0.0/0); add "
                        "waivers.world_egress: <the reason> to allow it")]
     waived = make_cfg(ONLY_GIVEN_GROUPS, ROTATION, {"waivers": {"world_egress": "database range not fixed (TICKET-9)"}})
-    group = next(r for r in build_rotation_network(waived) if r.title == names.ROTATION_SECURITY_GROUP).to_dict()
+    group = next(r for r in build_rotation_groups(waived) if r.title == names.ROTATION_SECURITY_GROUP).to_dict()
     assert group["Metadata"]["RdsProxyCfn"]["Waivers"]["no_world_open_egress"] == "database range not fixed (TICKET-9)"
 
 

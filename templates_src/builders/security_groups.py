@@ -1,4 +1,4 @@
-"""Every security group and rule: the proxy's, the rotation functions' when rotation is on, and the
+"""Every security group and rule the stack makes: the proxy's, the rotation functions' when rotation is on, and the
 database-users provisioner's.
 
 Each rule is a separate described resource.
@@ -31,7 +31,7 @@ def proxy_port(cfg: EnvConfig) -> int:
     return ENGINES[cfg.engine_family].port
 
 
-NetworkResource = SecurityGroup | SecurityGroupIngress
+SecurityGroupResource = SecurityGroup | SecurityGroupIngress
 
 
 def _locked_down_group(cfg: EnvConfig, title: str, description: str, name: str,
@@ -57,7 +57,7 @@ def proxy_security_groups(cfg: EnvConfig) -> list[GetAtt | str]:
     return [*built, *cfg.network.proxy_security_group_ids]
 
 
-def build_network(cfg: EnvConfig) -> list[NetworkResource]:
+def build_proxy_groups(cfg: EnvConfig) -> list[SecurityGroupResource]:
     if not cfg.network.create_security_group:
         # The proxy has only the given groups, whose own rules decide who may connect and where it
         # may go; the database's group gets no rule from this stack (DEPLOY.md says so).
@@ -73,7 +73,7 @@ def build_network(cfg: EnvConfig) -> list[NetworkResource]:
             *_database_ingress(cfg, names.SECURITY_GROUP, names.DATABASE_INGRESS, f"RDS Proxy {cfg.proxy.name}")]
 
 
-def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
+def build_rotation_groups(cfg: EnvConfig) -> list[SecurityGroupResource]:
     """The rotation functions' group: to the database, and HTTPS to the Secrets Manager API."""
     if cfg.secrets.rotation_days is None:
         return []
@@ -101,7 +101,7 @@ def build_rotation_network(cfg: EnvConfig) -> list[NetworkResource]:
                                       f"Secret rotation of RDS Proxy {cfg.proxy.name}"), *endpoint_ingress]
 
 
-def build_provisioner_network(cfg: EnvConfig) -> list[NetworkResource]:
+def build_provisioner_groups(cfg: EnvConfig) -> list[SecurityGroupResource]:
     """The provisioner function's group: to the database, and HTTPS to Secrets Manager, the RDS API
     and S3 (the custom resource's response URL): the VPC's endpoints, or any address through a NAT
     gateway (waivers.world_egress)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from templates_src.builders import network
+from templates_src.builders import security_groups
 
 from .envs import (ANY_DATABASE_ADDRESS, CLIENT_SG, DB_SG, OTHER_CLIENT_SG, POSTGRES, SQLSERVER, VPC, by_title, get_att,
                    make_cfg, props, ref)
@@ -15,7 +15,7 @@ PROXY_GROUP_ID = get_att("ProxySecurityGroup", "GroupId")
 
 
 def _rules(*overrides):
-    return by_title(network.build_network(make_cfg(*overrides)))
+    return by_title(security_groups.build_proxy_groups(make_cfg(*overrides)))
 
 
 def _of_type(resources, kind):
@@ -61,8 +61,8 @@ def test_egress_to_any_address_records_its_waiver_where_guard_and_the_policies_r
 ])
 def test_client_ingress_uses_the_engine_port_whatever_the_database_port(engine, database_port, listen_port):
     cfg = make_cfg(engine, {"target": {"port": database_port}})
-    assert network.proxy_port(cfg) == listen_port
-    ingress = _client_ingress(by_title(network.build_network(cfg)))
+    assert security_groups.proxy_port(cfg) == listen_port
+    ingress = _client_ingress(by_title(security_groups.build_proxy_groups(cfg)))
     assert ingress == {"ProxyIngressFromSg0a1b2c3d4e5f60733": {
         "GroupId": PROXY_GROUP_ID, "IpProtocol": "tcp", "FromPort": listen_port, "ToPort": listen_port,
         "SourceSecurityGroupId": CLIENT_SG, "Description": f"Clients in {CLIENT_SG} to the proxy",
@@ -96,7 +96,7 @@ def test_one_ingress_rule_per_cidr(cidr, title, family, other):
 def test_cidrs_only_without_client_groups():
     cfg = make_cfg({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.0.0.0/8", "fd00::/8"],
                                 "endpoint_network_type": "DUAL"}})
-    ingress = _client_ingress(by_title(network.build_network(cfg)))
+    ingress = _client_ingress(by_title(security_groups.build_proxy_groups(cfg)))
     assert sorted(ingress) == ["ProxyIngressFromCidr10D0D0D0P8", "ProxyIngressFromCidrfd00CCP8"]
 
 
