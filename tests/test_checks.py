@@ -106,8 +106,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeLinter:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> checks.LintCache:
-    return checks.LintCache(tmp_path / "cache")
+def cache(tmp_path: Path) -> lint_cache.LintCache:
+    return lint_cache.LintCache(tmp_path / "cache")
 
 
 def run(jobs, cache, options=checks.LintOptions()) -> list[checks.LintResult]:
@@ -117,7 +117,7 @@ def run(jobs, cache, options=checks.LintOptions()) -> list[checks.LintResult]:
     return session.finish()
 
 
-def test_the_cache_returns_the_cached_results(fake: FakeLinter, cache: checks.LintCache) -> None:
+def test_the_cache_returns_the_cached_results(fake: FakeLinter, cache: lint_cache.LintCache) -> None:
     jobs = [job("a: 1\n"), job("b: BAD\n", file="out/prod/rds-proxy.yaml")]
     first = run(jobs, cache)
     assert len(fake.calls) == 2 and not any(r.cached for r in first)
@@ -132,14 +132,14 @@ def test_the_cache_returns_the_cached_results(fake: FakeLinter, cache: checks.Li
         checks.Finding("elsewhere/prod/rds-proxy.yaml", 7, "E3030", "error", "planted"),)
 
 
-def _relints(fake: FakeLinter, cache: checks.LintCache, *, text: str = "a: BAD\n", region: str = "eu-west-1",
+def _relints(fake: FakeLinter, cache: lint_cache.LintCache, *, text: str = "a: BAD\n", region: str = "eu-west-1",
              options: checks.LintOptions = checks.LintOptions()) -> bool:
     before = len(fake.calls)
     run([job(text, region)], cache, options)
     return len(fake.calls) > before
 
 
-def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.LintCache, tmp_path: Path,
+def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: lint_cache.LintCache, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "policies" / "proxy.guard"
     policy.parent.mkdir()
@@ -165,7 +165,7 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
     other.unlink()
     assert _relints(fake, cache, options=checks.LintOptions(extra_inputs=(policy, other)))
     # The cfn-lint version (or that of a library it requires).
-    versions = checks.cfn_lint_versions()
+    versions = lint_cache.cfn_lint_versions()
     monkeypatch.setattr(lint_cache, "cfn_lint_versions", lambda: {**versions, "cfn-lint": "0.0.1"})
     assert _relints(fake, cache, options=base)
     monkeypatch.setattr(lint_cache, "cfn_lint_versions", lambda: {**versions, "regex": "1.0"})
@@ -190,12 +190,12 @@ def test_every_key_input_invalidates_the_cache(fake: FakeLinter, cache: checks.L
 
 def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     options = checks.LintOptions()
-    before = checks.context_digest(options)
+    before = lint_cache.context_digest(options)
     for name in lint_cache._PRODUCERS:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes((lint_cache._PACKAGE / name).read_bytes())
     monkeypatch.setattr(lint_cache, "_PACKAGE", tmp_path)
-    assert checks.context_digest(options) == before
+    assert lint_cache.context_digest(options) == before
     # Any module that produces findings, the project's policies included.
     assert {"checks/lint.py", "checks/lint_template.py", "checks/guard.py", "checks/policies/rules.py",
             "checks/lint_rules.py", "checks/policies/walk.py", "checks/policies/registry.py",
@@ -206,9 +206,9 @@ def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp
                  "checks/lint_rules.py"):
         source = (tmp_path / name).read_text()
         (tmp_path / name).write_text(source + "\n# an edit\n")
-        assert checks.context_digest(options) != before, name
+        assert lint_cache.context_digest(options) != before, name
         (tmp_path / name).write_text(source)
-    assert checks.context_digest(options) == before
+    assert lint_cache.context_digest(options) == before
 
 
 @pytest.mark.parametrize("content", [
@@ -221,7 +221,7 @@ def test_the_key_covers_this_modules_source(monkeypatch: pytest.MonkeyPatch, tmp
     '{"key": "KEY", "findings": [[7, "I1", "informational", "m"]]}',  # a severity that does not fail
     '{"key": "KEY"}',
 ])
-def test_a_corrupt_cache_entry_is_ignored_and_replaced(fake: FakeLinter, cache: checks.LintCache, content: str) -> None:
+def test_a_corrupt_cache_entry_is_ignored_and_replaced(fake: FakeLinter, cache: lint_cache.LintCache, content: str) -> None:
     item = job("a: BAD\n")
     run([item], cache)
     [entry] = cache.folder.glob("*.json")
@@ -236,7 +236,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_replaced(fake: FakeLinter, cache: 
 def test_an_unwritable_or_unreadable_cache_only_costs_time(fake: FakeLinter, tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder\n")
-    cache = checks.LintCache(blocked / "cache")
+    cache = lint_cache.LintCache(blocked / "cache")
     for _ in range(2):
         results = run([job("a: BAD\n"), job("b: 1\n")], cache)
         assert [len(r.findings) for r in results] == [1, 0] and not any(r.cached for r in results)
@@ -245,16 +245,16 @@ def test_an_unwritable_or_unreadable_cache_only_costs_time(fake: FakeLinter, tmp
 
 
 def test_the_cache_keeps_itself_out_of_git(fake: FakeLinter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(checks.CACHE_ENV_VAR, raising=False)
-    root = checks.default_cache_dir(tmp_path)
+    monkeypatch.delenv(lint_cache.CACHE_ENV_VAR, raising=False)
+    root = lint_cache.default_cache_dir(tmp_path)
     assert root == tmp_path / ".cache" / "rds-proxy-cfn"
-    run([job()], checks.LintCache(root))
+    run([job()], lint_cache.LintCache(root))
     assert (root / ".gitignore").read_text().strip().endswith("*")
 
 
 def test_the_cache_folder_can_be_chosen(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(checks.CACHE_ENV_VAR, str(tmp_path / "mine"))
-    assert checks.default_cache_dir(Path("/somewhere")) == tmp_path / "mine"
+    monkeypatch.setenv(lint_cache.CACHE_ENV_VAR, str(tmp_path / "mine"))
+    assert lint_cache.default_cache_dir(Path("/somewhere")) == tmp_path / "mine"
 
 
 # --- the command line: --no-cache, the summary, progress --------------------------------------
@@ -271,7 +271,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_cli_uses_the_cache_and_no_cache_forces_a_cold_build(project: Path, fake: FakeLinter,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(checks.CACHE_ENV_VAR, raising=False)
+    monkeypatch.delenv(lint_cache.CACHE_ENV_VAR, raising=False)
     args = ("--params", str(project / "params"), "--out", str(project / "out"), "--jobs", "1")
     first = run_main(*args)
     assert first.code == 0, first.err
@@ -327,7 +327,7 @@ def test_cli_progress_and_total_only_on_a_terminal(project: Path, monkeypatch: p
 def test_the_cache_prunes_its_oldest_entries_but_not_those_in_use(fake: FakeLinter, tmp_path: Path) -> None:
     import os
 
-    cache = checks.LintCache(tmp_path / "cache", max_entries=3)
+    cache = lint_cache.LintCache(tmp_path / "cache", max_entries=3)
     for n in range(3):
         run([job(f"old: {n}\n")], cache)
     for age, path in enumerate(sorted(cache.folder.glob("*.json"))):
@@ -506,7 +506,7 @@ def test_lint_workers_run_this_copy_of_the_code(tmp_path: Path) -> None:
 def test_parameter_file_values_are_part_of_the_key_and_lists_are_split() -> None:
     base = checks.LintJob("t.yaml", "Resources: {}\n", "eu-west-1", parameters=(("A", "1"),))
     other = checks.LintJob("t.yaml", "Resources: {}\n", "eu-west-1", parameters=(("A", "2"),))
-    assert checks.cache_key(base, "ctx") != checks.cache_key(other, "ctx")
+    assert lint_cache.cache_key(base, "ctx") != lint_cache.cache_key(other, "ctx")
     template = {"Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Port": {"Type": "Number"}}}
     assert lint_template._deployment_values(template, (("Subnets", "subnet-1,subnet-2"), ("Port", "3306"))) == {
         "Subnets": ["subnet-1", "subnet-2"], "Port": "3306"}

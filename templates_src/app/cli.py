@@ -26,7 +26,8 @@ from typing import NoReturn, TextIO
 from ..facts.exit_codes import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK
 from .. import __version__, catalog, stacksets
 from ..config import budget
-from ..checks import lint as checks
+from ..checks import lint as checks, lint_template
+from ..speed import lint_cache
 from ..output import compare, emit, report
 from . import failsafe as guards
 from ..facts import paths
@@ -94,7 +95,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="a cold build: lint every template afresh and build the Service Catalog product "
                              "anew; neither read nor write the caches "
                              f"(default location: .cache/rds-proxy-cfn/ beside the params folder, "
-                             f"or ${checks.CACHE_ENV_VAR})")
+                             f"or ${lint_cache.CACHE_ENV_VAR})")
     parser.add_argument("--policies", action="append", default=[], metavar="DIR",
                         help="also enforce the .guard files in DIR (repeatable; policies/ and policies/org/ "
                              "always apply)")
@@ -154,7 +155,7 @@ def _build_cache(args: argparse.Namespace, params_dir: Path, policies: Sequence[
         return None, ""
     options = {"envs": sorted(set(args.envs)), "params": args.params, "no_lint": args.no_lint,
                "policies": [str(p) for p in policies]}
-    key = fingerprint(params_dir, options, [*policies, *checks.cfnlintrc_files()])
+    key = fingerprint(params_dir, options, [*policies, *lint_template.cfnlintrc_files()])
     return BuildCache(cache_dir), key
 
 
@@ -218,7 +219,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
 
     try:
         policies = () if args.no_lint else _policy_files(args.policies)
-        cache_dir = None if args.no_cache else checks.default_cache_dir(params_dir.resolve().parent)
+        cache_dir = None if args.no_cache else lint_cache.default_cache_dir(params_dir.resolve().parent)
         build_cache, fingerprint = _build_cache(args, params_dir, policies, cache_dir)
         deployed = Deployed.at_revision(out_dir, args.against) if args.against else Deployed.folder(out_dir)
         if args.check and build_cache and not args.against and (done := build_cache.up_to_date(fingerprint, out_dir)):
@@ -320,7 +321,7 @@ def _main(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO,
         if not args.no_lint:
             for row in rows:
                 row.lint = "passed"  # unless the lint reports otherwise
-            cache = None if cache_dir is None else checks.LintCache(cache_dir)
+            cache = None if cache_dir is None else lint_cache.LintCache(cache_dir)
             options = checks.LintOptions(policy_files=policies)
             findings = checks.lint(checks.LintBatch(jobs, options, cache, processes, on_result))
             progress.clear()

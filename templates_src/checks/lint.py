@@ -26,19 +26,12 @@ from pathlib import Path
 
 # Callers (the CLI, the cache, the tests) import the lint's names from here.
 from .lint_jobs import (  # noqa: F401 - re-exported
-    FAILING_SEVERITIES, Finding, LintJob, LintOptions, LintResult, RawFinding,
+    FAILING_SEVERITIES, Finding, LintJob, LintOptions, LintResult, RawFinding, ResultCache,
 )
 from .lint_template import load_rules
 # The linter of one template, under the name the session calls it by (the tests swap in a fake).
 from .lint_template import lint_text as _lint_text
 
-# The cache lives in lint_cache; its names stay importable from here for the CLI and the tests.
-from ..speed.lint_cache import (  # noqa: F401 - re-exported
-    CACHE_ENV_VAR, CACHE_FORMAT, LintCache, _file_digest, cache_key, cfn_lint_versions, cfnlintrc_files,
-    context_digest, default_cache_dir,
-)
-
-_Raw = RawFinding  # the name lint_cache's annotations import
 
 # Modules the fork server imports once, before it forks any lint worker.
 _PRELOAD = ["cfnlint.config", "cfnlint.decode.decode", "cfnlint.runner", "templates_src.checks.lint"]
@@ -71,13 +64,13 @@ class LintSession:
     ``on_result(index, result)`` is called once per job as its result is known (submission index).
     """
 
-    def __init__(self, options: LintOptions = LintOptions(), cache: LintCache | None = None, workers: int = 1,
+    def __init__(self, options: LintOptions = LintOptions(), cache: ResultCache | None = None, workers: int = 1,
                  on_result: Callable[[int, LintResult], None] | None = None) -> None:
         self.options = options
         self.cache = cache
         self.workers = max(1, workers)
         self.on_result = on_result or (lambda index, result: None)
-        self._context = context_digest(options) if cache is not None else ""
+        self._context = cache.context(options) if cache is not None else ""
         self._jobs: list[LintJob] = []
         self._results: dict[int, LintResult] = {}
         self._pending: list[tuple[int, LintJob, str]] = []
@@ -87,7 +80,7 @@ class LintSession:
     def submit(self, job: LintJob) -> None:
         index = len(self._jobs)
         self._jobs.append(job)
-        key = cache_key(job, self._context) if self.cache is not None else ""
+        key = self.cache.key(job, self._context) if self.cache is not None else ""
         self._keys.append(key)
         if self.cache is not None:
             raws = self.cache.get(key, self.options.failing_severities)
@@ -174,7 +167,7 @@ class LintBatch:
 
     jobs: Iterable[LintJob]
     options: LintOptions = LintOptions()
-    cache: LintCache | None = None
+    cache: ResultCache | None = None
     workers: int = 1
     on_result: Callable[[int, LintResult], None] | None = None
 

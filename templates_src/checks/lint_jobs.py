@@ -7,8 +7,10 @@ their file name (``RawFinding``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 FAILING_SEVERITIES = ("error", "warning")
 
@@ -76,3 +78,19 @@ class LintResult:
 # A finding without its file name, (line, rule, severity, message): what a worker returns and
 # what the cache stores.
 RawFinding = tuple[int, str, str, str]
+
+
+class ResultCache(Protocol):
+    """Where a batch keeps results between builds (``speed.lint_cache.LintCache``): a result is
+    reused only under a key that hashes everything it depends on (``context`` for the options and
+    the code, ``key`` for one template under it)."""
+
+    def context(self, options: LintOptions) -> str: ...
+
+    def key(self, job: LintJob, context: str) -> str: ...
+
+    def get(self, key: str, severities: Sequence[str]) -> tuple[RawFinding, ...] | None: ...
+
+    def put(self, key: str, raws: Sequence[RawFinding]) -> None: ...
+
+    def prune(self, used: Iterable[str]) -> None: ...

@@ -12,13 +12,15 @@ lint workers loads them before it forks them).
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 from .lint_jobs import LintOptions, RawFinding
 from .policies.rules import RULES
-from ..speed.lint_cache import _file_digest, cfnlintrc_files
 
+CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
 POLICY_SEVERITY = "error"  # a Guard violation fails the build like a cfn-lint error
 # The project's policies as cfn-lint rules; their findings are reported under their Guard names.
 PROJECT_RULES_MODULE = f"{__package__}.lint_rules"
@@ -29,6 +31,26 @@ PRODUCT_RULE_IDS = tuple(rule.lint_id for rule in RULES if rule.product)
 PRODUCT_POLICIES = frozenset(rule.qualified for rule in RULES if rule.product)
 
 _loaded_rules: dict[tuple[tuple[str, str | None], ...], Any] = {}
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # present but unreadable: never equal to any readable content
+        return f"unreadable:{exc.errno}"
+
+
+def cfnlintrc_files() -> list[Path]:
+    """The config files cfn-lint reads by itself (first match in the home and in the cwd)."""
+    found = []
+    for folder in (Path.home(), Path.cwd()):
+        for name in CFNLINTRC_NAMES:
+            if (folder / name).is_file():
+                found.append(folder / name)
+                break
+    return found
 
 
 def _deployment_values(template: dict[str, Any], parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
@@ -61,7 +83,7 @@ def _config(region: str, options: LintOptions, parameters: dict[str, Any] | None
 def load_rules() -> Any:
     """cfn-lint's rule collection, loaded once per process (per content of the .cfnlintrc files,
     whose append_rules and custom_rules decide which rules there are)."""
-    key = tuple((str(path), _file_digest(path)) for path in cfnlintrc_files())
+    key = tuple((str(path), file_digest(path)) for path in cfnlintrc_files())
     rules = _loaded_rules.get(key)
     if rules is None:
         from cfnlint.config import ConfigMixIn

@@ -18,16 +18,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..checks.lint_template import cfnlintrc_files, file_digest
 from .build_cache import prune_oldest
 
 if TYPE_CHECKING:
-    from ..checks.lint import LintJob, LintOptions, _Raw
+    from ..checks.lint_jobs import LintJob, LintOptions, RawFinding as _Raw
 
 # Bump when the meaning of a cached entry changes. The source of the modules that produce
 # findings is part of every key as well, so any edit to them invalidates the cache by itself.
 CACHE_FORMAT = 1
 CACHE_ENV_VAR = "RDS_PROXY_CFN_CACHE_DIR"
-CFNLINTRC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # Every module whose code decides a finding: the lint runner, the rules' own modules, and this one.
 _PRODUCERS = ("checks/lint.py", "checks/lint_template.py", "checks/guard.py", "checks/guard_engines.py",
@@ -38,26 +38,6 @@ _PRODUCERS = ("checks/lint.py", "checks/lint_template.py", "checks/guard.py", "c
 
 
 # --- cache keys -------------------------------------------------------------------------------
-
-
-def _file_digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:  # present but unreadable: never equal to any readable content
-        return f"unreadable:{exc.errno}"
-
-
-def cfnlintrc_files() -> list[Path]:
-    """The config files cfn-lint reads by itself (first match in the home and in the cwd)."""
-    found = []
-    for folder in (Path.home(), Path.cwd()):
-        for name in CFNLINTRC_NAMES:
-            if (folder / name).is_file():
-                found.append(folder / name)
-                break
-    return found
 
 
 def cfn_lint_versions() -> dict[str, str | None]:
@@ -88,7 +68,7 @@ def context_digest(options: LintOptions) -> str:
     inputs = [*cfnlintrc_files(), *options.extra_inputs, *options.policy_files]
     context = {
         "format": CACHE_FORMAT,
-        "sources": {name: _file_digest(_PACKAGE / name) for name in _PRODUCERS},
+        "sources": {name: file_digest(_PACKAGE / name) for name in _PRODUCERS},
         "guard": _guard_version() if options.policy_files else None,
         "project_policies": options.project_policies,
         "python": ".".join(map(str, sys.version_info[:3])),
@@ -97,7 +77,7 @@ def context_digest(options: LintOptions) -> str:
         "include_checks": list(options.include_checks),
         "ignore_checks": list(options.ignore_checks),
         "mandatory_checks": list(options.mandatory_checks),
-        "inputs": [[str(Path(p).absolute()), _file_digest(Path(p))] for p in inputs],
+        "inputs": [[str(Path(p).absolute()), file_digest(Path(p))] for p in inputs],
     }
     return hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest()
 
@@ -126,6 +106,14 @@ class LintCache:
         self.folder = Path(folder) / f"lint-v{CACHE_FORMAT}"
         self.max_entries = max_entries
         self.writable = True
+
+    def context(self, options: LintOptions) -> str:
+        """What decides every result of a lint with these options, hashed (``context_digest``)."""
+        return context_digest(options)
+
+    def key(self, job: LintJob, context: str) -> str:
+        """The key of one template's result under ``context`` (``cache_key``)."""
+        return cache_key(job, context)
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
