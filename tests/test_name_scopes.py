@@ -1,4 +1,4 @@
-"""Names AWS keeps per account carry what makes them unique (aws_facts.RESOURCE_NAMES).
+"""Names AWS keeps per account carry what makes them unique (facts.cloudformation.RESOURCE_NAMES).
 
 A stack set puts one template in several regions of an account, a product is launched in any
 region, and an env may move to another region: a name that is one namespace per account (a
@@ -33,7 +33,7 @@ def _resources(path):
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(GENERATED)))
 def test_every_resource_type_is_classified_and_account_wide_names_carry_the_region(path):
     for logical_id, resource in _resources(path).items():
-        assert resource["Type"] in RESOURCE_NAMES, f"{path.name}: {resource['Type']} is not in aws_facts.RESOURCE_NAMES"
+        assert resource["Type"] in RESOURCE_NAMES, f"{path.name}: {resource['Type']} is not in facts.cloudformation.RESOURCE_NAMES"
         prop, scope = RESOURCE_NAMES[resource["Type"]]
         name = (resource.get("Properties") or {}).get(prop) if prop else None
         if name is None or scope is not NameScope.ACCOUNT or (path.name, logical_id) in ON_PURPOSE:

@@ -73,7 +73,7 @@ CLIENTS = {"MYSQL": "mysql", "MARIADB": "mysql", "POSTGRESQL": "psql", "SQLSERVE
 SHAPES = {"MYSQL": (), "MARIADB": ({"target": {"engine": "mariadb"}},), "POSTGRESQL": (POSTGRES,),
           "SQLSERVER": (SQLSERVER,)}
 
-# Usernames the validator takes (sql_facts.SQL_IDENTIFIER_PATTERN, no reserved names or prefixes).
+# Usernames the validator takes (facts.sql.SQL_IDENTIFIER_PATTERN, no reserved names or prefixes).
 _USERNAME = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(
     lambda u: not u.startswith(("pg_", "rds", "mysql")) and u not in {"admin", "root", "sa", "postgres", "guest",
                                                                       "public", "sys", "dbo", "user", "none"})
@@ -84,7 +84,7 @@ def _passwords(marker: Path, others: list[str]) -> st.SearchStrategy[str]:
     hostile = st.sampled_from([f"$(touch {marker})", f"`touch {marker}`", "'; DROP TABLE x; --", "\\'", "\\",
                                "''", '"', "$(MYSQL_PWD)", "%s", "\\0", *(f"<password of {u}>" for u in others)])
     plain = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=24)
-    # At least 16 characters, as every generated secret here (aws_facts.PASSWORD_LENGTH_RANGE).
+    # At least 16 characters, as every generated secret here (facts.aws.PASSWORD_LENGTH_RANGE).
     return st.lists(st.one_of(plain, hostile), min_size=1, max_size=4).map("".join).map(lambda p: p.ljust(16, "x"))
 
 

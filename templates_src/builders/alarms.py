@@ -2,7 +2,7 @@
 
 Why each alarm exists is in docs/operations.md ("Alarms and dashboard"); why each threshold and window,
 in ``specs`` (DEPLOY.md's alarms table renders it); metric names, their dimension sets and
-statistics are in monitoring_facts. Missing data is not breaching: RDS Proxy publishes some
+statistics are in facts/monitoring.py. Missing data is not breaching: RDS Proxy publishes some
 metrics only after its first successful connection (RDS Proxy monitoring doc), and a new, unused
 proxy is not an incident.
 """
@@ -148,7 +148,7 @@ def _saturation(cfg: EnvConfig, role: str, who: str, description: str, pool: str
 
 def specs(cfg: EnvConfig) -> list[AlarmSpec]:
     """The alarms, each on the dimension set that measures what its name says
-    (monitoring_facts.METRIC_DIMENSION_SETS): the pool and pinning on the writer's role, not
+    (facts.monitoring.METRIC_DIMENSION_SETS): the pool and pinning on the writer's role, not
     ProxyName (which sums the writer with the readers, so a saturated writer looks half full
     beside idle readers); what clients see (latency, logins) and connection failures proxy-wide."""
     mon = cfg.monitoring

@@ -41,7 +41,7 @@ NAMED_ALARM = Choice(
     "CFN_NO_EXPLICIT_RESOURCE_NAMES",  # aws_cloudformation/
     "Named <proxy>-<what>: a topic's key lets CloudWatch in for this proxy's alarms only by their "
     "names (aws:SourceArn), as the stack's own key does")
-# CloudWatch Logs takes retention periods the registry's list predates (aws_facts.LOG_RETENTION_DAYS).
+# CloudWatch Logs takes retention periods the registry's list predates (facts.aws.LOG_RETENTION_DAYS).
 RETENTION_NOT_IN_REGISTRY = Choice(
     "CW_LOGGROUP_RETENTION_PERIOD_CHECK",  # cloudwatch/
     "RetentionInDays is a period CloudWatch Logs accepts (PutRetentionPolicy) that the registry's "

@@ -1,4 +1,4 @@
-"""For each params key, another valid value: what the key table (``keytable``) and the lifecycle
+"""For each params key, another valid value: what the key table (``docgen.key_table``) and the lifecycle
 scenarios (tests/impact) change, one key at a time.
 
 Keys come from the schema (``config.model``), so a new key is covered without touching this

@@ -13,7 +13,7 @@ import unicodedata
 
 # Characters a path keeps in a header comment: none of them ends a comment (newline, or --> of
 # an HTML comment), starts a shell expansion, a psql meta-command (backslash), a quote, or the
-# < of a password placeholder (sql_facts.PASSWORD_PLACEHOLDER).
+# < of a password placeholder (facts.sql.PASSWORD_PLACEHOLDER).
 _COMMENT_SAFE = frozenset(string.ascii_letters + string.digits + " ._/+,=@~:-")
 # CommonMark lets a backslash escape any ASCII punctuation character, which is then only text.
 # These are the ones that can start inline structure in the middle of a line (code span,

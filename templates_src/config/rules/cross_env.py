@@ -1,8 +1,8 @@
 """Rules across environments: what two stacks in one account and region must not share.
 
-Names AWS keeps per account rather than per region (aws_facts.RESOURCE_NAMES, NameScope.ACCOUNT)
+Names AWS keeps per account rather than per region (facts.cloudformation.RESOURCE_NAMES, NameScope.ACCOUNT)
 would have to be compared across regions too. The templates have none left: the dashboard's name
-carries the region (monitoring_facts.DASHBOARD_NAME_FORMAT) and the IAM roles and policies take
+carries the region (facts.monitoring.DASHBOARD_NAME_FORMAT) and the IAM roles and policies take
 generated names; tests/test_name_scopes.py keeps it so. The proxy-name checks below (per region,
 and per account and region for stack instances) therefore keep every dashboard name unique too.
 """

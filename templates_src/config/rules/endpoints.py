@@ -78,7 +78,7 @@ def _clients_allowed(cfg: EnvConfig, report: Report) -> None:
 
 
 def _outputs_fit(cfg: EnvConfig, report: Report) -> None:
-    # Each endpoint adds two outputs to the users' two each and the proxy's own (aws_facts).
+    # Each endpoint adds two outputs to the users' two each and the proxy's own (facts/aws.py).
     outputs = facts.MAX_PROXY_OUTPUTS + facts.ENDPOINT_OUTPUTS * len(cfg.endpoints) + 2 * len(cfg.users)
     if cfg.endpoints and outputs > facts.MAX_OUTPUTS_PER_TEMPLATE:
         room = (facts.MAX_OUTPUTS_PER_TEMPLATE - facts.MAX_PROXY_OUTPUTS - 2 * len(cfg.users)) // facts.ENDPOINT_OUTPUTS

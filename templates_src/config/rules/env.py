@@ -150,7 +150,7 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
 
 def tag_value_problem(value: str) -> str:
     """What AWS would refuse in a tag value ("" when nothing): each character a letter, a space,
-    a number or one of aws_facts.TAG_VALUE_SYMBOLS."""
+    a number or one of facts.aws.TAG_VALUE_SYMBOLS."""
     for index, char in enumerate(value):
         if unicodedata.category(char)[0] not in facts.TAG_VALUE_CATEGORIES and char not in facts.TAG_VALUE_SYMBOLS:
             return (f"the value holds {char!r} at character {index + 1}; AWS takes letters, numbers, spaces and "

@@ -15,7 +15,7 @@ from ...facts.sql import SQL_IDENTIFIER_PATTERN
 _REQUIRED = dataclasses.MISSING
 INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
 
-# What each identifier pattern of aws_facts allows, in words, for error messages.
+# What each identifier pattern of facts.aws allows, in words, for error messages.
 PATTERN_DOCS = {
     facts.PROXY_NAME_PATTERN: "a lowercase letter first, then lowercase letters, digits and single hyphens, "
                               "no hyphen at the end",
