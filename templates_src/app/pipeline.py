@@ -94,6 +94,7 @@ def build(request: Request, templates: Callable[[], Mapping[str, bytes]] | None 
     elsewhere (``program``), waited for when the renders need them. Raises ``Stopped``."""
     check_folders(request)
     policies, speed = prepare(request)
+    # The no-op --check: nothing changed since a build that passed, so nothing to load or render.
     if request.args.check and not request.args.against and (done := speed.last_build(request.out_dir)):
         print(f"{request.out_shown} is up to date ({done['environments']} environment(s))", file=request.stdout)
         return EXIT_OK
