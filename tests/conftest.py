@@ -35,7 +35,7 @@ def example_configs() -> dict:
 @functools.cache
 def example_files() -> dict[str, str]:
     """Every output file of the examples (as ``build.py --params EXAMPLES`` writes), in memory."""
-    from templates_src.app.cli import build_files
+    from templates_src.app.pipeline import build_files
 
     return build_files(list(example_configs().values()))
 
@@ -65,7 +65,7 @@ def owned_configs() -> dict:
 @functools.cache
 def owned_files() -> dict[str, str]:
     """Every output file of ``owned_configs`` (the examples without their example line), in memory."""
-    from templates_src.app.cli import build_files
+    from templates_src.app.pipeline import build_files
 
     return build_files(list(owned_configs().values()))
 

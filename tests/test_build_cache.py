@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from templates_src import speed
 from templates_src.speed import background, build_cache, product as product_step
-from templates_src.app import cli
+from templates_src.app import pipeline
 from templates_src.config.schema.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
@@ -34,7 +35,7 @@ def _no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("the shortcut should have answered without loading params")
 
-    monkeypatch.setattr(cli, "load_environments", refuse)
+    monkeypatch.setattr(pipeline, "load_environments", refuse)
 
 
 def test_unchanged_inputs_and_output_answer_without_rebuilding(project, monkeypatch):
@@ -65,13 +66,13 @@ def test_any_change_takes_the_full_path(project, change, tmp_path, monkeypatch):
         for record in (tmp_path / "cache").rglob("*.json"):
             record.write_text("{not json")
     calls = []
-    real = cli.load_environments
+    real = pipeline.load_environments
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli, "load_environments", counting)
+    monkeypatch.setattr(pipeline, "load_environments", counting)
     result = _check(params, out, *extra)
     assert calls, "the shortcut answered although something changed"
     # A changed input or output is stale; the same inputs asked another way are up to date.
@@ -213,7 +214,7 @@ def catalog_product(entry: Path):
 # --- each env's files and launch check, kept by config and code (workers.render_all) --------------
 
 def _rendered_entries(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / f"{cli.RENDER_CACHE_ENTRY}-v1").glob("*.json"))
+    return sorted((tmp_path / "cache" / f"{speed.RENDER_CACHE_ENTRY}-v1").glob("*.json"))
 
 
 def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from templates_src.checks import lint as checks, lint_template
-from templates_src.app import cli
+from templates_src.app import cli, pipeline
 from templates_src.speed import lint_cache, workers
 from templates_src.output import report
 
@@ -353,7 +353,7 @@ def many_configs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_forked_rendering_gives_the_same_files(many_configs) -> None:
-    assert cli.build_files(many_configs, workers=3) == cli.build_files(many_configs, workers=1)
+    assert pipeline.build_files(many_configs, workers=3) == pipeline.build_files(many_configs, workers=1)
 
 
 def _children_die_on_every_third(monkeypatch: pytest.MonkeyPatch):
@@ -377,7 +377,7 @@ def test_what_a_render_child_fails_to_deliver_is_rendered_here(many_configs, mon
     assert sorted(r.index for r in rendered) == list(range(len(many_configs)))
     monkeypatch.setattr(workers, "_render_one", real)
     assert {k: v for r in rendered for k, v in r.files.items()} == \
-        {k: v for k, v in cli.build_files(many_configs).items() if "/" in k and not k.startswith("service-catalog/")
+        {k: v for k, v in pipeline.build_files(many_configs).items() if "/" in k and not k.startswith("service-catalog/")
          and not k.endswith(("/provisioning-parameters.json", "/stack-policy-during-update.json"))}
 
 

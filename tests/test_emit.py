@@ -15,19 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from templates_src.output import emit
+from templates_src.output import emit, swap
 
 from conftest import PARAMS, ROOT, run_main, snapshot
 
 pytestmark = pytest.mark.cli
 
 # Runs build.py's main in a subprocess after HOOK (Python source) has patched something, so a
-# test can SIGKILL the build at an exact point. The hook sees `emit`, `Path`, `os`, `signal`, `die`.
+# test can SIGKILL the build at an exact point. The hook sees `emit`, `swap`, `Path`, `os`, `signal`, `die`.
 KILLED_BUILD = """
 import os, signal, sys
 from pathlib import Path
 from templates_src.app import cli
-from templates_src.output import emit
+from templates_src.output import emit, swap
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
@@ -94,11 +94,11 @@ def test_killed_mid_write_leaves_the_out_folder_whole(old_and_new, params_copy: 
 def test_killed_right_after_the_swap_leaves_the_new_build(old_and_new, params_copy: Path) -> None:
     out, old, new = old_and_new
     proc = run_hooked("""
-        real = emit._exchange
+        real = swap._exchange
         def exchange(a, b):
             assert real(a, b)  # this system has renameat2; else the fallback test covers the swap
             die()
-        emit._exchange = exchange
+        swap._exchange = exchange
     """, "--no-lint", "--params", str(params_copy), "--out", str(out))
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
@@ -113,7 +113,7 @@ def test_killed_right_after_the_swap_leaves_the_new_build(old_and_new, params_co
 def test_killed_between_the_renames_of_the_fallback_swap_is_recovered(old_and_new, params_copy: Path) -> None:
     out, old, new = old_and_new
     proc = run_hooked("""
-        emit._exchange = lambda a, b: False  # as on a system without renameat2
+        swap._exchange = lambda a, b: False  # as on a system without renameat2
         real = Path.rename
         def rename(self, target):
             if self.name.startswith(".out.tmp-"):
@@ -139,7 +139,7 @@ def test_killed_between_the_renames_of_the_fallback_swap_is_recovered(old_and_ne
 
 def test_fallback_swap_without_renameat2(old_and_new, params_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out, _, new = old_and_new
-    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(swap, "_exchange", lambda a, b: False)
     build(params_copy, out)
     assert snapshot(out) == new and beside(out) == ["out"]
 
@@ -168,7 +168,7 @@ def test_every_file_is_on_disk_before_the_swap(tmp_path: Path, monkeypatch: pyte
     it (the same inode)."""
     synced: list[str] = []  # paths, this build
     synced_inodes: set[int] = set()  # every build
-    real_fsync, real_exchange = os.fsync, emit._exchange
+    real_fsync, real_exchange = os.fsync, swap._exchange
 
     def fsync(fd: int) -> None:
         synced.append(os.readlink(f"/proc/self/fd/{fd}"))
@@ -188,7 +188,7 @@ def test_every_file_is_on_disk_before_the_swap(tmp_path: Path, monkeypatch: pyte
         swaps.append((len(files), len({str(p) for p in files} & set(synced))))
         return real_exchange(a, b)
 
-    monkeypatch.setattr(emit, "_exchange", exchange)
+    monkeypatch.setattr(swap, "_exchange", exchange)
     out = tmp_path / "out"
     build(PARAMS, out)
     synced.clear()
@@ -239,7 +239,7 @@ def test_a_partial_build_that_fails_before_the_swap_changes_nothing(tmp_path: Pa
     def interrupted(root: Path) -> None:
         raise KeyboardInterrupt("Ctrl-C before the swap")
 
-    monkeypatch.setattr(emit, "_sync_tree", interrupted)
+    monkeypatch.setattr(swap, "_sync_tree", interrupted)
     with pytest.raises(KeyboardInterrupt):
         emit.write_tree({"dev/x": "2\n", "shared.json": "new\n"}, out, ("dev",))
     assert snapshot(out) == before

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_main
-from templates_src.app import cli
+from templates_src.app import rendering
 from templates_src.render.escaping import comment_text, markdown_text
 
 pytestmark = pytest.mark.cli
@@ -113,7 +113,7 @@ def test_an_unexpected_exception_is_one_line(tmp_path: Path, monkeypatch: pytest
     def boom(*args, **kwargs):
         raise ValueError("something nobody expected\nsecond line")
 
-    monkeypatch.setattr(cli.render, "render_shared", boom)
+    monkeypatch.setattr(rendering.render, "render_shared", boom)
     result = run_main(*ARGS)
     assert result.code == 2 and "Traceback" not in result.err
     assert result.err.splitlines() == ["build.py: error: ValueError: something nobody expected\\nsecond line; the "

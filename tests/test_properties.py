@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from templates_src.facts import aws as facts
 from templates_src.checks import lint as checks
 from templates_src.render import files as render
-from templates_src.app.cli import build_files, main
+from templates_src.app.cli import main
+from templates_src.app.pipeline import build_files
 from templates_src.config import load_environments
 
 pytestmark = pytest.mark.properties

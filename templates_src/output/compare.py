@@ -1,6 +1,6 @@
 """--check and --diff: a build compared with the out folder, and refused update hazards.
 
-Exit codes as in ``cli``: 0 up to date (or no difference asked about), 1 stale files or a
+Exit codes as in ``exit_codes``: 0 up to date (or no difference asked about), 1 stale files or a
 difference with --exit-code, 2 a refused hazard.
 """
 

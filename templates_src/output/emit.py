@@ -1,7 +1,7 @@
 """Put a build on disk all at once, or compare it with what is there.
 
 The new tree is written to a temporary folder beside the out folder and swapped in with one
-atomic rename, so a crash, a kill or a failed build leaves the out folder holding either the
+atomic rename (``swap``), so a crash, a kill or a failed build leaves the out folder holding either the
 old build or the new one, never a mix. A lock on the parent folder makes concurrent builds
 take turns. The out folder is only ever replaced when it carries this tool's marker file (or is
 empty), so ``--out`` pointed at the wrong folder cannot wipe it.
@@ -10,25 +10,18 @@ empty), so ``--out`` pointed at the wrong folder cannot wipe it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import fcntl
 import os
-import re
 import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import swap
 from ..config.reading.safe_files import read_regular, unfollowed, walk
 from ..facts.paths import MARKER_FILE
 
 MARKER_TEXT = "This folder is written by rds-proxy-cfn; every build replaces it whole.\n"
-
-SYNC_THREADS = 8
-_RENAME_EXCHANGE = 2  # linux/fs.h
-_AT_FDCWD = -100
 
 
 class EmitError(Exception):
@@ -37,7 +30,7 @@ class EmitError(Exception):
 
 def read_tree(out_dir: Path) -> dict[str, bytes]:
     """Every regular file under the out folder, by relative path with forward slashes; links and
-    special files are not read (``config.safe_files``)."""
+    special files are not read (``config.reading.safe_files``)."""
     return {path: read_regular(out_dir / path) for path in walk(out_dir)[0]}
 
 
@@ -119,76 +112,6 @@ def _shared_lock(out_dir: Path) -> Iterator[None]:
         yield
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux renameat2); False where the system cannot."""
-    # The running process's own symbols: find_library needs ldconfig or a compiler, which slim
-    # containers lack, and would silently drop us to the non-atomic fallback.
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
-        return True
-    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-        return False
-    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), str(a))
-
-
-def _scratch(out_dir: Path, kind: str) -> Path:
-    return out_dir.parent / f".{out_dir.name}.{kind}-{os.getpid()}"
-
-
-def _leftovers(out_dir: Path) -> list[Path]:
-    # An exact pattern, not a glob: `.out.*-*` would also match the scratch folders of a sibling
-    # out folder named `out.x` (and glob would read brackets in the name as a pattern).
-    pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.(tmp|old)-[0-9]+")
-    return sorted(out_dir.parent / name for name in os.listdir(out_dir.parent) if pattern.fullmatch(name))
-
-
-def _recover(out_dir: Path) -> None:
-    """Undo what a build killed mid-swap left behind (callers hold the lock)."""
-    leftovers = _leftovers(out_dir)
-    old = [p for p in leftovers if p.name.startswith(f".{out_dir.name}.old-")]
-    if not out_dir.exists() and old:
-        old[-1].rename(out_dir)  # killed between the two renames of the fallback swap
-        leftovers.remove(old[-1])
-    for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _fsync(path: Path | str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sync_tree(root: Path) -> None:
-    # Without this a power loss soon after the swap can leave renamed folders of empty files
-    # (ext4 and others flush data lazily and only order it with renames of files, not folders).
-    # Several at once: fsync waits on the disk, not the CPU, and the filesystem can commit
-    # concurrent ones together (2 to 3 times faster than one after another for ~200 files).
-    # A file with a second link is one of the current build's (``_write`` and ``_carry_over``
-    # link only files the out folder alone has): its data was synced before that build was
-    # swapped in, and the new name is made durable by syncing its folder. Only new files and the
-    # folders are synced (an unchanged rebuild of 30 envs: ~30 fsyncs instead of ~300).
-    paths = [path for folder, _, names in os.walk(root)
-             for path in (*(os.path.join(folder, name) for name in names if _unshared(os.path.join(folder, name))),
-                          folder)]
-    with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-        for _ in pool.map(_fsync, paths):  # re-raises the first error
-            pass
-
-
-def _unshared(path: str) -> bool:
-    try:
-        return os.lstat(path).st_nlink == 1
-    except OSError:
-        return True  # fsync reports it
-
-
 def _linkable(path: Path | str, real: dict[str, bool] | None = None) -> bool:
     """A regular file of the (resolved) out folder itself, not reached through a symlink, that no
     other folder shares: a hard link to it stays private to the out folder. ``real``: whether
@@ -255,14 +178,31 @@ def _write(path: Path, data: bytes, previous: Path, real: dict[str, bool] | None
 def _check_owned(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise EmitError(f"{out_dir} is a file, not a folder")
-    # The marker itself, not a link to some other folder's (config.safe_files): a link proves nothing.
+    # The marker itself, not a link to some other folder's (safe_files): a link proves nothing.
     if out_dir.is_dir() and any(out_dir.iterdir()) and not _real_file(out_dir / MARKER_FILE):
         raise EmitError(f"refusing to replace {out_dir}: it is not empty and has no {MARKER_FILE} "
                         "marker (it was not written by build.py); choose another --out")
 
 
+def _carry_over_tree(out_dir: Path, staging: Path, files: Mapping[str, str], scope: tuple[str, ...]) -> None:
+    """The current out folder into ``staging``, but for what this build writes: the folders of
+    ``scope``, the marker and every file of ``files``."""
+    try:
+        # Only what this build does not write: carried-over files are links to the current
+        # build's, and writing through one would change the current build before the swap.
+        written = {out_dir / relative for relative in files}
+        # Links and special files are not carried over: copytree would copy a link's target
+        # into the new tree (or block on a FIFO); a full build drops them the same way.
+        shutil.copytree(out_dir, staging, copy_function=_carry_over, ignore=lambda folder, entries: [
+            e for e in entries if (Path(folder) == out_dir and (e in scope or e == MARKER_FILE))
+            or Path(folder, e) in written or not _real(Path(folder, e))])
+    except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
+        source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
+        raise EmitError(f"cannot carry over {source}: {why}") from None
+
+
 def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] | None) -> None:
-    """Replace the out folder with ``files`` in one step.
+    """Replace the out folder with ``files`` in one step (``swap``).
 
     ``scope`` names the top-level folders this build replaces (the environments rebuilt); the
     rest of the current out folder is carried over unchanged. None replaces everything.
@@ -270,42 +210,19 @@ def write_tree(files: Mapping[str, str], out_dir: Path, scope: tuple[str, ...] |
     # The real folder, not a symlink to it: the swap would replace the link by a folder and then
     # fail to remove the link; resolving also puts the scratch folders beside the locked parent.
     given, out_dir = out_dir, out_dir.resolve()
-    _recover(out_dir)
+    swap.recover(out_dir)
     _check_owned(given)
-    staging = _scratch(out_dir, "tmp")
+    staging = swap.scratch(out_dir, "tmp")
     try:
         if scope is not None and out_dir.is_dir():
-            try:
-                # Only what this build does not write: carried-over files are links to the current
-                # build's, and writing through one would change the current build before the swap.
-                written = {out_dir / relative for relative in files}
-                # Links and special files are not carried over: copytree would copy a link's target
-                # into the new tree (or block on a FIFO); a full build drops them the same way.
-                shutil.copytree(out_dir, staging, copy_function=_carry_over, ignore=lambda folder, entries: [
-                    e for e in entries if (Path(folder) == out_dir and (e in scope or e == MARKER_FILE))
-                    or Path(folder, e) in written or not _real(Path(folder, e))])
-            except shutil.Error as exc:  # a list of failures, with no strerror for the caller to print
-                source, _, why = exc.args[0][0] if isinstance(exc.args[0], list) else ("", "", exc)
-                raise EmitError(f"cannot carry over {source}: {why}") from None
+            _carry_over_tree(out_dir, staging, files, scope)
         staging.mkdir(exist_ok=True)
         real: dict[str, bool] = {}  # out folders already resolved (this write only: links may change)
         for relative, text in {**files, MARKER_FILE: MARKER_TEXT}.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             _write(path, text.encode(), out_dir / relative, real)
-        _sync_tree(staging)
-        if not out_dir.exists():
-            staging.rename(out_dir)
-        elif not _exchange(staging, out_dir):
-            old = _scratch(out_dir, "old")
-            out_dir.rename(old)
-            try:
-                staging.rename(out_dir)
-            except BaseException:  # a failure or Ctrl-C: the previous build, rather than no out folder
-                old.rename(out_dir)
-                raise
-            shutil.rmtree(old, ignore_errors=True)  # the build is in; the next one retries
-        _fsync(out_dir.parent)  # the rename itself survives a power loss
+        swap.swap_in(staging, out_dir)
     finally:
         # A failed build leaves nothing beside the out folder; after an exchange this is the
         # previous build.

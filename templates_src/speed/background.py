@@ -1,7 +1,7 @@
 """A function computed in a forked child while this process goes on (``Background``).
 
 Light on purpose (os, pickle, signal): the program starts one before it imports the build
-(``program``), and the build another for the Service Catalog product (``product_step``).
+(``program``), and the build another for the Service Catalog product (``product``).
 """
 
 from __future__ import annotations

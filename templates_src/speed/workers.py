@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from ..render import files as render
 from .. import stacksets
-from .background import reap
+from . import forked
 from .build_cache import ConfigResults
 from ..config import EnvConfig
 from ..builders.stack import build_template
@@ -133,62 +132,105 @@ def _render_then_check(configs: Sequence[EnvConfig], share: Sequence[int], check
     return sorted(done, key=lambda r: r.index)
 
 
-def _receive(fd: int) -> Any:
-    with os.fdopen(fd, "rb") as pipe:
-        return pickle.load(pipe)
+class _Here:
+    """Rendering in this process: an env at a time (``one``), or a share (``share``); with a
+    deferred check, its input is fetched once, when first needed (``given``)."""
+
+    def __init__(self, configs: Sequence[EnvConfig], check: EnvCheck | DeferredCheck | None,
+                 kept: ConfigResults | None) -> None:
+        self.configs, self.check, self.kept = configs, check, kept
+        self.deferred = check if isinstance(check, DeferredCheck) else None
+        self._fetched: list[Any] = []
+
+    def given(self) -> Any:
+        if not self._fetched:
+            assert self.deferred is not None
+            self._fetched.append(self.deferred.fetch())
+        return self._fetched[0]
+
+    def one(self, index: int) -> Rendered:
+        """An env a child did not deliver (or any, without children)."""
+        if self.deferred is None:
+            return _render_or_recall(index, self.configs[index], self.check, self.kept)
+        return _render_then_check(self.configs, [index], self.deferred, self.given, self.kept)[0]
+
+    def share(self, share: Sequence[int], given: Callable[[], Any] | None = None) -> Iterator[Rendered]:
+        """``share`` one env after another, or with a deferred check all rendered before its
+        input is asked for (``given``, by default ``self.given``)."""
+        if self.deferred is None:
+            for index in share:
+                yield self.one(index)
+        else:
+            yield from _render_then_check(self.configs, share, self.deferred, given or self.given, self.kept)
 
 
-def _send(pipes: Sequence[int], data: bytes) -> None:
-    """``data`` into each pipe, then closed. A child that needs no input has left already (its
-    pipe is broken): it delivers, or fails to, like any other."""
-    for fd in pipes:
-        try:
-            with os.fdopen(fd, "wb") as pipe:
-                pipe.write(data)
-        except OSError:
-            pass
+class _Team:
+    """The forked render workers of one ``render_all`` (``forked``), and the thread that hands
+    them a deferred check's input."""
 
+    def __init__(self, here: _Here) -> None:
+        self.here = here
+        self.children: list[forked.Child] = []
+        self.sender: threading.Thread | None = None
 
-class _Child:
-    """A forked render worker: its pid, the pipe it delivers through and, with a deferred check,
-    the pipe it waits on for the check's input (-1 once handed on or closed)."""
+    def fork(self, shares: Sequence[Sequence[int]]) -> Sequence[int]:
+        """A child for each share but the first; the share this process renders."""
+        own, waits = shares[0], self.here.deferred is not None
+        for share in shares[1:]:
+            try:
+                self.children.append(forked.fork_child(share, partial(self._work, share), waits))
+            except OSError:
+                own = [*own, *share]  # cannot fork: render that share here
+        return own
 
-    def __init__(self, pid: int, read: int, share: Sequence[int], given: int = -1) -> None:
-        self.pid, self.read, self.share, self.given = pid, read, share, given
+    def _work(self, share: Sequence[int], given: Callable[[], Any] | None) -> list[tuple[Any, ...]]:
+        """In a child: its share rendered, as the parent takes it back (``_delivered``)."""
+        return [(r.index, r.files, r.resources, r.seconds, r.checked) for r in self.here.share(share, given)]
 
+    def _delivered(self, result: tuple[Any, ...]) -> Rendered:
+        index, files, resources, seconds, checked = result
+        return Rendered(index, self.here.configs[index], files, resources, seconds, checked)
 
-def _fork_renderer(configs: Sequence[EnvConfig], share: Sequence[int], check: EnvCheck | DeferredCheck | None,
-                   kept: ConfigResults | None) -> _Child:
-    """Fork a child that renders ``share`` and pickles each result into a pipe."""
-    read, write = os.pipe()
-    given_read, given_write = os.pipe() if isinstance(check, DeferredCheck) else (-1, -1)
-    try:
-        pid = os.fork()
-    except OSError:
-        for fd in (read, write, given_read, given_write):
-            if fd >= 0:
-                os.close(fd)
-        raise
-    if pid == 0:  # the child: render, send, and leave without running any of the parent's cleanup
-        code = 0
-        try:
-            os.close(read)
-            if isinstance(check, DeferredCheck):
-                os.close(given_write)
-                done = _render_then_check(configs, share, check, partial(_receive, given_read), kept)
-            else:  # all first: a write to the pipe blocks until the parent reads
-                done = [_render_or_recall(index, configs[index], check, kept) for index in share]
-            results = [pickle.dumps((r.index, r.files, r.resources, r.seconds, r.checked),
-                                    protocol=pickle.HIGHEST_PROTOCOL) for r in done]
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(b"".join(results))
-        except BaseException:  # noqa: BLE001 - the parent renders what is missing and reports it
-            code = 1
-        os._exit(code)
-    os.close(write)
-    if given_read >= 0:
-        os.close(given_read)
-    return _Child(pid, read, share, given_write)
+    def hand_on(self) -> Any:
+        """The deferred check's input, written to the children by a thread: they wait for it
+        once their shares are rendered, and a pipe holds 64 KB (the product is larger), while
+        this process checks its own share."""
+        value = self.here.given()
+        pipes = [child.given for child in self.children]
+        for child in self.children:
+            child.given = -1
+        self.sender = threading.Thread(target=forked.send, daemon=True,
+                                       args=(pipes, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.sender.start()
+        return value
+
+    def own_share(self, share: Sequence[int]) -> Iterator[Rendered]:
+        if self.here.deferred is None:
+            yield from self.here.share(share)
+            return
+        yield from self.here.share(share, self.hand_on)
+        if any(child.given >= 0 for child in self.children):  # nothing rendered here: the children may need it
+            self.hand_on()
+
+    def delivered(self) -> Iterator[Rendered]:
+        """What each child delivers, child after child; what one fails to deliver, rendered here."""
+        while self.children:
+            child, done = self.children[0], set()
+            for rendered in forked.results(child, self._delivered):
+                done.add(rendered.index)
+                yield rendered
+            self.children.pop(0)
+            for index in child.share:
+                if index not in done:
+                    yield self.here.one(index)
+
+    def stop(self) -> None:
+        """Kill the children left (only when the caller stopped early or an error is on its way),
+        and wait for the sender."""
+        for child in self.children:
+            forked.kill(child)
+        if self.sender is not None:
+            self.sender.join()
 
 
 def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck | DeferredCheck | None = None,
@@ -203,90 +245,20 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
     ``DeferredCheck`` each process renders its share before the input is fetched, and this one
     hands it to the children as soon as it has it, before checking its own share.
     """
-    deferred = check if isinstance(check, DeferredCheck) else None
-    fetched: list[Any] = []
-
-    def given() -> Any:  # the deferred check's input, fetched once
-        if not fetched:
-            assert deferred is not None
-            fetched.append(deferred.fetch())
-        return fetched[0]
-
-    def one(index: int) -> Rendered:  # an env a child did not deliver (or all of them, without children)
-        if deferred is None:
-            return _render_or_recall(index, configs[index], check, kept)
-        return _render_then_check(configs, [index], deferred, given, kept)[0]
-
+    here = _Here(configs, check, kept)
     count = min(workers, len(configs))
     if count < 2 or len(configs) < PARALLEL_RENDER_MIN_ENVS or not hasattr(os, "fork"):
-        if deferred is None:
-            for index in range(len(configs)):
-                yield one(index)
-        else:
-            yield from _render_then_check(configs, range(len(configs)), deferred, given, kept)
+        yield from here.share(range(len(configs)))
         return
-
     render.prepare_templates()  # once here rather than once in every child
-    shares = [range(first, len(configs), count) for first in range(count)]
-    children: list[_Child] = []
-    sender: threading.Thread | None = None
+    team = _Team(here)
     # Objects that exist now live through the build: freezing them keeps the collector from
     # scanning them again and again (and, in the children, from copying the pages they share).
     gc.freeze()
-    for share in shares[1:]:
-        try:
-            children.append(_fork_renderer(configs, share, check, kept))
-        except OSError:
-            shares[0] = [*shares[0], *share]  # cannot fork: render that share here
+    own = team.fork([range(first, len(configs), count) for first in range(count)])
     try:
-        if deferred is None:
-            for index in shares[0]:
-                yield one(index)
-        else:
-            def hand_on() -> Any:
-                # The children wait for the input once their shares are rendered: a thread writes
-                # it into their pipes (a pipe holds 64 KB, the product is larger) while this
-                # process checks its own share.
-                nonlocal sender
-                value = given()
-                pipes = [child.given for child in children]
-                for child in children:
-                    child.given = -1
-                sender = threading.Thread(target=_send, daemon=True,
-                                          args=(pipes, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
-                sender.start()
-                return value
-
-            yield from _render_then_check(configs, shares[0], deferred, hand_on, kept)
-            if any(child.given >= 0 for child in children):  # nothing rendered here: the children may need it
-                hand_on()
-        while children:
-            child = children[0]
-            delivered = set()
-            with os.fdopen(child.read, "rb") as pipe:
-                child.read = -1
-                try:
-                    while True:
-                        index, files, resources, seconds, checked = pickle.load(pipe)
-                        delivered.add(index)
-                        yield Rendered(index, configs[index], files, resources, seconds, checked)
-                except (EOFError, pickle.UnpicklingError, ValueError, TypeError):
-                    pass
-            reap(child.pid)
-            children.pop(0)
-            for index in child.share:
-                if index not in delivered:
-                    yield one(index)
+        yield from team.own_share(own)
+        yield from team.delivered()
     finally:
         gc.unfreeze()
-        for child in children:  # only when the caller stopped early or an error is on its way
-            for fd in (child.read, child.given):
-                if fd >= 0:
-                    os.close(fd)
-            try:
-                os.kill(child.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            reap(child.pid)
-        if sender is not None:
-            sender.join()
+        team.stop()
