@@ -11,7 +11,7 @@ import pytest
 from templates_src import speed
 from templates_src.speed import background, build_cache, product as product_step
 from templates_src.app import pipeline
-from templates_src.config.schema.product_settings import DEFAULT_SETTINGS
+from templates_src.config.product_settings import DEFAULT_SETTINGS
 
 from conftest import PARAMS, run_main, snapshot
 

@@ -11,7 +11,7 @@ import yaml
 
 from templates_src.config.schema.json_schema import SCHEMA_FILE, params_schema
 from templates_src.config.schema.model import EnvConfig, PoolParams
-from templates_src.config.rules.single_key import params_fields
+from templates_src.config.schema.keys import params_fields
 
 from conftest import GENERATED, PARAMS
 

@@ -116,7 +116,7 @@ def test_the_products_the_build_makes_pass_both_forms(engine):
     """The default product, and one built with _product.yaml waivers (recorded in its Metadata)."""
     from templates_src import __version__
     from templates_src.catalog import product
-    from templates_src.config.schema.product_settings import ProductSettings, ProductWaiverParams
+    from templates_src.config.product_settings import ProductSettings, ProductWaiverParams
 
     waived = ProductSettings(ProductWaiverParams(require_tls="legacy clients, TICKET-9", iam_auth="vendor, TICKET-10"))
     rules = tuple(r for r in policy_rules.RULES if r.product)  # the resource policies judge env templates

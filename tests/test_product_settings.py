@@ -18,7 +18,7 @@ from templates_src.speed import build_cache, product as product_step
 from templates_src.catalog import PORTFOLIO_FILE, product, render_catalog
 from templates_src.dbusers.deploy_order import artifact_key
 from templates_src.config import DEFAULT_SETTINGS, load_product_settings
-from templates_src.config.schema.product_settings import ProductSettings, ProductWaiverParams, missing_waivers
+from templates_src.config.product_settings import ProductSettings, ProductWaiverParams, missing_waivers
 
 from conftest import run_main, snapshot
 

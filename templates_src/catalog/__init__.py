@@ -24,7 +24,7 @@ from typing import Any
 from .. import __version__
 from ..config.errors import ParamsError, ParamsErrors
 from ..config.schema.model import EnvConfig
-from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..facts.paths import CATALOG_DIR
 from ..render.files import json_text
 from . import factory, portfolio, product, provisioning, text, verify

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..config.schema.product_settings import PRODUCT_SETTINGS_FILE, ProductSettings
+from ..config.product_settings import PRODUCT_SETTINGS_FILE, ProductSettings
 from ..dbusers.deploy_order import artifact_key
 from . import placeholders as ph
 from .placeholders import slots

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config.schema.key_paths import field_at
-from ..config.schema.product_settings import ProductSettings
+from ..config.product_settings import ProductSettings
 from ..facts import aws as facts
 from ..facts.provisioner import ARTIFACT_KEY_PREFIX
 from . import placeholders as ph

@@ -19,7 +19,7 @@ from ..builders import names, suppressions
 from ..builders.common import METADATA_NAMESPACE
 from ..builders.stack import TEMPLATE_FORMAT_VERSION, build_template
 from ..config.schema.model import EnvConfig
-from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..facts.aws import ENGINES, EngineFamily
 from . import conditions as C
 from . import placeholders as ph

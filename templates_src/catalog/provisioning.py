@@ -24,7 +24,7 @@ from ..builders import names
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.errors import ParamsError
 from ..config.schema.model import EnvConfig
-from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings, missing_waivers
 from . import placeholders as ph
 from .placeholders import slots
 

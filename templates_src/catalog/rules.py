@@ -21,7 +21,7 @@ from typing import Any
 
 from ..config.rules.cross_key import RULES as CROSS_KEY_RULES
 from ..config.rules.cross_key import CrossKeyRule
-from ..config.schema.product_settings import ProductSettings
+from ..config.product_settings import ProductSettings
 from ..facts.aws import ENGINES, EndpointNetworkType, EngineFamily, IamAuth
 from . import placeholders as ph
 from .conditions import all_of, any_of, equals, is_set, not_, ref

@@ -1,9 +1,10 @@
 """Loading and validating params: files -> merged raw tree -> validated, resolved ``EnvConfig``.
 
 ``reading`` turns files into a raw tree with line marks, ``schema`` declares every key, ``rules``
-validates, ``derive`` fills in the defaults that depend on other keys; ``budget`` and
-``stack_set_instances`` are facts of validated configs (what proxies may open together, a stack
-set's instances as environments). Nothing here imports a later stage.
+validates, ``derive`` fills in the defaults that depend on other keys. ``product_settings`` is
+params/_product.yaml (its keys and its rules); ``budget`` and ``stack_set_instances`` are facts
+of validated configs (what proxies may open together, a stack set's instances as environments).
+Nothing here imports a later stage.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from ..facts.aws import ENV_NAME_PATTERN
 from ..facts.paths import reserved_out_name
 from .rules import cross_env, env as rules, stack_set as stack_set_rules
 from . import derive
-from .schema import product_settings
+from . import product_settings
 from .errors import KeyPath, ParamsError, ParamsErrors
 from .reading.layers import DEFAULTS_FILE, ENGINE_DEFAULTS_FILES, ENGINE_FILE, Layers, load_layers
 from .reading.merge import merge_documents
 from .schema.model import EnvConfig
-from .schema.product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
+from .product_settings import DEFAULT_SETTINGS, PRODUCT_SETTINGS_FILE, ProductSettings
 from .rules.single_key import INVALID, Validator
 from .reading.yaml_loader import Document, load
 

@@ -25,7 +25,7 @@ from ..config.reading.layers import load_layers
 from ..config.reading.merge import merge_documents
 from ..config.reading.yaml_loader import load as load_document
 from ..config.schema.model import EnvConfig, WaiverParams
-from ..config.rules.single_key import field_types, params_fields, unwrap_optional
+from ..config.schema.keys import field_types, params_fields, unwrap_optional
 
 KeyPath = tuple[str, ...]  # "users[]" stands for the first user
 ITEM = "[]"

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import __version__, catalog
 from .build_cache import CodeCache
-from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from .background import Background
 
 PRODUCT_CACHE_ENTRY = "service-catalog-product"

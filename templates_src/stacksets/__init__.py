@@ -16,7 +16,7 @@ from typing import Any
 from ..catalog import PRODUCT_FILE, provisioning, verify
 from ..config.errors import ParamsError
 from ..config.schema.model import EnvConfig
-from ..config.schema.product_settings import DEFAULT_SETTINGS, ProductSettings
+from ..config.product_settings import DEFAULT_SETTINGS, ProductSettings
 from ..config.stack_set_instances import instance_configs, operation_minutes
 from ..config.schema.stack_set import StackInstancesParams
 from ..facts.stack_sets import (STACK_SET_ADMINISTRATION_ROLE, STACK_SET_EXECUTION_ROLE,

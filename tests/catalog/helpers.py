@@ -17,7 +17,7 @@ from templates_src import __version__
 from templates_src.catalog import product, verify
 from templates_src.config import load_environments
 from templates_src.config.schema.model import EnvConfig
-from templates_src.config.schema.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
+from templates_src.config.product_settings import (DEFAULT_SETTINGS, ProductSettings, ProductWaiverParams,
                                                    missing_waivers)
 
 from builders.envs import PROVISIONER, merge_into

@@ -11,34 +11,16 @@ import dataclasses
 import difflib
 import enum
 import re
-import types
 import typing
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from ..errors import KeyPath, ParamsError
+from ..schema.keys import field_types, params_fields, unwrap_optional
 from .text import text_problem
 from ..reading.yaml_loader import REPORTED
 
 Locate = Callable[[KeyPath], tuple[str, int, int]]
-
-
-@cache
-def field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def params_fields(cls: type) -> list[dataclasses.Field]:
-    """The fields of a schema class that are read from params files."""
-    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
-
-
-def unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return args[0], True
-    return tp, False
 
 
 def suggest(word: str, candidates: list[str]) -> str:

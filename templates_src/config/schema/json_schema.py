@@ -14,7 +14,7 @@ from typing import Any
 
 from ... import __version__
 from .model import EnvConfig
-from ..rules.single_key import field_types, unwrap_optional, params_fields
+from .keys import field_types, params_fields, unwrap_optional
 
 SCHEMA_FILE = "params.schema.json"
 _ITEM_CONSTRAINTS = ("pattern", "max_length", "choices", "minimum", "maximum")

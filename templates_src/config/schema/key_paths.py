@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from .model import EnvConfig
-from ..rules.single_key import field_types, params_fields, unwrap_optional
+from .keys import field_types, params_fields, unwrap_optional
 
 ITEM = "[]"  # after a list key's name: one of its items
 

@@ -1,9 +1,13 @@
-"""How the params schema declares a key (``key``, ``internal``), and what each identifier pattern
-allows in words (for error messages). model.py declares the keys themselves."""
+"""How the params schema declares a key (``key``, ``internal``) and how a schema class is read back
+(``params_fields``, ``field_types``), and what each identifier pattern allows in words (for error
+messages). The section modules declare the keys themselves."""
 
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+from functools import cache
 from typing import Any
 
 from ...facts import aws as facts
@@ -85,3 +89,20 @@ def key(
 def internal(doc: str, default: str = "") -> Any:
     """A field the loader (or the command line) fills in, never read from a params file."""
     return dataclasses.field(default=default, metadata={"doc": doc, "internal": True})
+
+
+@cache
+def field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def params_fields(cls: type) -> list[dataclasses.Field]:
+    """The fields of a schema class that are read from params files."""
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0], True
+    return tp, False

@@ -17,13 +17,13 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from ...facts import provisioner as pfacts
-from ...facts.aws import IamAuth
-from ..errors import KeyPath
-from .model import EnvConfig
-from .keys import key
-from ..rules.text import MIN_REASON_WORDS, is_reason
-from ..rules.waivers import MIN_WAIVER_REASON, Report
+from ..facts import provisioner as pfacts
+from ..facts.aws import IamAuth
+from .errors import KeyPath
+from .schema.model import EnvConfig
+from .schema.keys import key
+from .rules.text import MIN_REASON_WORDS, is_reason
+from .rules.waivers import MIN_WAIVER_REASON, Report
 
 PRODUCT_SETTINGS_FILE = "_product.yaml"
 REASON_MAX_LENGTH = 500  # as an env's waiver reasons (model.WaiverParams)
