@@ -9,10 +9,11 @@ registry's intents: ``registry``). The table of rules and Guard's semantics: ``r
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ...facts.aws import USERNAME_PATTERN
-from .walk import Path, at, each, get, matches, resources_of
+from .walk import Path, at, each, get, matches, resources_of, say
 
 # A database user name as the params take it, unanchored.
 USER = USERNAME_PATTERN.removeprefix("^").removesuffix("$")
@@ -42,8 +43,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str = "") -> str:
-    return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
+_say = partial(say, MESSAGES)
 
 
 def _statements(template: Mapping[str, Any]) -> Iterator[tuple[Path, Any]]:

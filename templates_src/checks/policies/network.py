@@ -8,9 +8,10 @@ Guard form: ``policies/network.guard``, whose egress rules are the registry's in
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import WORLD, Path, at, each, get, resources_of
+from .walk import WORLD, Path, at, each, get, resources_of, say
 
 FIX_CIDR = "Fix: name the client security groups or ranges in network.allowed_cidrs"
 
@@ -22,8 +23,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str = "") -> str:
-    return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
+_say = partial(say, MESSAGES)
 
 
 def _open_to_world(rule: Any, where: Path, v4: str, v6: str) -> Iterator[tuple[Path, str]]:

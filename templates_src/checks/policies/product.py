@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import Path, at, each, get, waived
+from .walk import Path, at, each, get, say, waived
 
 REQUIRE_TLS_PARAMETER = "RequireTLS"
 IAM_AUTH_PARAMETER = r"User[0-9]+IamAuth"  # anchored in the Guard twin: /^User[0-9]+IamAuth$/
@@ -30,8 +31,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str) -> str:
-    return f"{MESSAGES[key]}; {fix}"
+_say = partial(say, MESSAGES)
 
 
 def _offers_only(template: Mapping[str, Any], name: str, value: str, message: str) -> Iterator[tuple[Path, str]]:

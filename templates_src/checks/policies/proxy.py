@@ -6,9 +6,10 @@ Guard form: ``policies/proxy.guard``; the table of rules and Guard's semantics: 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import Path, at, each, get, resources_of, waived
+from .walk import Path, at, each, get, resources_of, say, waived
 
 FIX_TLS = "Fix: set proxy.require_tls: true in the params file"
 FIX_IAM = "Fix: remove iam_auth DISABLED/ENABLED from proxy.iam_auth and users[*].iam_auth"
@@ -20,8 +21,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str = "") -> str:
-    return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
+_say = partial(say, MESSAGES)
 
 
 def requires_tls(template: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:

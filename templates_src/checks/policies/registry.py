@@ -26,9 +26,10 @@ departs from them it says why on the resource (builders/suppressions.py).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import WORLD, Path, at, each, get, resources_of, waived
+from .walk import WORLD, Path, at, each, get, resources_of, say, waived
 
 FIX_INLINE = "Fix: put the permissions in an AWS::IAM::ManagedPolicy attached to the role"
 FIX_EGRESS = ("Fix: give network.database_security_group_id or network.database_cidr, or record the reason in "
@@ -53,8 +54,7 @@ MESSAGES = {
 PRINCIPAL_TYPES = ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group")
 
 
-def _say(key: str, fix: str) -> str:
-    return f"{MESSAGES[key]}; {fix}"
+_say = partial(say, MESSAGES)
 
 
 def no_inline_policies(template: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:

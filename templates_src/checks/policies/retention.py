@@ -7,9 +7,10 @@ unreadable). Guard form: ``policies/retention.guard``; the table of rules: ``rul
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import Path, resources_of, waived
+from .walk import Path, resources_of, say, waived
 
 RETAINED_TYPES = ("AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::Logs::LogGroup", "Custom::AdoptedLogGroup")
 DELETION_POLICIES = ("Retain", "RetainExceptOnCreate")  # RetainExceptOnCreate: a failed create cleans up
@@ -22,8 +23,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str = "") -> str:
-    return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
+_say = partial(say, MESSAGES)
 
 
 def retained(template: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:

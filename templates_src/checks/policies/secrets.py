@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from .walk import Path, resources_of
+from .walk import Path, resources_of, say
 
 PASSWORD_KEY = r'"password"'
 
@@ -23,8 +24,7 @@ MESSAGES = {
 }
 
 
-def _say(key: str, fix: str = "") -> str:
-    return f"{MESSAGES[key]}; {fix}" if fix else MESSAGES[key]
+_say = partial(say, MESSAGES)
 
 
 def no_plaintext_secret(template: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:

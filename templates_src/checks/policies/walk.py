@@ -47,3 +47,8 @@ def get(node: Any, key: str) -> Any:
 
 def matches(pattern: str, value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
+
+
+def say(messages: Mapping[str, str], key: str, fix: str = "") -> str:
+    """A policy's message, with how to fix it when there is a fix (its modules bind ``messages``)."""
+    return f"{messages[key]}; {fix}" if fix else messages[key]
