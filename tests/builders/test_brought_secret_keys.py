@@ -9,6 +9,7 @@ import pytest
 
 from templates_src.builders import iam, names
 from templates_src.builders.stack import build_template
+from templates_src.catalog.provisioning import product_limits
 from templates_src.render.files import DEPLOY_GUIDE_FILE, render_env
 
 from .envs import (CLUSTER, END_TO_END_IAM, KEY_ARN, LEGACY_SECRET_ARN, OWN_KEY, PROVISIONER, get_att, make_cfg, props,
@@ -105,3 +106,12 @@ def test_deploy_guide_finds_a_clusters_master_secret():
     guide = _guide(CLUSTER, _users(("reporting", SHARED_SECRET, TEAM_KEY)))
     assert "`rds!cluster-...`" in guide
     assert "--query 'DBClusters[0].MasterUserSecret.[SecretArn,KmsKeyId]'" in guide
+
+
+def test_an_env_with_a_brought_secrets_key_is_not_offered_through_the_product():
+    """The product always generates its secrets, so it has no slot for a secret's key either: the
+    launch check names the brought secret, and the env keeps its own template."""
+    cfg = make_cfg(PROVISIONER, _users(("reporting", SHARED_SECRET, TEAM_KEY)))
+    assert [(e.path, e.message) for e in product_limits(cfg)] == [
+        (("users", 1, "secret_arn"), "an existing secret cannot be given to the Service Catalog product (it always "
+                                     "generates the secrets)")]
