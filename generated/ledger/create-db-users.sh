@@ -56,7 +56,7 @@ redactions=()
 values=()
 value=$(password LedgerAppSecret ledger_app); values+=('<password of ledger_app>' "$value"); redactions+=("$value" '<password of ledger_app>')
 value=$(password LedgerMigratorSecret ledger_migrator); values+=('<password of ledger_migrator>' "$value"); redactions+=("$value" '<password of ledger_migrator>')
-value=$(password LedgerReaderSecret ledger_reader); values+=('<password of ledger_reader>' "$value"); redactions+=("$value" '<password of ledger_reader>')
+value=$(password arn:aws:secretsmanager:eu-west-1:111122223333:secret:finance/ledger_reader-StUvWx ledger_reader); values+=('<password of ledger_reader>' "$value"); redactions+=("$value" '<password of ledger_reader>')
 sql=$(printf '%s\0' "$sql" "${values[@]}" | python3 -c 'import re, sys
 sql, *pairs = sys.stdin.buffer.read().split(b"\0")[:-1]
 table = dict(zip(pairs[0::2], pairs[1::2]))

@@ -4,12 +4,12 @@
 #
 # Creates or updates stack rds-proxy-ledger in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
 #   1. the stack is created (with its stack policy and termination protection) or updated;
-#   2. when the stack pauses at DatabaseUsers1B30DD5DReady (its secrets exist, the target group does
+#   2. when the stack pauses at DatabaseUsers0C5DF268Ready (its secrets exist, the target group does
 #      not yet), create-db-users.sh makes the users with the secrets' passwords and this script
 #      signals the pause to end; an update that keeps the users does not pause;
 #   3. CloudFormation creates the target group, which waits for the proxy to log in as them.
 # If the users step fails (the database unreachable from here, a wrong DB_ADMIN_USER), the stack
-# stays paused until DatabaseUsers1B30DD5DReady times out; fix the cause and run this script again
+# stays paused until DatabaseUsers0C5DF268Ready times out; fix the cause and run this script again
 # before then: it resumes at step 2.
 #
 #   DB_ADMIN_USER=admin SQLCMDPASSWORD=... bash generated/ledger/deploy.sh
@@ -34,12 +34,12 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=ledger Key=cost-center,Value=cc-1234 Key=team,Value=finance)
 
 status=$(stack_status)
-users_ready() { cfn describe-stack-resources --stack-name "$stack" --logical-resource-id DatabaseUsers1B30DD5DReady \
+users_ready() { cfn describe-stack-resources --stack-name "$stack" --logical-resource-id DatabaseUsers0C5DF268Ready \
   --query 'StackResources[0].ResourceStatus' --output text 2>/dev/null || true; }
 resume=
 case "$status" in
   NONE) operation=create ;;
-  # Paused at DatabaseUsers1B30DD5DReady (a users step that failed, or was never run): do the users
+  # Paused at DatabaseUsers0C5DF268Ready (a users step that failed, or was never run): do the users
   # step and signal, as the run that started the stack would have.
   CREATE_IN_PROGRESS|UPDATE_IN_PROGRESS)
     if [ "$(users_ready)" != CREATE_IN_PROGRESS ]; then
@@ -47,7 +47,7 @@ case "$status" in
     fi
     resume=1
     if [ "$status" = CREATE_IN_PROGRESS ]; then operation=create; else operation=update; fi
-    echo "stack $stack waits at DatabaseUsers1B30DD5DReady for its database users: resuming" ;;
+    echo "stack $stack waits at DatabaseUsers0C5DF268Ready for its database users: resuming" ;;
   *_IN_PROGRESS) echo "stack $stack is busy ($status); run again when it is not" >&2; exit 1 ;;
   ROLLBACK_COMPLETE)  # a failed create: nothing in it is kept (RetainExceptOnCreate), so it can go
     echo "stack $stack failed to create and was rolled back; remove it, then run again:" >&2
@@ -93,12 +93,12 @@ if [ -z "$resume" ]; then
   fi
 fi
 
-# Wait until the stack either pauses at DatabaseUsers1B30DD5DReady (then make the users and signal) or
+# Wait until the stack either pauses at DatabaseUsers0C5DF268Ready (then make the users and signal) or
 # finishes without pausing (an update that keeps the users).
 while :; do
   if [ "$(users_ready)" = CREATE_IN_PROGRESS ]; then
     bash "$here/create-db-users.sh"
-    url=$(cfn describe-stack-resource --stack-name "$stack" --logical-resource-id DatabaseUsers1B30DD5DHandle \
+    url=$(cfn describe-stack-resource --stack-name "$stack" --logical-resource-id DatabaseUsers0C5DF268Handle \
       --query StackResourceDetail.PhysicalResourceId --output text)
     curl -fsS --proto '=https' -X PUT -H 'Content-Type:' --data-binary \
       '{"Status":"SUCCESS","Reason":"database users are in place","UniqueId":"create-db-users","Data":"create-db-users.sh"}' \

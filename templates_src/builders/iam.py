@@ -42,6 +42,14 @@ def proxy_trust_policy(cfg: EnvConfig) -> PolicyDocument:
     )
 
 
+def secret_keys(cfg: EnvConfig) -> list[str | GetAtt]:
+    """The keys of the secrets the proxy reads: the env's key (the generated secrets'), then each
+    brought secret's customer managed key (users[].secret_kms_key_arn). A brought secret under
+    aws/secretsmanager needs none: that key's policy lets the account's principals use it through
+    Secrets Manager ("Secret encryption and decryption", Secrets Manager User Guide)."""
+    return [key_arn(cfg), *(key for key in cfg.brought_secret_keys if key != cfg.secrets.kms_key_arn)]
+
+
 def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
     """What the proxy role may do, and why (the stack's policy, or what an existing role needs)."""
     if cfg.end_to_end_iam:
@@ -55,9 +63,10 @@ def proxy_role_statements(cfg: EnvConfig) -> tuple[list[Statement], str]:
     statements = [
         Statement(Sid="ReadProxySecrets", Effect=Allow, Action=[secretsmanager.GetSecretValue],
                   Resource=secret_arns(cfg)),
-        # kms:ViaService as in the RDS Proxy setup page's own policy (rds-proxy-iam-setup.html).
+        # kms:ViaService as in the RDS Proxy setup page's own policy (rds-proxy-iam-setup.html): the
+        # keys only serve GetSecretValue ("kms:ViaService", AWS KMS Developer Guide).
         Statement(Sid="DecryptProxySecrets", Effect=Allow, Action=[kms_actions.Decrypt],
-                  Resource=[key_arn(cfg)],
+                  Resource=secret_keys(cfg),
                   Condition=Condition([StringEquals("kms:ViaService",
                                                     Sub(facts.SECRETS_MANAGER_VIA_SERVICE_SUB))])),
     ]

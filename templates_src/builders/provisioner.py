@@ -38,8 +38,7 @@ from ..facts.sql import DISABLE_LOGIN
 from ..dbusers.sql import provisioner_sql
 from . import names
 from .common import listed, provisioner_log_group_name, tags
-from .iam import role_options
-from .kms import key_arn
+from .iam import role_options, secret_keys
 from .logs import kept_log_group, log_group_name
 from .suppressions import provisioner_function
 
@@ -72,12 +71,13 @@ def _secrets_read(cfg: EnvConfig) -> list:
 
 
 def _keys_used(cfg: EnvConfig) -> list:
-    """Customer managed keys of those secrets: the env's key (the generated secrets', and a brought
-    secret's unless under aws/secretsmanager, which needs no grant: its key policy lets the
-    account's principals use it through Secrets Manager) and the admin secret's."""
+    """Customer managed keys of those secrets: the proxy's (the env's key and each brought secret's
+    users[].secret_kms_key_arn; one under aws/secretsmanager needs no grant: its key policy lets
+    the account's principals use it through Secrets Manager) and the admin secret's."""
     assert cfg.provisioner is not None
     admin = cfg.provisioner.admin_secret_kms_key_arn
-    return [*([] if cfg.end_to_end_iam else [key_arn(cfg)]), *([admin] if admin else [])]
+    users = [] if cfg.end_to_end_iam else secret_keys(cfg)
+    return [*users, *([admin] if admin and admin not in users else [])]
 
 
 def _database_arn(cfg: EnvConfig) -> Sub:

@@ -181,7 +181,7 @@ DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
 STAGE_SCRIPT_TEMPLATE = "stage.sh.j2"
 # What those include ({% include %}): tests/test_render.py checks that the list is complete.
-DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "network.md.j2", "endpoints.md.j2")
+DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "brought-secrets.md.j2", "network.md.j2", "endpoints.md.j2")
 DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from builders.envs import ANY_DATABASE_ADDRESS, CLUSTER, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY, ROTATION, merged
+from builders.envs import (ANY_DATABASE_ADDRESS, CLUSTER, LEGACY_SECRET_ARN, NO_RETAIN, ONLY_GIVEN_GROUPS, OWN_KEY,
+                          ROTATION, merged)
 from conftest import PARAMS
 from templates_src.config.schema.model import EnvConfig
 from templates_src.docgen.key_table import examples
@@ -23,6 +24,9 @@ FIXTURES: dict[str, dict[str, Any]] = {
     "egress-to-any-address": merged(ANY_DATABASE_ADDRESS),
     # Only existing groups on the proxy (no ProxySecurityGroup, no ProxySecurityGroupId export).
     "own-groups-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}, ONLY_GIVEN_GROUPS),
+    # The first user brings its secret: its key (users[].secret_kms_key_arn) changes alone here.
+    "brought-secret": merged({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN},
+                                        {"username": "migrator"}]}),
 }
 Variant = tuple[KeyPath, Any, EnvConfig]
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ...facts import aws as facts
 from ...facts.aws import ENGINES, UNSUPPORTED_AUTH_TYPES, EngineFamily, IamAuth, RotationStrategy
+from ...facts.partitions import region_partition
 from ...facts.paths import reserved_out_name
 from ...facts.naming import resource_name
 from ...facts.sql import DEFAULT_SCHEMA, KNOWN_PRIVILEGES
@@ -133,9 +134,13 @@ def _database_destination(cfg: EnvConfig, report: Report) -> None:
 
 
 def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
+    partition = region_partition(cfg.region)
+
     def check(arn: str | None, path: KeyPath, what: str) -> None:
         if arn and arn.split(":")[3] != cfg.region:
             report(path, f"the {what} is in {arn.split(':')[3]}, but the stack deploys to {cfg.region}")
+        elif arn and arn.split(":")[1] != partition:
+            report(path, f"names partition {arn.split(':')[1]}, but region {cfg.region} is in partition {partition}")
 
     check(cfg.secrets.kms_key_arn, ("secrets", "kms_key_arn"), "key")
     # Alarm actions notify topics of the alarm's own region (CloudWatch User Guide, "Alarm actions").
@@ -143,9 +148,18 @@ def _key_and_secrets_in_region(cfg: EnvConfig, report: Report) -> None:
     check(cfg.secrets.rotation_superuser_secret_arn, ("secrets", "rotation_superuser_secret_arn"), "secret")
     for index, user in enumerate(cfg.users):
         check(user.secret_arn, ("users", index, "secret_arn"), "secret")
+        check(user.secret_kms_key_arn, ("users", index, "secret_kms_key_arn"), "key")
     if cfg.provisioner is not None:
         check(cfg.provisioner.admin_secret_arn, ("provisioner", "admin_secret_arn"), "secret")
         check(cfg.provisioner.admin_secret_kms_key_arn, ("provisioner", "admin_secret_kms_key_arn"), "key")
+
+
+def _secret_key_with_its_secret(cfg: EnvConfig, report: Report) -> None:
+    for index, user in enumerate(cfg.users):
+        if user.secret_kms_key_arn and not user.secret_arn:
+            report(("users", index, "secret_kms_key_arn"), "only with secret_arn (a generated secret is under "
+                                                           "secrets.kms_key_arn or the stack's key): remove it "
+                                                           "or give secret_arn")
 
 
 def tag_value_problem(value: str) -> str:
@@ -230,6 +244,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _allowed_cidrs_ok,
     _database_destination,
     _key_and_secrets_in_region,
+    _secret_key_with_its_secret,
     _environment_not_reserved,
     _tags_ok,
     waiver_rules.weakened_defaults_waived,

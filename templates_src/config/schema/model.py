@@ -205,6 +205,13 @@ class EnvConfig:
         return not self.end_to_end_iam and any(not user.secret_arn for user in self.users)
 
     @property
+    def brought_secret_keys(self) -> tuple[str, ...]:
+        """The customer managed keys of the users' own secrets (users[].secret_kms_key_arn), each
+        once, in the users' order; none with end-to-end IAM (no secret is read)."""
+        keys = () if self.end_to_end_iam else (u.secret_kms_key_arn for u in self.users if u.secret_arn)
+        return tuple(dict.fromkeys(key for key in keys if key))
+
+    @property
     def rotates(self) -> bool:
         """Rotation functions are made (rotation_days, and a generated secret to rotate)."""
         return self.secrets.rotation_days is not None and self.generates_secrets

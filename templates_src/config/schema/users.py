@@ -25,6 +25,11 @@ class UserParams:
     secret_arn: str | None = key(
         "Use this existing secret instead of generating one.", default=None, pattern=facts.SECRET_ARN_PATTERN,
     )
+    secret_kms_key_arn: str | None = key(
+        "With secret_arn: the customer managed key that encrypts that secret; absent: aws/secretsmanager or "
+        "secrets.kms_key_arn. The proxy (and the provisioner) may decrypt this key only through Secrets Manager.",
+        default=None, pattern=facts.KMS_KEY_ARN_PATTERN,
+    )
     role: UserRole | None = key(
         "What db-users.sql grants: app (SELECT, INSERT, UPDATE, DELETE), migration (DDL on the schema "
         "as well), readonly (SELECT).", default=None,
