@@ -243,6 +243,14 @@ STAGING = sub("orders-dev\n", "orders-stg\n")
 EDGES: dict[str, dict[str, str | bytes]] = {
     "idle-client-timeout-1": {"dev.yaml": proxy("  idle_client_timeout: 1\n")},
     "idle-client-timeout-28800": {"dev.yaml": proxy("  idle_client_timeout: 28800\n")},
+    "serverless-max-acu-1": {"dev.yaml": after("db_cluster_identifier", "  instance_class: db.serverless\n"
+                                                "  serverless_max_acu: 1\n", CLUSTER)},
+    "serverless-max-acu-256": {"dev.yaml": after("db_cluster_identifier", "  instance_class: db.serverless\n"
+                                                  "  serverless_max_acu: 256\n", CLUSTER)},
+    "serverless-max-acu-half-step": {"dev.yaml": after("db_cluster_identifier", "  instance_class: db.serverless\n"
+                                                        "  serverless_max_acu: 40.5\n", CLUSTER)},
+    "serverless-max-connections-instead": {"dev.yaml": after("db_cluster_identifier", "  instance_class: db.serverless\n"
+                                                              "  max_connections: 2000\n", CLUSTER)},
     "max-connections-1": {"dev.yaml": pool("  max_connections_percent: 1\n")},
     "max-connections-100": {"dev.yaml": pool("  max_connections_percent: 100\n")},
     "max-idle-0": {"dev.yaml": pool("  max_idle_connections_percent: 0\n")},

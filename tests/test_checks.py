@@ -319,7 +319,8 @@ def test_cli_progress_and_total_only_on_a_terminal(project: Path, monkeypatch: p
     assert code == 0, err.getvalue()
     text = out.getvalue()
     count = len(list(PARAMS.glob("[!_]*.yaml")))
-    assert "\r\033[K[1/%d] " % count in text and "\r\033[K[%d/%d] " % (count, count) in text
+    first = f"{1:>{len(str(count))}}"  # the counter is padded to the total's width
+    assert f"\r\033[K[{first}/{count}] " in text and f"\r\033[K[{count}/{count}] " in text
     assert [line for line in text.splitlines() if not line.startswith(("note: ", "budget "))][-1].startswith(
         f"{count} environment(s): ")
 

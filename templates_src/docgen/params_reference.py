@@ -44,6 +44,8 @@ def _kind(schema: dict[str, Any]) -> str:
         return "list of " + (_kind(schema.get("items", {})) or "values")
     if kind == "integer" and ("minimum" in schema or "maximum" in schema):
         return f"integer {schema.get('minimum', '')}..{schema.get('maximum', '')}"
+    if kind == "number" and "multipleOf" in schema:
+        return f"number {schema.get('minimum', '')}..{schema.get('maximum', '')} in steps of {schema['multipleOf']}"
     if kind == "string" and "maxLength" in schema:
         return f"string, at most {schema['maxLength']} characters"
     return kind

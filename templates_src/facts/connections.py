@@ -13,6 +13,17 @@ Sources (RDS User Guide and Aurora User Guide):
 - "Maximum connections to an Aurora PostgreSQL DB instance",
   https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Managing.html :
   ``LEAST({DBInstanceClassMemory/9531392},5000)``, as RDS for PostgreSQL.
+- "Maximum connections for Aurora Serverless v2" (Aurora User Guide, "Performance and scaling for
+  Aurora Serverless v2"),
+  https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.setting-capacity.html#aurora-serverless-v2.max-connections :
+  a db.serverless instance holds ``max_connections`` constant (so that connections are not dropped
+  when it scales down): Aurora evaluates the engine's formula with the memory of the cluster's
+  maximum ACU, not the current capacity; a new maximum takes effect after a reboot (a static
+  parameter). Its table of defaults by maximum ACU is below. A PostgreSQL-compatible instance with
+  a minimum capacity of 0 or 0.5 ACU caps max_connections at 2,000 (the page's note).
+- The capacity range: "ServerlessV2ScalingConfiguration" (RDS API Reference),
+  https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html :
+  MaxCapacity in half-ACU steps, at most 256 ACU on recent Aurora versions (128 on older ones).
 - Memory per class: "DB instance classes" hardware specifications,
   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html .
 
@@ -52,16 +63,43 @@ AURORA_MYSQL_MAX_CONNECTIONS: dict[str, int] = {
     **{f"db.{family}.{size}": n for family in ("r5", "r6g", "r6i", "r7g") for size, n in _AURORA_MYSQL_R.items()},
 }
 
+# Aurora Serverless v2: its instances have this class; the cluster's capacity range sizes them.
+SERVERLESS_INSTANCE_CLASS = "db.serverless"
+SERVERLESS_MAX_ACU_RANGE = (1, 256)  # the table's smallest maximum; the API's largest MaxCapacity
+SERVERLESS_ACU_STEP = 0.5
+
+# "Maximum connections for Aurora Serverless v2": the default max_connections by the cluster's
+# maximum ACU, (Aurora MySQL, Aurora PostgreSQL), the rows of AWS's table as published. A maximum
+# between two rows gets the lower row's value: the default grows with memory, so that row is a
+# documented lower bound (the largest row, 128 ACU, also serves a maximum above it).
+AURORA_SERVERLESS_V2_MAX_CONNECTIONS: dict[float, tuple[int, int]] = {
+    1: (90, 189), 4: (135, 823), 8: (1_000, 1_669), 16: (2_000, 3_360), 32: (3_000, 5_000),
+    64: (4_000, 5_000), 128: (5_000, 5_000),
+}
+
+
+def serverless_max_connections(engine: EngineFamily, max_acu: float) -> tuple[int, float]:
+    """Aurora Serverless v2's default max_connections for a cluster's maximum ACU, and the table's
+    row it comes from (KeyError: an engine Aurora does not run, or a maximum below the table)."""
+    rows = [acu for acu in AURORA_SERVERLESS_V2_MAX_CONNECTIONS if acu <= max_acu]
+    if not rows or engine is EngineFamily.SQLSERVER:
+        raise KeyError(max_acu)
+    row = max(rows)
+    mysql, postgresql = AURORA_SERVERLESS_V2_MAX_CONNECTIONS[row]
+    return (mysql if engine is EngineFamily.MYSQL else postgresql), row
+
 
 def known_instance_classes(engine: EngineFamily, cluster: bool) -> tuple[str, ...]:
     """The classes whose default max_connections this module knows for an engine and target kind."""
+    serverless = (SERVERLESS_INSTANCE_CLASS,) if cluster and engine is not EngineFamily.SQLSERVER else ()
     if engine is EngineFamily.MYSQL and cluster:
-        return tuple(sorted(AURORA_MYSQL_MAX_CONNECTIONS))
-    return tuple(sorted(INSTANCE_CLASS_MEMORY_GIB))
+        return tuple(sorted((*AURORA_MYSQL_MAX_CONNECTIONS, *serverless)))
+    return tuple(sorted((*INSTANCE_CLASS_MEMORY_GIB, *serverless)))
 
 
 def default_max_connections(engine: EngineFamily, cluster: bool, instance_class: str) -> int:
-    """The engine's default max_connections on one DB instance of this class (KeyError if unknown)."""
+    """The engine's default max_connections on one DB instance of this class (KeyError if unknown;
+    db.serverless: ``serverless_max_connections``, from the cluster's maximum ACU)."""
     if engine is EngineFamily.SQLSERVER:
         INSTANCE_CLASS_MEMORY_GIB[instance_class]  # only known classes, as for the other engines
         return SQLSERVER_MAX_USER_CONNECTIONS

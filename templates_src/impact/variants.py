@@ -59,6 +59,7 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("secrets", "rotation_superuser_secret_arn"): ("arn:aws:secretsmanager:{region}:111122223333:secret:admin-AbCdEf",),
     ("target", "instance_class"): ("db.r6g.large",),
     ("target", "max_connections"): (500,),
+    ("target", "serverless_max_acu"): (16,),
     ("monitoring", "alarm_topic_arn"): ("arn:aws:sns:{region}:111122223333:ops-alarms",),
     ("monitoring", "alarms"): (False,),
     ("iam", "proxy_trust_source_account"): (True,),
@@ -195,6 +196,11 @@ def candidates(path: KeyPath, current: Any, region: str) -> Iterator[Any]:
             yield from (v for v in (current + 1, current - 1)
                         if (meta.get("minimum") is None or v >= meta["minimum"])
                         and (meta.get("maximum") is None or v <= meta["maximum"]))
+    elif tp is float:
+        step = meta.get("multiple_of") or 1
+        yield from (v for v in (current + step, current - step)
+                    if (meta.get("minimum") is None or v >= meta["minimum"])
+                    and (meta.get("maximum") is None or v <= meta["maximum"]))
     elif tp is str:
         yield from _vary_text(current)
     elif origin is tuple and current:

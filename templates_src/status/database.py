@@ -8,7 +8,8 @@ engine's formula (``{DBInstanceClassMemory/12582880}`` for MySQL, ``LEAST({DBIns
 9531392},5000)`` for PostgreSQL: "Maximum number of database connections", RDS User Guide). A
 formula is evaluated with the class memory ``connection_facts`` knows, the same table and the
 same upper estimate the budget uses; any other formula (Aurora MySQL's GREATEST(log ...)) or no
-value at all: the class default of ``connection_facts``.
+value at all: the class default of ``connection_facts`` (for db.serverless, Aurora Serverless v2's
+default for the cluster's maximum ACU, which DescribeDBClusters gives).
 """
 
 from __future__ import annotations
@@ -88,11 +89,26 @@ def live_max_connections(rds: Any, cfg: EnvConfig) -> LiveMaxConnections:
         how = "" if raw.strip().isdigit() else f" {raw} with {klass}'s memory"
         return LiveMaxConnections(value, f"parameter group {groups[0]}{how}", instance_id, klass)
     cluster = cfg.target.db_cluster_identifier is not None
+    if cluster and klass == connection_facts.SERVERLESS_INSTANCE_CLASS:
+        return _serverless_default(rds, cfg, instance_id)
     try:
         value = connection_facts.default_max_connections(cfg.engine_family, cluster, klass)
     except KeyError:
         return LiveMaxConnections(None, f"unknown: {klass} is not in connection_facts", instance_id, klass)
     return LiveMaxConnections(value, f"{klass} default", instance_id, klass)
+
+
+def _serverless_default(rds: Any, cfg: EnvConfig, instance_id: str) -> LiveMaxConnections:
+    """Aurora Serverless v2's default, from the cluster's maximum ACU as DescribeDBClusters gives it
+    (ServerlessV2ScalingConfiguration.MaxCapacity): Aurora sizes max_connections on it."""
+    klass = connection_facts.SERVERLESS_INSTANCE_CLASS
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=cfg.target.db_cluster_identifier)["DBClusters"][0]
+    max_acu = cluster.get("ServerlessV2ScalingConfiguration", {}).get("MaxCapacity")
+    try:
+        value, _ = connection_facts.serverless_max_connections(cfg.engine_family, float(max_acu))
+    except (KeyError, TypeError):
+        return LiveMaxConnections(None, f"unknown: {klass} with a maximum of {max_acu} ACU", instance_id, klass)
+    return LiveMaxConnections(value, f"{klass} default for a maximum of {float(max_acu):g} ACU", instance_id, klass)
 
 
 def budget_line(live: LiveMaxConnections, planned: Budget, params_file: str) -> tuple[str, bool]:

@@ -165,6 +165,13 @@ class Validator:
                 self.error(path, f"expected a whole number, got {describe(raw)}{unquote}")
                 return _INVALID
             return raw if self._in_range(raw, path, meta) else _INVALID
+        if tp is float:  # a number, whole or not (YAML reads 16 as an int)
+            if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+                quoted = isinstance(raw, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", raw)
+                unquote = " (remove the quotes)" if quoted else ""
+                self.error(path, f"expected a number, got {describe(raw)}{unquote}")
+                return _INVALID
+            return float(raw) if self._in_range(raw, path, meta) and self._in_steps(raw, path, meta) else _INVALID
         if tp is str:
             if not isinstance(raw, str):
                 self.error(path, f"expected text, got {describe(raw)}{_quote_hint(raw)}")
@@ -172,15 +179,22 @@ class Validator:
             return raw if self._text_ok(raw, path, meta) else _INVALID
         raise TypeError(f"schema type {tp!r} has no validator")  # a bug in model.py, not in params
 
-    def _in_range(self, raw: int, path: KeyPath, meta: typing.Mapping[str, Any]) -> bool:
+    def _in_range(self, raw: float, path: KeyPath, meta: typing.Mapping[str, Any]) -> bool:
         low, high, choices = meta.get("minimum"), meta.get("maximum"), meta.get("choices")
         if low is not None and raw < low or high is not None and raw > high:
-            self.error(path, f"{raw} is out of range (allowed: {low}..{high})")
+            self.error(path, f"{_number(raw)} is out of range (allowed: {_number(low)}..{_number(high)})")
             return False
         if choices is not None and raw not in choices:
             nearest = min(choices, key=lambda c: (abs(c - raw), c))
             self.error(path, f"{raw} is not allowed (nearest allowed: {nearest}; allowed: "
                              f"{', '.join(str(c) for c in choices)})")
+            return False
+        return True
+
+    def _in_steps(self, raw: float, path: KeyPath, meta: typing.Mapping[str, Any]) -> bool:
+        step = meta.get("multiple_of")
+        if step is not None and (raw / step) % 1:
+            self.error(path, f"{_number(raw)} is not allowed (allowed: steps of {_number(step)})")
             return False
         return True
 
@@ -218,6 +232,11 @@ def _expected(tp: Any) -> str:
         return "one of " + ", ".join(m.value for m in tp)
     names = {tuple: "a list", dict: "a mapping of text to text", bool: "true or false", int: "a whole number"}
     return names.get(typing.get_origin(tp) or tp, "text")
+
+
+def _number(value: Any) -> str:
+    """A number as written: 16.0 as 16, 0.5 as 0.5, a whole number in full."""
+    return f"{value:.12g}" if isinstance(value, float) else str(value)
 
 
 def _quote_hint(value: Any) -> str:

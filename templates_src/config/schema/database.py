@@ -53,6 +53,14 @@ class TargetParams:
         "engine's default max_connections it sizes the connection budget.", default=None,
         pattern=INSTANCE_CLASS_PATTERN,
     )
+    serverless_max_acu: float | None = key(
+        "The cluster's maximum capacity in ACUs with instance_class db.serverless (Aurora Serverless v2): "
+        "Aurora sets max_connections from it, not from the current capacity. Required then, unless "
+        "max_connections is given (as it must be when a PostgreSQL cluster's minimum capacity is 0 or "
+        "0.5 ACU: AWS caps max_connections at 2000 there).", default=None,
+        minimum=connection_facts.SERVERLESS_MAX_ACU_RANGE[0], maximum=connection_facts.SERVERLESS_MAX_ACU_RANGE[1],
+        multiple_of=connection_facts.SERVERLESS_ACU_STEP,
+    )
     max_connections: int | None = key(
         "The database's max_connections when its parameter group sets it (wins over instance_class).",
         default=None, minimum=connection_facts.MAX_CONNECTIONS_OVERRIDE_RANGE[0],

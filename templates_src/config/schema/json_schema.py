@@ -34,6 +34,12 @@ def _scalar(tp: Any, meta: typing.Mapping[str, Any]) -> dict[str, Any]:
         if meta.get("maximum") is not None:
             schema["maximum"] = meta["maximum"]
         return schema
+    if tp is float:
+        schema = {"type": "number"}
+        for name, keyword in (("minimum", "minimum"), ("maximum", "maximum"), ("multiple_of", "multipleOf")):
+            if meta.get(name) is not None:
+                schema[keyword] = meta[name]
+        return schema
     schema = {"type": "string"}
     if meta.get("pattern"):
         schema["pattern"] = meta["pattern"]

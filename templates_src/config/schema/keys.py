@@ -17,7 +17,7 @@ from ...facts import provisioner as provisioner_facts
 from ...facts.sql import SQL_IDENTIFIER_PATTERN
 
 _REQUIRED = dataclasses.MISSING
-INSTANCE_CLASS_PATTERN = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+INSTANCE_CLASS_PATTERN = r"^db\.(?:[a-z0-9]+\.[a-z0-9]+|serverless)$"
 
 # What each identifier pattern of facts.aws allows, in words, for error messages.
 PATTERN_DOCS = {
@@ -33,7 +33,7 @@ PATTERN_DOCS = {
     facts.SECURITY_GROUP_ID_PATTERN: "sg- and 8 or 17 lowercase hex digits",
     facts.KMS_KEY_ARN_PATTERN: "a key ARN, arn:aws:kms:<region>:<12-digit account>:key/<key id>",
     monitoring_facts.SNS_TOPIC_ARN_PATTERN: "a topic ARN, arn:aws:sns:<region>:<12-digit account>:<topic name>",
-    INSTANCE_CLASS_PATTERN: "a DB instance class like db.r6g.large",
+    INSTANCE_CLASS_PATTERN: "a DB instance class like db.r6g.large, or db.serverless",
     SQL_IDENTIFIER_PATTERN: "a letter or _ first, then letters, digits and _, at most 63 characters",
     r"^[A-Z]+(?: [A-Z]+)*$": "a privilege in capitals, like SELECT or CREATE VIEW",
     facts.DB_RESOURCE_ID_PATTERN: "the database's resource id: db-... (DbiResourceId) for an instance, "
@@ -55,8 +55,9 @@ def key(
     doc: str,
     *,
     default: Any = _REQUIRED,
-    minimum: int | None = None,
-    maximum: int | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    multiple_of: float | None = None,
     choices: tuple[Any, ...] | None = None,
     pattern: str | None = None,
     max_length: int | None = None,
@@ -70,6 +71,7 @@ def key(
         "doc": doc,
         "minimum": minimum,
         "maximum": maximum,
+        "multiple_of": multiple_of,
         "choices": choices,
         "pattern": pattern,
         "pattern_doc": PATTERN_DOCS.get(pattern) if pattern else None,
