@@ -125,6 +125,16 @@ def test_each_snippet_parses_and_names_only_what_the_template_has(env: str) -> N
 
 
 @pytest.mark.parametrize("env", _guides())
+def test_the_ssm_parameters_the_guide_names_are_the_templates(env: str) -> None:
+    """Every SSM parameter DEPLOY.md lists is one the template makes, and the other way round."""
+    guide = example_files()[f"{env}/DEPLOY.md"]
+    named = set(re.findall(r"^\| `(/[^`]+)` \|", guide, re.M))
+    made = {r["Properties"]["Name"] for r in _template(env)["Resources"].values() if r["Type"] == "AWS::SSM::Parameter"}
+    assert named == made
+    assert made or not example_configs()[env].ssm_parameter_path
+
+
+@pytest.mark.parametrize("env", _guides())
 def test_the_sam_snippet_is_a_template_cfn_lint_passes(env: str) -> None:
     from cfnlint.api import ManualArgs, lint
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..builders import ssm
 from ..builders.outputs import client_policy_output_name
 from ..config.schema.model import EnvConfig
 from ..facts.drivers import (CLIENT_CONNECTION_MAX_SECONDS, DEFAULT_DATABASE, IDLE_MARGIN_DIVISOR,
@@ -94,5 +95,5 @@ def wiring(cfg: EnvConfig) -> Wiring | None:
 
 def guide_context(cfg: EnvConfig) -> dict[str, object]:
     """What DEPLOY.md's function snippets (function.md.j2) are rendered with."""
-    return {"wiring": wiring(cfg), "sam_heading": SAM_HEADING, "cdk_heading": CDK_HEADING,
+    return {"wiring": wiring(cfg), "ssm_parameters": ssm.parameter_names(cfg), "sam_heading": SAM_HEADING, "cdk_heading": CDK_HEADING,
             "terraform_heading": TERRAFORM_HEADING}
