@@ -171,3 +171,19 @@ def test_the_snippets_carry_the_envs_pool_limits(env: str) -> None:
         assert re.search(rf'"?DB_POOL_MAX_LIFETIME_SECONDS"?\s*[:=]\s*"{limits.lifetime}"', code)
         assert re.search(rf'"?DB_POOL_IDLE_TIMEOUT_SECONDS"?\s*[:=]\s*"{limits.idle}"', code)
     assert limits.idle < cfg.proxy.idle_client_timeout
+
+
+@pytest.mark.parametrize("overrides, wired", [
+    ((), True),
+    # Clients let in by CIDR range only: no group to put the function in.
+    (({"network": {"client_security_group_ids": [], "allowed_cidrs": ["10.20.0.0/16"]}},), False),
+])
+def test_snippets_only_where_the_template_names_a_client_group(overrides: tuple, wired: bool) -> None:
+    from templates_src.builders.stack import build_template
+    from templates_src.render.files import DEPLOY_GUIDE_FILE, render_env
+    from tests.builders.envs import make_cfg
+
+    cfg = make_cfg(*overrides)
+    guide = render_env(cfg, build_template(cfg))[f"{cfg.env}/{DEPLOY_GUIDE_FILE}"]
+    assert bool(_snippets(guide)) is wired
+    assert ("has no SAM, CDK or Terraform snippet" in guide) is not wired
