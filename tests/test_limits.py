@@ -79,8 +79,12 @@ def test_the_tag_value_limit_is_the_smallest_of_the_tagged_resources_schemas() -
     for region, type_name in tagged:
         digest = schemas._provider_index(region)[type_name]
         raw = json.loads((schemas._data_dir() / "resources" / f"{digest}.json").read_text(encoding="utf-8"))
-        tag = raw["definitions"][raw["properties"]["Tags"]["items"]["$ref"].rsplit("/", 1)[-1]]
-        if (value := tag["properties"]["Value"].get("maxLength")) is not None:
+        tags = raw["properties"]["Tags"]
+        if "items" in tags:  # a list of {Key, Value}
+            value = raw["definitions"][tags["items"]["$ref"].rsplit("/", 1)[-1]]["properties"]["Value"]
+        else:  # a map (AWS::SSM::Parameter): the schema of its values
+            value = next(iter(tags["patternProperties"].values()))
+        if (value := value.get("maxLength")) is not None:
             limits[type_name] = value
     assert limits["AWS::RDS::DBProxy"] == 128
     assert facts.TAG_VALUE_MAX == min(limits.values())

@@ -52,6 +52,11 @@ def secret_rotation(username: str) -> str:
     return f"{resource_name(username)}SecretRotation"
 
 
+def ssm_parameter(what: str) -> str:
+    """An SSM parameter of ssm_parameter_path: endpoint -> SsmParameterEndpoint."""
+    return "SsmParameter" + resource_name(what.replace("-", "_").replace("/", "_"))
+
+
 def ingress_from_security_group(group_id: str) -> str:
     return "ProxyIngressFrom" + resource_name(group_id.replace("-", "_"))
 

@@ -18,7 +18,7 @@ from .. import __version__
 from ..facts import aws as facts
 from .common import EXAMPLE_MARK, METADATA_NAMESPACE
 from . import (alarms, dashboard, endpoints, iam, kms, logs, outputs, provisioner, proxy, rotation, secret_policies,
-               secrets, security_groups, users_ready)
+               secrets, security_groups, ssm, users_ready)
 from ..config.schema.model import EnvConfig
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
@@ -53,6 +53,7 @@ def build_template(cfg: EnvConfig) -> Template:
         *iam.build_client_policies(cfg),
         *security_groups.build_rotation_groups(cfg),
         *rotation.build_rotation(cfg),
+        *ssm.build_parameters(cfg),
         *alarms.build_topic(cfg),
         *alarms.build_alarms(cfg),
         dashboard.build_dashboard(cfg),

@@ -95,6 +95,9 @@ def product_limits(cfg: EnvConfig, settings: ProductSettings = DEFAULT_SETTINGS)
     if cfg.endpoints:  # each has its own VPC, subnets and clients: no fixed set of slots would fit
         problems.append((("endpoints",), "the Service Catalog product has no extra endpoints (deploy the env's "
                                          "own template)"))
+    if cfg.ssm_parameter_path:
+        problems.append((("ssm_parameter_path",), "the Service Catalog product publishes no SSM parameters (deploy "
+                                                  "the env's own template)"))
     for index, user in enumerate(cfg.users):
         if user.secret_arn:
             problems.append((("users", index, "secret_arn"), "an existing secret cannot be given to the Service "

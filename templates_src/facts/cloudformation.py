@@ -64,6 +64,7 @@ RESOURCE_NAMES: dict[str, tuple[str | None, NameScope]] = {
     "AWS::SecretsManager::RotationSchedule": (None, NameScope.PARENT),
     "AWS::SecretsManager::SecretTargetAttachment": (None, NameScope.PARENT),
     "AWS::Lambda::Function": ("FunctionName", NameScope.REGION),
+    "AWS::SSM::Parameter": ("Name", NameScope.REGION),
     "AWS::EC2::SecurityGroup": ("GroupName", NameScope.PARENT),  # unique per VPC
     "AWS::EC2::SecurityGroupIngress": (None, NameScope.PARENT),
     "AWS::CloudFormation::WaitCondition": (None, NameScope.PARENT),

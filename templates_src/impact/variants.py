@@ -37,6 +37,7 @@ PLANTED_REASON = "changed by the key table and lifecycle scenarios"
 # Values for optional keys an environment leaves out (the type alone cannot invent them).
 WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("stack_name",): ("rds-proxy-renamed",),
+    ("ssm_parameter_path",): ("/rds-proxy/other",),
     ("tags",): ({"owner": "team-x"},),
     ("network", "client_security_group_ids"): (["sg-0a1b2c3d4e5f60701"],),
     ("network", "allowed_cidrs"): (["10.99.0.0/16"],),

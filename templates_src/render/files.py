@@ -16,7 +16,7 @@ from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX, TAG_MAP, Dumper,
 from troposphere import Template
 
 from ..config import budget
-from . import diagram, iam_guide, jinja_env, yaml_writer
+from . import diagram, function_wiring, iam_guide, jinja_env, yaml_writer
 from ..facts import paths
 from ..builders import alarms, dashboard
 from ..facts.aws import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
@@ -181,7 +181,7 @@ DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
 STAGE_SCRIPT_TEMPLATE = "stage.sh.j2"
 # What those include ({% include %}): tests/test_render.py checks that the list is complete.
-DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "brought-secrets.md.j2", "network.md.j2", "endpoints.md.j2")
+DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "brought-secrets.md.j2", "network.md.j2", "endpoints.md.j2", "function.md.j2")
 DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
 
 
@@ -235,6 +235,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         dashboard=dashboard.dashboard_name(cfg),
         iam_options=iam_guide.guide(cfg),
         ca_bundle_url=CA_BUNDLE_URL,
+        **function_wiring.guide_context(cfg),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ...facts import aws as facts
 from ...facts import monitoring as monitoring_facts
+from ...facts import ssm as ssm_facts
 from ...facts.aws import DefaultAuthScheme, EngineFamily, IamAuth
 from ...facts.hazards import AcceptedHazard
 from ...facts.provisioner import AwsApiRoute
@@ -160,6 +161,11 @@ class EnvConfig:
     endpoints: tuple[EndpointParams, ...] = key(
         "Extra endpoints of the proxy, each with its own subnets, VPC and security group (clients in another "
         "VPC reach the proxy through one in theirs).", default=(), max_items=facts.MAX_EXTRA_ENDPOINTS,
+    )
+    ssm_parameter_path: str | None = key(
+        "Publish the proxy's endpoint, read-only endpoint, port, client security groups and each IAM user's "
+        "client policy ARN as SSM parameters under this path (/orders/prod/proxy/endpoint, ...); absent: none.",
+        default=None, pattern=ssm_facts.SSM_PARAMETER_PATH_PATTERN, max_length=ssm_facts.SSM_PARAMETER_PATH_MAX,
     )
     iam: IamParams = key("Permissions boundary, role path, an existing proxy role, key administrators and "
                          "secret readers.", default=IamParams())
