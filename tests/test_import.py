@@ -269,3 +269,16 @@ def test_build_py_takes_the_same_import_command(tmp_path):
     result = run_build("import", "adopted", "--from", "describe", cwd=tmp_path)
     assert result.code == 0, result.err
     assert (tmp_path / "params" / "adopted.yaml").is_file()
+
+
+def test_rds_managed_master_secret_is_adopted_as_the_master_left_alone(tmp_path):
+    """An rds!cluster- secret names no user: the import marks it master: true (db-users.sql must not
+    reset the password RDS keeps) under RDS's default master name, with a CHECK comment."""
+    result, _, _, params = _import(tmp_path, "postgres-cluster")
+    assert result.code == 0, result.err
+    cfg = load_environments(params, "params")[0]
+    master = next(u for u in cfg.users if u.master)
+    assert (master.username, master.secret_arn.split(":secret:")[1][:12]) == ("postgres", "rds!cluster-")
+    text = (params / "adopted.yaml").read_text()
+    assert "CHECK: RDS's managed master secret: the database's master username" in text
+    assert [u.username for u in cfg.sql_users] == ["ledger_app"]

@@ -521,6 +521,81 @@ def test_mariadb_delete_of_an_unreachable_database_succeeds(provision):
     assert deleted["Status"] == "SUCCESS" and "connection refused" in deleted["Reason"]
 
 
+# --- the master: left alone ----------------------------------------------------------------------
+
+def _as_listed_user(props: dict[str, Any], engine: str, name: str) -> dict[str, Any]:
+    """``props`` as a stack made before users[].master would have them: the master a managed user."""
+    from templates_src.facts.aws import EngineFamily
+    from templates_src.facts.sql import DISABLE_LOGIN
+
+    family = EngineFamily.POSTGRESQL if engine == "postgres" else EngineFamily.MYSQL
+    listed = {"Username": name, "SecretArn": ARN.format(name), "PasswordForm": "literal" if engine != "postgres"
+              else "scram-sha-256", "Disable": DISABLE_LOGIN[family].format(username=name)}
+    return {**{k: v for k, v in props.items() if k != "LeaveAlone"}, "Users": [*props["Users"], listed]}
+
+
+@pytest.mark.parametrize("server", ["pg15", "mariadb"])
+@pytest.mark.parametrize("is_admin", [True, False], ids=["master-is-admin", "master-is-not-admin"])
+def test_the_master_is_never_touched_by_create_update_or_delete(server, is_admin, provision, request):
+    """The master marked master: true (the stand-in's admin, which is no superuser, or another login):
+    its password stays, and an update from a stack that listed it as a managed user does not lock
+    it out (LeaveAlone; for the admin, also the handler's own guard)."""
+    target: Target = request.getfixturevalue(server)
+    engine = target.engine
+    database = "mastered"
+    target.database(database)
+    app = f"{server}_m_app"
+    master, master_password = (ADMIN, ADMIN_PASSWORD) if is_admin else (f"{server}_owner", "owner-secret")
+    if not is_admin and engine == "postgres":
+        target.server.superuser("postgres", f"DROP ROLE IF EXISTS {master}; CREATE ROLE {master} LOGIN "
+                                            f"PASSWORD '{master_password}'; GRANT CONNECT ON DATABASE {database} "
+                                            f"TO {master}")
+    elif not is_admin:
+        target.server.root(f"DROP USER IF EXISTS '{master}'@'%'; CREATE USER '{master}'@'%' IDENTIFIED BY "
+                           f"'{master_password}'; GRANT SELECT ON `{database}`.* TO '{master}'@'%';")
+    cfg = env(engine, database, [{"username": app, "role": "app"},
+                                 {"username": master, "master": True, "secret_arn": ARN.format(master)}])
+    props = properties(cfg, engine)
+    assert [u["Username"] for u in props["Users"]] == [app] and props["LeaveAlone"] == [master]
+    passwords = {app: password(app)}
+    created = provision("Create", props, target, passwords)
+    assert created["Status"] == "SUCCESS", created["Reason"]
+    assert _can_login(target, master, master_password, database) and _can_login(target, app, passwords[app], database)
+
+    updated = provision("Update", props, target, passwords, old=_as_listed_user(props, engine, master),
+                        physical_id=created["PhysicalResourceId"])
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert "disabled" not in updated["Reason"], updated["Reason"]
+    assert _can_login(target, master, master_password, database)
+
+    deleted = provision("Delete", props, target, {}, physical_id=created["PhysicalResourceId"])
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert not _can_login(target, app, passwords[app], database)
+    assert _can_login(target, master, master_password, database)
+
+
+@pytest.mark.parametrize("server", ["pg15", "mariadb"])
+def test_users_naming_the_admin_fail_before_any_sql_and_a_delete_spares_it(server, provision, request):
+    target: Target = request.getfixturevalue(server)
+    engine = target.engine
+    database = "mastered"
+    target.database(database)
+    app = f"{server}_never_app"
+    props = _as_listed_user(properties(env(engine, database, [{"username": app, "role": "app"}]), engine), engine,
+                            ADMIN)
+    passwords = {app: password(app), ADMIN: password(ADMIN)}
+    failed = provision("Create", props, target, passwords)
+    assert failed["Status"] == "FAILED"
+    assert f"Users names {ADMIN}, the admin the provisioner signs in as" in failed["Reason"], failed["Reason"]
+    assert not _can_login(target, app, passwords[app], database)  # no block ran
+    assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
+
+    deleted = provision("Delete", props, target, {}, physical_id="DatabaseUsers-0123456789ab")
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert ADMIN not in deleted["Reason"], deleted["Reason"]
+    assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
+
+
 # --- pure: blocks and password forms --------------------------------------------------------------
 
 @pytest.mark.parametrize("generated, first, last", [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..facts.aws import ENGINES, EngineFamily, IamAuth
+from ..facts.sql import DEFAULT_MASTER_USERNAME, MANAGED_MASTER_SECRET_PATTERN
 from ..config.errors import KeyPath, ParamsError
 from .describe import PROXIES_FILE, SECURITY_GROUPS_FILE, Described, Field
 
@@ -42,11 +43,16 @@ class Adopted:
         self.errors.append(ParamsError(source.file, 0, 0, source.path, message))
 
 
-def _username(auth: dict[str, Field], index: int) -> tuple[str, str | None]:
-    """The user's name: the describe's UserName, or a guess from the secret's name (commented)."""
+def _username(auth: dict[str, Field], index: int, engine: EngineFamily) -> tuple[str, str | None]:
+    """The user's name: the describe's UserName, or a guess from the secret's name (commented);
+    RDS's managed master secret names no user: RDS's default master name, to check."""
     if auth.get("UserName") is not None:
         return auth["UserName"].value, None
     secret = auth["SecretArn"].value if auth.get("SecretArn") else ""
+    if re.search(MANAGED_MASTER_SECRET_PATTERN, secret):
+        return DEFAULT_MASTER_USERNAME[engine], ("CHECK: RDS's managed master secret: the database's master username "
+                                                 "(aws rds describe-db-instances or describe-db-clusters --query "
+                                                 "'...[0].MasterUsername')")
     name = secret.split(":secret:", 1)[-1]
     name = re.sub(r"-[A-Za-z0-9]{6}$", "", name).rsplit("/", 1)[-1]  # Secrets Manager's random suffix
     guess = re.sub(r"[^A-Za-z0-9_]", "_", name)[:63] or f"user{index + 1}"
@@ -183,7 +189,7 @@ def adopted_tree(env: str, d: Described) -> Adopted:
     port = _target(adopted, d)
     _network(adopted, d, engine, port or ENGINES[engine].port)
     _pool(adopted, d)
-    _users(adopted, d)
+    _users(adopted, d, engine)
     adopted.comments[("secrets",)] = ("kms_key_arn: the key the users' secrets are encrypted with, if not the default "
                                       "aws/secretsmanager key (aws secretsmanager describe-secret --secret-id ARN "
                                       "--query KmsKeyId): the proxy role may decrypt only that key")
@@ -203,7 +209,7 @@ def _pool(adopted: Adopted, d: Described) -> None:
         adopted.put(("pool", "session_pinning_filters"), list(filters.value), filters)
 
 
-def _users(adopted: Adopted, d: Described) -> None:
+def _users(adopted: Adopted, d: Described, engine: EngineFamily) -> None:
     levels = {a["IAMAuth"].value for a in d.auth if a.get("IAMAuth")}
     common = levels.pop() if len(levels) == 1 else IamAuth.REQUIRED.value
     adopted.put(("proxy", "iam_auth"), common, next((a["IAMAuth"] for a in d.auth if a.get("IAMAuth")), None))
@@ -216,8 +222,12 @@ def _users(adopted: Adopted, d: Described) -> None:
             where = auth["AuthScheme"] or d.proxy["DBProxyName"]
             adopted.fail(Field(None, where.file, (*where.path[:-1], "SecretArn")), "missing")
             continue
-        username, comment = _username(auth, index)
+        username, comment = _username(auth, index, engine)
         user: dict[str, Any] = {"username": username, "secret_arn": auth["SecretArn"].value}
+        if re.search(MANAGED_MASTER_SECRET_PATTERN, auth["SecretArn"].value):
+            # The master's password is RDS's: db-users.sql must leave the user alone.
+            user["master"] = True
+            adopted.sources[(*path, "master")] = auth["SecretArn"]
         adopted.sources[(*path, "username")] = auth.get("UserName") or auth["SecretArn"]
         adopted.sources[(*path, "secret_arn")] = auth["SecretArn"]
         if comment:

@@ -135,5 +135,5 @@ def build_client_policies(cfg: EnvConfig) -> list[ManagedPolicy]:
                                      Resource=[user_connect_arn(user)])],
             ),
         )
-        for user in cfg.iam_users
+        for user in cfg.policy_users
     ]

@@ -69,7 +69,7 @@ def build_outputs(cfg: EnvConfig) -> list[Output]:
         _output(client_policy_output_name(user.username),
                 f"Managed policy a caller attaches to connect as {user.username} (and as no other user)",
                 Ref(names.client_policy(user.username)))
-        for user in cfg.iam_users
+        for user in cfg.policy_users
     ]
     if not cfg.end_to_end_iam:
         outputs += [

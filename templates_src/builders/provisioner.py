@@ -63,20 +63,22 @@ def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
 
 
 def _secrets_read(cfg: EnvConfig) -> list:
-    """The admin secret and each password user's secret."""
+    """The admin secret and each password user's secret; not the master's (db-users.sql leaves the
+    master alone), unless the master's secret is the admin's."""
     assert cfg.provisioner is not None
-    users = [] if cfg.end_to_end_iam else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.users]
-    # A user may log in as the admin itself (its secret_arn the admin secret): named once.
+    users = [] if cfg.end_to_end_iam else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.sql_users]
     return [cfg.provisioner.admin_secret_arn, *(arn for arn in users if arn != cfg.provisioner.admin_secret_arn)]
 
 
 def _keys_used(cfg: EnvConfig) -> list:
     """Customer managed keys of those secrets: the proxy's (the env's key and each brought secret's
     users[].secret_kms_key_arn; one under aws/secretsmanager needs no grant: its key policy lets
-    the account's principals use it through Secrets Manager) and the admin secret's."""
+    the account's principals use it through Secrets Manager) but the master's, and the admin secret's."""
     assert cfg.provisioner is not None
     admin = cfg.provisioner.admin_secret_kms_key_arn
-    users = [] if cfg.end_to_end_iam else secret_keys(cfg)
+    read = {u.secret_kms_key_arn for u in cfg.sql_users if u.secret_arn} | {cfg.secrets.kms_key_arn}
+    masters_only = {u.secret_kms_key_arn for u in cfg.users if u.master} - read
+    users = [] if cfg.end_to_end_iam else [key for key in secret_keys(cfg) if key not in masters_only]
     return [*users, *([admin] if admin and admin not in users else [])]
 
 
@@ -181,7 +183,7 @@ def _users(cfg: EnvConfig) -> DatabaseUsers:
     for grants in user_grants(cfg):
         user: dict = {"Username": grants.username, "Disable": disable.format(username=grants.username)}
         if not grants.iam:
-            user["SecretArn"] = (next(u.secret_arn for u in cfg.users if u.username == grants.username)
+            user["SecretArn"] = (next(u.secret_arn for u in cfg.sql_users if u.username == grants.username)
                                  or Ref(names.secret(grants.username)))
             user["PasswordForm"] = "md5" if grants.md5 else PASSWORD_FORMS[cfg.engine_family]
         users.append(user)
@@ -198,6 +200,8 @@ def _users(cfg: EnvConfig) -> DatabaseUsers:
            if target.database_name or cfg.engine_family is EngineFamily.POSTGRESQL else {}),
         "AdminSecretArn": cfg.provisioner.admin_secret_arn,
         "Users": users,
+        # Never disabled, even when a user of that name was listed before (the handler's removed users).
+        **({"LeaveAlone": [u.username for u in cfg.users if u.master]} if any(u.master for u in cfg.users) else {}),
         "Sql": provisioner_sql(cfg),
         **({"PasswordGeneration": password_generation(cfg)}
            if cfg.generates_secrets else {}),

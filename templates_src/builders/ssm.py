@@ -41,7 +41,7 @@ def _values(cfg: EnvConfig) -> list[tuple[str, str, Any]]:
                        ",".join(cfg.network.client_security_group_ids)))
     values += [(f"users/{user.username}/client-policy-arn",
                 f"Managed policy a caller attaches to connect as {user.username}",
-                Ref(names.client_policy(user.username))) for user in cfg.iam_users]
+                Ref(names.client_policy(user.username))) for user in cfg.policy_users]
     return values
 
 

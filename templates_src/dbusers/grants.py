@@ -100,7 +100,7 @@ def privileges(cfg: EnvConfig, user: UserParams) -> tuple[str, ...]:
 
 def migration_users(cfg: EnvConfig) -> tuple[str, ...]:
     """The users whose future tables the others get default privileges on (PostgreSQL)."""
-    return tuple(u.username for u in cfg.users if u.role is UserRole.MIGRATION)
+    return tuple(u.username for u in cfg.sql_users if u.role is UserRole.MIGRATION)
 
 
 def user_grants(cfg: EnvConfig) -> list[UserGrants]:
@@ -108,7 +108,7 @@ def user_grants(cfg: EnvConfig) -> list[UserGrants]:
     iam = cfg.end_to_end_iam
     migrators = migration_users(cfg)
     result = []
-    for user in cfg.users:
+    for user in cfg.sql_users:  # the master is left alone
         granted = privileges(cfg, user)
 
         def scoped(scope: GrantScope) -> tuple[str, ...]:

@@ -124,6 +124,20 @@ RESERVED_USERNAMES: dict[EngineFamily, frozenset[str]] = {
     EngineFamily.SQLSERVER: frozenset(_COMMON_RESERVED + (
         "sa", "rdsa", "public", "guest", "dbo", "sys", "information_schema")),
 }
+# The reserved names a master user usually has: RDS's defaults ("admin" for MySQL, MariaDB and SQL
+# Server, "postgres" for PostgreSQL; RDS User Guide, "Master user account privileges") and "admin"
+# on PostgreSQL too. Allowed for a user marked master (users[].master), whom db-users.sql leaves
+# alone; RDS's own accounts and the engines' built-in ones stay refused.
+DEFAULT_MASTER_USERNAME: dict[EngineFamily, str] = {
+    EngineFamily.MYSQL: "admin", EngineFamily.POSTGRESQL: "postgres", EngineFamily.SQLSERVER: "admin",
+}
+MASTER_USERNAMES: dict[EngineFamily, frozenset[str]] = {
+    family: frozenset({name, "admin"}) for family, name in DEFAULT_MASTER_USERNAME.items()
+}
+# The name RDS gives the secret it manages for a master user (ManageMasterUserPassword): rds!db-<uuid>
+# for an instance, rds!cluster-<uuid> for a cluster (RDS User Guide, "Password management with
+# Amazon RDS and AWS Secrets Manager").
+MANAGED_MASTER_SECRET_PATTERN = r":secret:rds!(?:db|cluster)-"
 RESERVED_USERNAME_PREFIXES: dict[EngineFamily, tuple[str, ...]] = {
     EngineFamily.MYSQL: ("mysql.",),
     EngineFamily.POSTGRESQL: ("pg_",),

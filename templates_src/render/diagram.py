@@ -100,7 +100,7 @@ def mermaid(cfg: EnvConfig) -> str:
     for endpoint in cfg.stack_endpoints:
         _endpoint(chart, endpoint, group, database)
     chart.edge(proxy, database, "pool: up to " + f"{cfg.pool.max_connections_percent}% of max_connections")
-    users = cfg.iam_users
+    users = cfg.policy_users
     if users:
         policies = chart.node("client policies: rds-db:connect as " + ", ".join(u.username for u in users))
         chart.edge(policies, proxy, "IAM token", dotted=True)

@@ -181,7 +181,7 @@ DB_USERS_SCRIPT_TEMPLATE = "create-db-users.sh.j2"
 DEPLOY_SCRIPT_TEMPLATE = "deploy.sh.j2"
 STAGE_SCRIPT_TEMPLATE = "stage.sh.j2"
 # What those include ({% include %}): tests/test_render.py checks that the list is complete.
-DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "brought-secrets.md.j2", "network.md.j2", "endpoints.md.j2", "function.md.j2")
+DEPLOY_GUIDE_INCLUDES = ("iam.md.j2", "brought-secrets.md.j2", "master-user.md.j2", "network.md.j2", "endpoints.md.j2", "function.md.j2")
 DB_USERS_HEADER_TEMPLATE = "db-users.header.j2"  # included by each db-users.<engine>.sql.j2
 
 
@@ -203,7 +203,7 @@ def prepare_templates(extra: Sequence[str] = (), compiled: Mapping[str, bytes] |
 
 def deploy_guide(cfg: EnvConfig, template: Template) -> str:
     """DEPLOY.md: commands, outputs and connection snippets with this env's real names."""
-    users = cfg.iam_users
+    users = cfg.policy_users
     outputs = [{"name": name, "description": output.properties["Description"]}
                for name, output in sorted(template.outputs.items())]
     return _jinja().get_template(DEPLOY_GUIDE_TEMPLATE).render(

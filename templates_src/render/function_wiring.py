@@ -71,7 +71,7 @@ def wiring(cfg: EnvConfig) -> Wiring | None:
     """None when a function cannot be wired from the template alone: no user signs in with IAM
     (no client policy), or no client security group is named (the proxy lets in CIDR ranges or
     only the rules of groups the stack does not make)."""
-    users = cfg.iam_users
+    users = cfg.policy_users
     if not users or not cfg.network.create_security_group or not cfg.network.client_security_group_ids:
         return None
     user = users[0]

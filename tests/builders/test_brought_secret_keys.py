@@ -105,7 +105,9 @@ def test_deploy_guide_lists_brought_secrets_and_their_keys_only_where_there_are_
 def test_deploy_guide_finds_a_clusters_master_secret():
     guide = _guide(CLUSTER, _users(("reporting", SHARED_SECRET, TEAM_KEY)))
     assert "`rds!cluster-...`" in guide
-    assert "--query 'DBClusters[0].MasterUserSecret.[SecretArn,KmsKeyId]'" in guide
+    assert ("--query 'DBClusters[0].[MasterUsername,MasterUserSecret.SecretArn,MasterUserSecret.KmsKeyId]'"
+            in guide)
+    assert "    master: true\n    secret_arn: <SecretArn>\n" in guide
 
 
 def test_an_env_with_a_brought_secrets_key_is_not_offered_through_the_product():

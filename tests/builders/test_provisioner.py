@@ -198,14 +198,16 @@ def test_sql_server_stays_on_the_script_mode():
         load_cfg(merged(PROVISIONER, SQLSERVER))
 
 
-def test_a_user_that_logs_in_as_the_admin_lets_the_proxy_read_that_secret_too():
-    as_admin = {"users": [{"username": "app_user", "secret_arn": ADMIN_SECRET}]}
+def test_the_master_with_the_admins_secret_lets_the_proxy_read_that_secret_too():
+    as_admin = {"users": [{"username": "admin", "master": True, "secret_arn": ADMIN_SECRET}]}
     resources = body(as_admin)["Resources"]
     readers = sorted(name for name, r in resources.items() if ADMIN_SECRET in json.dumps(r))
     assert readers == sorted([names.DATABASE_USERS, names.PROVISIONER_POLICY, names.PROXY, names.ROLE_POLICY])
     read = next(s for s in resources[names.PROVISIONER_POLICY]["Properties"]["PolicyDocument"]["Statement"]
                 if s["Sid"] == "ReadAdminAndUserSecrets")
     assert read["Resource"] == [ADMIN_SECRET]
+    # Only as the admin's: the custom resource carries it as AdminSecretArn, no user's SecretArn.
+    assert users_properties(as_admin)["Users"] == []
 
 
 def test_postgres_without_a_database_connects_to_postgres_and_mysql_to_none():

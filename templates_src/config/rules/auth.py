@@ -56,3 +56,34 @@ def auth_scheme_ok(cfg: EnvConfig, report: Report) -> None:
     if cfg.secrets.rotation_days is not None:
         report(("secrets", "rotation_days"), "nothing to rotate with default_auth_scheme IAM_AUTH (no secrets); "
                                              "remove it")
+
+
+def master_user_ok(cfg: EnvConfig, report: Report) -> None:
+    """The master (users[].master): logged in with its own secret, left alone by db-users.sql."""
+    admin = cfg.provisioner.admin_secret_arn if cfg.provisioner else None
+    first: int | None = None
+    for index, user in enumerate(cfg.users):
+        if not user.master:
+            if admin and user.secret_arn == admin and not cfg.end_to_end_iam:
+                report(("users", index, "secret_arn"), "is provisioner.admin_secret_arn: the provisioner would reset "
+                                                       "the admin's password; if this is the master, mark it "
+                                                       "master: true")
+            continue
+        path = ("users", index, "master")
+        if first is not None:
+            report(path, f"only one user is the database's master (also users[{first}])")
+        first = index if first is None else first
+        if cfg.end_to_end_iam:
+            # IAM database authentication for the master means rds_iam on PostgreSQL, which ends its
+            # password logins ("IAM database authentication for MariaDB, MySQL, and PostgreSQL").
+            report(path, "only with secrets (default_auth_scheme NONE): with IAM_AUTH the proxy signs in with IAM, "
+                         "and the master would need IAM database authentication (on PostgreSQL, rds_iam ends its "
+                         "password logins)")
+            continue
+        if user.secret_arn is None:
+            report(path, "needs secret_arn: the secret RDS manages for the master user (MasterUserSecret.SecretArn "
+                         "of aws rds describe-db-instances or describe-db-clusters), or your own master secret")
+        for what in ("role", "privileges"):
+            if getattr(user, what) is not None:
+                report(("users", index, what), "db-users.sql grants nothing to the master user, who owns the "
+                                               "database already; remove it")

@@ -31,7 +31,7 @@ from . import (
     provisioner as provisioner_rules,
     waivers as waiver_rules,
 )
-from .auth import auth_scheme_ok
+from .auth import auth_scheme_ok, master_user_ok
 from .single_key import suggest
 from . import security_groups as security_group_rules
 
@@ -251,6 +251,7 @@ RULES: tuple[Callable[[EnvConfig, Report], None], ...] = (
     _grants_ok,
     _rotation_ok,
     auth_scheme_ok,
+    master_user_ok,
     *exposure_rules.RULES,
     *network_rules.RULES,
     *endpoint_rules.RULES,

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from ...facts import aws as facts
-from ...facts.sql import RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
+from ...facts.sql import MASTER_USERNAMES, RESERVED_USERNAME_PREFIXES, RESERVED_USERNAMES
 from .cidrs import whole_internet
 from ..errors import KeyPath
 from ..schema.model import EnvConfig
@@ -24,12 +24,17 @@ Report = Callable[[KeyPath, str], None]
 def _no_reserved_usernames(cfg: EnvConfig, report: Report) -> None:
     reserved = RESERVED_USERNAMES[cfg.engine_family]
     prefixes = RESERVED_USERNAME_PREFIXES[cfg.engine_family]
+    masters = MASTER_USERNAMES[cfg.engine_family]
     for index, user in enumerate(cfg.users):
         name = user.username.lower()
+        if user.master and name in masters:
+            continue  # db-users.sql leaves the master alone
         if name in reserved or name.startswith(prefixes):
+            what = ("a master is never named after RDS's own or the engine's built-in accounts" if user.master else
+                    "db-users.sql would reset its password and grant to it; name the application's own user, "
+                    "or mark the master user with master: true")
             report(("users", index, "username"),
-                   f"{user.username!r} is a reserved or administrative {cfg.engine_family.value} user: db-users.sql "
-                   "would reset its password and grant to it; name the application's own user")
+                   f"{user.username!r} is a reserved or administrative {cfg.engine_family.value} user: {what}")
 
 
 def _clients_not_the_whole_internet(cfg: EnvConfig, report: Report) -> None:

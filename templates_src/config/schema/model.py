@@ -206,6 +206,17 @@ class EnvConfig:
         return tuple(u for u in self.users if u.iam_auth in (IamAuth.REQUIRED, IamAuth.ENABLED))
 
     @property
+    def sql_users(self) -> tuple[UserParams, ...]:
+        """The users db-users.sql makes, sets the password of and grants to: all but the master."""
+        return tuple(u for u in self.users if not u.master)
+
+    @property
+    def policy_users(self) -> tuple[UserParams, ...]:
+        """The users who get a client policy: IAM-auth users other than the master (a function
+        logs in as its own user; the master's IAM callers are the database owner's to grant)."""
+        return tuple(u for u in self.iam_users if not u.master)
+
+    @property
     def generates_secrets(self) -> bool:
         """The stack generates at least one secret (secrets scheme, a user without secret_arn)."""
         return not self.end_to_end_iam and any(not user.secret_arn for user in self.users)

@@ -30,6 +30,11 @@ class UserParams:
         "secrets.kms_key_arn. The proxy (and the provisioner) may decrypt this key only through Secrets Manager.",
         default=None, pattern=facts.KMS_KEY_ARN_PATTERN,
     )
+    master: bool = key(
+        "The database's master user, its secret_arn the one RDS manages for it (or the one your database's "
+        "stack keeps): db-users.sql and the provisioner leave the user alone (no password, no grants, never "
+        "disabled) and the stack makes no client policy for it.", default=False,
+    )
     role: UserRole | None = key(
         "What db-users.sql grants: app (SELECT, INSERT, UPDATE, DELETE), migration (DDL on the schema "
         "as well), readonly (SELECT).", default=None,

@@ -127,7 +127,7 @@ def _connect(props: Properties, aws: AwsClients, clock: Clock, database: str | N
     LOG.info("connecting to %s:%s as %s", host, port, admin["username"])
     session = connect(props.engine, host, port, database, admin["username"], admin["password"], context,
                       connect_timeout=min(CONNECT_TIMEOUT_S, clock.left()), timeout=clock.left())
-    return session, admin["password"]
+    return session, admin
 
 
 def _failure(what: str, exc: Exception, engine: str, secrets: list[str]) -> ProvisionError:
@@ -155,11 +155,19 @@ def apply(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress:
         forms[user.username] = sql_form(user.password_form, user.username, password)
         secrets += [password, forms[user.username]]
     listed = {user.username for user in props.users}
-    removed = [user for user in old_users if user.username not in listed]
     progress["step"] = "connecting"
-    session, admin_password = _connect(props, aws, clock, props.database)
-    secrets.append(admin_password)
+    session, admin = _connect(props, aws, clock, props.database)
+    secrets.append(admin["password"])
+    # The SQL would reset the admin's own password to a user's secret (and, once removed, lock the
+    # admin out): the admin is the master, whom the params mark users[].master.
+    removed = [user for user in old_users
+               if user.username not in listed and user.username not in props.leave_alone
+               and user.username != admin["username"]]
     try:
+        if admin["username"] in listed:
+            raise ProvisionError(f"Users names {admin['username']}, the admin the provisioner signs in as "
+                                 "(AdminSecretArn): the Sql would reset its password; mark that user "
+                                 "master: true in the params")
         for block in blocks:
             progress["step"] = f"block {block.name!r}"
             LOG.info("running block %r", block.name)
@@ -196,16 +204,18 @@ def delete(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress
     try:
         progress["step"] = "connecting"
         # MySQL: the users are the server's, not a database's; connect to none (it may be gone).
-        session, admin_password = _connect(props, aws or default_clients(clock.left()), clock,
-                                           props.database if props.engine == "postgres" else None)
+        session, admin = _connect(props, aws or default_clients(clock.left()), clock,
+                                  props.database if props.engine == "postgres" else None)
     except ProvisionError as exc:
         LOG.warning("could not disable the logins of %s: %s", ", ".join(users) or "no user", exc)
         return f"logins not disabled ({exc})"
     left: list[str] = []
+    # Never lock out the admin (see apply): a stack made before the provisioner refused one.
+    users = [name for name in users if name != admin["username"]]
     try:
-        for user in props.users:
+        for user in (user for user in props.users if user.username in users):
             progress["step"] = f"disabling {user.username}"
-            if not _disable(session, user, props.engine, [admin_password]):
+            if not _disable(session, user, props.engine, [admin["password"]]):
                 left.append(user.username)
     finally:
         session.close()

@@ -30,6 +30,7 @@ class Properties:
     database: str | None
     admin_secret_arn: str
     users: tuple[User, ...]
+    leave_alone: tuple[str, ...]  # users the SQL never touches: never disabled (the master)
     sql: str
     ca_bundle: str | None  # PEM text; None: the artifact's rds-ca-bundle.pem
 
@@ -83,6 +84,11 @@ def parse(raw: Any, need_sql: bool = True) -> Properties:
         if user.username in seen:
             raise ProvisionError(f"Users names {user.username} twice")
         seen.add(user.username)
+    leave_alone = raw.get("LeaveAlone") or []
+    if not isinstance(leave_alone, list) or not all(isinstance(name, str) and name for name in leave_alone):
+        raise ProvisionError("LeaveAlone must be a list of usernames")
+    if both := seen.intersection(leave_alone):
+        raise ProvisionError(f"Users and LeaveAlone both name {sorted(both)[0]}")
     ca_bundle = _text(raw, "CaBundle", required=False)
     if ca_bundle is not None and "-----BEGIN CERTIFICATE-----" not in ca_bundle:
         raise ProvisionError("CaBundle must be PEM certificates")
@@ -93,6 +99,7 @@ def parse(raw: Any, need_sql: bool = True) -> Properties:
         database=_text(raw, "DatabaseName", required=engine == "postgres"),
         admin_secret_arn=_text(raw, "AdminSecretArn"),
         users=users,
+        leave_alone=tuple(leave_alone),
         sql=_text(raw, "Sql", required=need_sql) or "",
         ca_bundle=ca_bundle,
     )
