@@ -64,10 +64,11 @@ def build_provisioner(cfg: EnvConfig) -> list[AWSObject]:
 
 def _secrets_read(cfg: EnvConfig) -> list:
     """The admin secret and each password user's secret; not the master's (db-users.sql leaves the
-    master alone), unless the master's secret is the admin's."""
+    master alone), unless the master's secret is the admin's. No other user's secret is the admin's
+    (config.rules.auth refuses it)."""
     assert cfg.provisioner is not None
     users = [] if cfg.end_to_end_iam else [user.secret_arn or Ref(names.secret(user.username)) for user in cfg.sql_users]
-    return [cfg.provisioner.admin_secret_arn, *(arn for arn in users if arn != cfg.provisioner.admin_secret_arn)]
+    return [cfg.provisioner.admin_secret_arn, *users]
 
 
 def _keys_used(cfg: EnvConfig) -> list:
@@ -77,7 +78,7 @@ def _keys_used(cfg: EnvConfig) -> list:
     assert cfg.provisioner is not None
     admin = cfg.provisioner.admin_secret_kms_key_arn
     read = {u.secret_kms_key_arn for u in cfg.sql_users if u.secret_arn} | {cfg.secrets.kms_key_arn}
-    masters_only = {u.secret_kms_key_arn for u in cfg.users if u.master} - read
+    masters_only = {cfg.master_user.secret_kms_key_arn} - read if cfg.master_user else set()
     users = [] if cfg.end_to_end_iam else [key for key in secret_keys(cfg) if key not in masters_only]
     return [*users, *([admin] if admin and admin not in users else [])]
 
@@ -201,7 +202,7 @@ def _users(cfg: EnvConfig) -> DatabaseUsers:
         "AdminSecretArn": cfg.provisioner.admin_secret_arn,
         "Users": users,
         # Never disabled, even when a user of that name was listed before (the handler's removed users).
-        **({"LeaveAlone": [u.username for u in cfg.users if u.master]} if any(u.master for u in cfg.users) else {}),
+        **({"LeaveAlone": [cfg.master_user.username]} if cfg.master_user else {}),
         "Sql": provisioner_sql(cfg),
         **({"PasswordGeneration": password_generation(cfg)}
            if cfg.generates_secrets else {}),

@@ -78,6 +78,7 @@ WHEN_ABSENT: dict[KeyPath, tuple[Any, ...]] = {
     ("users[]", "description"): ("Planted description",),
     ("users[]", "secret_arn"): ("arn:aws:secretsmanager:{region}:111122223333:secret:legacy-AbCdEf",),
     ("users[]", "secret_kms_key_arn"): ("arn:aws:kms:{region}:111122223333:key/8e9f0a1b-2c3d-4e5f-8a6b-7c8d9e0f1a2b",),
+    ("users[]", "master"): (True,),
     ("users[]", "role"): ("readonly",),
     ("users[]", "privileges"): (["SELECT"],),
 }

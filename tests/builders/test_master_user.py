@@ -112,7 +112,7 @@ def test_a_master_may_have_rds_default_master_name(family, name):
      "users.1.master: only with secrets (default_auth_scheme NONE)"),
     ((PROVISIONER, {"users": [{"username": "app_user", "secret_arn": ADMIN_SECRET}]}),
      "users.0.secret_arn: is provisioner.admin_secret_arn: the provisioner would reset the admin's password"),
-    ((POSTGRES, {"users": [{"username": "postgres"}]}), "or mark the master user with master: true"),
+    ((POSTGRES, {"users": [{"username": "postgres"}]}), "(the master, with its own secret: mark it master: true)"),
 ])
 def test_bad_masters_are_refused_naming_the_key(overrides, expected):
     errors = _errors(*overrides)
@@ -140,3 +140,9 @@ def test_deploy_guide_of_a_password_only_master_says_how_clients_log_in():
 
 def test_deploy_guide_of_end_to_end_iam_has_no_master_section():
     assert "## The master user through the proxy" not in _guide(POSTGRES, END_TO_END_IAM)
+
+
+def test_script_mode_lists_only_the_users_db_users_sql_makes():
+    guide = _guide(_with_master(name="dbmaster"))
+    steps = guide.split("**Database users")[1].split("\n3. ")[0]
+    assert "   - `app_user`" in steps and "dbmaster" not in steps

@@ -24,7 +24,8 @@ FIXTURES: dict[str, dict[str, Any]] = {
     "egress-to-any-address": merged(ANY_DATABASE_ADDRESS),
     # Only existing groups on the proxy (no ProxySecurityGroup, no ProxySecurityGroupId export).
     "own-groups-only": merged(CLUSTER, {"target": {"read_only_endpoint": True}}, ONLY_GIVEN_GROUPS),
-    # The first user brings its secret: its key (users[].secret_kms_key_arn) changes alone here.
+    # The first user brings its secret: its key (users[].secret_kms_key_arn) and whether it is the
+    # master (users[].master) change alone here.
     "brought-secret": merged({"users": [{"username": "app_user", "secret_arn": LEGACY_SECRET_ARN},
                                         {"username": "migrator"}]}),
 }

@@ -31,8 +31,8 @@ def _no_reserved_usernames(cfg: EnvConfig, report: Report) -> None:
             continue  # db-users.sql leaves the master alone
         if name in reserved or name.startswith(prefixes):
             what = ("a master is never named after RDS's own or the engine's built-in accounts" if user.master else
-                    "db-users.sql would reset its password and grant to it; name the application's own user, "
-                    "or mark the master user with master: true")
+                    "db-users.sql would reset its password and grant to it; name the application's own user"
+                    + (" (the master, with its own secret: mark it master: true)" if name in masters else ""))
             report(("users", index, "username"),
                    f"{user.username!r} is a reserved or administrative {cfg.engine_family.value} user: {what}")
 

@@ -211,6 +211,11 @@ class EnvConfig:
         return tuple(u for u in self.users if not u.master)
 
     @property
+    def master_user(self) -> UserParams | None:
+        """The user marked master (users[].master; the rules allow one), or None."""
+        return next((u for u in self.users if u.master), None)
+
+    @property
     def policy_users(self) -> tuple[UserParams, ...]:
         """The users who get a client policy: IAM-auth users other than the master (a function
         logs in as its own user; the master's IAM callers are the database owner's to grant)."""
