@@ -586,13 +586,37 @@ def test_users_naming_the_admin_fail_before_any_sql_and_a_delete_spares_it(serve
     passwords = {app: password(app), ADMIN: password(ADMIN)}
     failed = provision("Create", props, target, passwords)
     assert failed["Status"] == "FAILED"
-    assert f"Users names {ADMIN}, the admin the provisioner signs in as" in failed["Reason"], failed["Reason"]
+    assert f"Users names {ADMIN}, the admin the provisioner signs in as (AdminSecretArn), with another secret" \
+        in failed["Reason"], failed["Reason"]
     assert not _can_login(target, app, passwords[app], database)  # no block ran
     assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
 
     deleted = provision("Delete", props, target, {}, physical_id="DatabaseUsers-0123456789ab")
     assert deleted["Status"] == "SUCCESS", deleted["Reason"]
     assert ADMIN not in deleted["Reason"], deleted["Reason"]
+    assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
+
+
+@pytest.mark.parametrize("server", ["pg15", "mariadb"])
+def test_users_naming_the_admin_with_its_own_secret_still_run_and_spare_it(server, provision, request):
+    """A stack from before users[].master could list the admin with the admin's own secret: the
+    reset changes nothing, so its updates (and their rollbacks) still run, and nothing locks it out."""
+    target: Target = request.getfixturevalue(server)
+    engine = target.engine
+    database = "mastered"
+    target.database(database)
+    app = f"{server}_legacy_app"
+    props = _as_listed_user(properties(env(engine, database, [{"username": app, "role": "app"}]), engine), engine,
+                            ADMIN)
+    props["Users"][-1]["SecretArn"] = ADMIN_ARN
+    passwords = {app: password(app), ADMIN: ADMIN_PASSWORD}
+    created = provision("Create", props, target, passwords)
+    assert created["Status"] == "SUCCESS", created["Reason"]
+    assert f"Users names {ADMIN}, the admin, with the admin's own secret" in provision.caplog.text
+    assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
+    deleted = provision("Delete", props, target, {}, physical_id=created["PhysicalResourceId"])
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert not _can_login(target, app, passwords[app], database)
     assert _can_login(target, ADMIN, ADMIN_PASSWORD, database)
 
 

@@ -3,7 +3,7 @@
 #   rds-proxy-cfn mobile
 #
 # Creates or updates stack mobile-proxy in eu-west-1 from rds-proxy.yaml, in the order of DEPLOY.md:
-#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-f48968f668ba2b901f92.zip: stage.sh put it
+#   1. the provisioner's code is at s3://payments-artifacts-eu-west-1/rds-proxy-cfn/provisioner-52fea923091a0f389f7c.zip: stage.sh put it
 #      there (this script stops, naming it, when it did not);
 #   2. the stack is created (with its stack policy and termination protection) or updated: its
 #      DatabaseUsers custom resource makes the database users before the target group.
@@ -31,7 +31,7 @@ common=(--stack-name "$stack" --template-body "file://$here/rds-proxy.yaml"
         --tags Key=Environment,Value=mobile Key=cost-center,Value=cc-1234 Key=team,Value=mobile)
 
 artifact_bucket=payments-artifacts-eu-west-1
-artifact_key=rds-proxy-cfn/provisioner-f48968f668ba2b901f92.zip
+artifact_key=rds-proxy-cfn/provisioner-52fea923091a0f389f7c.zip
 
 # CloudFormation creates (or updates) the function from this object, so it must be there first.
 if ! aws s3api head-object --region "$region" --bucket "$artifact_bucket" --key "$artifact_key" >/dev/null 2>&1; then

@@ -18,8 +18,8 @@ set -euo pipefail
 
 region=eu-west-1
 bucket=payments-artifacts-eu-west-1
-key=rds-proxy-cfn/provisioner-f48968f668ba2b901f92.zip
-name=provisioner-f48968f668ba2b901f92.zip
+key=rds-proxy-cfn/provisioner-52fea923091a0f389f7c.zip
+name=provisioner-52fea923091a0f389f7c.zip
 sha256=3f2a1c9b8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a
 bundle=${1:-${RDS_CA_BUNDLE:-}}
 

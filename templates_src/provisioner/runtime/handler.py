@@ -4,9 +4,10 @@ and (the same function, for a Custom::AdoptedLogGroup request) keeps the proxy's
 
 Create and Update read the admin's and each user's secret, put each password's SQL form in its
 placeholder (in memory), connect as the admin over verified TLS and run the SQL block by block;
-on Update, users no longer listed have their login disabled (their objects stay). Delete disables
-every user's login and always succeeds, so neither a stack's deletion nor a rollback can hang on
-a database that is gone. Every invocation answers CloudFormation exactly once, before the
+on Update, users no longer listed have their login disabled (their objects stay), never the
+admin's or a LeaveAlone user's (the master). Delete disables every user's login but the admin's
+and always succeeds, so neither a stack's deletion nor a rollback can hang on a database that is
+gone. Every invocation answers CloudFormation exactly once, before the
 function's timeout (CloudFormation User Guide, "Custom resources": the stack waits for the
 response up to an hour otherwise).
 
@@ -158,16 +159,12 @@ def apply(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress:
     progress["step"] = "connecting"
     session, admin = _connect(props, aws, clock, props.database)
     secrets.append(admin["password"])
-    # The SQL would reset the admin's own password to a user's secret (and, once removed, lock the
-    # admin out): the admin is the master, whom the params mark users[].master.
+    # Never disable the admin's login: the admin is the master, whom the params mark users[].master.
     removed = [user for user in old_users
                if user.username not in listed and user.username not in props.leave_alone
                and user.username != admin["username"]]
     try:
-        if admin["username"] in listed:
-            raise ProvisionError(f"Users names {admin['username']}, the admin the provisioner signs in as "
-                                 "(AdminSecretArn): the Sql would reset its password; mark that user "
-                                 "master: true in the params")
+        _refuse_admin_with_another_password(props, admin["username"])
         for block in blocks:
             progress["step"] = f"block {block.name!r}"
             LOG.info("running block %r", block.name)
@@ -190,6 +187,21 @@ def apply(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress:
     return done + (f"; disabled the logins of {', '.join(u.username for u in removed)}" if removed else "")
 
 
+def _refuse_admin_with_another_password(props: Properties, admin: str) -> None:
+    """Users naming the admin with any secret but the admin's own (or as an IAM user) would have the
+    Sql reset the admin's password, breaking the secret RDS keeps for it. With the admin's own
+    secret the reset changes nothing; a stack from before users[].master may list it so, and its
+    update rollback must still run."""
+    for user in props.users:
+        if user.username == admin and user.secret_arn != props.admin_secret_arn:
+            raise ProvisionError(f"Users names {admin}, the admin the provisioner signs in as (AdminSecretArn), with "
+                                 "another secret: the Sql would reset the admin's password; mark that user master: "
+                                 "true in the params")
+        if user.username == admin:
+            LOG.warning("Users names %s, the admin, with the admin's own secret: mark it master: true in the params",
+                        admin)
+
+
 def delete(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress: dict[str, str]) -> str:
     """Best effort: whatever fails is logged as a warning and the answer is SUCCESS anyway."""
     if str(event.get("PhysicalResourceId", "")).endswith(FAILED_CREATE):
@@ -210,7 +222,7 @@ def delete(event: dict[str, Any], aws: AwsClients | None, clock: Clock, progress
         LOG.warning("could not disable the logins of %s: %s", ", ".join(users) or "no user", exc)
         return f"logins not disabled ({exc})"
     left: list[str] = []
-    # Never lock out the admin (see apply): a stack made before the provisioner refused one.
+    # Never lock out the admin, even where Users lists it (see _refuse_admin_with_another_password).
     users = [name for name in users if name != admin["username"]]
     try:
         for user in (user for user in props.users if user.username in users):
