@@ -17,6 +17,7 @@ from troposphere import Template
 
 from ..config import budget
 from . import diagram, function_wiring, iam_guide, jinja_env, yaml_writer
+from ..facts.partitions import region_partition
 from ..facts import paths
 from ..builders import alarms, dashboard
 from ..facts.aws import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
@@ -220,6 +221,7 @@ def deploy_guide(cfg: EnvConfig, template: Template) -> str:
         database_name=cfg.target.database_name or DEFAULT_DATABASE[cfg.engine_family],
         iam_user=users[0].username if users else None,
         iam=cfg.end_to_end_iam,
+        partition=region_partition(cfg.region),
         plan=deploy_plan(cfg),
         driver=DRIVERS[cfg.engine_family],
         capabilities=" ".join(capabilities(template)),

@@ -146,3 +146,9 @@ def test_script_mode_lists_only_the_users_db_users_sql_makes():
     guide = _guide(_with_master(name="dbmaster"))
     steps = guide.split("**Database users")[1].split("\n3. ")[0]
     assert "   - `app_user`" in steps and "dbmaster" not in steps
+
+
+def test_deploy_guide_names_the_regions_partition_in_the_operators_statement():
+    secret = "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:rds!db-5e6f7a8b-AbCdEf"
+    guide = _guide({"region": "cn-north-1"}, _with_master(secret=secret))
+    assert '"Resource": "arn:aws-cn:rds-db:cn-north-1:<account>:dbuser:<ProxyResourceId>/admin"}' in guide
