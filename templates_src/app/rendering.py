@@ -59,7 +59,8 @@ def _launch_check(loaded: Loaded, no_lint: bool) -> EnvCheck | DeferredCheck:
     if no_lint:
         return DeferredCheck(
             fetch=lambda: step.product().body,
-            run=lambda product_body, cfg, body: catalog.launch_mismatches(cfg, body, product_body, settings))
+            run=lambda product_body, cfg, body: catalog.launch_mismatches(cfg, body, product_body, settings),
+            applies=lambda cfg: catalog.fits_product(cfg, settings))
     refuse_stack_sets(loaded, step.product())
     return partial(catalog.launch_mismatches, product_body=step.product().body, settings=settings)
 

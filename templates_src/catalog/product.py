@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from .. import __version__
-from ..builders import names, suppressions
+from ..builders import names, plain, suppressions
 from ..builders.common import METADATA_NAMESPACE
 from ..builders.stack import TEMPLATE_FORMAT_VERSION, build_template
 from ..config.schema.model import EnvConfig
@@ -59,7 +59,7 @@ PASSWORD_FORM_MARKER = "rds-proxy-cfn:product-password-form"
 
 def build(cfg: EnvConfig) -> dict[str, Any]:
     """Resources and Outputs of the builders' template for a placeholder config, with slot ids."""
-    body = build_template(cfg).to_dict()
+    body = plain.body(build_template(cfg))
     if "Transform" in body:
         raise ValueError(f"the builders ask for the {body['Transform']} transform, which a product launch cannot expand")
     result = {section: body.get(section, {}) for section in T.SECTIONS}
