@@ -151,7 +151,10 @@ class _Writer(ScalarWriter):
         if len(self.prepare_tag(scalar.tag)) + len(scalar.analysis.scalar) >= 128 or \
                 scalar.analysis.empty or scalar.analysis.multiline:
             raise Unsupported("a key written in '?' form")
-        self.node(key, mapping=True, simple_key=True)
+        # ``node(key, mapping=True, simple_key=True)``, for a key is a scalar.
+        self.root_context = self.sequence_context = False
+        self.mapping_context = self.simple_key_context = True
+        self._scalar_node(scalar)
 
     def _flow_sequence(self, items: list[Any], depth: int) -> None:
         self.write_indicator("[", True, whitespace=True)
