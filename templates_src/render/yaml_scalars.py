@@ -2,7 +2,8 @@
 
 What a scalar becomes is PyYAML's and cfn-flip's own code, called directly: the representer
 (cfn-flip's quoting rules), the resolver (``'30'`` vs ``30``: whether the tag can stay implicit),
-the Emitter's scalar analysis and style choice; remembered per value, as most scalars recur.
+the Emitter's scalar analysis (for printable ASCII text, its result found with substring tests:
+``yaml_analysis``) and style choice; remembered per value, as most scalars recur.
 Writing it is the Emitter's too, except that short plain and single-quoted scalars, which can
 neither wrap nor need escaping, are written at once, and single-quoted text without line breaks
 a run at a time: the same bytes, faster.
@@ -18,6 +19,8 @@ from cfn_flip import config
 from cfn_flip.yaml_dumper import Dumper
 from cfn_tools.literal import LiteralString
 from yaml.nodes import ScalarNode
+
+from .yaml_analysis import printable_analysis
 
 _BREAKS = "\n\r\x85\u2028\u2029"
 # A single-quoted scalar without line breaks is runs of spaces, quotes and other text.
@@ -84,6 +87,11 @@ class ScalarWriter(Dumper):
         if prepared is None:
             prepared = self._tags[tag] = super().prepare_tag(tag)
         return prepared
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        """cfn-flip's analysis (PyYAML's but for literal blocks), for most text without
+        looking at each character in Python (``yaml_analysis``)."""
+        return printable_analysis(scalar) or super().analyze_scalar(scalar)
 
     # --- what a value becomes ---------------------------------------------------------------
 
