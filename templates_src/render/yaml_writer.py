@@ -25,6 +25,8 @@ from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX
 # The scalars' side, and the exception callers catch, stay importable from here.
 from .yaml_scalars import Scalars, ScalarWriter, Unsupported  # noqa: F401 - re-exported
 
+_SIMPLE_KEY = (False, True)  # ScalarWriter._plan's context of a block mapping's key
+
 
 class _Writer(ScalarWriter):
     """The walk over mappings and sequences, as the Emitter's state machine would take it."""
@@ -140,10 +142,28 @@ class _Writer(ScalarWriter):
         self.increase_indent(flow=False)
         for key, value in entries.items():
             self.write_indent()
-            self._simple_key(key)
-            self.write_indicator(":", False)
+            if not self._plain_key(key):
+                self._simple_key(key)
+                self.write_indicator(":", False)
             self.node(value, depth + 1, mapping=True)
         self.indent = self.indents.pop()
+
+    def _plain_key(self, key: Any) -> bool:
+        """A block mapping's key seen before and written plain, with its ':' at once: what
+        ``_simple_key`` and the ':' indicator write for it (False: nothing written)."""
+        scalar = self._scalars.get((type(key), key, None))
+        plan = None if scalar is None or self.flow_level else scalar.plans.get(_SIMPLE_KEY)
+        if plan is None or plan[0] != "" or plan[1] is not None or not plan[2]:
+            return False
+        text = scalar.analysis.scalar
+        if len(self.prepare_tag(scalar.tag)) + len(text) >= 128 or self.column + len(text) + 3 > self.best_width:
+            return False
+        self.root_context = self.sequence_context = False
+        self.mapping_context = self.simple_key_context = True
+        self.stream.write(text + ":" if self.whitespace else " " + text + ":")
+        self.column += len(text) + (1 if self.whitespace else 2)
+        self.whitespace = self.indention = self.open_ended = False
+        return True
 
     def _simple_key(self, key: Any) -> None:
         scalar = self._scalar(key)
