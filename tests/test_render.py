@@ -103,3 +103,36 @@ def test_the_function_snippet_imports_the_endpoint_its_user_should_use(first: st
                              "users": users if first == "readonly" else users[::-1]})
     guide = render_env(cfg, build_template(cfg))[f"{cfg.env}/{DEPLOY_GUIDE_FILE}"]
     assert f"          DB_HOST: !ImportValue {cfg.stack_name}-{host}\n" in guide
+
+
+def _product_shapes():
+    from templates_src.catalog import placeholders as ph, variants
+
+    start = ph.base_config()
+    return {"product-base": start, "product-iam-users": ph.with_iam_users(start),
+            **{f"product-without-{f.condition}": f.variant(start) for f in variants.FEATURES}}
+
+
+@pytest.mark.parametrize("name", sorted({**SHAPES, **_product_shapes()}))
+def test_plain_body_is_troposphere_to_dict_in_the_same_order(name):
+    """builders.plain.body (the renders' and the product's dicts) is Template.to_dict(), key order too."""
+    from templates_src.builders import plain
+
+    template = build_template({**SHAPES, **_product_shapes()}[name])
+    assert json.dumps(plain.body(template)) == json.dumps(template.to_dict())
+
+
+def test_plain_body_validates_like_troposphere():
+    """A required property missing: the same error as Template.to_dict()."""
+    from troposphere import Template
+    from troposphere.sns import Topic, Subscription
+
+    from templates_src.builders import plain
+
+    template = Template()
+    template.add_resource(Topic("Topic", Subscription=[Subscription(Protocol="email")]))
+    with pytest.raises(ValueError) as theirs:
+        template.to_dict()
+    with pytest.raises(ValueError) as ours:
+        plain.body(template)
+    assert str(ours.value) == str(theirs.value)

@@ -160,3 +160,38 @@ def test_a_function_of_a_scalar_that_is_not_text_fails_as_cfn_flip_fails() -> No
         _reference(body)
     with pytest.raises(TypeError):
         cfn_yaml(body)
+
+
+# --- the scalar analysis without a loop over characters (yaml_analysis) ------------------------
+
+def _pyyaml_analysis(scalar: str) -> dict:
+    from cfn_flip.yaml_dumper import Dumper
+
+    return vars(Dumper.analyze_scalar(object.__new__(Dumper), scalar))
+
+
+INDICATOR_TEXT = ["\n", "\n\n", "a\n", "\na", "a \nb", "a\n b", "a:\nb", "a\n#b", "-\nx", "?\n", ":\n", "x\n ",
+                  "---", "...", "--- x", "...x", "-", "- ", "-x", "?", "? ", "?x", ":", ": ", ":x", "x: y", "x:y",
+                  "x:", "x :", "a #b", "a#b", "#", " #", "x?", "x,y", "[x", "x]", "{", "}", "&", "*", "!", "|", ">",
+                  "'", '"', "%", "@", "`", " ", "  ", " x", "x ", "x  y", "~", "a - b", "a ? b", "${AWS::Region}"]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("scalar", [*AWKWARD, *INDICATOR_TEXT])
+def test_the_printable_analysis_is_pyyaml_s(scalar: str) -> None:
+    from templates_src.render.yaml_analysis import printable_analysis
+
+    found = printable_analysis(scalar)
+    if found is None:  # left to PyYAML: empty, or a character other than printable ASCII or a line feed
+        assert not scalar or not (scalar.isascii() and scalar.replace("\n", "").isprintable())
+    else:
+        assert vars(found) == _pyyaml_analysis(scalar)
+
+
+@pytest.mark.properties
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.text(alphabet=" \n-?:#,[]{}&*!|>'\"%@`.~ab0", min_size=1, max_size=12))
+def test_the_printable_analysis_is_pyyaml_s_on_any_indicator_text(scalar: str) -> None:
+    from templates_src.render.yaml_analysis import printable_analysis
+
+    assert vars(printable_analysis(scalar)) == _pyyaml_analysis(scalar)

@@ -17,7 +17,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TextIO
 
@@ -91,14 +91,16 @@ class Built:
 
 def build(request: Request, templates: Callable[[], Mapping[str, bytes]] | None = None) -> int:
     """The build, stage after stage; its exit status. ``templates``: the jinja templates compiled
-    elsewhere (``program``), waited for when the renders need them. Raises ``Stopped``."""
+    elsewhere (``program``), waited for when the renders, or the product's child, need them.
+    Raises ``Stopped``."""
+    templates = cache(templates) if templates else None  # asked for by two stages, waited for once
     check_folders(request)
     policies, speed = prepare(request)
     # The no-op --check: nothing changed since a build that passed, so nothing to load or render.
     if request.args.check and not request.args.against and (done := speed.last_build(request.out_dir)):
         print(f"{request.out_shown} is up to date ({done['environments']} environment(s))", file=request.stdout)
         return EXIT_OK
-    loaded = load(request, speed, policies)
+    loaded = load(request, speed, policies, templates)
     renders = rendering.render_and_lint(request, loaded, speed, templates)
     built = add_catalog(request, loaded, renders)
     warn_of_large_templates(request, loaded, built)
@@ -146,9 +148,12 @@ def _policy_files(extra: Sequence[str]) -> tuple[Path, ...]:
     return files
 
 
-def load(request: Request, speed: Speed, policies: tuple[Path, ...]) -> Loaded:
+def load(request: Request, speed: Speed, policies: tuple[Path, ...],
+         templates: Callable[[], Mapping[str, bytes]] | None = None) -> Loaded:
     """The deployed state, the product's settings and every env's params, validated: every
-    problem of the params folder at once. The product is started as soon as its settings are in."""
+    problem of the params folder at once. The product is started as soon as its settings are in
+    (a child built in the background gets the jinja ``templates`` it renders the users' SQL with,
+    rather than compiling its own)."""
     args = request.args
     try:
         deployed = Deployed.at_revision(request.out_dir, args.against) if args.against else \
@@ -159,7 +164,8 @@ def load(request: Request, speed: Speed, policies: tuple[Path, ...]) -> Loaded:
     # The product's settings first (a small file): the product is built from them.
     settings, settings_errors = load_product_settings(request.params_dir, shown_params)
     # The product, portfolio and factory files, built (unless cached) while the params are read.
-    product = speed.product(settings) if not settings_errors else None
+    product = speed.product(settings, before_build=lambda: rendering.use_templates(templates)) \
+        if not settings_errors else None
     try:
         configs = [dataclasses.replace(cfg, out_dir=paths.shown(args.out))  # what its guides' commands name
                    for cfg in load_environments(request.params_dir, shown_params, args.envs)]

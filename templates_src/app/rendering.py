@@ -33,7 +33,7 @@ def render_and_lint(request: Request, loaded: Loaded, speed: Speed,
     (with lint), ``BadParams`` when a stack set asks for what the product cannot be."""
     configs = loaded.configs
     stack_set_guide = (stacksets.GUIDE_TEMPLATE,) if any(cfg.stack_set is not None for cfg in configs) else ()
-    render.prepare_templates(stack_set_guide, compiled=templates() if templates else None)
+    use_templates(templates, stack_set_guide)
     check = _launch_check(loaded, request.args.no_lint)
     renders = Renders(request, loaded)
     jobs = renders.jobs(speed.render(configs, check, loaded.settings))
@@ -54,12 +54,19 @@ def render_and_lint(request: Request, loaded: Loaded, speed: Speed,
     return renders
 
 
+def use_templates(templates: Callable[[], Mapping[str, bytes]] | None, extra: tuple[str, ...] = ()) -> None:
+    """Every jinja template a build renders (and ``extra``) ready: ``render.prepare_templates``
+    with those the program's child compiled (``templates``, waited for here)."""
+    render.prepare_templates(extra, compiled=templates() if templates else None)
+
+
 def _launch_check(loaded: Loaded, no_lint: bool) -> EnvCheck | DeferredCheck:
     step, settings = loaded.product, loaded.settings
     if no_lint:
         return DeferredCheck(
             fetch=lambda: step.product().body,
-            run=lambda product_body, cfg, body: catalog.launch_mismatches(cfg, body, product_body, settings))
+            run=lambda product_body, cfg, body: catalog.launch_mismatches(cfg, body, product_body, settings),
+            applies=lambda cfg: catalog.fits_product(cfg, settings))
     refuse_stack_sets(loaded, step.product())
     return partial(catalog.launch_mismatches, product_body=step.product().body, settings=settings)
 

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from .. import __version__
-from ..builders import names, suppressions
+from ..builders import names, plain, suppressions
 from ..builders.common import METADATA_NAMESPACE
 from ..builders.stack import TEMPLATE_FORMAT_VERSION, build_template
 from ..config.schema.model import EnvConfig
@@ -57,18 +57,26 @@ DISABLE_MARKER = "rds-proxy-cfn:product-disable"
 PASSWORD_FORM_MARKER = "rds-proxy-cfn:product-password-form"
 
 
-def build(cfg: EnvConfig) -> dict[str, Any]:
-    """Resources and Outputs of the builders' template for a placeholder config, with slot ids."""
-    body = build_template(cfg).to_dict()
+def build(cfg: EnvConfig, placeholders: bool = True) -> dict[str, Any]:
+    """Resources and Outputs of the builders' template for a placeholder config, with slot ids
+    (and with ``placeholders``, its sentinels made placeholders: ``with_placeholders``)."""
+    body = plain.body(build_template(cfg))
     if "Transform" in body:
         raise ValueError(f"the builders ask for the {body['Transform']} transform, which a product launch cannot expand")
     result = {section: body.get(section, {}) for section in T.SECTIONS}
     _mark_users(result["Resources"])
     renames = {old: new for slot in ph.all_slots() for old, new in slot.ids.items()}
     result = T.rename_ids(result, renames)
-    # No sentinel is part of another or of a placeholder, so replacing them all at once is
-    # replacing them one after another.
-    return T.replace_strings(result, {sentinel: ph.ph(name) for name, sentinel in ph.SENTINELS.items()})
+    return with_placeholders(result) if placeholders else result
+
+
+def with_placeholders(tree: Any) -> Any:
+    """The sentinels in ``tree`` made the placeholders they stand for. No sentinel is part of
+    another or of a placeholder, so replacing them all at once is replacing them one after
+    another; and the builders write no placeholder of a sentinel's parameter themselves, so two
+    trees differ where they differ before this as after it: the builds are merged with their
+    sentinels (``shared_product_body``) and the result made placeholders once."""
+    return T.replace_strings(tree, {sentinel: ph.ph(name) for name, sentinel in ph.SENTINELS.items()})
 
 
 @cache
@@ -77,11 +85,12 @@ def shared_product_body(version: str = __version__, settings: ProductSettings = 
     and shared: read it, never change it."""
     conditions = C.define()
     start = ph.base_config()
-    base = build(start)
+    base = build(start, placeholders=False)  # the variants are merged in with their sentinels
     result = copy.deepcopy(base)
     _engine_values(result, base)
     for feature in FEATURES:
-        apply_feature(result, base, build(feature.variant(start)), feature.condition, conditions)
+        apply_feature(result, base, build(feature.variant(start), placeholders=False), feature.condition, conditions)
+    result = with_placeholders(result)
     add_client_policy(result, build(ph.with_iam_users(start)), conditions)
     wrap_slots(result, conditions)
     _fill_users(result["Resources"], conditions)
@@ -122,7 +131,8 @@ def _metadata(settings: ProductSettings) -> dict[str, Any]:
 def _engine_values(result: dict[str, Any], base: dict[str, Any]) -> None:
     """Where the engine changes a value: ``Ref EngineFamily`` or a lookup in the Engines mapping."""
     mapping = engine_mapping()
-    builds = {engine: build(ph.base_config(engine)) for engine in PRODUCT_ENGINES if engine is not EngineFamily.MYSQL}
+    builds = {engine: build(ph.base_config(engine), placeholders=False)
+              for engine in PRODUCT_ENGINES if engine is not EngineFamily.MYSQL}
     builds[EngineFamily.MYSQL] = base
     paths = {p for tree in builds.values() for p in T.diff_paths(base, tree)}
     for path in sorted(paths, key=str):

@@ -19,6 +19,7 @@ from typing import Any
 from ..facts.cloudformation import RETAIN_POLICIES
 from ..builders.outputs import client_policy_output_name, secret_output_name
 from ..config.schema.model import EnvConfig
+from ..builders import plain
 from ..builders.stack import build_template
 from . import provisioning, twins
 from .resolve import comparable, resolve
@@ -27,7 +28,7 @@ from .resolve import comparable, resolve
 def dedicated(cfg: EnvConfig, body: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """The env's own template, resolved (``body``: the template as a dict, when the caller has
     built it already). It has no Parameters: every value is in it."""
-    body = build_template(cfg).to_dict() if body is None else body
+    body = plain.body(build_template(cfg)) if body is None else body
     return comparable(resolve(body, {}))
 
 

@@ -19,7 +19,7 @@ from ..config import budget
 from . import diagram, function_wiring, iam_guide, jinja_env, yaml_writer
 from ..facts.partitions import region_partition
 from ..facts import paths
-from ..builders import alarms, dashboard
+from ..builders import alarms, dashboard, plain
 from ..facts.aws import BASE_CAPABILITIES, TRANSFORM_CAPABILITY, DatabaseEngine, EngineFamily
 from ..builders.logs import log_group_name
 from ..builders.security_groups import proxy_port
@@ -76,7 +76,7 @@ def capabilities(template: Template) -> list[str]:
 
 def template_yaml(cfg: EnvConfig, template: Template, body: dict[str, Any] | None = None) -> str:
     """``body``: ``template.to_dict()`` when the caller has it already (it is not changed)."""
-    body = template.to_dict() if body is None else body
+    body = plain.body(template) if body is None else body
     ordered = ordered_body(body)
     header = HEADER.format(source=comment_text(cfg.source), rebuild=comment_text(paths.build_command(cfg)),
                            env=cfg.env, script=DEPLOY_SCRIPT_FILE, guide=DEPLOY_GUIDE_FILE,

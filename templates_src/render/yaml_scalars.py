@@ -2,7 +2,8 @@
 
 What a scalar becomes is PyYAML's and cfn-flip's own code, called directly: the representer
 (cfn-flip's quoting rules), the resolver (``'30'`` vs ``30``: whether the tag can stay implicit),
-the Emitter's scalar analysis and style choice; remembered per value, as most scalars recur.
+the Emitter's scalar analysis (for printable ASCII text, its result found with substring tests:
+``yaml_analysis``) and style choice; remembered per value, as most scalars recur.
 Writing it is the Emitter's too, except that short plain and single-quoted scalars, which can
 neither wrap nor need escaping, are written at once, and single-quoted text without line breaks
 a run at a time: the same bytes, faster.
@@ -19,6 +20,8 @@ from cfn_flip.yaml_dumper import Dumper
 from cfn_tools.literal import LiteralString
 from yaml.nodes import ScalarNode
 
+from .yaml_analysis import printable_analysis
+
 _BREAKS = "\n\r\x85\u2028\u2029"
 # A single-quoted scalar without line breaks is runs of spaces, quotes and other text.
 _SINGLE_QUOTED_PIECES = re.compile(r" +|'|[^ ']+")
@@ -29,12 +32,14 @@ class Unsupported(Exception):
 
 
 class Scalar:
-    """What the representer and resolver make of one scalar: a ScalarEvent without the event."""
+    """What the representer and resolver make of one scalar: a ScalarEvent without the event;
+    and, by context (``ScalarWriter._plan``), how the Emitter writes it there."""
 
-    __slots__ = ("analysis", "implicit", "style", "tag")
+    __slots__ = ("analysis", "implicit", "plans", "style", "tag")
 
     def __init__(self, tag: str, implicit: tuple[bool, bool], style: str | None, analysis: Any) -> None:
         self.tag, self.implicit, self.style, self.analysis = tag, implicit, style, analysis
+        self.plans: dict[tuple[bool, bool], tuple[str, str | None, bool]] = {}
 
 
 # What each scalar becomes, by (type, value, tag it is written with).
@@ -83,6 +88,11 @@ class ScalarWriter(Dumper):
             prepared = self._tags[tag] = super().prepare_tag(tag)
         return prepared
 
+    def analyze_scalar(self, scalar: str) -> Any:
+        """cfn-flip's analysis (PyYAML's but for literal blocks), for most text without
+        looking at each character in Python (``yaml_analysis``)."""
+        return printable_analysis(scalar) or super().analyze_scalar(scalar)
+
     # --- what a value becomes ---------------------------------------------------------------
 
     def _scalar(self, value: Any, tag: str | None = None) -> Scalar:
@@ -102,18 +112,34 @@ class ScalarWriter(Dumper):
             self._scalars[key] = known
         return known
 
+    def _plan(self, scalar: Scalar) -> tuple[str, str | None, bool]:
+        """How the Emitter writes ``scalar`` in this context: its style (``choose_scalar_style``
+        reads nothing else that changes: whether in flow or block, and whether a simple key), the
+        tag it writes (None: implicit) and whether it may be written at once (``_scalar_node``);
+        worked out once per context and kept with the scalar."""
+        context = (bool(self.flow_level), bool(self.simple_key_context))
+        plan = scalar.plans.get(context)
+        if plan is None:
+            self.analysis, self.style = scalar.analysis, None
+            self.event = scalar  # choose_scalar_style reads event.style and event.implicit
+            style = self.choose_scalar_style()
+            self.analysis = self.event = None
+            implicit = (style == "" and scalar.implicit[0]) or (style != "" and scalar.implicit[1])
+            text = scalar.analysis.scalar
+            at_once = bool(text) and (style == "" or (style == "'" and "'" not in text
+                                                      and not any(ch in text for ch in _BREAKS)))
+            plan = scalar.plans[context] = (style, None if implicit else self.prepare_tag(scalar.tag), at_once)
+        return plan
+
     def _scalar_node(self, scalar: Scalar) -> None:
-        self.analysis, self.style = scalar.analysis, None
-        self.event = scalar  # choose_scalar_style reads event.style and event.implicit
-        self.style = self.choose_scalar_style()
-        if not ((self.style == "" and scalar.implicit[0]) or (self.style != "" and scalar.implicit[1])):
-            self.write_indicator(self.prepare_tag(scalar.tag), True)
-        text, style = scalar.analysis.scalar, self.style
+        style, tag, at_once = self._plan(scalar)
+        if tag is not None:
+            self.write_indicator(tag, True)
+        text = scalar.analysis.scalar
         # Short plain and single-quoted scalars cannot wrap (the writers wrap only past best_width)
         # nor need escaping: write them at once instead of character by character (and without
         # the indentation level only wrapped lines use).
-        if text and self.column + len(text) + 3 <= self.best_width and (
-                style == "" or (style == "'" and "'" not in text and not any(ch in text for ch in _BREAKS))):
+        if at_once and self.column + len(text) + 3 <= self.best_width:
             if style == "":
                 if self.root_context:
                     self.open_ended = True
@@ -126,10 +152,11 @@ class ScalarWriter(Dumper):
                 self.column += len(text)
                 self.write_indicator("'", False)
         else:
+            self.analysis, self.style, self.event = scalar.analysis, style, scalar
             self.increase_indent(flow=True)  # expect_scalar
             self._write_scalar(text, split=not self.simple_key_context)
             self.indent = self.indents.pop()
-        self.analysis = self.style = self.event = None
+            self.analysis = self.style = self.event = None
 
     def write_single_quoted(self, text: str, split: bool = True) -> None:
         """PyYAML's Emitter.write_single_quoted, a run at a time instead of a character at a time,

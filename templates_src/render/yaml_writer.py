@@ -25,6 +25,10 @@ from cfn_flip.yaml_dumper import CONVERTED_SUFFIXES, FN_PREFIX
 # The scalars' side, and the exception callers catch, stay importable from here.
 from .yaml_scalars import Scalars, ScalarWriter, Unsupported  # noqa: F401 - re-exported
 
+_SIMPLE_KEY = (False, True)  # ScalarWriter._plan's context of a block mapping's key
+_VALUE = (False, False)  # and of its value, in block style
+_TEXT_TYPES = frozenset({str, int, bool})  # scalars (not a literal block, a function or a collection)
+
 
 class _Writer(ScalarWriter):
     """The walk over mappings and sequences, as the Emitter's state machine would take it."""
@@ -140,10 +144,54 @@ class _Writer(ScalarWriter):
         self.increase_indent(flow=False)
         for key, value in entries.items():
             self.write_indent()
-            self._simple_key(key)
-            self.write_indicator(":", False)
-            self.node(value, depth + 1, mapping=True)
+            if not self._plain_key(key):
+                self._simple_key(key)
+                self.write_indicator(":", False)
+            if not self._short_value(value):
+                self.node(value, depth + 1, mapping=True)
         self.indent = self.indents.pop()
+
+    def _plain_key(self, key: Any) -> bool:
+        """A block mapping's key seen before and written plain, with its ':' at once: what
+        ``_simple_key`` and the ':' indicator write for it (False: nothing written)."""
+        scalar = self._scalars.get((type(key), key, None))
+        plan = None if scalar is None or self.flow_level else scalar.plans.get(_SIMPLE_KEY)
+        if plan is None or plan[0] != "" or plan[1] is not None or not plan[2]:
+            return False
+        text = scalar.analysis.scalar
+        if len(self.prepare_tag(scalar.tag)) + len(text) >= 128 or self.column + len(text) + 3 > self.best_width:
+            return False
+        self.root_context = self.sequence_context = False
+        self.mapping_context = self.simple_key_context = True
+        self.stream.write(text + ":" if self.whitespace else " " + text + ":")
+        self.column += len(text) + (1 if self.whitespace else 2)
+        self.whitespace = self.indention = self.open_ended = False
+        return True
+
+    def _short_value(self, value: Any) -> bool:
+        """A block mapping's scalar value seen before, written at once plain or single-quoted:
+        what ``node(value, mapping=True)`` writes for it (False: nothing written)."""
+        if type(value) not in _TEXT_TYPES or self.flow_level:
+            return False
+        scalar = self._scalars.get((type(value), value, None))
+        plan = None if scalar is None else scalar.plans.get(_VALUE)
+        if plan is None or plan[1] is not None or not plan[2]:
+            return False
+        text = scalar.analysis.scalar
+        if self.column + len(text) + 3 > self.best_width:
+            return False
+        self.root_context = self.sequence_context = self.simple_key_context = False
+        self.mapping_context = True
+        space = "" if self.whitespace else " "
+        if plan[0] == "":
+            self.stream.write(space + text)
+            self.column += len(space) + len(text)
+        else:  # single-quoted
+            self.stream.write(f"{space}'{text}'")
+            self.column += len(space) + len(text) + 2
+            self.open_ended = False
+        self.whitespace = self.indention = False
+        return True
 
     def _simple_key(self, key: Any) -> None:
         scalar = self._scalar(key)
@@ -151,7 +199,10 @@ class _Writer(ScalarWriter):
         if len(self.prepare_tag(scalar.tag)) + len(scalar.analysis.scalar) >= 128 or \
                 scalar.analysis.empty or scalar.analysis.multiline:
             raise Unsupported("a key written in '?' form")
-        self.node(key, mapping=True, simple_key=True)
+        # ``node(key, mapping=True, simple_key=True)``, for a key is a scalar.
+        self.root_context = self.sequence_context = False
+        self.mapping_context = self.simple_key_context = True
+        self._scalar_node(scalar)
 
     def _flow_sequence(self, items: list[Any], depth: int) -> None:
         self.write_indicator("[", True, whitespace=True)

@@ -75,12 +75,13 @@ class Speed:
         if self.cache_dir is not None:
             BuildCache(self.cache_dir).record(self._fingerprint, out_dir, environments)
 
-    def product(self, settings: ProductSettings) -> ProductStep:
+    def product(self, settings: ProductSettings, before_build: Callable[[], None] | None = None) -> ProductStep:
         """The Service Catalog product built with ``settings``: read from the cache, else started
-        in a forked child (``ProductStep.product`` waits for it, ``cancel`` stops it)."""
+        in a forked child (``ProductStep.product`` waits for it, ``cancel`` stops it), after
+        ``before_build()`` (what the child should inherit)."""
         from .product import ProductStep
 
-        return ProductStep(self.cache_dir, settings)
+        return ProductStep(self.cache_dir, settings, before_build)
 
     def render(self, configs: Sequence[EnvConfig], check: EnvCheck | DeferredCheck | None,
                settings: ProductSettings) -> Iterator[Rendered]:

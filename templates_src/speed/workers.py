@@ -21,6 +21,7 @@ from .. import stacksets
 from . import forked
 from .build_cache import ConfigResults
 from ..config import EnvConfig
+from ..builders import plain
 from ..builders.stack import build_template
 
 # Rendering is spread over worker processes from this many environments on (below it, forking
@@ -41,6 +42,9 @@ class DeferredCheck:
 
     fetch: Callable[[], Any]
     run: Callable[[Any, EnvConfig, dict[str, Any]], list[str]]
+    # Which envs ``run`` has work for (None: every env): the render workers share those out
+    # evenly, so that no process is left checking while the others wait (``_shares``).
+    applies: Callable[[EnvConfig], bool] | None = None
 
 
 @dataclass
@@ -57,7 +61,7 @@ class Rendered:
 def _render_one(index: int, cfg: EnvConfig, check: EnvCheck | None = None) -> Rendered:
     start = time.perf_counter()
     template = build_template(cfg)
-    body = template.to_dict()
+    body = plain.body(template)
     files = render.render_env(cfg, template, body)
     if cfg.stack_set is not None:  # the stack set's files, and its section of DEPLOY.md
         files.update(stacksets.stack_set_files(cfg))
@@ -233,6 +237,17 @@ class _Team:
             self.sender.join()
 
 
+def _shares(configs: Sequence[EnvConfig], count: int, check: EnvCheck | DeferredCheck | None) -> list[list[int]]:
+    """Every env's index dealt to ``count`` shares in turn, each share in index order; with a
+    deferred check that ``applies`` to some envs only, those are dealt first."""
+    order = list(range(len(configs)))
+    applies = check.applies if isinstance(check, DeferredCheck) else None
+    if applies is not None:
+        checked = [applies(cfg) for cfg in configs]
+        order = [i for i in order if checked[i]] + [i for i in order if not checked[i]]
+    return [sorted(order[first::count]) for first in range(count)]
+
+
 def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck | DeferredCheck | None = None,
                kept: ConfigResults | None = None) -> Iterator[Rendered]:
     """Every environment rendered (and ``check``ed), each once, in no particular order (``index``
@@ -255,7 +270,7 @@ def render_all(configs: Sequence[EnvConfig], workers: int = 1, check: EnvCheck |
     # Objects that exist now live through the build: freezing them keeps the collector from
     # scanning them again and again (and, in the children, from copying the pages they share).
     gc.freeze()
-    own = team.fork([range(first, len(configs), count) for first in range(count)])
+    own = team.fork(_shares(configs, count, check))
     try:
         yield from team.own_share(own)
         yield from team.delivered()
