@@ -534,16 +534,20 @@ def _as_listed_user(props: dict[str, Any], engine: str, name: str) -> dict[str, 
     return {**{k: v for k, v in props.items() if k != "LeaveAlone"}, "Users": [*props["Users"], listed]}
 
 
+def _mastered(request, server: str) -> tuple[Target, str, str]:
+    """The server fixture by name, its Engine property and the database these tests use."""
+    target: Target = request.getfixturevalue(server)
+    target.database("mastered")
+    return target, target.engine, "mastered"
+
+
 @pytest.mark.parametrize("server", ["pg15", "mariadb"])
 @pytest.mark.parametrize("is_admin", [True, False], ids=["master-is-admin", "master-is-not-admin"])
 def test_the_master_is_never_touched_by_create_update_or_delete(server, is_admin, provision, request):
     """The master marked master: true (the stand-in's admin, which is no superuser, or another login):
     its password stays, and an update from a stack that listed it as a managed user does not lock
     it out (LeaveAlone; for the admin, also the handler's own guard)."""
-    target: Target = request.getfixturevalue(server)
-    engine = target.engine
-    database = "mastered"
-    target.database(database)
+    target, engine, database = _mastered(request, server)
     app = f"{server}_m_app"
     master, master_password = (ADMIN, ADMIN_PASSWORD) if is_admin else (f"{server}_owner", "owner-secret")
     if not is_admin and engine == "postgres":
@@ -576,10 +580,7 @@ def test_the_master_is_never_touched_by_create_update_or_delete(server, is_admin
 
 @pytest.mark.parametrize("server", ["pg15", "mariadb"])
 def test_users_naming_the_admin_fail_before_any_sql_and_a_delete_spares_it(server, provision, request):
-    target: Target = request.getfixturevalue(server)
-    engine = target.engine
-    database = "mastered"
-    target.database(database)
+    target, engine, database = _mastered(request, server)
     app = f"{server}_never_app"
     props = _as_listed_user(properties(env(engine, database, [{"username": app, "role": "app"}]), engine), engine,
                             ADMIN)
@@ -601,10 +602,7 @@ def test_users_naming_the_admin_fail_before_any_sql_and_a_delete_spares_it(serve
 def test_users_naming_the_admin_with_its_own_secret_still_run_and_spare_it(server, provision, request):
     """A stack from before users[].master could list the admin with the admin's own secret: the
     reset changes nothing, so its updates (and their rollbacks) still run, and nothing locks it out."""
-    target: Target = request.getfixturevalue(server)
-    engine = target.engine
-    database = "mastered"
-    target.database(database)
+    target, engine, database = _mastered(request, server)
     app = f"{server}_legacy_app"
     props = _as_listed_user(properties(env(engine, database, [{"username": app, "role": "app"}]), engine), engine,
                             ADMIN)

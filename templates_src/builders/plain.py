@@ -20,29 +20,16 @@ from troposphere import AWSHelperFn, BaseAWSObject, Tags, Template
 _LEAVES = frozenset({str, int, bool, float, type(None)})
 
 
+# Template.to_dict's sections, in its order; each only when set (Resources always).
+_SECTIONS = (("description", "Description"), ("metadata", "Metadata"), ("conditions", "Conditions"),
+             ("mappings", "Mappings"), ("outputs", "Outputs"), ("parameters", "Parameters"),
+             ("version", "AWSTemplateFormatVersion"), ("transform", "Transform"), ("rules", "Rules"),
+             ("globals", "Globals"))
+
+
 def body(template: Template) -> dict[str, Any]:
     """``template.to_dict()``, equal to it key for key and in the same order."""
-    t: dict[str, Any] = {}
-    if template.description:
-        t["Description"] = template.description
-    if template.metadata:
-        t["Metadata"] = template.metadata
-    if template.conditions:
-        t["Conditions"] = template.conditions
-    if template.mappings:
-        t["Mappings"] = template.mappings
-    if template.outputs:
-        t["Outputs"] = template.outputs
-    if template.parameters:
-        t["Parameters"] = template.parameters
-    if template.version:
-        t["AWSTemplateFormatVersion"] = template.version
-    if template.transform:
-        t["Transform"] = template.transform
-    if template.rules:
-        t["Rules"] = template.rules
-    if template.globals:
-        t["Globals"] = template.globals
+    t: dict[str, Any] = {key: value for name, key in _SECTIONS if (value := getattr(template, name))}
     t["Resources"] = template.resources
     return encode(t)
 
